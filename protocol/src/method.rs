@@ -1,0 +1,60 @@
+//! Every method: a marker type tying its wire name to its params and result types.
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::initialize::{InitializeParams, InitializeResult};
+use crate::session::{
+    AttachParams, AttachResult, CreateParams, CreateResult, Empty, InputParams, ListParams,
+    ListResult, ReadParams, ReadResult, ResizeParams, SessionRef, SignalParams,
+};
+
+/// A JSON-RPC method of the Outpost protocol.
+pub trait Method {
+    /// The method's name on the wire.
+    const NAME: &'static str;
+    /// Its params.
+    type Params: Serialize + DeserializeOwned + Send;
+    /// Its result.
+    type Result: Serialize + DeserializeOwned + Send;
+}
+
+macro_rules! methods {
+    ($($(#[$doc:meta])* $ty:ident = $name:literal ($params:ty) -> $result:ty;)*) => {
+        $(
+            $(#[$doc])*
+            #[derive(Debug, Clone, Copy)]
+            pub struct $ty;
+            impl Method for $ty {
+                const NAME: &'static str = $name;
+                type Params = $params;
+                type Result = $result;
+            }
+        )*
+        /// Every method name, in documentation order.
+        pub const ALL: &[&str] = &[$($name),*];
+    };
+}
+
+methods! {
+    /// Agree on the protocol version; must come first.
+    Initialize = "initialize" (InitializeParams) -> InitializeResult;
+    /// Start a session in its own daemon.
+    SessionCreate = "session.create" (CreateParams) -> CreateResult;
+    /// List this user's sessions.
+    SessionList = "session.list" (ListParams) -> ListResult;
+    /// Stream a session's output from an offset on.
+    SessionAttach = "session.attach" (AttachParams) -> AttachResult;
+    /// Stop streaming a session's output.
+    SessionDetach = "session.detach" (SessionRef) -> Empty;
+    /// Type into a session (also accepted as a notification).
+    SessionInput = "session.input" (InputParams) -> Empty;
+    /// Change a session's terminal size.
+    SessionResize = "session.resize" (ResizeParams) -> Empty;
+    /// Send a signal to a session's foreground process group.
+    SessionSignal = "session.signal" (SignalParams) -> Empty;
+    /// Read held output by offset (pull-based paging).
+    SessionRead = "session.read" (ReadParams) -> ReadResult;
+    /// End a session's process and remove its daemon, socket and state.
+    SessionClose = "session.close" (SessionRef) -> Empty;
+}

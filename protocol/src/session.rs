@@ -1,0 +1,297 @@
+//! Terminal sessions: their description ([`SessionInfo`]) and the params and results of every
+//! `session.*` method.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::bytes::Base64Bytes;
+
+/// The smallest and largest terminal dimension accepted, in cells.
+pub const SIZE_RANGE: std::ops::RangeInclusive<u16> = 1..=1000;
+
+/// The default scrollback kept per session: 2 MiB.
+pub const DEFAULT_SCROLLBACK_BYTES: u64 = 2 * 1024 * 1024;
+
+/// The scrollback sizes a session may ask for: 64 KiB to 256 MiB.
+pub const SCROLLBACK_RANGE: std::ops::RangeInclusive<u64> = 64 * 1024..=256 * 1024 * 1024;
+
+/// The most `session.read` returns in one call: 1 MiB.
+pub const MAX_READ_BYTES: u64 = 1024 * 1024;
+
+/// What runs inside a session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionKind {
+    /// A login shell (or a chosen program) on the agent's host.
+    Shell,
+    /// OpenSSH's `ssh` from the agent's host to a target behind it.
+    Ssh,
+}
+
+/// Whether the session's process still runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionState {
+    /// The process runs.
+    Running,
+    /// The process has exited; its output stays readable until the session is closed.
+    Exited,
+}
+
+/// Everything a client needs to show a session.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    /// The session's id: 1 to 32 characters of `[a-z0-9]`.
+    pub session_id: String,
+    /// What runs inside.
+    pub kind: SessionKind,
+    /// A title for people.
+    pub title: String,
+    /// Running or exited.
+    pub state: SessionState,
+    /// The exit code, once exited normally.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    /// The signal that ended the process, once exited by a signal (e.g. `"KILL"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_signal: Option<String>,
+    /// The process id of the session's child (the shell).
+    pub pid: u32,
+    /// When the session was created, RFC 3339.
+    pub created_at: String,
+    /// Terminal width in cells.
+    pub cols: u16,
+    /// Terminal height in cells.
+    pub rows: u16,
+    /// The oldest output offset still held.
+    pub output_start: u64,
+    /// The offset of the next output byte (total bytes produced so far).
+    pub output_end: u64,
+    /// How many clients are attached right now (across all agents).
+    pub attached_clients: u32,
+    /// The scrollback capacity in bytes.
+    #[serde(default)]
+    pub scrollback_bytes: u64,
+}
+
+/// What to run in a `shell` session instead of the user's login shell.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShellSpec {
+    /// The program (absolute path or a name looked up in `PATH`). Default: the user's login shell.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub program: Option<String>,
+    /// Its arguments (argv, never parsed by a shell).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<String>,
+}
+
+/// `session.create` params.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateParams {
+    /// The session kind.
+    pub kind: SessionKind,
+    /// Terminal width, 1..=1000.
+    pub cols: u16,
+    /// Terminal height, 1..=1000.
+    pub rows: u16,
+    /// A title; defaults to the program's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The working directory; defaults to the user's home.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<String>,
+    /// Extra environment variables.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub env: BTreeMap<String, String>,
+    /// Scrollback capacity in bytes; see [`SCROLLBACK_RANGE`]. Default 2 MiB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scrollback_bytes: Option<u64>,
+    /// For `shell` sessions: the program to run instead of the login shell.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shell: Option<ShellSpec>,
+}
+
+/// `session.create` result.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CreateResult {
+    /// The new session.
+    pub session: SessionInfo,
+}
+
+/// `session.list` params (none yet).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListParams {}
+
+/// `session.list` result.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ListResult {
+    /// Every session of this user on this host, oldest first.
+    pub sessions: Vec<SessionInfo>,
+}
+
+/// Params naming one session.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionRef {
+    /// The session's id.
+    pub session_id: String,
+}
+
+/// `session.attach` params.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttachParams {
+    /// The session's id.
+    pub session_id: String,
+    /// Replay from this offset; default: all that is held.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_offset: Option<u64>,
+}
+
+/// `session.attach` result. `session.output` notifications follow from `replay_from` on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AttachResult {
+    /// The session as it is now.
+    pub session: SessionInfo,
+    /// The offset of the first byte that will be sent.
+    pub replay_from: u64,
+    /// True when `from_offset` was older than the oldest byte held, so bytes were lost to the
+    /// client.
+    pub truncated: bool,
+}
+
+/// `session.input` params (a request or a notification).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InputParams {
+    /// The session's id.
+    pub session_id: String,
+    /// The bytes to type, base64.
+    pub data: Base64Bytes,
+}
+
+/// `session.resize` params.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResizeParams {
+    /// The session's id.
+    pub session_id: String,
+    /// Width, 1..=1000.
+    pub cols: u16,
+    /// Height, 1..=1000.
+    pub rows: u16,
+}
+
+/// The signals a client may send.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Signal {
+    /// SIGINT.
+    #[serde(rename = "INT")]
+    Int,
+    /// SIGTERM.
+    #[serde(rename = "TERM")]
+    Term,
+    /// SIGKILL.
+    #[serde(rename = "KILL")]
+    Kill,
+    /// SIGHUP.
+    #[serde(rename = "HUP")]
+    Hup,
+    /// SIGQUIT.
+    #[serde(rename = "QUIT")]
+    Quit,
+}
+
+/// `session.signal` params.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignalParams {
+    /// The session's id.
+    pub session_id: String,
+    /// The signal, sent to the terminal's foreground process group.
+    pub signal: Signal,
+}
+
+/// `session.read` params.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReadParams {
+    /// The session's id.
+    pub session_id: String,
+    /// The first offset wanted.
+    pub from_offset: u64,
+    /// The most bytes wanted, 1..=1 MiB.
+    pub max_bytes: u64,
+}
+
+/// `session.read` result.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadResult {
+    /// The offset of `data`'s first byte: `from_offset`, or the oldest byte held if that is later.
+    pub offset: u64,
+    /// The bytes, base64.
+    pub data: Base64Bytes,
+    /// The offset of the next byte the session will produce.
+    pub output_end: u64,
+}
+
+/// The empty result of methods that only acknowledge.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Empty {}
+
+/// `session.output` notification params.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutputParams {
+    /// The session's id.
+    pub session_id: String,
+    /// The offset of `data`'s first byte.
+    pub offset: u64,
+    /// The output bytes, base64.
+    pub data: Base64Bytes,
+}
+
+/// `session.exit` notification params.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExitParams {
+    /// The session's id.
+    pub session_id: String,
+    /// The exit code, when the process exited normally.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    /// The signal's name (e.g. `"KILL"`), when a signal ended it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signal: Option<String>,
+}
+
+/// Whether a session id is well formed: 1 to 32 characters of `[a-z0-9]`.
+pub fn valid_session_id(id: &str) -> bool {
+    (1..=32).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_ids() {
+        assert!(valid_session_id("a1b2"));
+        assert!(!valid_session_id(""));
+        assert!(!valid_session_id("../etc"));
+        assert!(!valid_session_id("ABC"));
+        assert!(!valid_session_id(&"a".repeat(33)));
+    }
+
+    #[test]
+    fn create_rejects_unknown_fields() {
+        let r = serde_json::from_str::<CreateParams>(
+            r#"{"kind":"shell","cols":80,"rows":24,"colour":"red"}"#,
+        );
+        assert!(r.is_err());
+    }
+}
