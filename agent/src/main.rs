@@ -1,1 +1,99 @@
-fn main() {}
+//! `outpost-agent`: the command line. Parses arguments and calls into the library.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use outpost_agent::paths::Paths;
+
+#[derive(Parser)]
+#[command(
+    name = "outpost-agent",
+    about = "Outpost agent: terminal sessions that survive the desktop",
+    disable_version_flag = true
+)]
+struct Cli {
+    /// Print `outpost-agent <version> protocol <N>` and exit.
+    #[arg(short = 'V', long = "version")]
+    version: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve JSON-RPC 2.0, one message per line.
+    Serve {
+        /// Use standard input and output (the only transport).
+        #[arg(long)]
+        stdio: bool,
+        /// Write logs to this file instead of standard error.
+        #[arg(long)]
+        log_file: Option<PathBuf>,
+    },
+    /// Print this user's sessions as JSON.
+    Sessions,
+    /// Run a session daemon (started by the agent; reads its spec on stdin).
+    #[command(hide = true)]
+    Daemon,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    if cli.version {
+        println!("{}", outpost_agent::version_line());
+        return Ok(());
+    }
+    match cli.command {
+        None => {
+            eprintln!(
+                "{}\nusage: outpost-agent serve --stdio | sessions | --version",
+                outpost_agent::version_line()
+            );
+            std::process::exit(2);
+        }
+        // Forks before any runtime or thread exists.
+        Some(Command::Daemon) => outpost_agent::daemon::launch(),
+        Some(Command::Serve { stdio, log_file }) => {
+            anyhow::ensure!(
+                stdio,
+                "only --stdio is supported: run `outpost-agent serve --stdio`"
+            );
+            match &log_file {
+                Some(p) => outpost_agent::logging::init_file(p)
+                    .with_context(|| format!("opening log file {}", p.display()))?,
+                None => outpost_agent::logging::init_stderr(),
+            }
+            let paths = Paths::from_env()?;
+            paths.ensure()?;
+            runtime()?.block_on(outpost_agent::rpc::serve(
+                tokio::io::stdin(),
+                tokio::io::stdout(),
+                paths,
+            ));
+            Ok(())
+        }
+        Some(Command::Sessions) => {
+            outpost_agent::logging::init_stderr();
+            let paths = Paths::from_env()?;
+            paths.ensure()?;
+            let sessions = runtime()?.block_on(async {
+                let (out, _writer) =
+                    outpost_agent::rpc::outbound::Outbound::start(tokio::io::sink());
+                outpost_agent::sessions::Registry::new(paths, out)
+                    .list()
+                    .await
+            });
+            println!("{}", serde_json::to_string_pretty(&sessions)?);
+            Ok(())
+        }
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}

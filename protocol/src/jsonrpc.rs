@@ -175,9 +175,10 @@ impl Message {
         })?;
         let id = match raw.id {
             None => None,
-            Some(v) => Some(serde_json::from_value::<Option<RequestId>>(v).map_err(|_| {
-                invalid(None, "id must be an integer, a string or null")
-            })?),
+            Some(v) => Some(
+                serde_json::from_value::<Option<RequestId>>(v)
+                    .map_err(|_| invalid(None, "id must be an integer, a string or null"))?,
+            ),
         };
         let known_id = id.clone().flatten();
         match raw.jsonrpc {
@@ -251,8 +252,8 @@ mod tests {
         let m = Message::parse(br#"{"jsonrpc":"2.0","id":1,"method":"session.list","params":{}}"#)
             .unwrap();
         assert!(matches!(m, Message::Request(r) if r.id == RequestId::Number(1)));
-        let m = Message::parse(br#"{"jsonrpc":"2.0","method":"session.input","params":{}}"#)
-            .unwrap();
+        let m =
+            Message::parse(br#"{"jsonrpc":"2.0","method":"session.input","params":{}}"#).unwrap();
         assert!(matches!(m, Message::Notification(_)));
         let m = Message::parse(br#"{"jsonrpc":"2.0","id":"a","result":{}}"#).unwrap();
         assert!(matches!(m, Message::Response(_)));

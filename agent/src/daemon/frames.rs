@@ -1,0 +1,326 @@
+//! Frames between an agent and a session daemon, over the daemon's local socket.
+//!
+//! Each frame is a 1-byte kind, a 4-byte little-endian payload length and the payload; payloads
+//! are at most [`MAX_PAYLOAD`] bytes. Control messages carry JSON; the hot path (output and input)
+//! carries raw bytes. Kinds are fixed numbers that are never reused; an unknown kind is an error
+//! that closes the connection. The protocol's version is the socket directory's name
+//! ([`crate::paths::DAEMON_PROTOCOL_DIR`]).
+//!
+//! | kind | direction | payload |
+//! |------|-----------|---------|
+//! | 0x01 `Request` | agent → daemon | u32 id, JSON [`DaemonRequest`] |
+//! | 0x02 `Input` | agent → daemon | u32 id (0: no reply wanted), raw bytes to type |
+//! | 0x81 `Reply` | daemon → agent | u32 id, JSON [`DaemonReply`] |
+//! | 0x82 `Output` | daemon → agent | u64 offset, raw output bytes |
+//! | 0x83 `Exit` | daemon → agent | JSON [`ExitInfo`] |
+
+use outpost_protocol::session::{SessionInfo, Signal};
+use outpost_protocol::Base64Bytes;
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+/// The largest payload a frame may carry: 1 MiB plus room for headers.
+pub const MAX_PAYLOAD: usize = 1024 * 1024 + 64;
+
+/// The most output or input bytes sent in one frame.
+pub const MAX_CHUNK: usize = 64 * 1024;
+
+const KIND_REQUEST: u8 = 0x01;
+const KIND_INPUT: u8 = 0x02;
+const KIND_REPLY: u8 = 0x81;
+const KIND_OUTPUT: u8 = 0x82;
+const KIND_EXIT: u8 = 0x83;
+
+/// A request from an agent.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum DaemonRequest {
+    /// Describe the session.
+    Info,
+    /// Start streaming output from an offset (default: the oldest held).
+    Attach {
+        /// The first offset wanted.
+        from_offset: Option<u64>,
+    },
+    /// Stop streaming output.
+    Detach,
+    /// Resize the terminal.
+    Resize {
+        /// Width.
+        cols: u16,
+        /// Height.
+        rows: u16,
+    },
+    /// Signal the foreground process group.
+    Signal {
+        /// The signal.
+        signal: Signal,
+    },
+    /// Read held output.
+    Read {
+        /// The first offset wanted.
+        from_offset: u64,
+        /// The most bytes wanted.
+        max_bytes: u64,
+    },
+    /// End the process and the daemon.
+    Close,
+}
+
+/// A daemon's answer to one request.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum DaemonReply {
+    /// The session's description.
+    Info {
+        /// The session.
+        session: SessionInfo,
+    },
+    /// Streaming starts at `replay_from`.
+    Attached {
+        /// The session.
+        session: SessionInfo,
+        /// The first offset that will be sent.
+        replay_from: u64,
+        /// Whether the requested offset was older than the oldest byte held.
+        truncated: bool,
+    },
+    /// Output read by offset.
+    Read {
+        /// The offset of the first byte.
+        offset: u64,
+        /// The bytes.
+        data: Base64Bytes,
+        /// The next offset the session will produce.
+        output_end: u64,
+    },
+    /// Done, nothing to report.
+    Done,
+    /// Failed, with a JSON-RPC error code.
+    Error {
+        /// The code.
+        code: i32,
+        /// Why.
+        message: String,
+    },
+}
+
+/// How the session's process ended.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExitInfo {
+    /// The exit code, when it exited normally.
+    pub exit_code: Option<i32>,
+    /// The signal name, when a signal ended it.
+    pub signal: Option<String>,
+}
+
+/// One frame.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Frame {
+    /// A request.
+    Request {
+        /// Matches the reply.
+        id: u32,
+        /// The request.
+        req: DaemonRequest,
+    },
+    /// Bytes to type.
+    Input {
+        /// Matches the reply; 0 asks for none.
+        id: u32,
+        /// The bytes.
+        data: Vec<u8>,
+    },
+    /// A reply.
+    Reply {
+        /// The request's id.
+        id: u32,
+        /// The reply.
+        reply: DaemonReply,
+    },
+    /// Output bytes.
+    Output {
+        /// Offset of the first byte.
+        offset: u64,
+        /// The bytes.
+        data: Vec<u8>,
+    },
+    /// The process exited; no output follows.
+    Exit(ExitInfo),
+}
+
+/// A framing failure.
+#[derive(Debug, thiserror::Error)]
+pub enum FrameError {
+    /// The socket failed or closed.
+    #[error("daemon socket: {0}")]
+    Io(#[from] std::io::Error),
+    /// The peer sent a frame we cannot read.
+    #[error("bad frame: {0}")]
+    Bad(String),
+}
+
+fn bad(msg: impl Into<String>) -> FrameError {
+    FrameError::Bad(msg.into())
+}
+
+impl Frame {
+    /// Appends the encoded frame to `out`.
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        let at = out.len();
+        out.extend_from_slice(&[0; 5]);
+        let kind = match self {
+            Frame::Request { id, req } => {
+                out.extend_from_slice(&id.to_le_bytes());
+                json_into(req, out);
+                KIND_REQUEST
+            }
+            Frame::Input { id, data } => {
+                out.extend_from_slice(&id.to_le_bytes());
+                out.extend_from_slice(data);
+                KIND_INPUT
+            }
+            Frame::Reply { id, reply } => {
+                out.extend_from_slice(&id.to_le_bytes());
+                json_into(reply, out);
+                KIND_REPLY
+            }
+            Frame::Output { offset, data } => {
+                out.extend_from_slice(&offset.to_le_bytes());
+                out.extend_from_slice(data);
+                KIND_OUTPUT
+            }
+            Frame::Exit(info) => {
+                json_into(info, out);
+                KIND_EXIT
+            }
+        };
+        let len = (out.len() - at - 5) as u32;
+        out[at] = kind;
+        out[at + 1..at + 5].copy_from_slice(&len.to_le_bytes());
+    }
+
+    /// Decodes one frame's payload.
+    pub fn decode(kind: u8, payload: &[u8]) -> Result<Frame, FrameError> {
+        let split4 = |p: &[u8]| -> Result<(u32, Vec<u8>), FrameError> {
+            let (id, rest) = p
+                .split_first_chunk::<4>()
+                .ok_or_else(|| bad("short frame"))?;
+            Ok((u32::from_le_bytes(*id), rest.to_vec()))
+        };
+        Ok(match kind {
+            KIND_REQUEST => {
+                let (id, body) = split4(payload)?;
+                let req = serde_json::from_slice(&body).map_err(|e| bad(e.to_string()))?;
+                Frame::Request { id, req }
+            }
+            KIND_INPUT => {
+                let (id, data) = split4(payload)?;
+                Frame::Input { id, data }
+            }
+            KIND_REPLY => {
+                let (id, body) = split4(payload)?;
+                let reply = serde_json::from_slice(&body).map_err(|e| bad(e.to_string()))?;
+                Frame::Reply { id, reply }
+            }
+            KIND_OUTPUT => {
+                let (off, rest) = payload
+                    .split_first_chunk::<8>()
+                    .ok_or_else(|| bad("short output frame"))?;
+                Frame::Output {
+                    offset: u64::from_le_bytes(*off),
+                    data: rest.to_vec(),
+                }
+            }
+            KIND_EXIT => {
+                Frame::Exit(serde_json::from_slice(payload).map_err(|e| bad(e.to_string()))?)
+            }
+            k => return Err(bad(format!("unknown frame kind {k:#04x}"))),
+        })
+    }
+}
+
+fn json_into<T: Serialize>(v: &T, out: &mut Vec<u8>) {
+    // Serialising these plain types into a Vec cannot fail.
+    let _ = serde_json::to_writer(out, v);
+}
+
+/// Reads one frame; `Ok(None)` at a clean end of stream.
+pub async fn read_frame<R: AsyncRead + Unpin>(r: &mut R) -> Result<Option<Frame>, FrameError> {
+    let mut head = [0u8; 5];
+    match r.read_exact(&mut head).await {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(e) => return Err(e.into()),
+    }
+    let len = u32::from_le_bytes([head[1], head[2], head[3], head[4]]) as usize;
+    if len > MAX_PAYLOAD {
+        return Err(bad(format!("frame of {len} bytes exceeds {MAX_PAYLOAD}")));
+    }
+    let mut payload = vec![0u8; len];
+    r.read_exact(&mut payload).await?;
+    Frame::decode(head[0], &payload).map(Some)
+}
+
+/// Writes one frame.
+pub async fn write_frame<W: AsyncWrite + Unpin>(w: &mut W, f: &Frame) -> std::io::Result<()> {
+    let mut buf = Vec::new();
+    f.encode(&mut buf);
+    w.write_all(&buf).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip(f: Frame) {
+        let mut buf = Vec::new();
+        f.encode(&mut buf);
+        let len = u32::from_le_bytes([buf[1], buf[2], buf[3], buf[4]]) as usize;
+        assert_eq!(len, buf.len() - 5);
+        assert_eq!(Frame::decode(buf[0], &buf[5..]).unwrap(), f);
+    }
+
+    #[test]
+    fn frames_round_trip() {
+        round_trip(Frame::Request {
+            id: 7,
+            req: DaemonRequest::Attach {
+                from_offset: Some(9),
+            },
+        });
+        round_trip(Frame::Input {
+            id: 0,
+            data: b"ls\r".to_vec(),
+        });
+        round_trip(Frame::Reply {
+            id: 1,
+            reply: DaemonReply::Done,
+        });
+        round_trip(Frame::Output {
+            offset: u64::MAX - 3,
+            data: vec![0, 255, 10],
+        });
+        round_trip(Frame::Exit(ExitInfo {
+            exit_code: Some(3),
+            signal: None,
+        }));
+    }
+
+    #[test]
+    fn rejects_garbage() {
+        assert!(Frame::decode(0x7f, b"").is_err());
+        assert!(Frame::decode(KIND_REQUEST, b"ab").is_err());
+        assert!(Frame::decode(KIND_REQUEST, b"abcd{").is_err());
+        assert!(Frame::decode(KIND_OUTPUT, b"1234567").is_err());
+    }
+
+    #[tokio::test]
+    async fn oversized_frame_is_refused() {
+        let mut data = vec![KIND_INPUT];
+        data.extend_from_slice(&(u32::MAX).to_le_bytes());
+        let err = read_frame(&mut &data[..]).await.unwrap_err();
+        assert!(err.to_string().contains("exceeds"));
+        assert!(read_frame(&mut &b""[..]).await.unwrap().is_none());
+    }
+}

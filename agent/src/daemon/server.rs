@@ -1,0 +1,272 @@
+//! The daemon's socket server: one task per connected agent.
+//!
+//! Each connection has its own read cursor into the ring. Output is sent straight from the ring
+//! in chunks of up to [`MAX_CHUNK`], so a slow agent costs no memory: when the ring overwrites
+//! bytes it has not sent yet, its cursor jumps to the oldest byte held and the jump shows in the
+//! offsets. Requests are answered in order with the output, so an `Attach` reply always comes
+//! before the output it announces, and `Exit` only after the last output byte.
+
+use std::sync::Arc;
+
+use interprocess::local_socket::tokio::Stream;
+use outpost_protocol::session::{MAX_READ_BYTES, SIZE_RANGE};
+use outpost_protocol::{Base64Bytes, ErrorCode};
+use tokio::io::{AsyncWriteExt, BufWriter};
+use tokio::sync::{mpsc, Notify};
+
+use super::frames::{read_frame, DaemonReply, DaemonRequest, Frame, MAX_CHUNK};
+use super::pty::Pty;
+use super::state::Shared;
+
+/// What every connection can reach.
+pub struct Daemon {
+    /// Session state.
+    pub shared: Arc<Shared>,
+    /// The terminal.
+    pub pty: Pty,
+    /// Notified when a client asked to close the session.
+    pub close_requested: Notify,
+    /// Notified once the session's processes and files are gone.
+    pub closed: Notify,
+}
+
+fn error(code: ErrorCode, message: impl Into<String>) -> DaemonReply {
+    DaemonReply::Error {
+        code: code.code(),
+        message: message.into(),
+    }
+}
+
+/// Serves one connection until it closes.
+pub async fn serve_connection(daemon: Arc<Daemon>, conn: Stream) {
+    let (recv, send) = tokio::io::split(conn);
+    let (tx, mut rx) = mpsc::channel::<Frame>(64);
+    let reader = tokio::spawn(async move {
+        let mut recv = tokio::io::BufReader::new(recv);
+        loop {
+            match read_frame(&mut recv).await {
+                Ok(Some(f)) => {
+                    if tx.send(f).await.is_err() {
+                        break;
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    tracing::warn!("closing connection: {e}");
+                    break;
+                }
+            }
+        }
+    });
+    let mut conn = Connection {
+        daemon: daemon.clone(),
+        out: BufWriter::with_capacity(MAX_CHUNK + 64, send),
+        cursor: None,
+        exit_sent: false,
+        closing: false,
+        buf: Vec::with_capacity(MAX_CHUNK),
+        frame: Vec::with_capacity(MAX_CHUNK + 16),
+    };
+    let mut progress = daemon.shared.subscribe();
+    let result: std::io::Result<()> = async {
+        loop {
+            // Send everything that is due, answering requests between chunks.
+            while conn.send_due().await? {
+                while let Ok(f) = rx.try_recv() {
+                    conn.handle(f).await?;
+                }
+            }
+            conn.out.flush().await?;
+            progress.borrow_and_update();
+            tokio::select! {
+                f = rx.recv() => match f {
+                    Some(f) => conn.handle(f).await?,
+                    None => break,
+                },
+                changed = progress.changed() => if changed.is_err() { break },
+            }
+        }
+        Ok(())
+    }
+    .await;
+    if let Err(e) = result {
+        tracing::debug!("connection ended: {e}");
+    }
+    if conn.cursor.is_some() {
+        daemon.shared.add_attached(-1);
+    }
+    reader.abort();
+}
+
+struct Connection {
+    daemon: Arc<Daemon>,
+    out: BufWriter<tokio::io::WriteHalf<Stream>>,
+    /// The next offset to send, while attached.
+    cursor: Option<u64>,
+    exit_sent: bool,
+    closing: bool,
+    buf: Vec<u8>,
+    frame: Vec<u8>,
+}
+
+impl Connection {
+    async fn write(&mut self, f: &Frame) -> std::io::Result<()> {
+        self.frame.clear();
+        f.encode(&mut self.frame);
+        self.out.write_all(&self.frame).await
+    }
+
+    /// Sends one chunk of output (or the exit) if due; returns whether it sent anything.
+    async fn send_due(&mut self) -> std::io::Result<bool> {
+        let Some(cursor) = self.cursor else {
+            return Ok(false);
+        };
+        self.buf.clear();
+        let at = self.daemon.shared.read(cursor, MAX_CHUNK, &mut self.buf);
+        if !self.buf.is_empty() {
+            if at > cursor {
+                tracing::debug!(skipped = at - cursor, "client fell behind the ring");
+            }
+            let data = std::mem::take(&mut self.buf);
+            self.cursor = Some(at + data.len() as u64);
+            let frame = Frame::Output { offset: at, data };
+            self.write(&frame).await?;
+            if let Frame::Output { data, .. } = frame {
+                self.buf = data;
+            }
+            return Ok(true);
+        }
+        if !self.exit_sent {
+            if let Some(exit) = self.daemon.shared.exit() {
+                self.exit_sent = true;
+                self.write(&Frame::Exit(exit)).await?;
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    async fn handle(&mut self, f: Frame) -> std::io::Result<()> {
+        let (id, reply) = match f {
+            Frame::Request { id, req } => (id, self.request(req).await),
+            Frame::Input { id, data } => {
+                let reply = if self.daemon.shared.exit().is_some() {
+                    error(ErrorCode::SessionNotRunning, "the session has exited")
+                } else {
+                    match self.daemon.pty.write(data).await {
+                        Ok(()) => DaemonReply::Done,
+                        Err(e) => error(ErrorCode::SessionNotRunning, e.to_string()),
+                    }
+                };
+                if id == 0 {
+                    return Ok(());
+                }
+                (id, reply)
+            }
+            other => {
+                tracing::warn!(?other, "unexpected frame from a client");
+                return Err(std::io::Error::other("unexpected frame"));
+            }
+        };
+        if self.closing {
+            // Attached clients get the last output and the exit before the reply.
+            while self.send_due().await? {}
+        }
+        self.write(&Frame::Reply { id, reply }).await?;
+        if self.closing {
+            // Everything is cleaned up: answer, then end the daemon.
+            self.out.flush().await?;
+            std::process::exit(0);
+        }
+        if self.cursor.is_none() {
+            self.out.flush().await?;
+        }
+        Ok(())
+    }
+
+    async fn request(&mut self, req: DaemonRequest) -> DaemonReply {
+        let shared = &self.daemon.shared;
+        let running = shared.exit().is_none();
+        match req {
+            DaemonRequest::Info => DaemonReply::Info {
+                session: shared.info(),
+            },
+            DaemonRequest::Attach { from_offset } => {
+                let (start, end) = shared.bounds();
+                let wanted = from_offset.unwrap_or(start);
+                let replay_from = wanted.clamp(start, end);
+                if self.cursor.is_none() {
+                    shared.add_attached(1);
+                }
+                self.cursor = Some(replay_from);
+                self.exit_sent = false;
+                DaemonReply::Attached {
+                    session: shared.info(),
+                    replay_from,
+                    truncated: wanted < start,
+                }
+            }
+            DaemonRequest::Detach => {
+                if self.cursor.take().is_some() {
+                    shared.add_attached(-1);
+                }
+                DaemonReply::Done
+            }
+            DaemonRequest::Resize { cols, rows } => {
+                if !SIZE_RANGE.contains(&cols) || !SIZE_RANGE.contains(&rows) {
+                    return error(ErrorCode::InvalidParams, "cols and rows must be 1..=1000");
+                }
+                if !running {
+                    return error(ErrorCode::SessionNotRunning, "the session has exited");
+                }
+                match self.daemon.pty.resize(cols, rows) {
+                    Ok(()) => {
+                        shared.set_size(cols, rows);
+                        DaemonReply::Done
+                    }
+                    Err(e) => error(ErrorCode::InternalError, e.to_string()),
+                }
+            }
+            DaemonRequest::Signal { signal } => {
+                if !running {
+                    return error(ErrorCode::SessionNotRunning, "the session has exited");
+                }
+                match self.daemon.pty.signal(signal) {
+                    Ok(()) => DaemonReply::Done,
+                    Err(e) => error(ErrorCode::InternalError, e.to_string()),
+                }
+            }
+            DaemonRequest::Read {
+                from_offset,
+                max_bytes,
+            } => {
+                if max_bytes == 0 || max_bytes > MAX_READ_BYTES {
+                    return error(ErrorCode::InvalidParams, "max_bytes must be 1..=1048576");
+                }
+                let (_, end) = shared.bounds();
+                if from_offset > end {
+                    return error(
+                        ErrorCode::InvalidParams,
+                        format!("from_offset {from_offset} is beyond output_end {end}"),
+                    );
+                }
+                let mut data = Vec::new();
+                let offset = shared.read(from_offset, max_bytes as usize, &mut data);
+                DaemonReply::Read {
+                    offset,
+                    data: Base64Bytes(data),
+                    output_end: shared.bounds().1,
+                }
+            }
+            DaemonRequest::Close => {
+                let closed = self.daemon.closed.notified();
+                tokio::pin!(closed);
+                closed.as_mut().enable();
+                self.daemon.close_requested.notify_one();
+                closed.await;
+                self.closing = true;
+                DaemonReply::Done
+            }
+        }
+    }
+}

@@ -1,0 +1,54 @@
+//! What an agent asks a new session daemon to run, passed on the daemon's standard input (never
+//! on its command line, where other users could read it with `ps`).
+
+use std::collections::BTreeMap;
+
+use outpost_protocol::session::SessionKind;
+use serde::{Deserialize, Serialize};
+
+/// The largest spec a daemon reads.
+pub const MAX_SPEC_BYTES: u64 = 1024 * 1024;
+
+/// A session to start.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DaemonSpec {
+    /// The new session's id.
+    pub session_id: String,
+    /// Its kind.
+    pub kind: SessionKind,
+    /// Its title.
+    pub title: String,
+    /// Terminal width.
+    pub cols: u16,
+    /// Terminal height.
+    pub rows: u16,
+    /// Working directory; default the home directory.
+    pub cwd: Option<String>,
+    /// Extra environment.
+    pub env: BTreeMap<String, String>,
+    /// Scrollback capacity in bytes.
+    pub scrollback_bytes: u64,
+    /// The program; `None` runs the user's login shell.
+    pub program: Option<String>,
+    /// The program's arguments.
+    pub args: Vec<String>,
+}
+
+/// What the daemon tells the agent once it is ready (or why it is not), one JSON line on the
+/// launcher's standard output.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Readiness {
+    /// The socket accepts connections.
+    Ready {
+        /// The daemon's pid.
+        daemon_pid: u32,
+        /// The child's pid.
+        child_pid: u32,
+    },
+    /// Start-up failed.
+    Failed {
+        /// Why, for people.
+        message: String,
+    },
+}

@@ -1,0 +1,154 @@
+//! The state one daemon shares between its PTY threads and its socket connections.
+
+use std::sync::{Mutex, MutexGuard};
+
+use outpost_protocol::session::{SessionInfo, SessionKind, SessionState};
+use tokio::sync::watch;
+
+use super::frames::ExitInfo;
+use super::ring::Ring;
+
+/// Where the output stream stands; connections wait on changes of it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// The offset of the next output byte.
+    pub end: u64,
+    /// Whether the process has exited and its last output is in the ring.
+    pub exited: bool,
+}
+
+/// What changes over the session's life, apart from the output.
+#[derive(Debug)]
+struct Live {
+    cols: u16,
+    rows: u16,
+    exit: Option<ExitInfo>,
+    attached: u32,
+}
+
+/// What never changes.
+#[derive(Clone, Debug)]
+pub struct Identity {
+    /// The session's id.
+    pub session_id: String,
+    /// Its kind.
+    pub kind: SessionKind,
+    /// Its title.
+    pub title: String,
+    /// When it was created, RFC 3339.
+    pub created_at: String,
+}
+
+/// The daemon's shared state.
+pub struct Shared {
+    /// Who the session is.
+    pub identity: Identity,
+    /// The child's pid, once spawned.
+    pub child_pid: Mutex<u32>,
+    ring: Mutex<Ring>,
+    live: Mutex<Live>,
+    progress: watch::Sender<Progress>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding one of these locks leaves plain data behind; keep serving it.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Shared {
+    /// State for a new session.
+    pub fn new(identity: Identity, cols: u16, rows: u16, scrollback: usize) -> Self {
+        Self {
+            identity,
+            child_pid: Mutex::new(0),
+            ring: Mutex::new(Ring::new(scrollback)),
+            live: Mutex::new(Live {
+                cols,
+                rows,
+                exit: None,
+                attached: 0,
+            }),
+            progress: watch::Sender::new(Progress::default()),
+        }
+    }
+
+    /// Appends output and wakes the connections.
+    pub fn push_output(&self, data: &[u8]) {
+        let end = {
+            let mut ring = lock(&self.ring);
+            ring.push(data);
+            ring.end()
+        };
+        self.progress.send_modify(|p| p.end = end);
+    }
+
+    /// Records how the process ended and wakes the connections.
+    pub fn set_exited(&self, exit: ExitInfo) {
+        lock(&self.live).exit = Some(exit);
+        self.progress.send_modify(|p| p.exited = true);
+    }
+
+    /// How the process ended, once it has.
+    pub fn exit(&self) -> Option<ExitInfo> {
+        lock(&self.live).exit.clone()
+    }
+
+    /// Watches the output stream.
+    pub fn subscribe(&self) -> watch::Receiver<Progress> {
+        self.progress.subscribe()
+    }
+
+    /// Copies output from `from` into `out`; returns the offset actually read from.
+    pub fn read(&self, from: u64, max: usize, out: &mut Vec<u8>) -> u64 {
+        lock(&self.ring).read_into(from, max, out)
+    }
+
+    /// The oldest held offset and the next offset.
+    pub fn bounds(&self) -> (u64, u64) {
+        let ring = lock(&self.ring);
+        (ring.start(), ring.end())
+    }
+
+    /// Records a new terminal size.
+    pub fn set_size(&self, cols: u16, rows: u16) {
+        let mut live = lock(&self.live);
+        live.cols = cols;
+        live.rows = rows;
+    }
+
+    /// Counts a client in (`+1`) or out (`-1`).
+    pub fn add_attached(&self, delta: i32) {
+        let mut live = lock(&self.live);
+        live.attached = live.attached.saturating_add_signed(delta);
+    }
+
+    /// The session as clients see it.
+    pub fn info(&self) -> SessionInfo {
+        let (start, end, capacity) = {
+            let ring = lock(&self.ring);
+            (ring.start(), ring.end(), ring.capacity())
+        };
+        let live = lock(&self.live);
+        let id = &self.identity;
+        SessionInfo {
+            session_id: id.session_id.clone(),
+            kind: id.kind,
+            title: id.title.clone(),
+            state: if live.exit.is_some() {
+                SessionState::Exited
+            } else {
+                SessionState::Running
+            },
+            exit_code: live.exit.as_ref().and_then(|e| e.exit_code),
+            exit_signal: live.exit.as_ref().and_then(|e| e.signal.clone()),
+            pid: *lock(&self.child_pid),
+            created_at: id.created_at.clone(),
+            cols: live.cols,
+            rows: live.rows,
+            output_start: start,
+            output_end: end,
+            attached_clients: live.attached,
+            scrollback_bytes: capacity as u64,
+        }
+    }
+}

@@ -1,0 +1,98 @@
+//! The single writer of the agent's standard output.
+//!
+//! Every response and notification is encoded to one line and queued on a bounded channel; one
+//! task writes them in order and flushes whenever the queue runs dry. The bound is what keeps a
+//! client that stops reading from growing the agent's memory: producers wait, and session output
+//! waits in the daemons' rings instead.
+
+use outpost_protocol::codec::encode_line;
+use outpost_protocol::jsonrpc::Response;
+use outpost_protocol::notification::NotificationEnvelope;
+use outpost_protocol::{ErrorObject, Notification, RequestId};
+use serde::Serialize;
+use tokio::io::{AsyncWrite, AsyncWriteExt};
+use tokio::sync::mpsc;
+
+/// Lines queued for standard output at most (each at most ~90 KiB of session output).
+const QUEUE_LINES: usize = 64;
+
+enum Item {
+    Line(Vec<u8>),
+    Flushed(tokio::sync::oneshot::Sender<()>),
+}
+
+/// A handle for queueing lines to the client.
+#[derive(Clone)]
+pub struct Outbound {
+    tx: mpsc::Sender<Item>,
+}
+
+impl Outbound {
+    /// Starts the writer task over `sink`; it ends when every handle is gone or writing fails.
+    pub fn start<W: AsyncWrite + Unpin + Send + 'static>(
+        sink: W,
+    ) -> (Outbound, tokio::task::JoinHandle<()>) {
+        let (tx, mut rx) = mpsc::channel::<Item>(QUEUE_LINES);
+        let task = tokio::spawn(async move {
+            let mut w = tokio::io::BufWriter::with_capacity(256 * 1024, sink);
+            let mut waiting = Vec::new();
+            while let Some(item) = rx.recv().await {
+                let mut next = Some(item);
+                while let Some(item) = next {
+                    match item {
+                        Item::Line(line) => {
+                            if w.write_all(&line).await.is_err() {
+                                return;
+                            }
+                        }
+                        Item::Flushed(done) => waiting.push(done),
+                    }
+                    next = rx.try_recv().ok();
+                }
+                if w.flush().await.is_err() {
+                    return;
+                }
+                for done in waiting.drain(..) {
+                    let _ = done.send(());
+                }
+            }
+        });
+        (Outbound { tx }, task)
+    }
+
+    async fn send<T: Serialize>(&self, msg: &T) {
+        let mut line = Vec::new();
+        if encode_line(msg, &mut line).is_ok() {
+            // A closed channel means the client is gone; there is nobody left to tell.
+            let _ = self.tx.send(Item::Line(line)).await;
+        }
+    }
+
+    /// Waits until everything queued so far has been written and flushed.
+    pub async fn flush(&self) {
+        let (done, wait) = tokio::sync::oneshot::channel();
+        if self.tx.send(Item::Flushed(done)).await.is_ok() {
+            let _ = wait.await;
+        }
+    }
+
+    /// Whether the writer has stopped (the client is gone).
+    pub fn is_closed(&self) -> bool {
+        self.tx.is_closed()
+    }
+
+    /// Sends a successful response.
+    pub async fn result(&self, id: RequestId, result: serde_json::Value) {
+        self.send(&Response::result(id, result)).await;
+    }
+
+    /// Sends an error response.
+    pub async fn error(&self, id: Option<RequestId>, error: ErrorObject) {
+        self.send(&Response::error(id, error)).await;
+    }
+
+    /// Sends a notification.
+    pub async fn notify(&self, n: Notification) {
+        self.send(&NotificationEnvelope::from(n)).await;
+    }
+}
