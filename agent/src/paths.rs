@@ -123,7 +123,12 @@ impl Paths {
     /// Creates (or checks) every directory, and the runtime and state directories above them.
     pub fn ensure(&self) -> Result<(), PathError> {
         let mut dirs: Vec<&Path> = self.sockets.ancestors().skip(1).take(2).collect();
-        if !self.sockets.as_os_str().as_encoded_bytes().starts_with(b"/tmp/outpost-") {
+        if !self
+            .sockets
+            .as_os_str()
+            .as_encoded_bytes()
+            .starts_with(b"/tmp/outpost-")
+        {
             dirs.truncate(1);
         }
         dirs.reverse();
@@ -142,6 +147,17 @@ impl Paths {
         let path = self.sockets.join(format!("{session_id}.sock"));
         let len = path.as_os_str().len();
         if len > MAX_SOCKET_PATH {
+            return Err(PathError::SocketPathTooLong { path, len });
+        }
+        Ok(path)
+    }
+
+    /// The ControlMaster socket of an `ssh` session. `ssh` binds a temporary name 17 bytes longer
+    /// first, so the path must leave room for that.
+    pub fn control_path(&self, session_id: &str) -> Result<PathBuf, PathError> {
+        let path = self.sockets.join(format!("{session_id}.cm"));
+        let len = path.as_os_str().len();
+        if len + 17 > MAX_SOCKET_PATH {
             return Err(PathError::SocketPathTooLong { path, len });
         }
         Ok(path)
@@ -262,7 +278,10 @@ mod tests {
         let p = Paths::new(&long.join("run"), &long.join("state"), 1000);
         let s = p.socket(&"a".repeat(32)).unwrap();
         assert!(s.as_os_str().len() <= MAX_SOCKET_PATH, "{s:?}");
-        assert!(s.to_string_lossy().starts_with("/tmp/outpost-1000/h"), "{s:?}");
+        assert!(
+            s.to_string_lossy().starts_with("/tmp/outpost-1000/h"),
+            "{s:?}"
+        );
         // The same home always maps to the same place.
         let q = Paths::new(&long.join("run"), &long.join("state"), 1000);
         assert_eq!(p.sockets, q.sockets);

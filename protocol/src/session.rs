@@ -73,6 +73,110 @@ pub struct SessionInfo {
     /// The scrollback capacity in bytes.
     #[serde(default)]
     pub scrollback_bytes: u64,
+    /// For `ssh` sessions: the target as asked, `[user@]host[:port]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// For `ssh` sessions: the state of the SSH connection, read from its ControlMaster.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<LinkState>,
+}
+
+/// The state of an `ssh` session's connection to its target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkState {
+    /// `ssh` runs but has not authenticated yet (or is reconnecting).
+    Connecting,
+    /// The ControlMaster answers: the connection is up.
+    Up,
+    /// The connection is lost (waiting to reconnect, or given up).
+    Down,
+}
+
+/// Where an `ssh` session connects, run as OpenSSH's `ssh` on the agent's host.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SshSpec {
+    /// The target: a host name, address or `~/.ssh/config` alias on the agent's host.
+    pub host: String,
+    /// The port (`-p`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    /// The user (`-l`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// A private key file on the agent's host (`-i`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_file: Option<String>,
+    /// Extra OpenSSH options, each passed as `-o Name=value`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub options: BTreeMap<String, String>,
+    /// A command to run instead of the remote login shell (passed to the remote shell as typed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote_command: Option<String>,
+}
+
+impl SshSpec {
+    /// The target as asked: `[user@]host[:port]`.
+    pub fn target(&self) -> String {
+        let mut t = String::new();
+        if let Some(u) = &self.user {
+            t.push_str(u);
+            t.push('@');
+        }
+        t.push_str(&self.host);
+        if let Some(p) = self.port {
+            t.push(':');
+            t.push_str(&p.to_string());
+        }
+        t
+    }
+}
+
+/// When an `ssh` session's connection is lost (`ssh` exits with 255), start `ssh` again in the same
+/// session with exponential backoff.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReconnectPolicy {
+    /// Attempts in a row before giving up, 1..=1000.
+    #[serde(default = "ReconnectPolicy::default_attempts")]
+    pub max_attempts: u32,
+    /// The first delay, 0..=600000 ms.
+    #[serde(default = "ReconnectPolicy::default_initial")]
+    pub initial_delay_ms: u64,
+    /// The longest delay, initial_delay_ms..=600000 ms.
+    #[serde(default = "ReconnectPolicy::default_max")]
+    pub max_delay_ms: u64,
+}
+
+impl ReconnectPolicy {
+    fn default_attempts() -> u32 {
+        10
+    }
+    fn default_initial() -> u64 {
+        1000
+    }
+    fn default_max() -> u64 {
+        30_000
+    }
+
+    /// The delay before attempt `n` (1-based): doubling from the initial delay, capped.
+    pub fn delay_ms(&self, n: u32) -> u64 {
+        let shift = n.saturating_sub(1).min(30);
+        self.initial_delay_ms
+            .saturating_mul(1u64 << shift)
+            .min(self.max_delay_ms)
+    }
+}
+
+impl Default for ReconnectPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: Self::default_attempts(),
+            initial_delay_ms: Self::default_initial(),
+            max_delay_ms: Self::default_max(),
+        }
+    }
 }
 
 /// What to run in a `shell` session instead of the user's login shell.
@@ -112,6 +216,12 @@ pub struct CreateParams {
     /// For `shell` sessions: the program to run instead of the login shell.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shell: Option<ShellSpec>,
+    /// For `ssh` sessions: where to connect.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssh: Option<SshSpec>,
+    /// For `ssh` sessions: reconnect when the connection is lost (off when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reconnect: Option<ReconnectPolicy>,
 }
 
 /// `session.create` result.
@@ -285,6 +395,28 @@ mod tests {
         assert!(!valid_session_id("../etc"));
         assert!(!valid_session_id("ABC"));
         assert!(!valid_session_id(&"a".repeat(33)));
+    }
+
+    #[test]
+    fn targets_and_backoff() {
+        let s = SshSpec {
+            host: "db".into(),
+            user: Some("ann".into()),
+            port: Some(2222),
+            ..Default::default()
+        };
+        assert_eq!(s.target(), "ann@db:2222");
+        let p = ReconnectPolicy {
+            max_attempts: 5,
+            initial_delay_ms: 500,
+            max_delay_ms: 3000,
+        };
+        assert_eq!(
+            (1..=5).map(|n| p.delay_ms(n)).collect::<Vec<_>>(),
+            vec![500, 1000, 2000, 3000, 3000]
+        );
+        let d: ReconnectPolicy = serde_json::from_str("{}").unwrap();
+        assert_eq!(d, ReconnectPolicy::default());
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! channel: it keeps running when the agent exits, is killed or loses its connection.
 
 pub mod frames;
+pub mod link;
 pub mod pty;
 pub mod ring;
 pub mod server;
@@ -158,6 +159,7 @@ async fn run(spec: DaemonSpec, paths: Paths, ready: &mut Option<OwnedFd>) -> any
             kind: spec.kind,
             title: spec.title.clone(),
             created_at: created_at.clone(),
+            target: spec.ssh.as_ref().map(|s| s.target.clone()),
         },
         spec.cols,
         spec.rows,
@@ -197,6 +199,9 @@ async fn run(spec: DaemonSpec, paths: Paths, ready: &mut Option<OwnedFd>) -> any
         close_requested: Notify::new(),
         closed: Notify::new(),
     });
+    if let Some(ssh) = spec.ssh.clone() {
+        tokio::spawn(link::watch(daemon.shared.clone(), ssh));
+    }
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut by_client = false;
     loop {
@@ -213,8 +218,11 @@ async fn run(spec: DaemonSpec, paths: Paths, ready: &mut Option<OwnedFd>) -> any
         }
     }
     tracing::info!("closing the session");
-    daemon.pty.terminate(&daemon.shared, CLOSE_GRACE);
+    daemon.pty.terminate(CLOSE_GRACE);
     SessionRecord::remove_files(&paths, &id);
+    if let Some(ssh) = &spec.ssh {
+        let _ = std::fs::remove_file(&ssh.control_path);
+    }
     daemon.closed.notify_waiters();
     if by_client {
         // The closing connection answers and then ends the process; this is only a backstop.

@@ -2,19 +2,21 @@
 //! bytes between them and the shared state.
 //!
 //! A reader thread copies PTY output into the ring; a writer thread types queued input; a waiter
-//! thread reaps the child with `waitpid` (so signals are reported by name), lets the reader drain
-//! what the child wrote last, then marks the session exited.
+//! thread reaps the child with `waitpid` (so signals are reported by name). For `ssh` sessions
+//! with a reconnect policy, the waiter starts `ssh` again on the same PTY when it exits with 255
+//! (connection lost), writing a short marker line into the output; otherwise, or once the policy
+//! gives up, it lets the reader drain what the child wrote last and marks the session exited.
 
 use std::io::{Read, Write};
 use std::sync::mpsc as std_mpsc;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use nix::sys::signal::{kill, Signal as NixSignal};
 use nix::sys::wait::{waitpid, WaitStatus};
 use nix::unistd::Pid;
-use outpost_protocol::session::Signal;
-use portable_pty::{native_pty_system, CommandBuilder, MasterPty, PtySize};
+use outpost_protocol::session::{LinkState, ReconnectPolicy, Signal};
+use portable_pty::{native_pty_system, CommandBuilder, MasterPty, PtySize, SlavePty};
 use tokio::sync::mpsc;
 
 use super::frames::ExitInfo;
@@ -23,6 +25,9 @@ use super::state::Shared;
 
 /// How long the reader may keep draining after the child exited before the exit is announced.
 const DRAIN_GRACE: Duration = Duration::from_millis(500);
+
+/// `ssh` exits with this status when the connection failed or was lost.
+const SSH_CONNECTION_LOST: i32 = 255;
 
 /// Why the terminal could not be started or used.
 #[derive(Debug, thiserror::Error)]
@@ -43,8 +48,42 @@ pub enum PtyError {
 /// A running terminal.
 pub struct Pty {
     master: Mutex<Box<dyn MasterPty + Send>>,
-    child_pid: u32,
+    shared: Arc<Shared>,
     input: mpsc::Sender<Vec<u8>>,
+}
+
+fn build_command(spec: &DaemonSpec) -> CommandBuilder {
+    let mut cmd = match &spec.program {
+        None => CommandBuilder::new_default_prog(),
+        Some(p) => {
+            let mut c = CommandBuilder::new(p);
+            c.args(&spec.args);
+            c
+        }
+    };
+    cmd.env("TERM", "xterm-256color");
+    cmd.env("COLORTERM", "truecolor");
+    cmd.env("OUTPOST_SESSION_ID", &spec.session_id);
+    cmd.env_remove("OUTPOST_LOG");
+    for (k, v) in &spec.env {
+        cmd.env(k, v);
+    }
+    if let Some(cwd) = &spec.cwd {
+        cmd.cwd(cwd);
+    }
+    cmd
+}
+
+fn spawn_child(slave: &dyn SlavePty, cmd: &CommandBuilder) -> Result<u32, String> {
+    let child = slave
+        .spawn_command(cmd.clone())
+        .map_err(|e| e.to_string())?;
+    let pid = child
+        .process_id()
+        .ok_or_else(|| "the child has no process id".to_string())?;
+    // portable-pty's handle is not used to wait: the waiter thread reaps with waitpid.
+    drop(child);
+    Ok(pid)
 }
 
 impl Pty {
@@ -63,36 +102,12 @@ impl Pty {
                 pixel_height: 0,
             })
             .map_err(|e| spawn_err(e.to_string()))?;
-        let mut cmd = match &spec.program {
-            None => CommandBuilder::new_default_prog(),
-            Some(p) => {
-                let mut c = CommandBuilder::new(p);
-                c.args(&spec.args);
-                c
-            }
-        };
-        cmd.env("TERM", "xterm-256color");
-        cmd.env("COLORTERM", "truecolor");
-        cmd.env("OUTPOST_SESSION_ID", &spec.session_id);
-        cmd.env_remove("OUTPOST_LOG");
-        for (k, v) in &spec.env {
-            cmd.env(k, v);
-        }
-        if let Some(cwd) = &spec.cwd {
-            cmd.cwd(cwd);
-        }
-        let child = pair
-            .slave
-            .spawn_command(cmd)
-            .map_err(|e| spawn_err(e.to_string()))?;
-        // The child has its own copy of the slave; ours must go so the reader sees end of file.
-        drop(pair.slave);
-        let child_pid = child
-            .process_id()
-            .ok_or_else(|| spawn_err("the child has no process id".into()))?;
-        // portable-pty's handle is not used to wait: the waiter thread reaps with waitpid.
-        drop(child);
-        *shared.child_pid.lock().unwrap_or_else(|p| p.into_inner()) = child_pid;
+        let cmd = build_command(spec);
+        let child_pid = spawn_child(pair.slave.as_ref(), &cmd).map_err(spawn_err)?;
+        shared.set_child_pid(child_pid);
+        // Without reconnects our copy of the slave must go so the reader sees end of file when
+        // the child exits; with them it is kept to start `ssh` again on the same terminal.
+        let slave = spec.reconnect.map(|_| pair.slave);
 
         let master = pair.master;
         let reader = master
@@ -112,18 +127,20 @@ impl Pty {
             .name("pty-writer".into())
             .spawn(move || write_loop(writer, input_rx))
             .map_err(|e| PtyError::Io(e.to_string()))?;
+        let waiter = Waiter {
+            shared: shared.clone(),
+            slave,
+            cmd,
+            policy: spec.reconnect,
+            target: spec.ssh.as_ref().map(|s| s.target.clone()),
+        };
         std::thread::Builder::new()
             .name("child-waiter".into())
-            .spawn(move || {
-                let exit = wait_child(child_pid);
-                let _ = drained_rx.recv_timeout(DRAIN_GRACE);
-                tracing::info!(?exit, "child exited");
-                shared.set_exited(exit);
-            })
+            .spawn(move || waiter.run(child_pid, drained_rx))
             .map_err(|e| PtyError::Io(e.to_string()))?;
         Ok(Pty {
             master: Mutex::new(master),
-            child_pid,
+            shared,
             input,
         })
     }
@@ -132,9 +149,9 @@ impl Pty {
         self.master.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The child's pid.
+    /// The current child's pid.
     pub fn child_pid(&self) -> u32 {
-        self.child_pid
+        self.shared.child_pid()
     }
 
     /// Queues bytes to type; waits while the queue is full.
@@ -166,37 +183,124 @@ impl Pty {
             Signal::Hup => NixSignal::SIGHUP,
             Signal::Quit => NixSignal::SIGQUIT,
         };
+        let child = self.child_pid() as i32;
         let group = self
             .master()
             .process_group_leader()
             .filter(|&g| g > 0)
-            .unwrap_or(self.child_pid as i32);
+            .unwrap_or(child);
         kill(Pid::from_raw(-group), sig)
-            .or_else(|_| kill(Pid::from_raw(self.child_pid as i32), sig))
+            .or_else(|_| kill(Pid::from_raw(child), sig))
             .map_err(|e| PtyError::Io(format!("cannot send {sig}: {e}")))
     }
 
     /// Ends the child: SIGHUP to its groups, then SIGKILL if it is still there after `grace`.
-    pub fn terminate(&self, shared: &Shared, grace: Duration) {
-        let child = Pid::from_raw(self.child_pid as i32);
+    pub fn terminate(&self, grace: Duration) {
+        self.shared.set_closing();
         let fg = self.master().process_group_leader().filter(|&g| g > 0);
-        for sig in [NixSignal::SIGHUP, NixSignal::SIGCONT] {
+        let signal_all = |sig: NixSignal| {
+            let child = self.child_pid() as i32;
             if let Some(g) = fg {
                 let _ = kill(Pid::from_raw(-g), sig);
             }
-            let _ = kill(Pid::from_raw(-child.as_raw()), sig);
-        }
-        let deadline = std::time::Instant::now() + grace;
-        while shared.exit().is_none() && std::time::Instant::now() < deadline {
+            let _ = kill(Pid::from_raw(-child), sig);
+            let _ = kill(Pid::from_raw(child), sig);
+        };
+        signal_all(NixSignal::SIGHUP);
+        signal_all(NixSignal::SIGCONT);
+        let deadline = Instant::now() + grace;
+        while self.shared.exit().is_none() && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(10));
         }
-        if shared.exit().is_none() {
-            if let Some(g) = fg {
-                let _ = kill(Pid::from_raw(-g), NixSignal::SIGKILL);
-            }
-            let _ = kill(Pid::from_raw(-child.as_raw()), NixSignal::SIGKILL);
-            let _ = kill(child, NixSignal::SIGKILL);
+        if self.shared.exit().is_none() {
+            signal_all(NixSignal::SIGKILL);
         }
+    }
+}
+
+/// Reaps the child and, for `ssh` sessions with a policy, restarts it.
+struct Waiter {
+    shared: Arc<Shared>,
+    slave: Option<Box<dyn SlavePty + Send>>,
+    cmd: CommandBuilder,
+    policy: Option<ReconnectPolicy>,
+    target: Option<String>,
+}
+
+impl Waiter {
+    fn run(mut self, mut pid: u32, drained: std_mpsc::Receiver<()>) {
+        let mut attempts = 0u32;
+        let exit = loop {
+            let exit = wait_child(pid);
+            let lost = exit.exit_code == Some(SSH_CONNECTION_LOST);
+            let (Some(policy), true) = (self.policy, lost) else {
+                break exit;
+            };
+            if self.shared.is_closing() {
+                break exit;
+            }
+            // A connection that came up earns a fresh set of attempts.
+            if self.shared.link() == Some(LinkState::Up) {
+                attempts = 0;
+            }
+            self.shared.set_link(LinkState::Down);
+            attempts += 1;
+            let target = self.target.as_deref().unwrap_or("the target");
+            if attempts > policy.max_attempts {
+                self.marker(&format!(
+                    "connection to {target} lost; gave up after {} attempts",
+                    policy.max_attempts
+                ));
+                break exit;
+            }
+            let delay = Duration::from_millis(policy.delay_ms(attempts));
+            self.marker(&format!(
+                "connection to {target} lost; reconnecting in {:.1} s (attempt {attempts} of {})",
+                delay.as_secs_f64(),
+                policy.max_attempts
+            ));
+            if !self.sleep_unless_closing(delay) {
+                break exit;
+            }
+            let Some(slave) = self.slave.as_deref() else {
+                break exit;
+            };
+            match spawn_child(slave, &self.cmd) {
+                Ok(p) => {
+                    pid = p;
+                    self.shared.set_child_pid(p);
+                    self.shared.set_link(LinkState::Connecting);
+                }
+                Err(e) => {
+                    self.marker(&format!("cannot start ssh again: {e}"));
+                    break exit;
+                }
+            }
+        };
+        // Our slave copy goes, so the reader sees end of file once the child's copies are gone.
+        drop(self.slave.take());
+        let _ = drained.recv_timeout(DRAIN_GRACE);
+        tracing::info!(?exit, "child exited");
+        self.shared.set_link(LinkState::Down);
+        self.shared.set_exited(exit);
+    }
+
+    fn marker(&self, text: &str) {
+        tracing::info!("{text}");
+        let line = format!("\r\n\x1b[1;33m[outpost] {text}\x1b[0m\r\n");
+        self.shared.push_output(line.as_bytes());
+    }
+
+    /// Sleeps `d`; false if the session started closing meanwhile.
+    fn sleep_unless_closing(&self, d: Duration) -> bool {
+        let deadline = Instant::now() + d;
+        while Instant::now() < deadline {
+            if self.shared.is_closing() {
+                return false;
+            }
+            std::thread::sleep((deadline - Instant::now()).min(Duration::from_millis(50)));
+        }
+        !self.shared.is_closing()
     }
 }
 

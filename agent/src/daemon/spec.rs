@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use outpost_protocol::session::SessionKind;
+use std::path::PathBuf;
+
+use outpost_protocol::session::{ReconnectPolicy, SessionKind};
 use serde::{Deserialize, Serialize};
 
 /// The largest spec a daemon reads.
@@ -32,6 +34,25 @@ pub struct DaemonSpec {
     pub program: Option<String>,
     /// The program's arguments.
     pub args: Vec<String>,
+    /// For `ssh` sessions: how to watch the connection.
+    #[serde(default)]
+    pub ssh: Option<SshWatch>,
+    /// For `ssh` sessions: restart `ssh` when it exits with 255.
+    #[serde(default)]
+    pub reconnect: Option<ReconnectPolicy>,
+}
+
+/// How a daemon watches an `ssh` session's connection.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SshWatch {
+    /// `[user@]host[:port]` as asked.
+    pub target: String,
+    /// The session's ControlMaster socket.
+    pub control_path: PathBuf,
+    /// The `ssh` binary.
+    pub program: String,
+    /// The argv of `ssh -O check`.
+    pub check_args: Vec<String>,
 }
 
 /// What the daemon tells the agent once it is ready (or why it is not), one JSON line on the

@@ -1,8 +1,9 @@
 //! The state one daemon shares between its PTY threads and its socket connections.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
-use outpost_protocol::session::{SessionInfo, SessionKind, SessionState};
+use outpost_protocol::session::{LinkState, SessionInfo, SessionKind, SessionState};
 use tokio::sync::watch;
 
 use super::frames::ExitInfo;
@@ -24,6 +25,7 @@ struct Live {
     rows: u16,
     exit: Option<ExitInfo>,
     attached: u32,
+    link: Option<LinkState>,
 }
 
 /// What never changes.
@@ -37,17 +39,19 @@ pub struct Identity {
     pub title: String,
     /// When it was created, RFC 3339.
     pub created_at: String,
+    /// For `ssh` sessions: the target as asked.
+    pub target: Option<String>,
 }
 
 /// The daemon's shared state.
 pub struct Shared {
     /// Who the session is.
     pub identity: Identity,
-    /// The child's pid, once spawned.
-    pub child_pid: Mutex<u32>,
+    child_pid: Mutex<u32>,
     ring: Mutex<Ring>,
     live: Mutex<Live>,
     progress: watch::Sender<Progress>,
+    closing: AtomicBool,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -58,6 +62,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Shared {
     /// State for a new session.
     pub fn new(identity: Identity, cols: u16, rows: u16, scrollback: usize) -> Self {
+        let link = identity.target.as_ref().map(|_| LinkState::Connecting);
         Self {
             identity,
             child_pid: Mutex::new(0),
@@ -67,8 +72,10 @@ impl Shared {
                 rows,
                 exit: None,
                 attached: 0,
+                link,
             }),
             progress: watch::Sender::new(Progress::default()),
+            closing: AtomicBool::new(false),
         }
     }
 
@@ -107,6 +114,40 @@ impl Shared {
     pub fn bounds(&self) -> (u64, u64) {
         let ring = lock(&self.ring);
         (ring.start(), ring.end())
+    }
+
+    /// Marks the session as closing: no more reconnects.
+    pub fn set_closing(&self) {
+        self.closing.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether the session is closing.
+    pub fn is_closing(&self) -> bool {
+        self.closing.load(Ordering::SeqCst)
+    }
+
+    /// The `ssh` connection's state, for `ssh` sessions.
+    pub fn link(&self) -> Option<LinkState> {
+        lock(&self.live).link
+    }
+
+    /// Records the `ssh` connection's state (ignored for other sessions).
+    pub fn set_link(&self, state: LinkState) {
+        let mut live = lock(&self.live);
+        if live.link.is_some() && live.link != Some(state) {
+            tracing::info!(?state, "link state");
+            live.link = Some(state);
+        }
+    }
+
+    /// The child's pid.
+    pub fn child_pid(&self) -> u32 {
+        *lock(&self.child_pid)
+    }
+
+    /// Records the child's pid (it changes when `ssh` is restarted).
+    pub fn set_child_pid(&self, pid: u32) {
+        *lock(&self.child_pid) = pid;
     }
 
     /// Records a new terminal size.
@@ -149,6 +190,8 @@ impl Shared {
             output_end: end,
             attached_clients: live.attached,
             scrollback_bytes: capacity as u64,
+            target: id.target.clone(),
+            link: live.link,
         }
     }
 }

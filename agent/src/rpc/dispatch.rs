@@ -162,7 +162,7 @@ impl Dispatcher {
             agent_version: env!("CARGO_PKG_VERSION").into(),
             host: crate::host::host_info(),
             capabilities: Capabilities {
-                session_kinds: vec![SessionKind::Shell],
+                session_kinds: vec![SessionKind::Shell, SessionKind::Ssh],
                 max_line_bytes: MAX_LINE_BYTES as u64,
                 default_scrollback_bytes: DEFAULT_SCROLLBACK_BYTES,
                 max_sessions: MAX_SESSIONS,

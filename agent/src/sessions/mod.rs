@@ -3,6 +3,7 @@
 
 pub mod conn;
 pub mod launch;
+pub mod ssh;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,7 +16,7 @@ use outpost_protocol::session::{
 use outpost_protocol::{ErrorCode, ErrorObject, Notification};
 
 use crate::daemon::frames::{DaemonReply, DaemonRequest};
-use crate::daemon::spec::DaemonSpec;
+use crate::daemon::spec::{DaemonSpec, SshWatch};
 use crate::paths::Paths;
 use crate::record::{process_alive, SessionRecord};
 use crate::rpc::outbound::Outbound;
@@ -204,11 +205,30 @@ impl Registry {
     /// Validates create params and turns them into a daemon spec.
     fn spec_for(&self, p: CreateParams) -> Result<DaemonSpec, ErrorObject> {
         check_size(p.cols, p.rows)?;
-        if p.kind != SessionKind::Shell {
-            return Err(ErrorObject::new(
-                ErrorCode::SessionCreateFailed,
-                format!("session kind {:?} is not supported by this agent", p.kind),
-            ));
+        match (p.kind, &p.ssh, &p.shell, &p.reconnect) {
+            (SessionKind::Shell, None, _, None) => {}
+            (SessionKind::Shell, _, _, _) => {
+                return Err(invalid(
+                    "ssh and reconnect are only for sessions of kind \"ssh\"",
+                ))
+            }
+            (SessionKind::Ssh, Some(_), None, _) => {}
+            (SessionKind::Ssh, None, _, _) => {
+                return Err(invalid("a session of kind \"ssh\" needs ssh: {host, ...}"))
+            }
+            (SessionKind::Ssh, Some(_), Some(_), _) => {
+                return Err(invalid("shell is only for sessions of kind \"shell\""))
+            }
+        }
+        if let Some(r) = &p.reconnect {
+            if !(1..=1000).contains(&r.max_attempts)
+                || r.max_delay_ms > 600_000
+                || r.initial_delay_ms > r.max_delay_ms
+            {
+                return Err(invalid(
+                    "reconnect: max_attempts 1..=1000, initial_delay_ms <= max_delay_ms <= 600000",
+                ));
+            }
         }
         let scrollback = p.scrollback_bytes.unwrap_or(DEFAULT_SCROLLBACK_BYTES);
         if !SCROLLBACK_RANGE.contains(&scrollback) {
@@ -240,7 +260,29 @@ impl Registry {
                 ));
             }
         }
-        let shell = p.shell.unwrap_or_default();
+        let session_id = new_session_id()?;
+        let (shell, ssh_watch, default_title) = match &p.ssh {
+            None => (p.shell.unwrap_or_default(), None, None),
+            Some(s) => {
+                ssh::validate(s)?;
+                let program = ssh::find_ssh()?.to_string_lossy().into_owned();
+                let control_path = self
+                    .paths
+                    .control_path(&session_id)
+                    .map_err(|e| ErrorObject::new(ErrorCode::SessionCreateFailed, e.to_string()))?;
+                let shell = outpost_protocol::session::ShellSpec {
+                    program: Some(program.clone()),
+                    args: ssh::argv(s, &control_path),
+                };
+                let watch = SshWatch {
+                    target: s.target(),
+                    check_args: ssh::check_argv(s, &control_path),
+                    control_path,
+                    program,
+                };
+                (shell, Some(watch), Some(s.target()))
+            }
+        };
         if shell
             .program
             .iter()
@@ -255,7 +297,7 @@ impl Registry {
         if shell.program.is_none() && !shell.args.is_empty() {
             return Err(invalid("shell.args needs shell.program"));
         }
-        let title = p.title.unwrap_or_else(|| {
+        let title = p.title.or(default_title).unwrap_or_else(|| {
             let prog = shell
                 .program
                 .clone()
@@ -264,7 +306,7 @@ impl Registry {
             prog.rsplit('/').next().unwrap_or("shell").to_string()
         });
         Ok(DaemonSpec {
-            session_id: new_session_id()?,
+            session_id,
             kind: p.kind,
             title,
             cols: p.cols,
@@ -274,6 +316,8 @@ impl Registry {
             scrollback_bytes: scrollback,
             program: shell.program,
             args: shell.args,
+            ssh: ssh_watch,
+            reconnect: p.reconnect,
         })
     }
 
