@@ -101,6 +101,11 @@ fn daemon_main(spec: DaemonSpec, ready: OwnedFd) -> anyhow::Result<()> {
 
 fn daemon_setup_and_run(spec: DaemonSpec, ready: &mut Option<OwnedFd>) -> anyhow::Result<()> {
     nix::unistd::setsid().context("setsid")?;
+    // One malloc arena for all threads: an idle daemon should cost well under 1 MiB.
+    // SAFETY: mallopt only tunes the allocator; no other thread exists yet.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 1);
+    }
     nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
     let paths = Paths::from_env()?;
     paths.ensure()?;
