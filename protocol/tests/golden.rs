@@ -38,9 +38,9 @@ use outpost_protocol::method::{self, Method};
 use outpost_protocol::notification::NotificationEnvelope;
 use outpost_protocol::session::{
     AttachParams, AttachResult, CreateParams, CreateResult, Empty, ExitParams, InputParams,
-    ListParams, ListResult, OutputParams, ReadParams, ReadResult, ResizeParams, SessionInfo,
-    SessionKind, SessionRef, SessionState, ShellSpec, Signal, SignalParams,
-    DEFAULT_SCROLLBACK_BYTES,
+    LinkState, ListParams, ListResult, OutputParams, ReadParams, ReadResult, ReconnectPolicy,
+    ResizeParams, SessionInfo, SessionKind, SessionRef, SessionState, ShellSpec, Signal,
+    SignalParams, SshSpec, DEFAULT_SCROLLBACK_BYTES,
 };
 use outpost_protocol::{
     Base64Bytes, ErrorCode, ErrorObject, Message, Notification, RequestId, MAX_LINE_BYTES,
@@ -58,6 +58,8 @@ const FILES: &[&str] = &[
     "session.create.request.json",
     "session.create.minimal.request.json",
     "session.create.result.json",
+    "session.create.ssh.request.json",
+    "session.create.ssh.result.json",
     "session.list.request.json",
     "session.list.result.json",
     "session.attach.request.json",
@@ -261,6 +263,8 @@ fn running_shell() -> SessionInfo {
         output_end: 18_342,
         attached_clients: 1,
         scrollback_bytes: 4 * 1024 * 1024,
+        target: None,
+        link: None,
     }
 }
 
@@ -336,6 +340,8 @@ fn session_create_request_with_every_field() {
                 program: Some("/bin/bash".to_owned()),
                 args: vec!["--login".to_owned(), "-i".to_owned()],
             }),
+            ssh: None,
+            reconnect: None,
         },
     );
 }
@@ -354,6 +360,57 @@ fn session_create_request_minimal() {
             env: BTreeMap::new(),
             scrollback_bytes: None,
             shell: None,
+            ssh: None,
+            reconnect: None,
+        },
+    );
+}
+
+#[test]
+fn session_create_ssh_request() {
+    check_request::<method::SessionCreate>(
+        "session.create.ssh.request.json",
+        num(2),
+        CreateParams {
+            kind: SessionKind::Ssh,
+            cols: 120,
+            rows: 40,
+            title: None,
+            cwd: None,
+            env: BTreeMap::new(),
+            scrollback_bytes: None,
+            shell: None,
+            ssh: Some(SshSpec {
+                host: "db-1".to_owned(),
+                port: Some(2222),
+                user: Some("deploy".to_owned()),
+                identity_file: Some("~/.ssh/id_ed25519".to_owned()),
+                options: BTreeMap::from([("ConnectTimeout".to_owned(), "10".to_owned())]),
+                remote_command: Some("tail -f /var/log/app.log".to_owned()),
+            }),
+            reconnect: Some(ReconnectPolicy {
+                max_attempts: 5,
+                initial_delay_ms: 500,
+                max_delay_ms: 15_000,
+            }),
+        },
+    );
+}
+
+#[test]
+fn session_create_ssh_result() {
+    check_result::<method::SessionCreate>(
+        "session.create.ssh.result.json",
+        num(2),
+        CreateResult {
+            session: SessionInfo {
+                kind: SessionKind::Ssh,
+                title: "deploy@db-1:2222".to_owned(),
+                output_end: 0,
+                target: Some("deploy@db-1:2222".to_owned()),
+                link: Some(LinkState::Connecting),
+                ..running_shell()
+            },
         },
     );
 }
@@ -400,6 +457,8 @@ fn session_list_result() {
                     output_end: 211,
                     attached_clients: 0,
                     scrollback_bytes: DEFAULT_SCROLLBACK_BYTES,
+                    target: Some("db-2".to_owned()),
+                    link: Some(LinkState::Down),
                 },
                 SessionInfo {
                     session_id: "zz9".to_owned(),
@@ -416,6 +475,8 @@ fn session_list_result() {
                     output_end: 3_407_872,
                     attached_clients: 0,
                     scrollback_bytes: DEFAULT_SCROLLBACK_BYTES,
+                    target: None,
+                    link: None,
                 },
             ],
         },
