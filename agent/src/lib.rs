@@ -7,6 +7,7 @@ pub mod clock;
 pub mod daemon;
 pub mod host;
 pub mod logging;
+pub mod monitor;
 pub mod paths;
 pub mod record;
 pub mod rpc;

@@ -30,6 +30,9 @@ pub struct SessionRecord {
     pub socket: PathBuf,
     /// The version of the agent binary that runs the daemon.
     pub daemon_version: String,
+    /// For `ssh` sessions: how to reach the target through the session's ControlMaster.
+    #[serde(default)]
+    pub ssh: Option<crate::daemon::spec::SshWatch>,
 }
 
 impl SessionRecord {

@@ -16,6 +16,7 @@ pub mod error;
 pub mod initialize;
 pub mod jsonrpc;
 pub mod method;
+pub mod monitor;
 pub mod notification;
 pub mod session;
 

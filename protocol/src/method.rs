@@ -4,6 +4,9 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::initialize::{InitializeParams, InitializeResult};
+use crate::monitor::{
+    SnapshotParams, SnapshotResult, SubscribeParams, SubscribeResult, UnsubscribeParams,
+};
 use crate::session::{
     AttachParams, AttachResult, CreateParams, CreateResult, Empty, InputParams, ListParams,
     ListResult, ReadParams, ReadResult, ResizeParams, SessionRef, SignalParams,
@@ -57,4 +60,10 @@ methods! {
     SessionRead = "session.read" (ReadParams) -> ReadResult;
     /// End a session's process and remove its daemon, socket and state.
     SessionClose = "session.close" (SessionRef) -> Empty;
+    /// One sample of the agent's host or an ssh session's target.
+    MonitorSnapshot = "monitor.snapshot" (SnapshotParams) -> SnapshotResult;
+    /// Samples at an interval, with the last 10 minutes of history.
+    MonitorSubscribe = "monitor.subscribe" (SubscribeParams) -> SubscribeResult;
+    /// End a subscription.
+    MonitorUnsubscribe = "monitor.unsubscribe" (UnsubscribeParams) -> Empty;
 }

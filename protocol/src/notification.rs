@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::jsonrpc::Version;
+use crate::monitor::SampleParams;
 use crate::session::{ExitParams, OutputParams};
 
 /// A notification from the agent, tagged by its method name.
@@ -15,17 +16,22 @@ pub enum Notification {
     /// An attached session's process exited (after its last output).
     #[serde(rename = "session.exit")]
     SessionExit(ExitParams),
+    /// A new sample for a monitoring subscription.
+    #[serde(rename = "monitor.sample")]
+    MonitorSample(SampleParams),
 }
 
 impl Notification {
     /// Every notification method name.
-    pub const METHODS: &'static [&'static str] = &["session.output", "session.exit"];
+    pub const METHODS: &'static [&'static str] =
+        &["session.output", "session.exit", "monitor.sample"];
 
     /// The method name.
     pub fn method(&self) -> &'static str {
         match self {
             Notification::SessionOutput(_) => "session.output",
             Notification::SessionExit(_) => "session.exit",
+            Notification::MonitorSample(_) => "monitor.sample",
         }
     }
 }

@@ -35,6 +35,11 @@ use outpost_protocol::initialize::{
 };
 use outpost_protocol::jsonrpc::{parse_params, NotificationMessage, Outcome, Request, Response};
 use outpost_protocol::method::{self, Method};
+use outpost_protocol::monitor::{
+    CpuSample, DiskSample, InterfaceSample, MemorySample, MonitorTarget, NetSample, ProcessSample,
+    Sample, SampleParams, SnapshotParams, SnapshotResult, SubscribeParams, SubscribeResult,
+    UnsubscribeParams,
+};
 use outpost_protocol::notification::NotificationEnvelope;
 use outpost_protocol::session::{
     AttachParams, AttachResult, CreateParams, CreateResult, Empty, ExitParams, InputParams,
@@ -60,6 +65,14 @@ const FILES: &[&str] = &[
     "session.create.result.json",
     "session.create.ssh.request.json",
     "session.create.ssh.result.json",
+    "monitor.snapshot.request.json",
+    "monitor.snapshot.session.request.json",
+    "monitor.snapshot.result.json",
+    "monitor.subscribe.request.json",
+    "monitor.subscribe.result.json",
+    "monitor.unsubscribe.request.json",
+    "monitor.sample.notification.json",
+    "monitor.sample.error.notification.json",
     "session.list.request.json",
     "session.list.result.json",
     "session.attach.request.json",
@@ -670,6 +683,135 @@ fn session_exit_notification_with_signal() {
             session_id: SESSION_ID.to_owned(),
             exit_code: None,
             signal: Some("KILL".to_owned()),
+        }),
+    );
+}
+
+fn linux_sample() -> Sample {
+    Sample {
+        at: 1_741_944_413_000,
+        hostname: "db-1".to_owned(),
+        os: "linux".to_owned(),
+        kernel: "6.1.0-18-amd64".to_owned(),
+        uptime_s: 864_000,
+        load: [0.5, 0.25, 0.125],
+        cpu: CpuSample {
+            percent: 12.5,
+            per_core: vec![25.0, 0.0],
+        },
+        memory: MemorySample {
+            total_bytes: 8_589_934_592,
+            used_bytes: 2_147_483_648,
+            available_bytes: 6_442_450_944,
+            swap_total_bytes: 1_073_741_824,
+            swap_used_bytes: 0,
+        },
+        disks: vec![DiskSample {
+            mount: "/".to_owned(),
+            fs: "ext4".to_owned(),
+            total_bytes: 107_374_182_400,
+            used_bytes: 53_687_091_200,
+        }],
+        net: NetSample {
+            rx_bytes_per_s: 2048.0,
+            tx_bytes_per_s: 512.0,
+            interfaces: vec![InterfaceSample {
+                name: "eth0".to_owned(),
+                rx_bytes_per_s: 2048.0,
+                tx_bytes_per_s: 512.0,
+                rx_bytes_total: 123_456_789,
+                tx_bytes_total: 9_876_543,
+            }],
+        },
+        processes: 142,
+        top: vec![ProcessSample {
+            pid: 812,
+            name: "postgres".to_owned(),
+            cpu_percent: 8.5,
+            memory_bytes: 268_435_456,
+        }],
+        error: None,
+    }
+}
+
+#[test]
+fn monitor_snapshot_requests() {
+    check_request::<method::MonitorSnapshot>(
+        "monitor.snapshot.request.json",
+        num(20),
+        SnapshotParams {
+            target: MonitorTarget::Agent,
+        },
+    );
+    check_request::<method::MonitorSnapshot>(
+        "monitor.snapshot.session.request.json",
+        num(21),
+        SnapshotParams {
+            target: MonitorTarget::Session {
+                session_id: SESSION_ID.to_owned(),
+            },
+        },
+    );
+}
+
+#[test]
+fn monitor_snapshot_result() {
+    check_result::<method::MonitorSnapshot>(
+        "monitor.snapshot.result.json",
+        num(21),
+        SnapshotResult {
+            sample: linux_sample(),
+        },
+    );
+}
+
+#[test]
+fn monitor_subscribe() {
+    check_request::<method::MonitorSubscribe>(
+        "monitor.subscribe.request.json",
+        num(22),
+        SubscribeParams {
+            target: MonitorTarget::Session {
+                session_id: SESSION_ID.to_owned(),
+            },
+            interval_ms: 1000,
+        },
+    );
+    check_result::<method::MonitorSubscribe>(
+        "monitor.subscribe.result.json",
+        num(22),
+        SubscribeResult {
+            subscription_id: "m1".to_owned(),
+            history: vec![linux_sample()],
+        },
+    );
+    check_request::<method::MonitorUnsubscribe>(
+        "monitor.unsubscribe.request.json",
+        num(23),
+        UnsubscribeParams {
+            subscription_id: "m1".to_owned(),
+        },
+    );
+}
+
+#[test]
+fn monitor_sample_notifications() {
+    check_notification(
+        "monitor.sample.notification.json",
+        Notification::MonitorSample(SampleParams {
+            subscription_id: "m1".to_owned(),
+            sample: linux_sample(),
+        }),
+    );
+    check_notification(
+        "monitor.sample.error.notification.json",
+        Notification::MonitorSample(SampleParams {
+            subscription_id: "m1".to_owned(),
+            sample: Sample {
+                at: 1_741_944_414_000,
+                error: Some("the connection of session k3f9x2ab is down".to_owned()),
+                ..Sample::default()
+            },
         }),
     );
 }

@@ -187,6 +187,7 @@ async fn run(spec: DaemonSpec, paths: Paths, ready: &mut Option<OwnedFd>) -> any
         created_at,
         socket: socket_path.clone(),
         daemon_version: env!("CARGO_PKG_VERSION").into(),
+        ssh: spec.ssh.clone(),
     };
     record.save(&paths)?;
     report(

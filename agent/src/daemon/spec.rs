@@ -53,6 +53,9 @@ pub struct SshWatch {
     pub program: String,
     /// The argv of `ssh -O check`.
     pub check_args: Vec<String>,
+    /// The argv that runs the monitoring probe through the ControlMaster.
+    #[serde(default)]
+    pub probe_args: Vec<String>,
 }
 
 /// What the daemon tells the agent once it is ready (or why it is not), one JSON line on the

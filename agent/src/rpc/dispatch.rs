@@ -20,6 +20,7 @@ use tokio::sync::Semaphore;
 
 use super::outbound::Outbound;
 use crate::daemon::frames::{DaemonReply, DaemonRequest};
+use crate::monitor::hub::Monitor;
 use crate::sessions::{check_id, check_size, Registry, MAX_SESSIONS};
 
 /// Requests handled at once at most; more get -32008.
@@ -28,6 +29,7 @@ const MAX_IN_FLIGHT: u32 = 256;
 /// Routes messages to their handlers.
 pub struct Dispatcher {
     registry: Arc<Registry>,
+    monitor: Arc<Monitor>,
     out: Outbound,
     initialized: AtomicBool,
     in_flight: Arc<Semaphore>,
@@ -48,6 +50,7 @@ impl Dispatcher {
     /// A dispatcher over `registry`, answering through `out`.
     pub fn new(registry: Arc<Registry>, out: Outbound) -> Self {
         Self {
+            monitor: Monitor::new(registry.clone(), out.clone()),
             registry,
             out,
             initialized: AtomicBool::new(false),
@@ -239,6 +242,28 @@ impl Dispatcher {
             method::SessionClose::NAME => {
                 let p: SessionRef = parse_params(params)?;
                 reg.close(&p.session_id).await?;
+                to_value(Empty {})
+            }
+            method::MonitorSnapshot::NAME => {
+                let p: outpost_protocol::monitor::SnapshotParams = parse_params(params)?;
+                if let outpost_protocol::monitor::MonitorTarget::Session { session_id } = &p.target
+                {
+                    check_id(session_id)?;
+                }
+                let sample = self.monitor.snapshot(p.target).await?;
+                to_value(outpost_protocol::monitor::SnapshotResult { sample })
+            }
+            method::MonitorSubscribe::NAME => {
+                let p: outpost_protocol::monitor::SubscribeParams = parse_params(params)?;
+                if let outpost_protocol::monitor::MonitorTarget::Session { session_id } = &p.target
+                {
+                    check_id(session_id)?;
+                }
+                to_value(self.monitor.subscribe(p.target, p.interval_ms).await?)
+            }
+            method::MonitorUnsubscribe::NAME => {
+                let p: outpost_protocol::monitor::UnsubscribeParams = parse_params(params)?;
+                self.monitor.unsubscribe(&p.subscription_id)?;
                 to_value(Empty {})
             }
             other => Err(ErrorObject::new(

@@ -157,6 +157,12 @@ impl Registry {
         }
     }
 
+    /// A session's record on disk.
+    pub fn record(&self, id: &str) -> Result<SessionRecord, ErrorObject> {
+        check_id(id)?;
+        SessionRecord::load(&self.paths.record(id)).ok_or_else(|| not_found(id))
+    }
+
     /// Asks a session's daemon for its description.
     pub async fn info(&self, id: &str) -> Result<SessionInfo, ErrorObject> {
         match self.conn(id).await?.request(DaemonRequest::Info).await? {
@@ -277,6 +283,7 @@ impl Registry {
                 let watch = SshWatch {
                     target: s.target(),
                     check_args: ssh::check_argv(s, &control_path),
+                    probe_args: ssh::probe_argv(s, &control_path),
                     control_path,
                     program,
                 };

@@ -129,6 +129,38 @@ pub fn argv(spec: &SshSpec, control_path: &Path) -> Vec<String> {
     a
 }
 
+/// The argv that runs the monitoring probe (`sh -s`, script on stdin) through the session's
+/// ControlMaster only: no prompt, and no new connection if the master is gone.
+pub fn probe_argv(spec: &SshSpec, control_path: &Path) -> Vec<String> {
+    let mut a: Vec<String> = [
+        "-T",
+        "-o",
+        "ControlMaster=no",
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        "ProxyCommand=/bin/false",
+        "-o",
+        "ConnectTimeout=5",
+    ]
+    .map(String::from)
+    .to_vec();
+    a.push("-o".into());
+    a.push(format!("ControlPath={}", control_path.to_string_lossy()));
+    if let Some(p) = spec.port {
+        a.push("-p".into());
+        a.push(p.to_string());
+    }
+    if let Some(u) = &spec.user {
+        a.push("-l".into());
+        a.push(u.clone());
+    }
+    a.push("--".into());
+    a.push(spec.host.clone());
+    a.push("exec sh -s".into());
+    a
+}
+
 /// The argv of `ssh -O check` for the session's ControlMaster.
 pub fn check_argv(spec: &SshSpec, control_path: &Path) -> Vec<String> {
     let mut a = vec![

@@ -1,0 +1,327 @@
+//! Samplers and subscriptions.
+//!
+//! One sampler runs per (target, interval), however many subscriptions share it. It keeps the
+//! samples of the last 10 minutes, so a new subscription gets a full chart at once. A sampler
+//! stops when its session is closed, or after it has had no subscription for as long as its
+//! history spans. Subscriptions end with `monitor.unsubscribe` or when the client goes (the agent
+//! exits).
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use outpost_protocol::monitor::{
+    MonitorTarget, Sample, SampleParams, SubscribeResult, HISTORY_MS, INTERVAL_RANGE,
+};
+use outpost_protocol::session::{LinkState, SessionKind, SessionState};
+use outpost_protocol::{ErrorCode, ErrorObject, Notification};
+use tokio::sync::broadcast;
+
+use super::local::LocalSampler;
+use super::probe::{self, Reading};
+use super::remote;
+use crate::daemon::spec::SshWatch;
+use crate::rpc::outbound::Outbound;
+use crate::sessions::Registry;
+
+/// How long one probe of a target may take.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The most subscriptions one client may hold.
+const MAX_SUBSCRIPTIONS: usize = 256;
+
+type Key = (MonitorTarget, u64);
+
+struct Sampler {
+    history: Mutex<VecDeque<Sample>>,
+    capacity: usize,
+    tx: broadcast::Sender<Sample>,
+    subscribers: AtomicUsize,
+}
+
+impl Sampler {
+    fn lock(&self) -> MutexGuard<'_, VecDeque<Sample>> {
+        self.history.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn publish(&self, s: Sample) {
+        let mut h = self.lock();
+        if h.len() == self.capacity {
+            h.pop_front();
+        }
+        h.push_back(s.clone());
+        // Sent under the lock, so a subscription taken under it sees each sample exactly once.
+        let _ = self.tx.send(s);
+    }
+}
+
+/// The monitoring hub of one agent.
+pub struct Monitor {
+    registry: Arc<Registry>,
+    out: Outbound,
+    samplers: Mutex<HashMap<Key, Arc<Sampler>>>,
+    subs: Mutex<HashMap<String, (Arc<Sampler>, tokio::task::JoinHandle<()>)>>,
+    next_id: AtomicU64,
+}
+
+fn unavailable(msg: impl Into<String>) -> ErrorObject {
+    ErrorObject::new(ErrorCode::TargetUnavailable, msg)
+}
+
+fn error_sample(error: String) -> Sample {
+    Sample {
+        at: super::now_ms(),
+        error: Some(error),
+        ..Default::default()
+    }
+}
+
+impl Monitor {
+    /// A hub reading sessions from `registry` and notifying through `out`.
+    pub fn new(registry: Arc<Registry>, out: Outbound) -> Arc<Monitor> {
+        Arc::new(Monitor {
+            registry,
+            out,
+            samplers: Mutex::default(),
+            subs: Mutex::default(),
+            next_id: AtomicU64::new(1),
+        })
+    }
+
+    /// The `ssh` details of a session target, checked: -32001 unknown, -32602 not `ssh`.
+    async fn ssh_of(&self, session_id: &str) -> Result<SshWatch, ErrorObject> {
+        let record = self.registry.record(session_id)?;
+        match (record.kind, record.ssh) {
+            (SessionKind::Ssh, Some(ssh)) => Ok(ssh),
+            _ => Err(ErrorObject::new(
+                ErrorCode::InvalidParams,
+                format!("session {session_id} is not an ssh session; only the agent's host and ssh targets can be monitored"),
+            )),
+        }
+    }
+
+    /// Whether a session's link is up (-32001 when it is gone).
+    async fn link_up(&self, session_id: &str) -> Result<bool, ErrorObject> {
+        let info = self.registry.info(session_id).await?;
+        Ok(info.state == SessionState::Running && info.link == Some(LinkState::Up))
+    }
+
+    /// One sample now; for a target, -32006 when it cannot be read.
+    pub async fn snapshot(&self, target: MonitorTarget) -> Result<Sample, ErrorObject> {
+        match target {
+            MonitorTarget::Agent => tokio::task::spawn_blocking(|| {
+                let mut s = LocalSampler::new().map_err(unavailable)?;
+                s.sample();
+                std::thread::sleep(Duration::from_millis(250));
+                Ok(s.sample())
+            })
+            .await
+            .map_err(|e| ErrorObject::new(ErrorCode::InternalError, e.to_string()))?,
+            MonitorTarget::Session { session_id } => {
+                let ssh = self.ssh_of(&session_id).await?;
+                if !self.link_up(&session_id).await? {
+                    return Err(unavailable(format!(
+                        "the connection of session {session_id} is not up"
+                    )));
+                }
+                let first = remote::read(&ssh, PROBE_TIMEOUT)
+                    .await
+                    .map_err(unavailable)?;
+                tokio::time::sleep(Duration::from_millis(250)).await;
+                let second = remote::read(&ssh, PROBE_TIMEOUT)
+                    .await
+                    .map_err(unavailable)?;
+                Ok(probe::sample(&second, Some(&first)))
+            }
+        }
+    }
+
+    /// Subscribes to a target's samples.
+    pub async fn subscribe(
+        self: &Arc<Self>,
+        target: MonitorTarget,
+        interval_ms: u64,
+    ) -> Result<SubscribeResult, ErrorObject> {
+        if !INTERVAL_RANGE.contains(&interval_ms) {
+            return Err(ErrorObject::new(
+                ErrorCode::InvalidParams,
+                format!("interval_ms must be 250..=60000 (got {interval_ms})"),
+            ));
+        }
+        let ssh = match &target {
+            MonitorTarget::Agent => None,
+            MonitorTarget::Session { session_id } => Some(self.ssh_of(session_id).await?),
+        };
+        if self.subs().len() >= MAX_SUBSCRIPTIONS {
+            return Err(ErrorObject::new(
+                ErrorCode::LimitReached,
+                format!("at most {MAX_SUBSCRIPTIONS} subscriptions per client"),
+            ));
+        }
+        let sampler = self.sampler(target, interval_ms, ssh)?;
+        let (history, mut rx) = {
+            let h = sampler.lock();
+            (
+                h.iter().cloned().collect::<Vec<_>>(),
+                sampler.tx.subscribe(),
+            )
+        };
+        sampler.subscribers.fetch_add(1, Ordering::SeqCst);
+        let subscription_id = format!("m{}", self.next_id.fetch_add(1, Ordering::Relaxed));
+        let out = self.out.clone();
+        let sid = subscription_id.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                match rx.recv().await {
+                    Ok(sample) => {
+                        let n = Notification::MonitorSample(SampleParams {
+                            subscription_id: sid.clone(),
+                            sample,
+                        });
+                        out.notify(n).await;
+                    }
+                    Err(broadcast::error::RecvError::Lagged(n)) => {
+                        tracing::debug!(skipped = n, "subscription fell behind");
+                    }
+                    Err(broadcast::error::RecvError::Closed) => break,
+                }
+            }
+        });
+        self.subs().insert(subscription_id.clone(), (sampler, task));
+        Ok(SubscribeResult {
+            subscription_id,
+            history,
+        })
+    }
+
+    /// Ends a subscription (-32602 when unknown).
+    pub fn unsubscribe(&self, subscription_id: &str) -> Result<(), ErrorObject> {
+        let (sampler, task) = self.subs().remove(subscription_id).ok_or_else(|| {
+            ErrorObject::new(
+                ErrorCode::InvalidParams,
+                format!("no subscription {subscription_id:?}"),
+            )
+        })?;
+        task.abort();
+        sampler.subscribers.fetch_sub(1, Ordering::SeqCst);
+        Ok(())
+    }
+
+    fn subs(&self) -> MutexGuard<'_, HashMap<String, (Arc<Sampler>, tokio::task::JoinHandle<()>)>> {
+        self.subs.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn samplers(&self) -> MutexGuard<'_, HashMap<Key, Arc<Sampler>>> {
+        self.samplers.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The running sampler for a target and interval, started if needed.
+    fn sampler(
+        self: &Arc<Self>,
+        target: MonitorTarget,
+        interval_ms: u64,
+        ssh: Option<SshWatch>,
+    ) -> Result<Arc<Sampler>, ErrorObject> {
+        let key = (target.clone(), interval_ms);
+        if let Some(s) = self.samplers().get(&key) {
+            return Ok(s.clone());
+        }
+        let capacity = (HISTORY_MS / interval_ms) as usize;
+        let sampler = Arc::new(Sampler {
+            history: Mutex::new(VecDeque::with_capacity(capacity)),
+            capacity,
+            tx: broadcast::channel(16).0,
+            subscribers: AtomicUsize::new(0),
+        });
+        let source = match (target, ssh) {
+            (MonitorTarget::Agent, _) => Source::Local(Arc::new(Mutex::new(
+                LocalSampler::new().map_err(unavailable)?,
+            ))),
+            (MonitorTarget::Session { session_id }, Some(ssh)) => Source::Remote {
+                session_id,
+                ssh,
+                prev: None,
+            },
+            (MonitorTarget::Session { .. }, None) => {
+                return Err(ErrorObject::new(
+                    ErrorCode::InternalError,
+                    "ssh target without details",
+                ))
+            }
+        };
+        self.samplers().insert(key.clone(), sampler.clone());
+        let me = self.clone();
+        let s = sampler.clone();
+        tokio::spawn(async move {
+            me.run_sampler(s, source, Duration::from_millis(interval_ms))
+                .await;
+            me.samplers().remove(&key);
+        });
+        Ok(sampler)
+    }
+
+    async fn run_sampler(&self, sampler: Arc<Sampler>, mut source: Source, every: Duration) {
+        let mut ticker = tokio::time::interval(every);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let idle_limit = Duration::from_millis(HISTORY_MS);
+        let mut idle_since: Option<Instant> = None;
+        loop {
+            ticker.tick().await;
+            if sampler.subscribers.load(Ordering::SeqCst) == 0 {
+                let since = *idle_since.get_or_insert_with(Instant::now);
+                if since.elapsed() >= idle_limit {
+                    return;
+                }
+            } else {
+                idle_since = None;
+            }
+            let sample = match &mut source {
+                Source::Local(local) => {
+                    let local = local.clone();
+                    let taken = tokio::task::spawn_blocking(move || {
+                        local.lock().unwrap_or_else(|p| p.into_inner()).sample()
+                    })
+                    .await;
+                    taken.unwrap_or_else(|e| error_sample(format!("sampling failed: {e}")))
+                }
+                Source::Remote {
+                    session_id,
+                    ssh,
+                    prev,
+                } => match self.link_up(session_id).await {
+                    Err(e) if e.code == ErrorCode::SessionNotFound.code() => {
+                        sampler.publish(error_sample(format!("session {session_id} was closed")));
+                        return;
+                    }
+                    Err(e) => error_sample(e.message),
+                    Ok(false) => {
+                        *prev = None;
+                        error_sample(format!("the connection of session {session_id} is down"))
+                    }
+                    Ok(true) => match remote::read(ssh, PROBE_TIMEOUT.min(every * 4)).await {
+                        Ok(r) => {
+                            let s = probe::sample(&r, prev.as_ref());
+                            *prev = Some(r);
+                            s
+                        }
+                        Err(e) => {
+                            *prev = None;
+                            error_sample(e)
+                        }
+                    },
+                },
+            };
+            sampler.publish(sample);
+        }
+    }
+}
+
+enum Source {
+    Local(Arc<Mutex<LocalSampler>>),
+    Remote {
+        session_id: String,
+        ssh: SshWatch,
+        prev: Option<Reading>,
+    },
+}

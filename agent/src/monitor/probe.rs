@@ -1,0 +1,462 @@
+//! Reading a target with nothing installed on it: one POSIX `sh` script sent over the session's
+//! own SSH connection, printing `/proc`, `df -P` and `uname` in marked sections, parsed here.
+//!
+//! Rates and CPU percentages need two readings; [`sample`] turns a reading and the previous one
+//! into a [`Sample`].
+
+use std::collections::HashMap;
+
+use outpost_protocol::monitor::{
+    CpuSample, DiskSample, InterfaceSample, MemorySample, NetSample, ProcessSample, Sample,
+};
+
+/// The script run on the target by `sh -s`. It only reads; every section starts with `@name`.
+pub const PROBE_SCRIPT: &str = r#"LC_ALL=C; export LC_ALL
+echo "@uname"; uname -s; uname -n; uname -r
+[ "$(uname -s)" = Linux ] || exit 0
+echo "@uptime"; cat /proc/uptime
+echo "@loadavg"; cat /proc/loadavg
+echo "@stat"; grep '^cpu' /proc/stat
+echo "@meminfo"; cat /proc/meminfo
+echo "@netdev"; cat /proc/net/dev
+echo "@df"; df -P -T 2>/dev/null || df -P
+echo "@procs"; cat /proc/[0-9]*/stat 2>/dev/null
+echo "@pagesize"; getconf PAGESIZE 2>/dev/null || echo 4096
+echo "@clk"; getconf CLK_TCK 2>/dev/null || echo 100
+echo "@end"
+"#;
+
+/// Filesystem types that are not real storage.
+pub const PSEUDO_FS: &[&str] = &[
+    "tmpfs",
+    "devtmpfs",
+    "proc",
+    "sysfs",
+    "cgroup",
+    "cgroup2",
+    "overlay",
+    "squashfs",
+    "ramfs",
+    "devpts",
+    "mqueue",
+    "debugfs",
+    "tracefs",
+    "securityfs",
+    "pstore",
+    "bpf",
+    "autofs",
+    "fusectl",
+    "configfs",
+    "efivarfs",
+    "nsfs",
+    "hugetlbfs",
+    "binfmt_misc",
+    "rpc_pipefs",
+    "none",
+    "udev",
+    "shm",
+    "fuse.lxcfs",
+    "fuse.portal",
+    "nfsd",
+];
+
+/// Why a probe's output is unusable.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ProbeError {
+    /// The target runs another operating system.
+    #[error("the target runs {0}, not Linux; only Linux targets can be monitored")]
+    NotLinux(String),
+    /// The output is cut short or malformed.
+    #[error("unexpected probe output: {0}")]
+    Malformed(String),
+}
+
+/// CPU time counters of one `cpu` line of `/proc/stat`, in ticks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CpuTimes {
+    /// All time.
+    pub total: u64,
+    /// Idle and I/O wait.
+    pub idle: u64,
+}
+
+/// One process from `/proc/PID/stat`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProcTimes {
+    /// Command name.
+    pub name: String,
+    /// User plus system time, in ticks.
+    pub ticks: u64,
+    /// Resident pages.
+    pub rss_pages: u64,
+}
+
+/// One raw reading of a target.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Reading {
+    /// When it was taken, Unix ms (set by the caller).
+    pub at: u64,
+    /// `uname -n`.
+    pub hostname: String,
+    /// `uname -s`, lower-cased.
+    pub os: String,
+    /// `uname -r`.
+    pub kernel: String,
+    /// Seconds since boot.
+    pub uptime_s: u64,
+    /// Load averages.
+    pub load: [f64; 3],
+    /// The aggregate `cpu` line.
+    pub cpu: CpuTimes,
+    /// Each `cpuN` line.
+    pub cores: Vec<CpuTimes>,
+    /// Memory.
+    pub memory: MemorySample,
+    /// Interface name → (rx bytes, tx bytes), loopback excluded.
+    pub net: Vec<(String, u64, u64)>,
+    /// Real filesystems.
+    pub disks: Vec<DiskSample>,
+    /// pid → times.
+    pub procs: HashMap<u32, ProcTimes>,
+    /// Bytes per page.
+    pub page_size: u64,
+    /// Clock ticks per second.
+    pub clk_tck: u64,
+}
+
+fn sections(text: &str) -> HashMap<&str, Vec<&str>> {
+    let mut out: HashMap<&str, Vec<&str>> = HashMap::new();
+    let mut current = "";
+    for line in text.lines() {
+        if let Some(name) = line.strip_prefix('@') {
+            current = name.trim();
+            out.entry(current).or_default();
+        } else if !current.is_empty() {
+            out.entry(current).or_default().push(line);
+        }
+    }
+    out
+}
+
+fn num<T: std::str::FromStr + Default>(s: Option<&str>) -> T {
+    s.and_then(|s| s.parse().ok()).unwrap_or_default()
+}
+
+/// Parses the probe's output.
+pub fn parse(text: &str) -> Result<Reading, ProbeError> {
+    let s = sections(text);
+    let uname = s
+        .get("uname")
+        .ok_or_else(|| ProbeError::Malformed("no uname section".into()))?;
+    let os = uname.first().map(|l| l.trim()).unwrap_or_default();
+    if os != "Linux" {
+        return Err(ProbeError::NotLinux(if os.is_empty() {
+            "an unknown system".into()
+        } else {
+            os.into()
+        }));
+    }
+    if !s.contains_key("end") {
+        return Err(ProbeError::Malformed("the output was cut short".into()));
+    }
+    let mut r = Reading {
+        os: "linux".into(),
+        hostname: uname
+            .get(1)
+            .map(|l| l.trim().to_string())
+            .unwrap_or_default(),
+        kernel: uname
+            .get(2)
+            .map(|l| l.trim().to_string())
+            .unwrap_or_default(),
+        ..Default::default()
+    };
+    let first = |name: &str| s.get(name).and_then(|v| v.first().copied()).unwrap_or("");
+    r.uptime_s = first("uptime")
+        .split_whitespace()
+        .next()
+        .and_then(|v| v.parse::<f64>().ok())
+        .unwrap_or(0.0) as u64;
+    let mut load = first("loadavg").split_whitespace();
+    for slot in &mut r.load {
+        *slot = num(load.next());
+    }
+    for line in s.get("stat").into_iter().flatten() {
+        let mut f = line.split_whitespace();
+        let Some(label) = f.next() else { continue };
+        let v: Vec<u64> = f.map(|x| x.parse().unwrap_or(0)).collect();
+        // user nice system idle iowait irq softirq steal (guest is already in user).
+        let total: u64 = v.iter().take(8).sum();
+        let idle = v.get(3).copied().unwrap_or(0) + v.get(4).copied().unwrap_or(0);
+        let t = CpuTimes { total, idle };
+        if label == "cpu" {
+            r.cpu = t;
+        } else if label.starts_with("cpu") {
+            r.cores.push(t);
+        }
+    }
+    let mut mem: HashMap<&str, u64> = HashMap::new();
+    for line in s.get("meminfo").into_iter().flatten() {
+        if let Some((k, v)) = line.split_once(':') {
+            mem.insert(k.trim(), num::<u64>(v.split_whitespace().next()) * 1024);
+        }
+    }
+    let total = mem.get("MemTotal").copied().unwrap_or(0);
+    let available = mem
+        .get("MemAvailable")
+        .copied()
+        .unwrap_or_else(|| mem.get("MemFree").copied().unwrap_or(0));
+    let swap_total = mem.get("SwapTotal").copied().unwrap_or(0);
+    r.memory = MemorySample {
+        total_bytes: total,
+        used_bytes: total.saturating_sub(available),
+        available_bytes: available,
+        swap_total_bytes: swap_total,
+        swap_used_bytes: swap_total.saturating_sub(mem.get("SwapFree").copied().unwrap_or(0)),
+    };
+    for line in s.get("netdev").into_iter().flatten() {
+        let Some((name, rest)) = line.split_once(':') else {
+            continue;
+        };
+        let name = name.trim();
+        if name == "lo" {
+            continue;
+        }
+        let f: Vec<u64> = rest
+            .split_whitespace()
+            .map(|x| x.parse().unwrap_or(0))
+            .collect();
+        if f.len() >= 9 {
+            r.net.push((name.to_string(), f[0], f[8]));
+        }
+    }
+    r.disks = parse_df(s.get("df").map(Vec::as_slice).unwrap_or_default());
+    for line in s.get("procs").into_iter().flatten() {
+        if let Some((pid, p)) = parse_proc_stat(line) {
+            r.procs.insert(pid, p);
+        }
+    }
+    r.page_size = num::<u64>(Some(first("pagesize").trim())).max(1);
+    r.clk_tck = num::<u64>(Some(first("clk").trim())).max(1);
+    Ok(r)
+}
+
+/// Parses `df -P -T` (or `df -P`) output into real filesystems, one entry per mount point.
+fn parse_df(lines: &[&str]) -> Vec<DiskSample> {
+    let Some(header) = lines.first() else {
+        return Vec::new();
+    };
+    let typed = header.contains("Type");
+    let mut out: Vec<DiskSample> = Vec::new();
+    for line in &lines[1..] {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let (source, fs, rest) = if typed && f.len() >= 7 {
+            (f[0], f[1], &f[2..])
+        } else if !typed && f.len() >= 6 {
+            (f[0], "", &f[1..])
+        } else {
+            continue;
+        };
+        // 1024-blocks Used Available Capacity Mounted-on (the mount may hold spaces).
+        let total: u64 = num(Some(rest[0]));
+        let used: u64 = num(Some(rest[1]));
+        let mount = rest[4..].join(" ");
+        let pseudo = PSEUDO_FS.contains(&fs) || (fs.is_empty() && !source.starts_with('/'));
+        if pseudo || total == 0 || out.iter().any(|d| d.mount == mount) {
+            continue;
+        }
+        out.push(DiskSample {
+            mount,
+            fs: fs.to_string(),
+            total_bytes: total * 1024,
+            used_bytes: used * 1024,
+        });
+    }
+    out
+}
+
+/// The `flags` bit of kernel threads, which are not counted as processes.
+const PF_KTHREAD: u64 = 0x0020_0000;
+
+/// Parses one `/proc/PID/stat` line: `pid (comm) state ppid ... flags(9) ... utime(14) stime(15)
+/// ... rss(24)`; `None` for kernel threads and malformed lines.
+fn parse_proc_stat(line: &str) -> Option<(u32, ProcTimes)> {
+    let open = line.find('(')?;
+    let close = line.rfind(')')?;
+    let pid = line[..open].trim().parse().ok()?;
+    let name = line[open + 1..close].to_string();
+    let rest: Vec<&str> = line[close + 1..].split_whitespace().collect();
+    // rest[0] is field 3 (state): field N is rest[N - 3].
+    let flags: u64 = rest.get(6)?.parse().ok()?;
+    if flags & PF_KTHREAD != 0 {
+        return None;
+    }
+    let utime: u64 = rest.get(11)?.parse().ok()?;
+    let stime: u64 = rest.get(12)?.parse().ok()?;
+    let rss: i64 = rest.get(21)?.parse().ok()?;
+    Some((
+        pid,
+        ProcTimes {
+            name,
+            ticks: utime + stime,
+            rss_pages: rss.max(0) as u64,
+        },
+    ))
+}
+
+fn busy_percent(prev: CpuTimes, cur: CpuTimes) -> f64 {
+    let total = cur.total.saturating_sub(prev.total);
+    if total == 0 {
+        return 0.0;
+    }
+    let idle = cur.idle.saturating_sub(prev.idle).min(total);
+    ((total - idle) as f64 * 100.0 / total as f64).clamp(0.0, 100.0)
+}
+
+/// Turns a reading (and the previous one, for rates) into a sample.
+pub fn sample(cur: &Reading, prev: Option<&Reading>) -> Sample {
+    let secs = prev
+        .map(|p| cur.at.saturating_sub(p.at) as f64 / 1000.0)
+        .filter(|s| *s > 0.0);
+    let (percent, per_core) = match prev {
+        Some(p) => (
+            busy_percent(p.cpu, cur.cpu),
+            cur.cores
+                .iter()
+                .enumerate()
+                .map(|(i, c)| busy_percent(p.cores.get(i).copied().unwrap_or_default(), *c))
+                .collect(),
+        ),
+        None => (0.0, vec![0.0; cur.cores.len()]),
+    };
+    let mut net = NetSample::default();
+    for (name, rx, tx) in &cur.net {
+        let before = prev.and_then(|p| p.net.iter().find(|(n, _, _)| n == name));
+        let rate = |now: u64, then: Option<u64>| match (then, secs) {
+            (Some(t), Some(s)) => now.saturating_sub(t) as f64 / s,
+            _ => 0.0,
+        };
+        let i = InterfaceSample {
+            name: name.clone(),
+            rx_bytes_per_s: rate(*rx, before.map(|b| b.1)),
+            tx_bytes_per_s: rate(*tx, before.map(|b| b.2)),
+            rx_bytes_total: *rx,
+            tx_bytes_total: *tx,
+        };
+        net.rx_bytes_per_s += i.rx_bytes_per_s;
+        net.tx_bytes_per_s += i.tx_bytes_per_s;
+        net.interfaces.push(i);
+    }
+    let mut top: Vec<ProcessSample> = cur
+        .procs
+        .iter()
+        .map(|(pid, p)| {
+            let before = prev
+                .and_then(|pr| pr.procs.get(pid))
+                .filter(|b| b.name == p.name);
+            let cpu_percent = match (before, secs) {
+                (Some(b), Some(s)) => {
+                    p.ticks.saturating_sub(b.ticks) as f64 / cur.clk_tck as f64 / s * 100.0
+                }
+                _ => 0.0,
+            };
+            ProcessSample {
+                pid: *pid,
+                name: p.name.clone(),
+                cpu_percent,
+                memory_bytes: p.rss_pages * cur.page_size,
+            }
+        })
+        .collect();
+    top.sort_by(|a, b| {
+        b.cpu_percent
+            .total_cmp(&a.cpu_percent)
+            .then(b.memory_bytes.cmp(&a.memory_bytes))
+    });
+    top.truncate(5);
+    Sample {
+        at: cur.at,
+        hostname: cur.hostname.clone(),
+        os: cur.os.clone(),
+        kernel: cur.kernel.clone(),
+        uptime_s: cur.uptime_s,
+        load: cur.load,
+        cpu: CpuSample { percent, per_core },
+        memory: cur.memory.clone(),
+        disks: cur.disks.clone(),
+        net,
+        processes: cur.procs.len() as u32,
+        top,
+        error: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OUT: &str = "@uname\nLinux\ntarget-1\n6.1.0\n@uptime\n3600.52 7000.1\n@loadavg\n0.50 0.25 0.10 1/100 999\n@stat\ncpu  100 0 100 800 0 0 0 0 0 0\ncpu0 50 0 50 400 0 0 0 0 0 0\ncpu1 50 0 50 400 0 0 0 0 0 0\n@meminfo\nMemTotal:       2000 kB\nMemFree:         500 kB\nMemAvailable:   1000 kB\nSwapTotal:       100 kB\nSwapFree:         40 kB\n@netdev\nInter-|   Receive\n face |bytes    packets errs drop fifo frame compressed multicast|bytes\n    lo: 500 5 0 0 0 0 0 0 500 5 0 0 0 0 0 0\n  eth0: 1000 10 0 0 0 0 0 0 2000 20 0 0 0 0 0 0\n@df\nFilesystem     Type  1024-blocks  Used Available Capacity Mounted on\n/dev/vda1      ext4      1000    400       600      40% /\ntmpfs          tmpfs      100      0       100       0% /run\n/dev/vdb1      xfs       2000   1000      1000      50% /data dir\n@procs\n1 (init) S 0 1 1 0 -1 4194560 0 0 0 0 10 5 0 0 20 0 1 0 1 1000 50 0\n42 (a b) R 1 42 42 0 -1 0 0 0 0 0 300 100 0 0 20 0 1 0 1 1000 200 0\n@pagesize\n4096\n@clk\n100\n@end\n";
+
+    #[test]
+    fn parses_a_reading() {
+        let r = parse(OUT).unwrap();
+        assert_eq!(r.hostname, "target-1");
+        assert_eq!(r.kernel, "6.1.0");
+        assert_eq!(r.uptime_s, 3600);
+        assert_eq!(r.load, [0.5, 0.25, 0.1]);
+        assert_eq!(
+            r.cpu,
+            CpuTimes {
+                total: 1000,
+                idle: 800
+            }
+        );
+        assert_eq!(r.cores.len(), 2);
+        assert_eq!(r.memory.total_bytes, 2000 * 1024);
+        assert_eq!(r.memory.used_bytes, 1000 * 1024);
+        assert_eq!(r.memory.swap_used_bytes, 60 * 1024);
+        assert_eq!(r.net, vec![("eth0".to_string(), 1000, 2000)]);
+        assert_eq!(r.disks.len(), 2);
+        assert_eq!(r.disks[1].mount, "/data dir");
+        assert_eq!(r.disks[0].total_bytes, 1000 * 1024);
+        assert_eq!(r.procs[&42].name, "a b");
+        assert_eq!(r.procs[&42].ticks, 400);
+        assert_eq!(r.procs[&42].rss_pages, 200);
+    }
+
+    #[test]
+    fn rates_come_from_deltas() {
+        let mut a = parse(OUT).unwrap();
+        a.at = 1000;
+        let mut b = a.clone();
+        b.at = 3000;
+        b.cpu = CpuTimes {
+            total: 1200,
+            idle: 900,
+        };
+        b.net[0].1 += 4000;
+        b.procs.get_mut(&42).unwrap().ticks += 100;
+        let first = sample(&a, None);
+        assert_eq!(first.cpu.percent, 0.0);
+        let s = sample(&b, Some(&a));
+        assert!((s.cpu.percent - 50.0).abs() < 1e-9, "{}", s.cpu.percent);
+        assert!((s.net.rx_bytes_per_s - 2000.0).abs() < 1e-9);
+        assert_eq!(s.net.tx_bytes_per_s, 0.0);
+        assert_eq!(s.top[0].pid, 42);
+        assert!((s.top[0].cpu_percent - 50.0).abs() < 1e-9);
+        assert_eq!(s.processes, 2);
+    }
+
+    #[test]
+    fn refuses_other_systems_and_cut_output() {
+        assert_eq!(
+            parse("@uname\nFreeBSD\nh\n14\n").unwrap_err(),
+            ProbeError::NotLinux("FreeBSD".into())
+        );
+        assert!(matches!(
+            parse("@uname\nLinux\nh\n6\n@uptime\n1\n"),
+            Err(ProbeError::Malformed(_))
+        ));
+        assert!(parse("garbage").is_err());
+    }
+}
