@@ -157,6 +157,21 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
 impl Message {
     /// Sorts one line into a request, notification or response.
     pub fn parse(line: &[u8]) -> Result<Message, ParseFailure> {
+        // Only an object is a message; serde's derive would also read an array in field order.
+        if line.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(
+                match serde_json::from_slice::<serde::de::IgnoredAny>(line) {
+                    Ok(_) => invalid(None, "a message must be a JSON object"),
+                    Err(e) => ParseFailure {
+                        id: None,
+                        error: ErrorObject::new(
+                            ErrorCode::ParseError,
+                            format!("invalid JSON: {e}"),
+                        ),
+                    },
+                },
+            );
+        }
         let raw: Raw = serde_json::from_slice(line).map_err(|e| {
             let code = if e.is_data() {
                 ErrorCode::InvalidRequest
@@ -265,6 +280,10 @@ mod tests {
         assert_eq!(e.error.code, -32700);
         let e = Message::parse(b"[1,2]").unwrap_err();
         assert_eq!(e.error.code, -32600);
+        let e = Message::parse(br#"["2.0", 5, "session.list", null, null, null]"#).unwrap_err();
+        assert_eq!(e.error.code, -32600);
+        let e = Message::parse(b"[1,").unwrap_err();
+        assert_eq!(e.error.code, -32700);
         let e = Message::parse(br#"{"jsonrpc":"1.0","id":7,"method":"x"}"#).unwrap_err();
         assert_eq!(e.error.code, -32600);
         assert_eq!(e.id, Some(RequestId::Number(7)));

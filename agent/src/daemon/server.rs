@@ -70,6 +70,9 @@ pub async fn serve_connection(daemon: Arc<Daemon>, conn: Stream) {
     let mut progress = daemon.shared.subscribe();
     let result: std::io::Result<()> = async {
         loop {
+            // Mark the progress seen *before* looking at the ring: a change that lands after
+            // this line wakes the select below instead of being lost.
+            progress.borrow_and_update();
             // Send everything that is due, answering requests between chunks.
             while conn.send_due().await? {
                 while let Ok(f) = rx.try_recv() {
@@ -77,7 +80,6 @@ pub async fn serve_connection(daemon: Arc<Daemon>, conn: Stream) {
                 }
             }
             conn.out.flush().await?;
-            progress.borrow_and_update();
             tokio::select! {
                 f = rx.recv() => match f {
                     Some(f) => conn.handle(f).await?,
