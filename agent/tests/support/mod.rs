@@ -291,7 +291,21 @@ impl Home {
 
     /// Starts `outpost-agent serve --stdio` in this home (not initialized).
     pub fn agent(&self) -> Agent {
-        Agent::spawn(self.inner.clone())
+        Agent::spawn(self.inner.clone(), Command::new(AGENT_BIN))
+    }
+
+    /// Starts the agent through `cmd`, a command for the agent binary prepared elsewhere (as
+    /// another user, inside a network namespace): it gets `serve --stdio`, this home's
+    /// `OUTPOST_HOME` and piped standard streams.
+    pub fn agent_via(&self, cmd: Command) -> Agent {
+        Agent::spawn(self.inner.clone(), cmd)
+    }
+
+    /// Hands the home's temporary directory to another user, so an agent running as that user
+    /// can create its home there.
+    pub fn give_to(&self, uid: u32, gid: u32) {
+        std::os::unix::fs::chown(self.root(), Some(uid), Some(gid))
+            .expect("handing the home to the test user");
     }
 
     /// Starts an agent and initializes it.
@@ -713,12 +727,12 @@ fn parse_response(msg: Value) -> Result<Value, RpcError> {
 }
 
 impl Agent {
-    fn spawn(home: Arc<HomeInner>) -> Agent {
+    fn spawn(home: Arc<HomeInner>, mut cmd: Command) -> Agent {
         let n = home.agents.fetch_add(1, Ordering::SeqCst) + 1;
         let name = format!("agent-{n}");
         let log = home.root.path().join(format!("{name}.stderr"));
         let err = fs::File::create(&log).expect("creating the agent's stderr file");
-        let mut child = Command::new(AGENT_BIN)
+        let mut child = cmd
             .args(["serve", "--stdio"])
             .env("OUTPOST_HOME", &home.home)
             .current_dir(home.root.path())
