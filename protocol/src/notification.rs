@@ -18,7 +18,7 @@ pub enum Notification {
     SessionExit(ExitParams),
     /// A new sample for a monitoring subscription.
     #[serde(rename = "monitor.sample")]
-    MonitorSample(SampleParams),
+    MonitorSample(Box<SampleParams>),
 }
 
 impl Notification {

@@ -798,21 +798,21 @@ fn monitor_subscribe() {
 fn monitor_sample_notifications() {
     check_notification(
         "monitor.sample.notification.json",
-        Notification::MonitorSample(SampleParams {
+        Notification::MonitorSample(Box::new(SampleParams {
             subscription_id: "m1".to_owned(),
             sample: linux_sample(),
-        }),
+        })),
     );
     check_notification(
         "monitor.sample.error.notification.json",
-        Notification::MonitorSample(SampleParams {
+        Notification::MonitorSample(Box::new(SampleParams {
             subscription_id: "m1".to_owned(),
             sample: Sample {
                 at: 1_741_944_414_000,
                 error: Some("the connection of session k3f9x2ab is down".to_owned()),
                 ..Sample::default()
             },
-        }),
+        })),
     );
 }
 

@@ -175,10 +175,10 @@ impl Monitor {
             loop {
                 match rx.recv().await {
                     Ok(sample) => {
-                        let n = Notification::MonitorSample(SampleParams {
+                        let n = Notification::MonitorSample(Box::new(SampleParams {
                             subscription_id: sid.clone(),
                             sample,
-                        });
+                        }));
                         out.notify(n).await;
                     }
                     Err(broadcast::error::RecvError::Lagged(n)) => {

@@ -1,0 +1,487 @@
+//! The commands behind the `outpost` command line, each a few calls into the engine.
+
+use outpost_protocol::method;
+use outpost_protocol::monitor::{MonitorTarget, Sample, SnapshotParams, SubscribeParams};
+use outpost_protocol::session::{
+    CreateParams, ReadParams, SessionInfo, SessionKind, SessionRef, SshSpec, MAX_READ_BYTES,
+};
+use outpost_protocol::{Base64Bytes, ErrorCode};
+
+use super::output::Output;
+use super::{Cli, Command, HostsAction};
+use crate::engine::config_dir::{config_dir, home_dir};
+use crate::engine::connect::Connection;
+use crate::engine::hosts::{Host, HostStore};
+use crate::engine::rpc_client::RpcError;
+use crate::engine::{ssh_config, EngineError};
+
+/// Runs one command; returns the exit code.
+pub async fn run(cli: Cli, out: Output) -> Result<i32, EngineError> {
+    match cli.command {
+        Command::Hosts { action } => hosts(action, out),
+        Command::Check { host } => {
+            let conn = connect(&host).await?;
+            let info = conn.info.clone();
+            conn.close().await;
+            out.ok(&info, || {
+                format!(
+                    "{}: {} ({}), user {}, agent {}{}; connected in {:.0} ms, latency {:.1} ms{}",
+                    info.host,
+                    info.hostname,
+                    info.platform,
+                    info.user,
+                    info.agent_version,
+                    if info.deployed { " (deployed now)" } else { "" },
+                    info.connect_ms,
+                    info.latency_ms,
+                    if info.preamble.is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            "\nwarning: the host printed text before the agent started (check your shell startup files): {:?}",
+                            info.preamble[0]
+                        )
+                    }
+                )
+            });
+            Ok(0)
+        }
+        Command::Sessions { host } => {
+            let conn = connect(&host).await?;
+            let list = conn
+                .rpc
+                .call::<method::SessionList>(Default::default())
+                .await;
+            conn.close().await;
+            let sessions = list?.sessions;
+            out.ok(&sessions, || {
+                sessions.iter().map(describe).collect::<Vec<_>>().join("\n")
+            });
+            Ok(0)
+        }
+        Command::New {
+            host,
+            ssh,
+            title,
+            cols,
+            rows,
+        } => {
+            let (tc, tr) = super::attach::terminal_size().unwrap_or((80, 24));
+            let ssh = ssh.as_deref().map(parse_destination).transpose()?;
+            let params = CreateParams {
+                kind: if ssh.is_some() {
+                    SessionKind::Ssh
+                } else {
+                    SessionKind::Shell
+                },
+                cols: cols.unwrap_or(tc),
+                rows: rows.unwrap_or(tr),
+                title,
+                cwd: None,
+                env: Default::default(),
+                scrollback_bytes: None,
+                shell: None,
+                ssh,
+                reconnect: None,
+            };
+            let conn = connect(&host).await?;
+            let r = conn.rpc.call::<method::SessionCreate>(params).await;
+            conn.close().await;
+            let session = r?.session;
+            out.ok(&session, || session.session_id.clone());
+            Ok(0)
+        }
+        Command::Attach {
+            host,
+            session,
+            from,
+        } => super::attach::attach(&host, &session, from, out).await,
+        Command::Read {
+            host,
+            session,
+            from,
+            limit,
+        } => read(&host, &session, from, limit, out).await,
+        Command::Send {
+            host,
+            session,
+            text,
+        } => {
+            let data = unescape(&text);
+            let conn = connect(&host).await?;
+            let r = conn
+                .rpc
+                .call::<method::SessionInput>(outpost_protocol::session::InputParams {
+                    session_id: session.clone(),
+                    data: Base64Bytes(data.clone()),
+                })
+                .await;
+            conn.close().await;
+            r?;
+            out.ok(
+                &serde_json::json!({"session_id": session, "bytes": data.len()}),
+                String::new,
+            );
+            Ok(0)
+        }
+        Command::Close { host, session } => {
+            let conn = connect(&host).await?;
+            let r = conn
+                .rpc
+                .call::<method::SessionClose>(SessionRef {
+                    session_id: session.clone(),
+                })
+                .await;
+            conn.close().await;
+            r?;
+            out.ok(&serde_json::json!({"session_id": session}), String::new);
+            Ok(0)
+        }
+        Command::Monitor {
+            host,
+            session,
+            once,
+            interval,
+        } => monitor(&host, session, once, interval, out).await,
+    }
+}
+
+fn hosts(action: HostsAction, out: Output) -> Result<i32, EngineError> {
+    let dir = config_dir()?;
+    let mut store = HostStore::load(&dir)?;
+    match action {
+        HostsAction::List => {
+            let list = store.list();
+            out.ok(&list, || {
+                list.iter()
+                    .map(|h| {
+                        if h.is_local() {
+                            "local\tThis computer".to_string()
+                        } else {
+                            let via = if h.proxy_jump.is_empty() {
+                                String::new()
+                            } else {
+                                format!(" via {}", h.proxy_jump.join(","))
+                            };
+                            format!("{}\t{}{}", h.name, destination(h), via)
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+        }
+        HostsAction::Add {
+            name,
+            destination: dest,
+            identity_files,
+            proxy_jump,
+            replace,
+        } => {
+            let d = parse_destination(&dest)?;
+            let host = Host {
+                name,
+                hostname: d.host,
+                port: d.port,
+                user: d.user,
+                identity_files,
+                proxy_jump: proxy_jump
+                    .map(|j| j.split(',').map(str::to_string).collect())
+                    .unwrap_or_default(),
+                options: Default::default(),
+                source: Some("manual".into()),
+            };
+            store.add(host.clone(), replace)?;
+            out.ok(&host, || format!("saved {}", host.name));
+        }
+        HostsAction::Remove { name } => {
+            store.remove(&name)?;
+            out.ok(&serde_json::json!({"name": name}), || {
+                format!("removed {name}")
+            });
+        }
+        HostsAction::ImportSshConfig { file } => {
+            let ssh_dir = home_dir()
+                .map(|h| h.join(".ssh"))
+                .ok_or_else(|| EngineError::Usage("no home directory".into()))?;
+            let file = file.unwrap_or_else(|| ssh_dir.join("config"));
+            let added = store.import(ssh_config::read(&file, &ssh_dir))?;
+            out.ok(&serde_json::json!({"added": added}), || {
+                if added.is_empty() {
+                    "nothing new to import".into()
+                } else {
+                    format!("imported {}", added.join(", "))
+                }
+            });
+        }
+    }
+    Ok(0)
+}
+
+/// Connects to a saved host by name.
+pub async fn connect(name: &str) -> Result<Connection, EngineError> {
+    let store = HostStore::load(&config_dir()?)?;
+    let host = store.get(name)?;
+    Connection::open(&host).await
+}
+
+fn destination(h: &Host) -> String {
+    let mut s = String::new();
+    if let Some(u) = &h.user {
+        s.push_str(u);
+        s.push('@');
+    }
+    s.push_str(&h.hostname);
+    if let Some(p) = h.port {
+        s.push_str(&format!(":{p}"));
+    }
+    s
+}
+
+/// Parses `[user@]host[:port]` (IPv6 addresses in brackets: `[::1]:22`).
+pub fn parse_destination(d: &str) -> Result<SshSpec, EngineError> {
+    let bad = || EngineError::Usage(format!("{d:?} is not [user@]host[:port]"));
+    let (user, rest) = match d.rsplit_once('@') {
+        Some((u, r)) => (Some(u.to_string()), r),
+        None => (None, d),
+    };
+    let (host, port) = if let Some(r) = rest.strip_prefix('[') {
+        let (h, after) = r.split_once(']').ok_or_else(bad)?;
+        let port = match after.strip_prefix(':') {
+            Some(p) => Some(p.parse().map_err(|_| bad())?),
+            None if after.is_empty() => None,
+            None => return Err(bad()),
+        };
+        (h.to_string(), port)
+    } else {
+        match rest.split_once(':') {
+            Some((h, p)) => (h.to_string(), Some(p.parse().map_err(|_| bad())?)),
+            None => (rest.to_string(), None),
+        }
+    };
+    if host.is_empty() || user.as_deref() == Some("") {
+        return Err(bad());
+    }
+    Ok(SshSpec {
+        host,
+        port,
+        user,
+        ..Default::default()
+    })
+}
+
+/// Turns `\n`, `\r`, `\t`, `\e`, `\\` and `\xHH` into bytes.
+pub fn unescape(s: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len());
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' && i + 1 < b.len() {
+            let next = b[i + 1];
+            let simple = match next {
+                b'n' => Some(b'\n'),
+                b'r' => Some(b'\r'),
+                b't' => Some(b'\t'),
+                b'e' => Some(0x1b),
+                b'\\' => Some(b'\\'),
+                _ => None,
+            };
+            if let Some(c) = simple {
+                out.push(c);
+                i += 2;
+                continue;
+            }
+            if next == b'x' && i + 3 < b.len() {
+                let hex = std::str::from_utf8(&b[i + 2..i + 4]).ok();
+                if let Some(v) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    out.push(v);
+                    i += 4;
+                    continue;
+                }
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    out
+}
+
+fn describe(s: &SessionInfo) -> String {
+    let state = match (&s.state, s.exit_code, &s.exit_signal) {
+        (outpost_protocol::session::SessionState::Running, _, _) => "running".to_string(),
+        (_, Some(c), _) => format!("exited {c}"),
+        (_, _, Some(sig)) => format!("killed by {sig}"),
+        _ => "exited".to_string(),
+    };
+    let link = s
+        .link
+        .map(|l| format!(" link {l:?}").to_lowercase())
+        .unwrap_or_default();
+    format!(
+        "{}\t{}\t{}{}\t{}x{}\t{} bytes\t{}",
+        s.session_id, s.title, state, link, s.cols, s.rows, s.output_end, s.created_at
+    )
+}
+
+async fn read(
+    host: &str,
+    session: &str,
+    from: Option<u64>,
+    limit: Option<u64>,
+    out: Output,
+) -> Result<i32, EngineError> {
+    let conn = connect(host).await?;
+    let result = async {
+        let mut offset = from.unwrap_or(0);
+        let mut first = None;
+        let mut data = Vec::new();
+        let mut end;
+        loop {
+            let want = limit
+                .map(|l| l.saturating_sub(data.len() as u64))
+                .unwrap_or(MAX_READ_BYTES)
+                .min(MAX_READ_BYTES);
+            if want == 0 {
+                let info = conn
+                    .rpc
+                    .call::<method::SessionRead>(ReadParams {
+                        session_id: session.into(),
+                        from_offset: offset,
+                        max_bytes: 1,
+                    })
+                    .await?;
+                end = info.output_end;
+                break;
+            }
+            let r = conn
+                .rpc
+                .call::<method::SessionRead>(ReadParams {
+                    session_id: session.into(),
+                    from_offset: offset,
+                    max_bytes: want,
+                })
+                .await?;
+            first.get_or_insert(r.offset);
+            end = r.output_end;
+            let n = r.data.0.len() as u64;
+            data.extend_from_slice(&r.data.0);
+            offset = r.offset + n;
+            if n == 0 || offset >= end {
+                break;
+            }
+        }
+        Ok::<_, RpcError>((first.unwrap_or(offset), data, end))
+    }
+    .await;
+    conn.close().await;
+    let (offset, data, end) = result?;
+    if out.json {
+        out.ok(
+            &serde_json::json!({"offset": offset, "data": Base64Bytes(data), "output_end": end}),
+            String::new,
+        );
+    } else {
+        use std::io::Write;
+        let mut so = std::io::stdout().lock();
+        let _ = so.write_all(&data);
+        let _ = so.flush();
+    }
+    Ok(0)
+}
+
+async fn monitor(
+    host: &str,
+    session: Option<String>,
+    once: bool,
+    interval: u64,
+    out: Output,
+) -> Result<i32, EngineError> {
+    let target = match session {
+        Some(session_id) => MonitorTarget::Session { session_id },
+        None => MonitorTarget::Agent,
+    };
+    let conn = connect(host).await?;
+    if once {
+        let r = conn
+            .rpc
+            .call::<method::MonitorSnapshot>(SnapshotParams { target })
+            .await;
+        conn.close().await;
+        let sample = r?.sample;
+        out.ok(&sample, || summary(&sample));
+        return Ok(0);
+    }
+    let sub = conn
+        .rpc
+        .call::<method::MonitorSubscribe>(SubscribeParams {
+            target,
+            interval_ms: interval,
+        })
+        .await?;
+    let mut samples = conn.rpc.samples(&sub.subscription_id);
+    for s in &sub.history {
+        out.ok(s, || summary(s));
+    }
+    loop {
+        tokio::select! {
+            s = samples.recv() => match s {
+                Some(s) => out.ok(&s.sample, || summary(&s.sample)),
+                None => break,
+            },
+            _ = tokio::signal::ctrl_c() => break,
+        }
+    }
+    conn.close().await;
+    Ok(0)
+}
+
+fn summary(s: &Sample) -> String {
+    if let Some(e) = &s.error {
+        return format!("error: {e}");
+    }
+    let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
+    format!(
+        "{} cpu {:5.1}%  mem {:.1}/{:.1} GiB  load {:.2} {:.2} {:.2}  net rx {:.0} B/s tx {:.0} B/s  procs {}",
+        s.hostname,
+        s.cpu.percent,
+        gib(s.memory.used_bytes),
+        gib(s.memory.total_bytes),
+        s.load[0],
+        s.load[1],
+        s.load[2],
+        s.net.rx_bytes_per_s,
+        s.net.tx_bytes_per_s,
+        s.processes
+    )
+}
+
+/// Whether an error says the session does not exist.
+pub fn is_not_found(e: &RpcError) -> bool {
+    e.code() == Some(ErrorCode::SessionNotFound.code())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn destinations() {
+        let d = parse_destination("ann@db:2222").unwrap();
+        assert_eq!(
+            (d.user.as_deref(), d.host.as_str(), d.port),
+            (Some("ann"), "db", Some(2222))
+        );
+        let d = parse_destination("db").unwrap();
+        assert_eq!((d.user, d.port), (None, None));
+        let d = parse_destination("[::1]:22").unwrap();
+        assert_eq!((d.host.as_str(), d.port), ("::1", Some(22)));
+        assert!(parse_destination("@db").is_err());
+        assert!(parse_destination("db:x").is_err());
+    }
+
+    #[test]
+    fn escapes() {
+        assert_eq!(unescape("a\\nb\\r\\x41\\\\"), b"a\nb\rA\\".to_vec());
+        assert_eq!(unescape("\\e["), vec![0x1b, b'[']);
+        assert_eq!(unescape("\\q"), b"\\q".to_vec());
+    }
+}

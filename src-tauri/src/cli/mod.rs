@@ -1,0 +1,171 @@
+//! The `outpost` command line: the same engine as the GUI, for people in a terminal and for
+//! scripts (every command takes `--json`).
+
+pub mod attach;
+pub mod commands;
+pub mod output;
+
+use clap::{Parser, Subcommand};
+
+/// `outpost`: terminal sessions that live on your hosts.
+#[derive(Parser, Debug)]
+#[command(name = "outpost", version, about)]
+pub struct Cli {
+    /// Print `{"ok":true,"data":…}` or `{"ok":false,"error":{…}}` instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Trust a host key seen for the first time without asking (it is saved).
+    #[arg(long, global = true)]
+    pub accept_new_host_key: bool,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Manage saved hosts.
+    Hosts {
+        /// What to do with them.
+        #[command(subcommand)]
+        action: HostsAction,
+    },
+    /// Connect to a host and report its name, platform, latency and agent.
+    Check {
+        /// The host (`local` is this computer).
+        host: String,
+    },
+    /// List a host's sessions.
+    Sessions {
+        /// The host.
+        host: String,
+    },
+    /// Start a session; prints its id.
+    New {
+        /// The host.
+        host: String,
+        /// Open an SSH session from the host to `[user@]target[:port]` instead of a shell.
+        #[arg(long, value_name = "[USER@]TARGET[:PORT]")]
+        ssh: Option<String>,
+        /// The session's title.
+        #[arg(long)]
+        title: Option<String>,
+        /// Terminal width (default: this terminal's, or 80).
+        #[arg(long)]
+        cols: Option<u16>,
+        /// Terminal height (default: this terminal's, or 24).
+        #[arg(long)]
+        rows: Option<u16>,
+    },
+    /// Attach this terminal to a session (detach with Ctrl-]).
+    Attach {
+        /// The host.
+        host: String,
+        /// The session id.
+        session: String,
+        /// Start from this output offset (default: all that is held).
+        #[arg(long)]
+        from: Option<u64>,
+    },
+    /// Print a session's held output.
+    Read {
+        /// The host.
+        host: String,
+        /// The session id.
+        session: String,
+        /// The first offset (default: the oldest held).
+        #[arg(long)]
+        from: Option<u64>,
+        /// The most bytes to print (default: everything held).
+        #[arg(long)]
+        limit: Option<u64>,
+    },
+    /// Type text into a session (escapes: \n \r \t \e \\ \xHH).
+    Send {
+        /// The host.
+        host: String,
+        /// The session id.
+        session: String,
+        /// The text.
+        text: String,
+    },
+    /// End a session.
+    Close {
+        /// The host.
+        host: String,
+        /// The session id.
+        session: String,
+    },
+    /// Show a host's (or an ssh session's target's) load.
+    Monitor {
+        /// The host.
+        host: String,
+        /// Monitor this ssh session's target instead of the host.
+        #[arg(long)]
+        session: Option<String>,
+        /// Print one sample and exit.
+        #[arg(long)]
+        once: bool,
+        /// Sampling interval in milliseconds.
+        #[arg(long, default_value_t = 1000)]
+        interval: u64,
+    },
+}
+
+/// `outpost hosts …`.
+#[derive(Subcommand, Debug)]
+pub enum HostsAction {
+    /// List saved hosts (`local` first).
+    List,
+    /// Save a host.
+    Add {
+        /// Its name.
+        name: String,
+        /// Its address (`[user@]host[:port]`).
+        destination: String,
+        /// Private key file to use (repeatable).
+        #[arg(long = "identity", short = 'i')]
+        identity_files: Vec<String>,
+        /// Jump through these hosts (comma-separated, like ssh -J).
+        #[arg(long = "jump", short = 'J')]
+        proxy_jump: Option<String>,
+        /// Replace a host of the same name.
+        #[arg(long)]
+        replace: bool,
+    },
+    /// Forget a host.
+    Remove {
+        /// Its name.
+        name: String,
+    },
+    /// Import `Host` aliases from ~/.ssh/config (Include followed).
+    ImportSshConfig {
+        /// Read this file instead of ~/.ssh/config.
+        #[arg(long)]
+        file: Option<std::path::PathBuf>,
+    },
+}
+
+/// Runs the command line; returns the process exit code.
+pub fn run(cli: Cli) -> i32 {
+    let out = output::Output { json: cli.json };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("outpost: cannot start the async runtime: {e}");
+            return 1;
+        }
+    };
+    match runtime.block_on(commands::run(cli, out)) {
+        Ok(code) => code,
+        Err(e) => {
+            out.error(&e);
+            1
+        }
+    }
+}

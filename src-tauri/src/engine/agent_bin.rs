@@ -1,0 +1,105 @@
+//! Finding the agent binary to run locally or to deploy to a host's platform.
+//!
+//! `$OUTPOST_AGENT_BIN` names the binary for this machine's platform. Otherwise binaries are
+//! looked up beside the desktop's own executable: `outpost-agent-<os>-<arch>` (e.g.
+//! `outpost-agent-linux-x86_64`) for any platform, and plain `outpost-agent` for this machine's.
+
+use std::path::PathBuf;
+
+/// A platform, as `uname -s` and `uname -m` name it, normalised (`linux`, `x86_64`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Platform {
+    /// Operating system, lower case.
+    pub os: String,
+    /// CPU architecture.
+    pub arch: String,
+}
+
+impl Platform {
+    /// This machine's platform.
+    pub fn current() -> Platform {
+        Platform {
+            os: std::env::consts::OS.into(),
+            arch: std::env::consts::ARCH.into(),
+        }
+    }
+
+    /// Parses `uname -s` and `uname -m` output (`Linux x86_64`).
+    pub fn from_uname(text: &str) -> Option<Platform> {
+        let mut f = text.split_whitespace();
+        let os = f.next()?.to_ascii_lowercase();
+        let arch = match f.next()? {
+            "amd64" => "x86_64",
+            "arm64" => "aarch64",
+            other => other,
+        };
+        Some(Platform {
+            os,
+            arch: arch.into(),
+        })
+    }
+}
+
+impl std::fmt::Display for Platform {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-{}", self.os, self.arch)
+    }
+}
+
+/// No agent binary for a platform.
+#[derive(Debug, thiserror::Error)]
+#[error("no outpost-agent binary for {platform}: looked for {looked}. Build one for that platform and put it there, or set OUTPOST_AGENT_BIN")]
+pub struct NoAgentBinary {
+    /// The platform.
+    pub platform: String,
+    /// Where it looked.
+    pub looked: String,
+}
+
+/// The agent binary for `platform`.
+pub fn find(platform: &Platform) -> Result<PathBuf, NoAgentBinary> {
+    let native = *platform == Platform::current();
+    let mut candidates = Vec::new();
+    if native {
+        if let Some(p) = std::env::var_os("OUTPOST_AGENT_BIN").filter(|p| !p.is_empty()) {
+            candidates.push(PathBuf::from(p));
+        }
+    }
+    if let Some(dir) = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(PathBuf::from))
+    {
+        candidates.push(dir.join(format!("outpost-agent-{platform}")));
+        if native {
+            candidates.push(dir.join("outpost-agent"));
+        }
+    }
+    candidates
+        .iter()
+        .find(|p| p.is_file())
+        .cloned()
+        .ok_or_else(|| NoAgentBinary {
+            platform: platform.to_string(),
+            looked: candidates
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_uname() {
+        let p = Platform::from_uname("Linux x86_64\n").unwrap();
+        assert_eq!(p.to_string(), "linux-x86_64");
+        assert_eq!(
+            Platform::from_uname("Darwin arm64").unwrap().to_string(),
+            "darwin-aarch64"
+        );
+        assert!(Platform::from_uname("").is_none());
+    }
+}

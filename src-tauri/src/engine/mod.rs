@@ -1,0 +1,55 @@
+//! The desktop's engine, built and tested without a window: hosts, SSH, agent deployment, the
+//! JSON-RPC client and reconnection. The CLI and (later) the GUI are thin layers over it.
+
+pub mod agent_bin;
+pub mod config_dir;
+pub mod connect;
+pub mod hosts;
+pub mod local;
+pub mod reconnect;
+pub mod rpc_client;
+pub mod ssh_config;
+
+/// What can go wrong in the engine, with a stable code for JSON output.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// Saved hosts could not be read or changed.
+    #[error(transparent)]
+    Hosts(#[from] hosts::HostsError),
+    /// The configuration could not be read or written.
+    #[error(transparent)]
+    Config(#[from] config_dir::ConfigError),
+    /// No agent binary for the host's platform.
+    #[error(transparent)]
+    NoAgentBinary(#[from] agent_bin::NoAgentBinary),
+    /// The agent could not be started or spoke nonsense.
+    #[error("{0}")]
+    Agent(String),
+    /// A call to the agent failed.
+    #[error(transparent)]
+    Rpc(#[from] rpc_client::RpcError),
+    /// Bad input from the user.
+    #[error("{0}")]
+    Usage(String),
+}
+
+impl EngineError {
+    /// A stable, machine-readable code.
+    pub fn code(&self) -> String {
+        match self {
+            EngineError::Hosts(hosts::HostsError::NotFound(_)) => "host_not_found".into(),
+            EngineError::Hosts(hosts::HostsError::Exists(_)) => "host_exists".into(),
+            EngineError::Hosts(hosts::HostsError::Invalid(_)) => "invalid".into(),
+            EngineError::Hosts(hosts::HostsError::Config(_)) | EngineError::Config(_) => {
+                "config".into()
+            }
+            EngineError::NoAgentBinary(_) => "no_agent_binary".into(),
+            EngineError::Agent(_) => "agent".into(),
+            EngineError::Rpc(rpc_client::RpcError::Remote(e)) => format!("rpc_{}", -e.code),
+            EngineError::Rpc(rpc_client::RpcError::Closed) => "disconnected".into(),
+            EngineError::Rpc(rpc_client::RpcError::Timeout { .. }) => "timeout".into(),
+            EngineError::Rpc(rpc_client::RpcError::BadResult { .. }) => "protocol".into(),
+            EngineError::Usage(_) => "usage".into(),
+        }
+    }
+}
