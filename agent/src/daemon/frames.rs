@@ -257,9 +257,35 @@ pub async fn read_frame<R: AsyncRead + Unpin>(r: &mut R) -> Result<Option<Frame>
     if len > MAX_PAYLOAD {
         return Err(bad(format!("frame of {len} bytes exceeds {MAX_PAYLOAD}")));
     }
-    let mut payload = vec![0u8; len];
-    r.read_exact(&mut payload).await?;
-    Frame::decode(head[0], &payload).map(Some)
+    // The hot frames (output and input) are read straight into their data buffer, without an
+    // intermediate payload copy.
+    match head[0] {
+        KIND_OUTPUT if len >= 8 => {
+            let mut off = [0u8; 8];
+            r.read_exact(&mut off).await?;
+            let mut data = vec![0u8; len - 8];
+            r.read_exact(&mut data).await?;
+            Ok(Some(Frame::Output {
+                offset: u64::from_le_bytes(off),
+                data,
+            }))
+        }
+        KIND_INPUT if len >= 4 => {
+            let mut id = [0u8; 4];
+            r.read_exact(&mut id).await?;
+            let mut data = vec![0u8; len - 4];
+            r.read_exact(&mut data).await?;
+            Ok(Some(Frame::Input {
+                id: u32::from_le_bytes(id),
+                data,
+            }))
+        }
+        kind => {
+            let mut payload = vec![0u8; len];
+            r.read_exact(&mut payload).await?;
+            Frame::decode(kind, &payload).map(Some)
+        }
+    }
 }
 
 /// Writes one frame.
@@ -313,6 +339,38 @@ mod tests {
         assert!(Frame::decode(KIND_REQUEST, b"ab").is_err());
         assert!(Frame::decode(KIND_REQUEST, b"abcd{").is_err());
         assert!(Frame::decode(KIND_OUTPUT, b"1234567").is_err());
+    }
+
+    #[tokio::test]
+    async fn streamed_frames_read_back() {
+        let frames = [
+            Frame::Output {
+                offset: 42,
+                data: b"hello".to_vec(),
+            },
+            Frame::Input {
+                id: 3,
+                data: vec![],
+            },
+            Frame::Exit(ExitInfo {
+                exit_code: None,
+                signal: Some("KILL".into()),
+            }),
+        ];
+        let mut buf = Vec::new();
+        for f in &frames {
+            f.encode(&mut buf);
+        }
+        let mut r = &buf[..];
+        for f in &frames {
+            assert_eq!(read_frame(&mut r).await.unwrap().as_ref(), Some(f));
+        }
+        assert!(read_frame(&mut r).await.unwrap().is_none());
+        // A short output frame is an error, not a panic.
+        let mut short = vec![KIND_OUTPUT];
+        short.extend_from_slice(&3u32.to_le_bytes());
+        short.extend_from_slice(b"abc");
+        assert!(read_frame(&mut &short[..]).await.is_err());
     }
 
     #[tokio::test]

@@ -91,8 +91,68 @@ impl Outbound {
         self.send(&Response::error(id, error)).await;
     }
 
+    /// Sends a `session.output` notification: the hot path, encoded straight into the line
+    /// (the same JSON serde would write, without the intermediate base64 string and the escape
+    /// scan; the unit test below holds it to that).
+    pub async fn output(&self, session_id: &str, offset: u64, data: &[u8]) {
+        let line = encode_output(session_id, offset, data);
+        let _ = self.tx.send(Item::Line(line)).await;
+    }
+
     /// Sends a notification.
     pub async fn notify(&self, n: Notification) {
         self.send(&NotificationEnvelope::from(n)).await;
+    }
+}
+
+/// The `session.output` line for `data` at `offset`. Session ids are `[a-z0-9]` and base64 needs
+/// no escaping, so the JSON is assembled directly.
+pub fn encode_output(session_id: &str, offset: u64, data: &[u8]) -> Vec<u8> {
+    use base64::Engine as _;
+    const HEAD: &[u8] = br#"{"jsonrpc":"2.0","method":"session.output","params":{"session_id":"#;
+    let b64_len = data.len().div_ceil(3) * 4;
+    let mut line = Vec::with_capacity(HEAD.len() + session_id.len() + 48 + b64_len);
+    line.extend_from_slice(HEAD);
+    // serde_json writes the id as a JSON string; ids are validated to need no escaping.
+    line.extend_from_slice(
+        serde_json::to_string(session_id)
+            .unwrap_or_default()
+            .as_bytes(),
+    );
+    line.extend_from_slice(b",\"offset\":");
+    line.extend_from_slice(offset.to_string().as_bytes());
+    line.extend_from_slice(b",\"data\":\"");
+    let start = line.len();
+    line.resize(start + b64_len, 0);
+    let written = base64::engine::general_purpose::STANDARD
+        .encode_slice(data, &mut line[start..])
+        .unwrap_or(0);
+    line.truncate(start + written);
+    line.extend_from_slice(b"\"}}\n");
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use outpost_protocol::session::OutputParams;
+    use outpost_protocol::Base64Bytes;
+
+    #[test]
+    fn output_line_is_what_serde_writes() {
+        for data in [&b""[..], b"a", b"ab", b"abc", b"\x00\xff\x1b[0m\r\n"] {
+            let n = NotificationEnvelope::from(Notification::SessionOutput(OutputParams {
+                session_id: "k3f9x2ab".into(),
+                offset: 18_446_744_073_709_551_000,
+                data: Base64Bytes(data.to_vec()),
+            }));
+            let mut want = Vec::new();
+            encode_line(&n, &mut want).unwrap();
+            let got = encode_output("k3f9x2ab", 18_446_744_073_709_551_000, data);
+            assert_eq!(
+                String::from_utf8(got).unwrap(),
+                String::from_utf8(want).unwrap()
+            );
+        }
     }
 }

@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use outpost_protocol::session::{AttachResult, ExitParams, OutputParams};
-use outpost_protocol::{Base64Bytes, ErrorCode, ErrorObject, Notification, RequestId};
+use outpost_protocol::session::{AttachResult, ExitParams};
+use outpost_protocol::{ErrorCode, ErrorObject, Notification, RequestId};
 use tokio::io::AsyncWriteExt;
 use tokio::sync::{mpsc, oneshot};
 
@@ -267,13 +267,7 @@ impl Reader {
                 }
             }
             Frame::Output { offset, data } => {
-                self.out
-                    .notify(Notification::SessionOutput(OutputParams {
-                        session_id: self.session_id.clone(),
-                        offset,
-                        data: Base64Bytes(data),
-                    }))
-                    .await;
+                self.out.output(&self.session_id, offset, &data).await;
             }
             Frame::Exit(exit) => {
                 self.exit_sent = true;
