@@ -75,6 +75,9 @@ pub struct Paths {
     pub sessions: PathBuf,
     /// Where daemon logs live.
     pub logs: PathBuf,
+    /// The directories above those that are ours too and must be private (the runtime and
+    /// state roots), outermost first.
+    roots: Vec<PathBuf>,
 }
 
 impl Paths {
@@ -106,34 +109,28 @@ impl Paths {
     /// Directories rooted at the given runtime and state directories.
     pub fn new(runtime: &Path, state: &Path, uid: u32) -> Self {
         let mut sockets = runtime.join(DAEMON_PROTOCOL_DIR);
+        let mut roots = vec![runtime.to_path_buf()];
         // The longest socket path is the directory, '/', a 32-byte id and ".sock".
         if sockets.as_os_str().len() + 1 + 32 + 5 > MAX_SOCKET_PATH {
             let digest = Sha256::digest(sockets.as_os_str().as_encoded_bytes());
             let short: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
-            sockets =
-                PathBuf::from(format!("/tmp/outpost-{uid}/h{short}")).join(DAEMON_PROTOCOL_DIR);
+            let base = PathBuf::from(format!("/tmp/outpost-{uid}"));
+            let hashed = base.join(format!("h{short}"));
+            sockets = hashed.join(DAEMON_PROTOCOL_DIR);
+            roots = vec![base, hashed];
         }
+        roots.push(state.to_path_buf());
         Self {
             sockets,
             sessions: state.join("sessions"),
             logs: state.join("logs"),
+            roots,
         }
     }
 
     /// Creates (or checks) every directory, and the runtime and state directories above them.
     pub fn ensure(&self) -> Result<(), PathError> {
-        let mut dirs: Vec<&Path> = self.sockets.ancestors().skip(1).take(2).collect();
-        if !self
-            .sockets
-            .as_os_str()
-            .as_encoded_bytes()
-            .starts_with(b"/tmp/outpost-")
-        {
-            dirs.truncate(1);
-        }
-        dirs.reverse();
-        dirs.extend(self.sessions.parent());
-        for d in dirs {
+        for d in &self.roots {
             ensure_private_dir(d)?;
         }
         for d in [&self.sockets, &self.sessions, &self.logs] {
@@ -285,9 +282,18 @@ mod tests {
         // The same home always maps to the same place.
         let q = Paths::new(&long.join("run"), &long.join("state"), 1000);
         assert_eq!(p.sockets, q.sockets);
+        let hashed = s.parent().unwrap().parent().unwrap().to_path_buf();
+        assert_eq!(p.roots[..2], [PathBuf::from("/tmp/outpost-1000"), hashed]);
         // A short home keeps its own directory.
         let p = Paths::new(Path::new("/h/run"), Path::new("/h/state"), 1000);
         assert_eq!(p.sockets, PathBuf::from("/h/run/d1"));
+        // The default runtime directory is ours; /tmp above it is not.
+        let state = Path::new("/home/u/.local/state/outpost");
+        let p = Paths::new(Path::new("/tmp/outpost-1000"), state, 1000);
+        assert_eq!(
+            p.roots,
+            [PathBuf::from("/tmp/outpost-1000"), state.to_path_buf()]
+        );
     }
 
     #[test]

@@ -9,10 +9,9 @@ use tokio::sync::mpsc;
 
 use super::commands::is_not_found;
 use super::output::Output;
-use crate::engine::config_dir::config_dir;
 use crate::engine::hosts::HostStore;
 use crate::engine::reconnect::{run_attached, AttachEnd, AttachSink, InputEvent, LinkState};
-use crate::engine::EngineError;
+use crate::engine::{EngineContext, EngineError};
 
 /// The detach key: Ctrl-].
 const DETACH_KEY: u8 = 0x1d;
@@ -96,8 +95,9 @@ pub async fn attach(
     session: &str,
     from: Option<u64>,
     out: Output,
+    ctx: &EngineContext,
 ) -> Result<i32, EngineError> {
-    let host = HostStore::load(&config_dir()?)?.get(host)?;
+    let host = HostStore::load(&ctx.config_dir)?.get(host)?;
     let (tx, mut rx) = mpsc::channel::<InputEvent>(64);
     let tty = std::io::stdin().is_terminal();
     let _raw = RawMode::enter();
@@ -161,7 +161,16 @@ pub async fn attach(
     let mut sink = TerminalSink {
         out: std::io::stdout(),
     };
-    let end = run_attached(&host, session, from, terminal_size(), &mut rx, &mut sink).await;
+    let end = run_attached(
+        &host,
+        ctx,
+        session,
+        from,
+        terminal_size(),
+        &mut rx,
+        &mut sink,
+    )
+    .await;
     drop(_raw);
     match end {
         Ok(AttachEnd::Detached(next)) => {

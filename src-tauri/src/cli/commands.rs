@@ -3,24 +3,25 @@
 use outpost_protocol::method;
 use outpost_protocol::monitor::{MonitorTarget, Sample, SnapshotParams, SubscribeParams};
 use outpost_protocol::session::{
-    CreateParams, ReadParams, SessionInfo, SessionKind, SessionRef, SshSpec, MAX_READ_BYTES,
+    CreateParams, ReadParams, SessionInfo, SessionKind, SessionRef, MAX_READ_BYTES,
 };
 use outpost_protocol::{Base64Bytes, ErrorCode};
 
 use super::output::Output;
 use super::{Cli, Command, HostsAction};
-use crate::engine::config_dir::{config_dir, home_dir};
+use crate::engine::config_dir::home_dir;
 use crate::engine::connect::Connection;
 use crate::engine::hosts::{Host, HostStore};
 use crate::engine::rpc_client::RpcError;
-use crate::engine::{ssh_config, EngineError};
+use crate::engine::targets::parse_destination;
+use crate::engine::{ssh_config, EngineContext, EngineError};
 
 /// Runs one command; returns the exit code.
-pub async fn run(cli: Cli, out: Output) -> Result<i32, EngineError> {
+pub async fn run(cli: Cli, out: Output, ctx: &EngineContext) -> Result<i32, EngineError> {
     match cli.command {
-        Command::Hosts { action } => hosts(action, out),
+        Command::Hosts { action } => hosts(action, out, ctx),
         Command::Check { host } => {
-            let conn = connect(&host).await?;
+            let conn = connect(&host, ctx).await?;
             let info = conn.info.clone();
             conn.close().await;
             out.ok(&info, || {
@@ -47,7 +48,7 @@ pub async fn run(cli: Cli, out: Output) -> Result<i32, EngineError> {
             Ok(0)
         }
         Command::Sessions { host } => {
-            let conn = connect(&host).await?;
+            let conn = connect(&host, ctx).await?;
             let list = conn
                 .rpc
                 .call::<method::SessionList>(Default::default())
@@ -84,7 +85,7 @@ pub async fn run(cli: Cli, out: Output) -> Result<i32, EngineError> {
                 ssh,
                 reconnect: None,
             };
-            let conn = connect(&host).await?;
+            let conn = connect(&host, ctx).await?;
             let r = conn.rpc.call::<method::SessionCreate>(params).await;
             conn.close().await;
             let session = r?.session;
@@ -95,20 +96,20 @@ pub async fn run(cli: Cli, out: Output) -> Result<i32, EngineError> {
             host,
             session,
             from,
-        } => super::attach::attach(&host, &session, from, out).await,
+        } => super::attach::attach(&host, &session, from, out, ctx).await,
         Command::Read {
             host,
             session,
             from,
             limit,
-        } => read(&host, &session, from, limit, out).await,
+        } => read(&host, &session, from, limit, out, ctx).await,
         Command::Send {
             host,
             session,
             text,
         } => {
             let data = unescape(&text);
-            let conn = connect(&host).await?;
+            let conn = connect(&host, ctx).await?;
             let r = conn
                 .rpc
                 .call::<method::SessionInput>(outpost_protocol::session::InputParams {
@@ -125,7 +126,7 @@ pub async fn run(cli: Cli, out: Output) -> Result<i32, EngineError> {
             Ok(0)
         }
         Command::Close { host, session } => {
-            let conn = connect(&host).await?;
+            let conn = connect(&host, ctx).await?;
             let r = conn
                 .rpc
                 .call::<method::SessionClose>(SessionRef {
@@ -142,13 +143,12 @@ pub async fn run(cli: Cli, out: Output) -> Result<i32, EngineError> {
             session,
             once,
             interval,
-        } => monitor(&host, session, once, interval, out).await,
+        } => monitor(&host, session, once, interval, out, ctx).await,
     }
 }
 
-fn hosts(action: HostsAction, out: Output) -> Result<i32, EngineError> {
-    let dir = config_dir()?;
-    let mut store = HostStore::load(&dir)?;
+fn hosts(action: HostsAction, out: Output, ctx: &EngineContext) -> Result<i32, EngineError> {
+    let mut store = HostStore::load(&ctx.config_dir)?;
     match action {
         HostsAction::List => {
             let list = store.list();
@@ -218,10 +218,10 @@ fn hosts(action: HostsAction, out: Output) -> Result<i32, EngineError> {
 }
 
 /// Connects to a saved host by name.
-pub async fn connect(name: &str) -> Result<Connection, EngineError> {
-    let store = HostStore::load(&config_dir()?)?;
+pub async fn connect(name: &str, ctx: &EngineContext) -> Result<Connection, EngineError> {
+    let store = HostStore::load(&ctx.config_dir)?;
     let host = store.get(name)?;
-    Connection::open(&host).await
+    Connection::open(&host, ctx).await
 }
 
 fn destination(h: &Host) -> String {
@@ -235,38 +235,6 @@ fn destination(h: &Host) -> String {
         s.push_str(&format!(":{p}"));
     }
     s
-}
-
-/// Parses `[user@]host[:port]` (IPv6 addresses in brackets: `[::1]:22`).
-pub fn parse_destination(d: &str) -> Result<SshSpec, EngineError> {
-    let bad = || EngineError::Usage(format!("{d:?} is not [user@]host[:port]"));
-    let (user, rest) = match d.rsplit_once('@') {
-        Some((u, r)) => (Some(u.to_string()), r),
-        None => (None, d),
-    };
-    let (host, port) = if let Some(r) = rest.strip_prefix('[') {
-        let (h, after) = r.split_once(']').ok_or_else(bad)?;
-        let port = match after.strip_prefix(':') {
-            Some(p) => Some(p.parse().map_err(|_| bad())?),
-            None if after.is_empty() => None,
-            None => return Err(bad()),
-        };
-        (h.to_string(), port)
-    } else {
-        match rest.split_once(':') {
-            Some((h, p)) => (h.to_string(), Some(p.parse().map_err(|_| bad())?)),
-            None => (rest.to_string(), None),
-        }
-    };
-    if host.is_empty() || user.as_deref() == Some("") {
-        return Err(bad());
-    }
-    Ok(SshSpec {
-        host,
-        port,
-        user,
-        ..Default::default()
-    })
 }
 
 /// Turns `\n`, `\r`, `\t`, `\e`, `\\` and `\xHH` into bytes.
@@ -328,8 +296,9 @@ async fn read(
     from: Option<u64>,
     limit: Option<u64>,
     out: Output,
+    ctx: &EngineContext,
 ) -> Result<i32, EngineError> {
-    let conn = connect(host).await?;
+    let conn = connect(host, ctx).await?;
     let result = async {
         let mut offset = from.unwrap_or(0);
         let mut first = None;
@@ -394,12 +363,13 @@ async fn monitor(
     once: bool,
     interval: u64,
     out: Output,
+    ctx: &EngineContext,
 ) -> Result<i32, EngineError> {
     let target = match session {
         Some(session_id) => MonitorTarget::Session { session_id },
         None => MonitorTarget::Agent,
     };
-    let conn = connect(host).await?;
+    let conn = connect(host, ctx).await?;
     if once {
         let r = conn
             .rpc
@@ -462,21 +432,6 @@ pub fn is_not_found(e: &RpcError) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn destinations() {
-        let d = parse_destination("ann@db:2222").unwrap();
-        assert_eq!(
-            (d.user.as_deref(), d.host.as_str(), d.port),
-            (Some("ann"), "db", Some(2222))
-        );
-        let d = parse_destination("db").unwrap();
-        assert_eq!((d.user, d.port), (None, None));
-        let d = parse_destination("[::1]:22").unwrap();
-        assert_eq!((d.host.as_str(), d.port), ("::1", Some(22)));
-        assert!(parse_destination("@db").is_err());
-        assert!(parse_destination("db:x").is_err());
-    }
 
     #[test]
     fn escapes() {

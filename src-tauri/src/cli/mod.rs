@@ -4,6 +4,7 @@
 pub mod attach;
 pub mod commands;
 pub mod output;
+pub mod prompt;
 
 use clap::{Parser, Subcommand};
 
@@ -161,7 +162,20 @@ pub fn run(cli: Cli) -> i32 {
             return 1;
         }
     };
-    match runtime.block_on(commands::run(cli, out)) {
+    let ctx = match crate::engine::config_dir::config_dir() {
+        Ok(dir) => crate::engine::EngineContext::new(
+            dir,
+            std::sync::Arc::new(prompt::TerminalPrompter {
+                accept_new_host_key: cli.accept_new_host_key,
+                interactive: !cli.json,
+            }),
+        ),
+        Err(e) => {
+            out.error(&e.into());
+            return 1;
+        }
+    };
+    match runtime.block_on(commands::run(cli, out, &ctx)) {
         Ok(code) => code,
         Err(e) => {
             out.error(&e);

@@ -8,10 +8,12 @@ use outpost_protocol::method;
 use outpost_protocol::PROTOCOL_VERSION;
 use serde::Serialize;
 
-use super::hosts::Host;
+use super::deploy;
+use super::hosts::{Host, HostStore};
 use super::local::LocalAgent;
 use super::rpc_client::{RpcClient, RpcError};
-use super::EngineError;
+use super::ssh::SshSession;
+use super::{targets, EngineContext, EngineError};
 
 /// What `outpost check` reports about a connection.
 #[derive(Clone, Debug, Serialize)]
@@ -39,6 +41,7 @@ pub struct ConnectInfo {
 
 enum Link {
     Local(LocalAgent),
+    Ssh(SshSession),
 }
 
 /// An open connection to a host's agent.
@@ -51,17 +54,35 @@ pub struct Connection {
 }
 
 impl Connection {
-    /// Connects to `host`.
-    pub async fn open(host: &Host) -> Result<Connection, EngineError> {
+    /// Connects to `host`: the local agent over pipes, or over SSH (deploying the agent when it
+    /// is missing or of another version).
+    pub async fn open(host: &Host, ctx: &EngineContext) -> Result<Connection, EngineError> {
         let started = Instant::now();
-        if !host.is_local() {
-            return Err(EngineError::Usage(format!(
-                "host {:?}: connecting over SSH is not available in this build yet",
-                host.name
-            )));
-        }
-        let local = LocalAgent::start()?;
-        let rpc = local.rpc.clone();
+        let (rpc, link, deployed, mut preamble) = if host.is_local() {
+            let local = LocalAgent::start()?;
+            (local.rpc.clone(), Link::Local(local), false, Vec::new())
+        } else {
+            let store = HostStore::load(&ctx.config_dir)?;
+            let target = targets::ssh_target(host, &store)?;
+            let ssh = SshSession::connect(
+                &target,
+                &ctx.known_hosts,
+                ctx.prompter.clone(),
+                &ctx.credentials,
+            )
+            .await?;
+            let dep = deploy::ensure_agent(&ssh).await?;
+            let stream = ssh
+                .exec_stream(&deploy::serve_command(deploy::AGENT_VERSION))
+                .await?;
+            let (r, w) = tokio::io::split(stream);
+            (
+                RpcClient::start(r, w),
+                Link::Ssh(ssh),
+                dep.uploaded,
+                dep.preamble,
+            )
+        };
         let init = initialize(&rpc).await?;
         let connect_ms = started.elapsed().as_secs_f64() * 1000.0;
         let latency_ms = measure_latency(&rpc).await?;
@@ -72,13 +93,16 @@ impl Connection {
                 platform: format!("{}-{}", init.host.os, init.host.arch),
                 user: init.host.user,
                 agent_version: init.agent_version,
-                deployed: false,
+                deployed,
                 connect_ms,
                 latency_ms,
-                preamble: rpc.preamble(),
+                preamble: {
+                    preamble.extend(rpc.preamble());
+                    preamble
+                },
             },
             rpc,
-            link: Link::Local(local),
+            link,
         })
     }
 
@@ -88,6 +112,7 @@ impl Connection {
         drop(rpc);
         match link {
             Link::Local(l) => l.stop().await,
+            Link::Ssh(s) => s.disconnect().await,
         }
     }
 }

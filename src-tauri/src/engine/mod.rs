@@ -4,11 +4,44 @@
 pub mod agent_bin;
 pub mod config_dir;
 pub mod connect;
+pub mod deploy;
 pub mod hosts;
+pub mod known_hosts;
 pub mod local;
 pub mod reconnect;
 pub mod rpc_client;
+pub mod ssh;
 pub mod ssh_config;
+pub mod targets;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// What every connection needs: where the configuration lives, which host keys are trusted,
+/// who answers prompts, and the secrets that worked so far (in memory only).
+#[derive(Clone)]
+pub struct EngineContext {
+    /// The configuration directory (`hosts.json`, Outpost's `known_hosts`).
+    pub config_dir: PathBuf,
+    /// Trusted host keys.
+    pub known_hosts: Arc<known_hosts::KnownHosts>,
+    /// Answers host-key questions and secret prompts.
+    pub prompter: Arc<dyn ssh::Prompter>,
+    /// Secrets that worked, for reconnecting without asking again.
+    pub credentials: Arc<ssh::Credentials>,
+}
+
+impl EngineContext {
+    /// A context over `config_dir` with the default known-hosts files.
+    pub fn new(config_dir: PathBuf, prompter: Arc<dyn ssh::Prompter>) -> Self {
+        EngineContext {
+            known_hosts: Arc::new(known_hosts::KnownHosts::default_paths(&config_dir)),
+            config_dir,
+            prompter,
+            credentials: Arc::new(ssh::Credentials::new()),
+        }
+    }
+}
 
 /// What can go wrong in the engine, with a stable code for JSON output.
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +64,12 @@ pub enum EngineError {
     /// Bad input from the user.
     #[error("{0}")]
     Usage(String),
+    /// SSH failed (connection, host key, authentication).
+    #[error(transparent)]
+    Ssh(#[from] ssh::SshError),
+    /// Deploying the agent failed.
+    #[error("{0}")]
+    Deploy(String),
 }
 
 impl EngineError {
@@ -50,6 +89,8 @@ impl EngineError {
             EngineError::Rpc(rpc_client::RpcError::Timeout { .. }) => "timeout".into(),
             EngineError::Rpc(rpc_client::RpcError::BadResult { .. }) => "protocol".into(),
             EngineError::Usage(_) => "usage".into(),
+            EngineError::Ssh(e) => e.code().into(),
+            EngineError::Deploy(_) => "deploy".into(),
         }
     }
 }

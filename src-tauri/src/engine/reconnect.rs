@@ -15,7 +15,7 @@ use outpost_protocol::{Base64Bytes, ErrorCode};
 use super::connect::Connection;
 use super::hosts::Host;
 use super::rpc_client::{RpcError, SessionEvent};
-use super::EngineError;
+use super::{EngineContext, EngineError};
 
 /// The first wait before reconnecting.
 pub const BACKOFF_START: Duration = Duration::from_millis(500);
@@ -80,7 +80,8 @@ fn fatal(e: &EngineError) -> bool {
             o.code == ErrorCode::SessionNotFound.code() || o.code == ErrorCode::InvalidParams.code()
         }
         EngineError::Hosts(_) | EngineError::NoAgentBinary(_) | EngineError::Usage(_) => true,
-        EngineError::Config(_) => true,
+        EngineError::Config(_) | EngineError::Deploy(_) => true,
+        EngineError::Ssh(e) => !e.is_transient(),
         _ => false,
     }
 }
@@ -89,6 +90,7 @@ fn fatal(e: &EngineError) -> bool {
 /// exits, reconnecting whenever the connection drops.
 pub async fn run_attached(
     host: &Host,
+    ctx: &EngineContext,
     session_id: &str,
     from_offset: Option<u64>,
     size: Option<(u16, u16)>,
@@ -100,7 +102,7 @@ pub async fn run_attached(
     let mut attempt = 0u32;
     let mut backoff = BACKOFF_START;
     loop {
-        let reason = match Connection::open(host).await {
+        let reason = match Connection::open(host, ctx).await {
             Ok(conn) => {
                 let result = stream(&conn, session_id, &mut next, &mut size, input, sink).await;
                 conn.close().await;

@@ -1,0 +1,545 @@
+//! Host-key trust: which server keys Outpost accepts, read from two OpenSSH `known_hosts` files.
+//!
+//! - The user's own `~/.ssh/known_hosts`, shared with OpenSSH. Outpost only ever *reads* it, so
+//!   a host the user already trusts in `ssh` is trusted here too, and a key that changed there is
+//!   refused here too.
+//! - Outpost's own file (`<config dir>/known_hosts`), where keys the user accepts in Outpost are
+//!   appended ([`KnownHosts::add`]); the directory is created 0700 and the file 0600.
+//!
+//! Both files use OpenSSH's format, and lookups follow OpenSSH's rules: a host on port 22 is
+//! looked up as `host`, any other port as `[host]:port`; host fields are comma-separated pattern
+//! lists with `*`/`?` wildcards and `!` negation, compared without regard to case; hashed entries
+//! (`|1|salt|hash`, written by `HashKnownHosts yes` or `ssh-keygen -H`) match by HMAC-SHA1;
+//! `@revoked` lines revoke a key; `@cert-authority` lines are skipped (host certificates are not
+//! used). A key is [`HostKeyStatus::Trusted`] when any matching line holds it,
+//! [`HostKeyStatus::Changed`] when matching lines hold only *other* keys of the same type, and
+//! [`HostKeyStatus::Unknown`] otherwise.
+//!
+//! ```no_run
+//! # use outpost_desktop::engine::known_hosts::{KnownHosts, HostKeyStatus};
+//! # fn demo(key: &russh::keys::PublicKey) -> Result<(), Box<dyn std::error::Error>> {
+//! let known = KnownHosts::default_paths(std::path::Path::new("/home/me/.config/outpost"));
+//! match known.check("example.com", 22, key)? {
+//!     HostKeyStatus::Trusted => {}
+//!     HostKeyStatus::Unknown => known.add("example.com", 22, key)?, // after asking the user
+//!     HostKeyStatus::Changed { expected_fingerprints } => eprintln!("{expected_fingerprints:?}"),
+//!     HostKeyStatus::Revoked => eprintln!("revoked"),
+//! }
+//! # Ok(()) }
+//! ```
+
+use std::fs::{DirBuilder, OpenOptions};
+use std::io::{Read, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use hmac::{Hmac, KeyInit, Mac};
+use russh::keys::ssh_key::{Algorithm, HashAlg, PublicKey};
+use sha1::Sha1;
+
+/// Name of Outpost's own known-hosts file inside the configuration directory.
+pub const OWN_FILE_NAME: &str = "known_hosts";
+
+/// What went wrong reading or writing a known-hosts file.
+#[derive(Debug, thiserror::Error)]
+pub enum KnownHostsError {
+    /// A known-hosts file exists but could not be read (a missing file is simply empty).
+    #[error("cannot read known-hosts file {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Outpost's own known-hosts file (or its directory) could not be written.
+    #[error("cannot write known-hosts file {}: {source}", path.display())]
+    Write {
+        /// The file or directory.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The key to record cannot be written in OpenSSH format.
+    #[error("cannot encode the host key: {0}")]
+    Encode(String),
+}
+
+/// Whether a host's key is trusted, per [`KnownHosts::check`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HostKeyStatus {
+    /// A line for this host holds exactly this key.
+    Trusted,
+    /// No line for this host holds a key of this type: ask the user.
+    Unknown,
+    /// Lines for this host hold other keys of the same type, never this one: refuse (possible
+    /// man-in-the-middle, or a reinstalled host).
+    Changed {
+        /// Fingerprints (`SHA256:…`) of the keys on record for this host and key type.
+        expected_fingerprints: Vec<String>,
+    },
+    /// An `@revoked` line holds this key: refuse, never ask.
+    Revoked,
+}
+
+/// The two known-hosts files Outpost consults; see the [module documentation](self).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KnownHosts {
+    user_file: PathBuf,
+    own_file: PathBuf,
+}
+
+/// How one line of a known-hosts file applies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Marker {
+    None,
+    Revoked,
+    CertAuthority,
+}
+
+/// One parsed line that matched the host being looked up.
+struct Entry {
+    marker: Marker,
+    key: PublicKey,
+}
+
+impl KnownHosts {
+    /// Known hosts read from `user_file` (read-only, normally `~/.ssh/known_hosts`) and
+    /// `own_file` (read and appended to). Neither file has to exist.
+    pub fn new(user_file: impl Into<PathBuf>, own_file: impl Into<PathBuf>) -> Self {
+        KnownHosts {
+            user_file: user_file.into(),
+            own_file: own_file.into(),
+        }
+    }
+
+    /// `~/.ssh/known_hosts` (from `$HOME`, else the password database) and
+    /// `<config_dir>/known_hosts`.
+    pub fn default_paths(config_dir: &Path) -> Self {
+        let user_file = home_dir()
+            .map(|h| h.join(".ssh").join("known_hosts"))
+            // No home at all: a path that cannot exist, so nothing is trusted from it.
+            .unwrap_or_else(|| PathBuf::from("/nonexistent/.ssh/known_hosts"));
+        KnownHosts::new(user_file, config_dir.join(OWN_FILE_NAME))
+    }
+
+    /// The user's file (never written).
+    pub fn user_file(&self) -> &Path {
+        &self.user_file
+    }
+
+    /// Outpost's own file ([`KnownHosts::add`] appends here).
+    pub fn own_file(&self) -> &Path {
+        &self.own_file
+    }
+
+    /// Whether `key` is trusted for `host` on `port`, per both files; see the
+    /// [module documentation](self) for the rules.
+    pub fn check(
+        &self,
+        host: &str,
+        port: u16,
+        key: &PublicKey,
+    ) -> Result<HostKeyStatus, KnownHostsError> {
+        let entries = self.entries_for(host, port)?;
+        let mut trusted = false;
+        let mut expected: Vec<String> = Vec::new();
+        for entry in &entries {
+            let same_key = entry.key.key_data() == key.key_data();
+            match entry.marker {
+                Marker::Revoked if same_key => return Ok(HostKeyStatus::Revoked),
+                Marker::Revoked | Marker::CertAuthority => {}
+                Marker::None if same_key => trusted = true,
+                Marker::None => {
+                    if same_key_type(&entry.key, key) {
+                        let fp = fingerprint(&entry.key);
+                        if !expected.contains(&fp) {
+                            expected.push(fp);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(if trusted {
+            HostKeyStatus::Trusted
+        } else if !expected.is_empty() {
+            HostKeyStatus::Changed {
+                expected_fingerprints: expected,
+            }
+        } else {
+            HostKeyStatus::Unknown
+        })
+    }
+
+    /// Key types on record for `host` on `port` (no duplicates, in file order), so that key
+    /// exchange can prefer a type that can actually be verified, as OpenSSH does.
+    pub fn known_algorithms(
+        &self,
+        host: &str,
+        port: u16,
+    ) -> Result<Vec<Algorithm>, KnownHostsError> {
+        let mut algorithms = Vec::new();
+        for entry in self.entries_for(host, port)? {
+            let alg = entry.key.algorithm();
+            if entry.marker == Marker::None && !algorithms.contains(&alg) {
+                algorithms.push(alg);
+            }
+        }
+        Ok(algorithms)
+    }
+
+    /// Records `key` for `host` on `port` by appending one line to the own file (created 0600,
+    /// its directory 0700 when missing). The line is written with a single `O_APPEND` write, so
+    /// concurrent writers never interleave.
+    pub fn add(&self, host: &str, port: u16, key: &PublicKey) -> Result<(), KnownHostsError> {
+        let path = &self.own_file;
+        let write_err = |path: &Path, source| KnownHostsError::Write {
+            path: path.to_owned(),
+            source,
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .map_err(|e| write_err(dir, e))?;
+        }
+        let mut plain = key.clone();
+        plain.set_comment("");
+        let encoded = plain
+            .to_openssh()
+            .map_err(|e| KnownHostsError::Encode(e.to_string()))?;
+        let mut file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .mode(0o600)
+            .open(path)
+            .map_err(|e| write_err(path, e))?;
+        // Tighten a file someone else created with a looser mode.
+        let meta = file.metadata().map_err(|e| write_err(path, e))?;
+        if meta.permissions().mode() & 0o077 != 0 {
+            file.set_permissions(std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| write_err(path, e))?;
+        }
+        let mut line = String::new();
+        if meta.len() > 0 && !ends_with_newline(&mut file).map_err(|e| write_err(path, e))? {
+            line.push('\n');
+        }
+        line.push_str(&lookup_name(host, port));
+        line.push(' ');
+        line.push_str(encoded.trim());
+        line.push('\n');
+        file.write_all(line.as_bytes())
+            .map_err(|e| write_err(path, e))?;
+        file.sync_data().map_err(|e| write_err(path, e))?;
+        Ok(())
+    }
+
+    /// Every line of both files whose host field matches `host`/`port`.
+    fn entries_for(&self, host: &str, port: u16) -> Result<Vec<Entry>, KnownHostsError> {
+        let name = lookup_name(host, port).to_lowercase();
+        let mut entries = Vec::new();
+        for path in [&self.user_file, &self.own_file] {
+            let text = match std::fs::read(path) {
+                Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => {
+                    return Err(KnownHostsError::Read {
+                        path: path.clone(),
+                        source: e,
+                    })
+                }
+            };
+            for (n, line) in text.lines().enumerate() {
+                if let Some(entry) = parse_line(line, &name) {
+                    tracing::trace!(file = %path.display(), line = n + 1, "known_hosts match");
+                    entries.push(entry);
+                }
+            }
+        }
+        Ok(entries)
+    }
+}
+
+/// `host` for port 22, `[host]:port` otherwise: how OpenSSH names a host in `known_hosts`.
+pub fn lookup_name(host: &str, port: u16) -> String {
+    if port == 22 {
+        host.to_owned()
+    } else {
+        format!("[{host}]:{port}")
+    }
+}
+
+/// A key's fingerprint as OpenSSH prints it: `SHA256:` and unpadded base64.
+pub fn fingerprint(key: &PublicKey) -> String {
+    key.fingerprint(HashAlg::Sha256).to_string()
+}
+
+/// Whether two keys are of the same type (RSA hash variants count as one type).
+fn same_key_type(a: &PublicKey, b: &PublicKey) -> bool {
+    match (a.algorithm(), b.algorithm()) {
+        (Algorithm::Rsa { .. }, Algorithm::Rsa { .. }) => true,
+        (x, y) => x == y,
+    }
+}
+
+/// Parses one line; `Some` when it is a well-formed entry whose host field matches `name`
+/// (already lower-case). Malformed lines are skipped, as OpenSSH does.
+fn parse_line(line: &str, name: &str) -> Option<Entry> {
+    let line = line.trim();
+    if line.is_empty() || line.starts_with('#') {
+        return None;
+    }
+    let mut fields = line.split_whitespace();
+    let mut first = fields.next()?;
+    let marker = match first {
+        "@revoked" => Marker::Revoked,
+        "@cert-authority" => Marker::CertAuthority,
+        m if m.starts_with('@') => return None,
+        _ => Marker::None,
+    };
+    if marker != Marker::None {
+        first = fields.next()?;
+    }
+    if !hosts_match(first, name) {
+        return None;
+    }
+    let key_type = fields.next()?;
+    let blob = fields.next()?;
+    match PublicKey::from_openssh(&format!("{key_type} {blob}")) {
+        Ok(key) => Some(Entry { marker, key }),
+        Err(e) => {
+            tracing::debug!("skipping a known_hosts line with an unreadable key: {e}");
+            None
+        }
+    }
+}
+
+/// OpenSSH's host-field matching: comma-separated patterns; a matching negated pattern (`!p`)
+/// rejects the line whatever else matches; a hashed entry matches by HMAC-SHA1 of `name`.
+fn hosts_match(field: &str, name: &str) -> bool {
+    if let Some(hashed) = field.strip_prefix("|1|") {
+        return hashed_match(hashed, name);
+    }
+    let mut matched = false;
+    for pattern in field.split(',') {
+        let pattern = pattern.to_lowercase();
+        if let Some(negated) = pattern.strip_prefix('!') {
+            if wildcard_match(negated.as_bytes(), name.as_bytes()) {
+                return false;
+            }
+        } else if wildcard_match(pattern.as_bytes(), name.as_bytes()) {
+            matched = true;
+        }
+    }
+    matched
+}
+
+/// `salt|hash` (both base64) of a `|1|` entry: HMAC-SHA1 keyed with the salt over `name`.
+fn hashed_match(salt_and_hash: &str, name: &str) -> bool {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let Some((salt, hash)) = salt_and_hash.split_once('|') else {
+        return false;
+    };
+    let (Ok(salt), Ok(hash)) = (b64.decode(salt), b64.decode(hash)) else {
+        return false;
+    };
+    let Ok(mac) = <Hmac<Sha1> as KeyInit>::new_from_slice(&salt) else {
+        return false;
+    };
+    mac.chain_update(name.as_bytes())
+        .verify_slice(&hash)
+        .is_ok()
+}
+
+/// Glob matching with `*` (any run, also empty) and `?` (one byte), like OpenSSH's
+/// `match_pattern`.
+fn wildcard_match(pattern: &[u8], text: &[u8]) -> bool {
+    let (mut p, mut t) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        match pattern.get(p) {
+            Some(b'*') => {
+                star = Some((p, t));
+                p += 1;
+            }
+            Some(&c) if c == b'?' || Some(&c) == text.get(t) => {
+                p += 1;
+                t += 1;
+            }
+            _ => match star {
+                Some((sp, st)) => {
+                    p = sp + 1;
+                    t = st + 1;
+                    star = Some((sp, st + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    pattern
+        .get(p..)
+        .is_some_and(|rest| rest.iter().all(|&c| c == b'*'))
+}
+
+/// Whether a non-empty file ends with `\n`. Reading moves the file position, but writes to an
+/// `O_APPEND` file always go to its end.
+fn ends_with_newline(file: &mut std::fs::File) -> std::io::Result<bool> {
+    use std::io::{Seek, SeekFrom};
+    file.seek(SeekFrom::End(-1))?;
+    let mut last = [0u8; 1];
+    file.read_exact(&mut last)?;
+    Ok(last[0] == b'\n')
+}
+
+/// The user's home directory: `$HOME`, else the password database entry.
+pub(crate) fn home_dir() -> Option<PathBuf> {
+    if let Some(home) = std::env::var_os("HOME").filter(|h| !h.is_empty()) {
+        return Some(PathBuf::from(home));
+    }
+    nix::unistd::User::from_uid(nix::unistd::getuid())
+        .ok()
+        .flatten()
+        .map(|u| u.dir)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    const KEY_A: &str =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJdD7y3aLq454yWBdwLWbieU1ebz9/cu7/QEXn9OIeZJ";
+    const KEY_B: &str =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILIG2T/B0l0gaqj3puu510tu9N1OkQ4znY3LYuEm5zCF";
+
+    fn key(s: &str) -> PublicKey {
+        PublicKey::from_openssh(s).unwrap()
+    }
+
+    fn known(user: &str, own: &str) -> (tempfile::TempDir, KnownHosts) {
+        let dir = tempfile::tempdir().unwrap();
+        let kh = KnownHosts::new(dir.path().join("user"), dir.path().join("cfg/own"));
+        std::fs::write(kh.user_file(), user).unwrap();
+        if !own.is_empty() {
+            std::fs::create_dir_all(dir.path().join("cfg")).unwrap();
+            std::fs::write(kh.own_file(), own).unwrap();
+        }
+        (dir, kh)
+    }
+
+    #[test]
+    fn wildcards() {
+        assert!(wildcard_match(b"*.example.com", b"a.example.com"));
+        assert!(!wildcard_match(b"*.example.com", b"example.com"));
+        assert!(wildcard_match(b"h?st", b"host"));
+        assert!(wildcard_match(b"*", b""));
+        assert!(wildcard_match(b"[10.0.0.*]:2222", b"[10.0.0.7]:2222"));
+        assert!(!wildcard_match(b"[10.0.0.*]:2222", b"[10.0.0.7]:22"));
+        assert!(wildcard_match(b"a*b*c", b"aXbYbZc"));
+        assert!(!wildcard_match(b"a*b*c", b"aXbYbZ"));
+    }
+
+    #[test]
+    fn trusted_changed_unknown() {
+        let (_d, kh) = known(&format!("host.example,10.1.1.1 {KEY_A}\n"), "");
+        assert_eq!(
+            kh.check("host.example", 22, &key(KEY_A)).unwrap(),
+            HostKeyStatus::Trusted
+        );
+        assert_eq!(
+            kh.check("HOST.example", 22, &key(KEY_A)).unwrap(),
+            HostKeyStatus::Trusted
+        );
+        assert_eq!(
+            kh.check("10.1.1.1", 22, &key(KEY_B)).unwrap(),
+            HostKeyStatus::Changed {
+                expected_fingerprints: vec![fingerprint(&key(KEY_A))]
+            }
+        );
+        // Another port is another host.
+        assert_eq!(
+            kh.check("host.example", 2222, &key(KEY_A)).unwrap(),
+            HostKeyStatus::Unknown
+        );
+        assert_eq!(
+            kh.check("other", 22, &key(KEY_A)).unwrap(),
+            HostKeyStatus::Unknown
+        );
+    }
+
+    #[test]
+    fn both_files_and_markers() {
+        let (_d, kh) = known(
+            &format!("# comment\n\n[h]:2222 {KEY_A}\n@revoked * {KEY_B}\n"),
+            &format!("@cert-authority *.corp {KEY_A}\n!bad.h,*.h\t{KEY_B}\n"),
+        );
+        assert_eq!(
+            kh.check("h", 2222, &key(KEY_A)).unwrap(),
+            HostKeyStatus::Trusted
+        );
+        assert_eq!(
+            kh.check("x.h", 22, &key(KEY_B)).unwrap(),
+            HostKeyStatus::Revoked
+        );
+        assert_eq!(
+            kh.check("x.corp", 22, &key(KEY_A)).unwrap(),
+            HostKeyStatus::Unknown
+        );
+        assert_eq!(
+            kh.known_algorithms("h", 2222).unwrap(),
+            vec![Algorithm::Ed25519]
+        );
+        assert!(kh.known_algorithms("bad.h", 22).unwrap().is_empty());
+    }
+
+    #[test]
+    fn hashed_entry() {
+        // Computed like `ssh-keygen -H`: HMAC-SHA1(salt, "[127.0.0.1]:2222").
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let salt = [7u8; 20];
+        let mac = <Hmac<Sha1> as KeyInit>::new_from_slice(&salt)
+            .unwrap()
+            .chain_update(b"[127.0.0.1]:2222")
+            .finalize()
+            .into_bytes();
+        let line = format!("|1|{}|{} {KEY_A}\n", b64.encode(salt), b64.encode(mac));
+        let (_d, kh) = known(&line, "");
+        assert_eq!(
+            kh.check("127.0.0.1", 2222, &key(KEY_A)).unwrap(),
+            HostKeyStatus::Trusted
+        );
+        assert_eq!(
+            kh.check("127.0.0.1", 22, &key(KEY_A)).unwrap(),
+            HostKeyStatus::Unknown
+        );
+    }
+
+    #[test]
+    fn add_appends_with_modes() {
+        let (d, kh) = known("", "");
+        kh.add("h", 2200, &key(KEY_A)).unwrap();
+        kh.add("g", 22, &key(KEY_B)).unwrap();
+        let text = std::fs::read_to_string(kh.own_file()).unwrap();
+        assert_eq!(text, format!("[h]:2200 {KEY_A}\ng {KEY_B}\n"));
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(kh.own_file()), 0o600);
+        assert_eq!(mode(&d.path().join("cfg")), 0o700);
+        assert_eq!(
+            kh.check("h", 2200, &key(KEY_A)).unwrap(),
+            HostKeyStatus::Trusted
+        );
+    }
+
+    #[test]
+    fn add_after_missing_newline() {
+        let (_d, kh) = known("", &format!("x {KEY_B}"));
+        kh.add("h", 22, &key(KEY_A)).unwrap();
+        let text = std::fs::read_to_string(kh.own_file()).unwrap();
+        assert_eq!(text, format!("x {KEY_B}\nh {KEY_A}\n"));
+    }
+}

@@ -1,0 +1,610 @@
+//! Authentication of one hop, in OpenSSH's order: keys from the ssh-agent, then key files
+//! (explicit, else the defaults that exist), then password, then keyboard-interactive — each
+//! only when the server accepts that method, each secret through the [`Prompter`] and the
+//! [`Credentials`] cache.
+//!
+//! Public keys are first offered without a signature (russh sends the "probe" and signs only
+//! after the server's `PK_OK`), so the passphrase of an encrypted key is asked only when the
+//! server would accept that key. Passwords and keyboard-interactive answers get three prompted
+//! tries each (OpenSSH's `NumberOfPasswordPrompts`), passphrases three per key.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use russh::client::{self, AuthResult, KeyboardInteractiveAuthResponse};
+use russh::keys::agent::client::AgentClient;
+use russh::keys::agent::AgentIdentity;
+use russh::keys::ssh_encoding::Encode;
+use russh::keys::ssh_key::private::KeypairData;
+use russh::keys::ssh_key::Signature;
+use russh::keys::{HashAlg, PrivateKey, PrivateKeyWithHashAlg, PublicKey};
+use russh::{MethodKind, MethodSet};
+use zeroize::Zeroizing;
+
+use super::clock::PromptClock;
+use super::config::{AgentSource, SshTarget, DEFAULT_IDENTITY_FILES};
+use super::credentials::Credentials;
+use super::error::SshError;
+use super::handler::ClientHandler;
+use super::prompt::{Prompter, SecretKind, SecretPrompt};
+use crate::engine::known_hosts::{fingerprint, home_dir};
+
+/// Prompted tries for a password, a keyboard-interactive exchange or one key's passphrase.
+const PROMPT_TRIES: usize = 3;
+
+/// How one authentication attempt ended.
+enum Step {
+    Done,
+    Continue,
+}
+
+/// State of authenticating one hop.
+pub(crate) struct Authenticator<'a> {
+    pub(crate) handle: &'a mut client::Handle<ClientHandler>,
+    pub(crate) target: &'a SshTarget,
+    pub(crate) prompter: &'a Arc<dyn Prompter>,
+    pub(crate) creds: &'a Credentials,
+    pub(crate) clock: &'a PromptClock,
+    /// Methods the server still accepts (after the first "none" request).
+    methods: MethodSet,
+    /// What was tried, for the error message.
+    tried: Vec<String>,
+    /// Public keys already offered (agent and files may hold the same key).
+    offered: HashSet<Vec<u8>>,
+    /// The RSA signature hash to use, once asked.
+    rsa_hash: Option<Option<HashAlg>>,
+}
+
+impl<'a> Authenticator<'a> {
+    pub(crate) fn new(
+        handle: &'a mut client::Handle<ClientHandler>,
+        target: &'a SshTarget,
+        prompter: &'a Arc<dyn Prompter>,
+        creds: &'a Credentials,
+        clock: &'a PromptClock,
+    ) -> Self {
+        Authenticator {
+            handle,
+            target,
+            prompter,
+            creds,
+            clock,
+            methods: MethodSet::empty(),
+            tried: Vec::new(),
+            offered: HashSet::new(),
+            rsa_hash: None,
+        }
+    }
+
+    /// Authenticates, or fails with [`SshError::AuthFailed`] (or `Cancelled`, `Disconnected`).
+    pub(crate) async fn run(mut self) -> Result<(), SshError> {
+        let user = self.target.user.clone();
+        // "none" tells which methods the server accepts (and lets through servers that need none).
+        match self.handle.authenticate_none(user.as_str()).await? {
+            AuthResult::Success => return Ok(()),
+            AuthResult::Failure {
+                remaining_methods, ..
+            } => self.methods = remaining_methods,
+        }
+        tracing::debug!(host = %self.target.host, methods = ?self.methods_names(), "server accepts");
+        if self.allows(MethodKind::PublicKey) {
+            if let Step::Done = self.agent_keys().await? {
+                return Ok(());
+            }
+        }
+        if self.allows(MethodKind::PublicKey) {
+            if let Step::Done = self.key_files().await? {
+                return Ok(());
+            }
+        }
+        if self.allows(MethodKind::Password) {
+            if let Step::Done = self.password().await? {
+                return Ok(());
+            }
+        }
+        if self.allows(MethodKind::KeyboardInteractive) {
+            if let Step::Done = self.keyboard_interactive().await? {
+                return Ok(());
+            }
+        }
+        if self.handle.is_closed() && self.tried.is_empty() {
+            return Err(SshError::Disconnected {
+                reason: "the server closed the connection during authentication".into(),
+            });
+        }
+        let allowed = self.methods_names();
+        Err(SshError::AuthFailed {
+            host: self.target.host.clone(),
+            user,
+            tried: self.tried,
+            allowed,
+        })
+    }
+
+    fn allows(&self, kind: MethodKind) -> bool {
+        !self.handle.is_closed() && self.methods.contains(&kind)
+    }
+
+    fn methods_names(&self) -> Vec<String> {
+        self.methods.iter().map(String::from).collect()
+    }
+
+    /// Records the server's answer; `Step::Done` on success.
+    fn outcome(&mut self, result: AuthResult) -> Step {
+        match result {
+            AuthResult::Success => Step::Done,
+            AuthResult::Failure {
+                remaining_methods,
+                partial_success,
+            } => {
+                if partial_success {
+                    tracing::debug!("partial success; the server wants more");
+                }
+                self.methods = remaining_methods;
+                Step::Continue
+            }
+        }
+    }
+
+    async fn ask(&self, kind: SecretKind) -> Result<Zeroizing<String>, SshError> {
+        let prompt = SecretPrompt {
+            host: self.target.host.clone(),
+            user: self.target.user.clone(),
+            kind,
+        };
+        match self.clock.prompt(self.prompter.secret(prompt)).await {
+            Some(secret) => Ok(Zeroizing::new(secret)),
+            None => Err(SshError::Cancelled {
+                host: self.target.host.clone(),
+            }),
+        }
+    }
+
+    /// The RSA signature hash the server prefers (SHA-512, SHA-256, or SHA-1 for old servers),
+    /// asked once per connection and only when an RSA key is about to be offered.
+    async fn rsa_hash(&mut self) -> Result<Option<HashAlg>, SshError> {
+        if let Some(h) = self.rsa_hash {
+            return Ok(h);
+        }
+        let h = match self.handle.best_supported_rsa_hash().await? {
+            Some(h) => h,
+            // No `server-sig-algs`: every server from the last decade does SHA-256.
+            None => Some(HashAlg::Sha256),
+        };
+        self.rsa_hash = Some(h);
+        Ok(h)
+    }
+
+    async fn hash_for(&mut self, key: &PublicKey) -> Result<Option<HashAlg>, SshError> {
+        if key.algorithm().is_rsa() {
+            self.rsa_hash().await
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Keys offered by the ssh-agent.
+    async fn agent_keys(&mut self) -> Result<Step, SshError> {
+        let socket = match &self.target.agent {
+            AgentSource::Disabled => return Ok(Step::Continue),
+            AgentSource::Socket(path) => path.clone(),
+            AgentSource::Env => match std::env::var_os("SSH_AUTH_SOCK").filter(|s| !s.is_empty()) {
+                Some(s) => PathBuf::from(s),
+                None => return Ok(Step::Continue),
+            },
+        };
+        let mut agent = match AgentClient::connect_uds(&socket).await {
+            Ok(a) => a,
+            Err(e) => {
+                tracing::warn!("cannot reach the ssh-agent at {}: {e}", socket.display());
+                return Ok(Step::Continue);
+            }
+        };
+        let identities = match agent.request_identities().await {
+            Ok(ids) => ids,
+            Err(e) => {
+                tracing::warn!(
+                    "the ssh-agent at {} did not list keys: {e}",
+                    socket.display()
+                );
+                return Ok(Step::Continue);
+            }
+        };
+        for identity in identities {
+            let AgentIdentity::PublicKey { key, comment } = identity else {
+                // Certificates are not supported yet.
+                continue;
+            };
+            if !self.allows(MethodKind::PublicKey) {
+                break;
+            }
+            if !self
+                .offered
+                .insert(key.key_data().encode_vec().unwrap_or_default())
+            {
+                continue;
+            }
+            let hash = self.hash_for(&key).await?;
+            self.tried.push(format!(
+                "publickey (agent: {} {})",
+                fingerprint(&key),
+                comment
+            ));
+            match self
+                .handle
+                .authenticate_publickey_with(self.target.user.as_str(), key, hash, &mut agent)
+                .await
+            {
+                Ok(result) => {
+                    if let Step::Done = self.outcome(result) {
+                        return Ok(Step::Done);
+                    }
+                }
+                Err(e) => tracing::warn!("the ssh-agent could not sign: {e}"),
+            }
+        }
+        Ok(Step::Continue)
+    }
+
+    /// The key files to try: the target's, else the default ones that exist.
+    fn identity_files(&self) -> Vec<(PathBuf, bool)> {
+        if !self.target.identity_files.is_empty() {
+            return self
+                .target
+                .identity_files
+                .iter()
+                .map(|p| (expand_tilde(p), true))
+                .collect();
+        }
+        if !self.target.default_identities {
+            return Vec::new();
+        }
+        let Some(home) = home_dir() else {
+            return Vec::new();
+        };
+        DEFAULT_IDENTITY_FILES
+            .iter()
+            .map(|name| (home.join(".ssh").join(name), false))
+            .filter(|(p, _)| p.exists())
+            .collect()
+    }
+
+    /// Key files, decrypting encrypted ones with a cached or asked passphrase.
+    async fn key_files(&mut self) -> Result<Step, SshError> {
+        for (path, explicit) in self.identity_files() {
+            if !self.allows(MethodKind::PublicKey) {
+                break;
+            }
+            let text = match std::fs::read_to_string(&path) {
+                Ok(t) => Zeroizing::new(t),
+                Err(e) => {
+                    if explicit {
+                        tracing::warn!("cannot read identity file {}: {e}", path.display());
+                    }
+                    continue;
+                }
+            };
+            let step = match russh::keys::decode_secret_key(&text, None) {
+                Ok(key) => self.offer_key(&path, key).await?,
+                Err(russh::keys::Error::KeyIsEncrypted) => {
+                    self.offer_encrypted(&path, &text).await?
+                }
+                Err(e) => {
+                    tracing::warn!("cannot use identity file {}: {e}", path.display());
+                    Step::Continue
+                }
+            };
+            if let Step::Done = step {
+                return Ok(Step::Done);
+            }
+        }
+        Ok(Step::Continue)
+    }
+
+    async fn offer_key(&mut self, path: &Path, key: PrivateKey) -> Result<Step, SshError> {
+        let public = key.public_key().clone();
+        if !self
+            .offered
+            .insert(public.key_data().encode_vec().unwrap_or_default())
+        {
+            return Ok(Step::Continue);
+        }
+        let hash = self.hash_for(&public).await?;
+        self.tried.push(format!("publickey ({})", path.display()));
+        let key = PrivateKeyWithHashAlg::new(Arc::new(key), hash);
+        let result = self
+            .handle
+            .authenticate_publickey(self.target.user.as_str(), key)
+            .await?;
+        Ok(self.outcome(result))
+    }
+
+    async fn offer_encrypted(&mut self, path: &Path, text: &str) -> Result<Step, SshError> {
+        if let Some(pp) = self.creds.passphrase(path) {
+            match russh::keys::decode_secret_key(text, Some(pp.as_str())) {
+                Ok(key) => return self.offer_key(path, key).await,
+                Err(_) => self.creds.forget_passphrase(path),
+            }
+        }
+        // The public half: inside OpenSSH-format files, else in `<key>.pub`.
+        let public = PrivateKey::from_openssh(text)
+            .map(|k| k.public_key().clone())
+            .ok()
+            .or_else(|| russh::keys::load_public_key(pub_path(path)).ok());
+        let Some(public) = public else {
+            // Legacy PEM without a .pub file: the passphrase is needed to learn the key at all.
+            for _ in 0..PROMPT_TRIES {
+                let pp = self
+                    .ask(SecretKind::Passphrase {
+                        key_path: path.to_owned(),
+                    })
+                    .await?;
+                if let Ok(key) = russh::keys::decode_secret_key(text, Some(pp.as_str())) {
+                    self.creds.set_passphrase(path, pp);
+                    return self.offer_key(path, key).await;
+                }
+            }
+            self.tried
+                .push(format!("publickey ({}: wrong passphrase)", path.display()));
+            return Ok(Step::Continue);
+        };
+        if !self
+            .offered
+            .insert(public.key_data().encode_vec().unwrap_or_default())
+        {
+            return Ok(Step::Continue);
+        }
+        let hash = self.hash_for(&public).await?;
+        let mut signer = PassphraseSigner {
+            path,
+            text,
+            auth: AskContext {
+                host: &self.target.host,
+                user: &self.target.user,
+                prompter: self.prompter,
+                clock: self.clock,
+            },
+            creds: self.creds,
+        };
+        let result = self
+            .handle
+            .authenticate_publickey_with(self.target.user.as_str(), public, hash, &mut signer)
+            .await;
+        match result {
+            Ok(result) => {
+                self.tried.push(format!("publickey ({})", path.display()));
+                Ok(self.outcome(result))
+            }
+            Err(SignError::Cancelled) => Err(SshError::Cancelled {
+                host: self.target.host.clone(),
+            }),
+            Err(SignError::WrongPassphrase) => {
+                self.tried
+                    .push(format!("publickey ({}: wrong passphrase)", path.display()));
+                Ok(Step::Continue)
+            }
+            Err(e) => {
+                self.tried
+                    .push(format!("publickey ({}: {e})", path.display()));
+                Ok(Step::Continue)
+            }
+        }
+    }
+
+    /// Password: the cached one first, then up to three asked.
+    async fn password(&mut self) -> Result<Step, SshError> {
+        let (host, port, user) = (
+            self.target.host.clone(),
+            self.target.port,
+            self.target.user.clone(),
+        );
+        if let Some(pw) = self.creds.password(&host, port, &user) {
+            self.tried.push("password (remembered)".into());
+            let result = self
+                .handle
+                .authenticate_password(user.as_str(), pw.as_str())
+                .await?;
+            if let Step::Done = self.outcome(result) {
+                return Ok(Step::Done);
+            }
+            self.creds.forget_password(&host, port, &user);
+        }
+        for _ in 0..PROMPT_TRIES {
+            if !self.allows(MethodKind::Password) {
+                break;
+            }
+            let pw = self.ask(SecretKind::Password).await?;
+            self.tried.push("password".into());
+            let result = self
+                .handle
+                .authenticate_password(user.as_str(), pw.as_str())
+                .await?;
+            if let Step::Done = self.outcome(result) {
+                self.creds.set_password(&host, port, &user, pw);
+                return Ok(Step::Done);
+            }
+        }
+        Ok(Step::Continue)
+    }
+
+    /// Keyboard-interactive: one round with remembered answers (when there are any), then up to
+    /// three rounds asking.
+    async fn keyboard_interactive(&mut self) -> Result<Step, SshError> {
+        let (host, port, user) = (
+            self.target.host.clone(),
+            self.target.port,
+            self.target.user.clone(),
+        );
+        let mut asked_rounds = 0;
+        let mut use_cache = true;
+        self.tried.push("keyboard-interactive".into());
+        while asked_rounds < PROMPT_TRIES && self.allows(MethodKind::KeyboardInteractive) {
+            let mut answers: Vec<(String, Zeroizing<String>)> = Vec::new();
+            let mut asked = false;
+            let mut reply = self
+                .handle
+                .authenticate_keyboard_interactive_start(user.as_str(), None)
+                .await?;
+            loop {
+                match reply {
+                    KeyboardInteractiveAuthResponse::Success => {
+                        self.creds
+                            .set_keyboard_interactive(&host, port, &user, answers);
+                        return Ok(Step::Done);
+                    }
+                    KeyboardInteractiveAuthResponse::Failure {
+                        remaining_methods, ..
+                    } => {
+                        self.methods = remaining_methods;
+                        break;
+                    }
+                    KeyboardInteractiveAuthResponse::InfoRequest {
+                        name,
+                        instructions,
+                        prompts,
+                    } => {
+                        let mut responses = Vec::with_capacity(prompts.len());
+                        for p in prompts {
+                            let cached = use_cache
+                                .then(|| {
+                                    self.creds
+                                        .keyboard_interactive(&host, port, &user, &p.prompt)
+                                })
+                                .flatten();
+                            let answer = match cached {
+                                Some(a) => a,
+                                None => {
+                                    asked = true;
+                                    self.ask(SecretKind::KeyboardInteractive {
+                                        name: name.clone(),
+                                        instructions: instructions.clone(),
+                                        prompt: p.prompt.clone(),
+                                        echo: p.echo,
+                                    })
+                                    .await?
+                                }
+                            };
+                            responses.push(answer.to_string());
+                            answers.push((p.prompt, answer));
+                        }
+                        reply = self
+                            .handle
+                            .authenticate_keyboard_interactive_respond(responses)
+                            .await?;
+                    }
+                }
+            }
+            if use_cache {
+                self.creds.forget_keyboard_interactive(&host, port, &user);
+                use_cache = false;
+            }
+            if asked {
+                asked_rounds += 1;
+            } else if answers.is_empty() {
+                // The server asked nothing and refused: asking again cannot help.
+                break;
+            }
+        }
+        Ok(Step::Continue)
+    }
+}
+
+/// What a prompt needs to know.
+struct AskContext<'a> {
+    host: &'a str,
+    user: &'a str,
+    prompter: &'a Arc<dyn Prompter>,
+    clock: &'a PromptClock,
+}
+
+/// Why [`PassphraseSigner`] did not sign.
+#[derive(Debug, thiserror::Error)]
+enum SignError {
+    #[error("the passphrase prompt was cancelled")]
+    Cancelled,
+    #[error("wrong passphrase")]
+    WrongPassphrase,
+    #[error("cannot sign: {0}")]
+    Sign(String),
+    #[error("the connection is gone")]
+    Send(#[from] russh::SendError),
+}
+
+/// Signs with an encrypted key file, asking for its passphrase only when the server has said
+/// it would accept the key (russh calls the signer after `PK_OK`).
+struct PassphraseSigner<'a> {
+    path: &'a Path,
+    text: &'a str,
+    auth: AskContext<'a>,
+    creds: &'a Credentials,
+}
+
+impl russh::Signer for PassphraseSigner<'_> {
+    type Error = SignError;
+
+    async fn auth_sign(
+        &mut self,
+        _key: &AgentIdentity,
+        hash_alg: Option<HashAlg>,
+        to_sign: Vec<u8>,
+    ) -> Result<Vec<u8>, Self::Error> {
+        for _ in 0..PROMPT_TRIES {
+            let prompt = SecretPrompt {
+                host: self.auth.host.to_owned(),
+                user: self.auth.user.to_owned(),
+                kind: SecretKind::Passphrase {
+                    key_path: self.path.to_owned(),
+                },
+            };
+            let Some(pp) = self
+                .auth
+                .clock
+                .prompt(self.auth.prompter.secret(prompt))
+                .await
+            else {
+                return Err(SignError::Cancelled);
+            };
+            let pp = Zeroizing::new(pp);
+            match russh::keys::decode_secret_key(self.text, Some(pp.as_str())) {
+                Ok(key) => {
+                    self.creds.set_passphrase(self.path, pp);
+                    return sign(&key, hash_alg, to_sign).map_err(SignError::Sign);
+                }
+                Err(e) => tracing::debug!("passphrase for {} rejected: {e}", self.path.display()),
+            }
+        }
+        Err(SignError::WrongPassphrase)
+    }
+}
+
+/// Appends the SSH signature of `data` by `key` (as an SSH string) to `data`, the form russh
+/// expects back from a signer.
+fn sign(key: &PrivateKey, hash: Option<HashAlg>, mut data: Vec<u8>) -> Result<Vec<u8>, String> {
+    use russh::keys::signature::Signer as _;
+    let signature: Signature = match key.key_data() {
+        KeypairData::Rsa(rsa) => (rsa, hash).try_sign(&data),
+        other => other.try_sign(&data),
+    }
+    .map_err(|e| e.to_string())?;
+    let blob = signature.encode_vec().map_err(|e| e.to_string())?;
+    let len = u32::try_from(blob.len()).map_err(|e| e.to_string())?;
+    data.extend_from_slice(&len.to_be_bytes());
+    data.extend_from_slice(&blob);
+    Ok(data)
+}
+
+/// `<key>.pub`.
+fn pub_path(key: &Path) -> PathBuf {
+    let mut s = key.as_os_str().to_owned();
+    s.push(".pub");
+    PathBuf::from(s)
+}
+
+/// `~/x` → `$HOME/x`.
+fn expand_tilde(p: &Path) -> PathBuf {
+    match (p.strip_prefix("~"), home_dir()) {
+        (Ok(rest), Some(home)) => home.join(rest),
+        _ => p.to_owned(),
+    }
+}

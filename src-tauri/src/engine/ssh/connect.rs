@@ -1,0 +1,293 @@
+//! [`SshSession`]: connecting through the ProxyJump chain, hop by hop (each with its own
+//! host-key check and authentication), and watching the connection's liveness.
+//!
+//! The first hop is a TCP connection; every next hop is an SSH connection carried by a
+//! `direct-tcpip` channel of the hop before it (what `ssh -J` does). Every hop sends keepalives
+//! ([`KEEPALIVE_INTERVAL`], [`KEEPALIVE_MAX`]), so a silent link anywhere along the chain ends the
+//! session within 10 s and [`SshSession::closed`] resolves.
+
+use std::borrow::Cow;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use russh::client;
+use russh::keys::Algorithm;
+use tokio::net::TcpStream;
+use tracing::Instrument;
+
+use super::auth::Authenticator;
+use super::clock::PromptClock;
+use super::config::{SshTarget, KEEPALIVE_INTERVAL, KEEPALIVE_MAX};
+use super::credentials::Credentials;
+use super::error::SshError;
+use super::handler::{ClientHandler, HopState};
+use super::prompt::Prompter;
+use crate::engine::known_hosts::KnownHosts;
+
+/// How long [`SshSession::disconnect`] waits for each hop to say goodbye.
+const DISCONNECT_GRACE: Duration = Duration::from_secs(2);
+
+/// One connected, authenticated hop.
+pub(crate) struct Hop {
+    pub(crate) handle: client::Handle<ClientHandler>,
+    pub(crate) state: Arc<HopState>,
+    pub(crate) name: String,
+}
+
+/// A connected, authenticated SSH session to the final hop of an [`SshTarget`] (through its
+/// jump hosts). Run commands with [`SshSession::exec`], stream with
+/// [`SshSession::exec_stream`], open `sftp` with [`SshSession::open_subsystem`]; all of these
+/// take `&self` and may run concurrently on one session.
+pub struct SshSession {
+    hops: Vec<Hop>,
+}
+
+impl std::fmt::Debug for SshSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SshSession")
+            .field(
+                "hops",
+                &self
+                    .hops
+                    .iter()
+                    .map(|h| h.name.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}
+
+impl SshSession {
+    /// Connects to `target` through its jump hosts: for each hop, TCP (or `direct-tcpip` through
+    /// the previous hop), key exchange, host-key verification against `known` (unknown keys are
+    /// put to `prompter`; changed ones are refused before anything is sent), then
+    /// authentication (agent, key files, password, keyboard-interactive; secrets from `creds`
+    /// first, then `prompter`; secrets that work are remembered in `creds`).
+    ///
+    /// Each hop must get through within its `connect_timeout`, not counting time at prompts.
+    pub async fn connect(
+        target: &SshTarget,
+        known: &KnownHosts,
+        prompter: Arc<dyn Prompter>,
+        creds: &Credentials,
+    ) -> Result<SshSession, SshError> {
+        let mut hops: Vec<Hop> = Vec::new();
+        for hop in target.hops() {
+            validate(hop)?;
+            let span = tracing::info_span!("ssh_connect", host = %hop.host, port = hop.port, user = %hop.user);
+            let connected = connect_hop(hop, hops.last(), known, &prompter, creds)
+                .instrument(span)
+                .await;
+            match connected {
+                Ok(h) => {
+                    tracing::info!(host = %hop.host, port = hop.port, user = %hop.user, "connected");
+                    hops.push(h);
+                }
+                Err(e) => {
+                    tracing::info!(host = %hop.host, port = hop.port, "connection failed: {e}");
+                    // Dropping the hops so far ends their connections.
+                    return Err(e);
+                }
+            }
+        }
+        Ok(SshSession { hops })
+    }
+
+    /// The final hop (the target itself).
+    pub(crate) fn last_hop(&self) -> Result<&Hop, SshError> {
+        self.hops.last().ok_or_else(|| SshError::Disconnected {
+            reason: "no connection".into(),
+        })
+    }
+
+    /// `user@host[:port]` of every hop, the target last.
+    pub fn hop_names(&self) -> Vec<String> {
+        self.hops.iter().map(|h| h.name.clone()).collect()
+    }
+
+    /// True once any hop's connection has ended (keepalive failure, EOF, disconnect).
+    pub fn is_closed(&self) -> bool {
+        self.hops
+            .iter()
+            .any(|h| h.state.is_closed() || h.handle.is_closed())
+    }
+
+    /// Why the connection ended, when it has (the first hop that ended, and its reason).
+    pub fn close_reason(&self) -> Option<String> {
+        self.hops
+            .iter()
+            .find(|h| h.state.is_closed() || h.handle.is_closed())
+            .map(|h| {
+                format!(
+                    "{}: {}",
+                    h.name,
+                    h.state.reason().unwrap_or_else(|| "closed".into())
+                )
+            })
+    }
+
+    /// Resolves when the connection dies: any hop's session ends (server closed it, keepalives
+    /// went unanswered for 9 s, network error). Cancel-safe; may be awaited from many tasks.
+    pub async fn closed(&self) {
+        if self.hops.is_empty() {
+            return;
+        }
+        let waits = self.hops.iter().map(|h| Box::pin(h.state.wait_closed()));
+        futures::future::select_all(waits).await;
+    }
+
+    /// Says goodbye (`SSH_MSG_DISCONNECT`) to every hop, the target first, and waits briefly
+    /// for each to finish.
+    pub async fn disconnect(self) {
+        let mut hops = self.hops;
+        while let Some(mut hop) = hops.pop() {
+            let _ = hop
+                .handle
+                .disconnect(russh::Disconnect::ByApplication, "bye", "en")
+                .await;
+            let _ = tokio::time::timeout(DISCONNECT_GRACE, &mut hop.handle).await;
+        }
+    }
+}
+
+/// Rejects targets that cannot work before any network traffic.
+fn validate(t: &SshTarget) -> Result<(), SshError> {
+    if t.host.is_empty() {
+        return Err(SshError::InvalidTarget("the host name is empty".into()));
+    }
+    if t.user.is_empty() {
+        return Err(SshError::InvalidTarget(format!(
+            "no user name for {}",
+            t.host
+        )));
+    }
+    if t.port == 0 {
+        return Err(SshError::InvalidTarget(format!("port 0 for {}", t.host)));
+    }
+    Ok(())
+}
+
+/// The russh configuration of one hop: keepalives, no Nagle, and host-key types on record for
+/// this host preferred (so a host known by its RSA key is not asked for an unknown ed25519 one).
+fn client_config(known: &KnownHosts, hop: &SshTarget) -> client::Config {
+    let mut preferred = russh::Preferred::default();
+    match known.known_algorithms(&hop.host, hop.port) {
+        Ok(on_record) if !on_record.is_empty() => {
+            let same_type = |a: &Algorithm, b: &Algorithm| match (a, b) {
+                (Algorithm::Rsa { .. }, Algorithm::Rsa { .. }) => true,
+                _ => a == b,
+            };
+            let mut order: Vec<Algorithm> = preferred
+                .key
+                .iter()
+                .filter(|a| on_record.iter().any(|k| same_type(k, a)))
+                .cloned()
+                .collect();
+            for a in preferred.key.iter() {
+                if !order.contains(a) {
+                    order.push(a.clone());
+                }
+            }
+            preferred.key = Cow::Owned(order);
+        }
+        Ok(_) => {}
+        // The same error surfaces, with its path, when the key is checked.
+        Err(e) => tracing::debug!("known hosts unreadable: {e}"),
+    }
+    client::Config {
+        keepalive_interval: Some(KEEPALIVE_INTERVAL),
+        keepalive_max: KEEPALIVE_MAX,
+        nodelay: true,
+        preferred,
+        ..client::Config::default()
+    }
+}
+
+/// Connects and authenticates one hop, directly or through `via`.
+async fn connect_hop(
+    hop: &SshTarget,
+    via: Option<&Hop>,
+    known: &KnownHosts,
+    prompter: &Arc<dyn Prompter>,
+    creds: &Credentials,
+) -> Result<Hop, SshError> {
+    let clock = PromptClock::new();
+    let state = HopState::new();
+    let handler = ClientHandler {
+        host: hop.host.clone(),
+        port: hop.port,
+        known: known.clone(),
+        prompter: Arc::clone(prompter),
+        clock: clock.clone(),
+        state: Arc::clone(&state),
+        accepted: None,
+    };
+    let config = Arc::new(client_config(known, hop));
+    let transport_up = AtomicBool::new(false);
+    let work = async {
+        let mut handle = match via {
+            None => {
+                let tcp = TcpStream::connect((hop.host.as_str(), hop.port))
+                    .await
+                    .map_err(|e| SshError::Unreachable {
+                        host: hop.host.clone(),
+                        port: hop.port,
+                        reason: e.to_string(),
+                    })?;
+                if let Err(e) = tcp.set_nodelay(true) {
+                    tracing::debug!("set_nodelay: {e}");
+                }
+                transport_up.store(true, Ordering::SeqCst);
+                client::connect_stream(config, tcp, handler).await?
+            }
+            Some(prev) => {
+                let channel = prev
+                    .handle
+                    .channel_open_direct_tcpip(
+                        hop.host.as_str(),
+                        u32::from(hop.port),
+                        "127.0.0.1",
+                        0,
+                    )
+                    .await
+                    .map_err(|e| match e {
+                        russh::Error::ChannelOpenFailure(why) => SshError::Unreachable {
+                            host: hop.host.clone(),
+                            port: hop.port,
+                            reason: format!(
+                                "the jump host {} could not connect ({why:?})",
+                                prev.name
+                            ),
+                        },
+                        other => SshError::from(other),
+                    })?;
+                transport_up.store(true, Ordering::SeqCst);
+                client::connect_stream(config, channel.into_stream(), handler).await?
+            }
+        };
+        Authenticator::new(&mut handle, hop, prompter, creds, &clock)
+            .run()
+            .await?;
+        Ok::<_, SshError>(handle)
+    };
+    let handle = clock
+        .limit(hop.connect_timeout, work)
+        .await
+        .map_err(|()| SshError::Timeout {
+            host: hop.host.clone(),
+            port: hop.port,
+            after: hop.connect_timeout,
+            stage: if transport_up.load(Ordering::SeqCst) {
+                "key exchange and authentication"
+            } else {
+                "connecting"
+            },
+        })??;
+    Ok(Hop {
+        handle,
+        state,
+        name: hop.display_name(),
+    })
+}

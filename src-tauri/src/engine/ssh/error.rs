@@ -1,0 +1,187 @@
+//! [`SshError`]: everything that can go wrong connecting, authenticating and running commands,
+//! each with a stable [`SshError::code`] for JSON output and messages that say what to do.
+
+use std::time::Duration;
+
+use crate::engine::known_hosts::KnownHostsError;
+
+/// An SSH failure. Messages name the host and, where it helps, what to do next.
+#[derive(Debug, thiserror::Error)]
+pub enum SshError {
+    /// The server presented a key other than the one on record for it: possibly an attack,
+    /// possibly a reinstalled host. Nothing was sent to the server.
+    #[error(
+        "the host key of {host} has CHANGED: the server presents {fingerprint}, but the key on \
+         record is {expected}. Someone may be intercepting the connection (man-in-the-middle), \
+         or the host was reinstalled. Nothing was sent to the server. If you know why the key \
+         changed, remove the old entry (`ssh-keygen -R '{host}'`, plus `-f <Outpost config \
+         dir>/known_hosts` for Outpost's own file) and connect again to accept the new key",
+        expected = expected_fingerprints.join(" or ")
+    )]
+    HostKeyChanged {
+        /// The host as `known_hosts` names it: `host`, or `[host]:port` for ports other than 22.
+        host: String,
+        /// The fingerprint of the key the server presented (`SHA256:…`).
+        fingerprint: String,
+        /// The fingerprints of the keys on record for this host and key type.
+        expected_fingerprints: Vec<String>,
+    },
+    /// The server's key is marked `@revoked` in a known-hosts file.
+    #[error(
+        "the host key of {host} ({fingerprint}) is marked as revoked in a known-hosts file; \
+         refusing to connect"
+    )]
+    HostKeyRevoked {
+        /// The host as `known_hosts` names it.
+        host: String,
+        /// The fingerprint of the revoked key.
+        fingerprint: String,
+    },
+    /// The server's key is not on record and the user (or the prompter's policy) declined it.
+    #[error(
+        "the host key of {host} ({fingerprint}) is not known and was not accepted; nothing was \
+         sent to the server (accept it when asked, or pass --accept-new-host-key)"
+    )]
+    HostKeyRejected {
+        /// The host as `known_hosts` names it.
+        host: String,
+        /// The fingerprint of the key the server presented.
+        fingerprint: String,
+    },
+    /// Every authentication method allowed by the server and available to us failed.
+    #[error(
+        "authentication as {user} on {host} failed (tried: {tried}; the server accepts: {allowed})",
+        tried = if tried.is_empty() { "nothing".to_owned() } else { tried.join(", ") },
+        allowed = if allowed.is_empty() { "nothing more".to_owned() } else { allowed.join(", ") }
+    )]
+    AuthFailed {
+        /// The host.
+        host: String,
+        /// The user name sent.
+        user: String,
+        /// What was tried, in order (`publickey (agent: …)`, `password`, …).
+        tried: Vec<String>,
+        /// The methods the server still accepted at the end.
+        allowed: Vec<String>,
+    },
+    /// The user cancelled a prompt (a passphrase, password or keyboard-interactive question).
+    #[error("connecting to {host} was cancelled at a prompt")]
+    Cancelled {
+        /// The host.
+        host: String,
+    },
+    /// No connection could be made: name resolution failed, the connection was refused or there
+    /// is no route, or a jump host could not reach the next hop.
+    #[error("cannot reach {host} port {port}: {reason}")]
+    Unreachable {
+        /// The host.
+        host: String,
+        /// The port.
+        port: u16,
+        /// Why (the system's or the jump host's words).
+        reason: String,
+    },
+    /// Connecting (TCP, key exchange, authentication) took longer than the target's
+    /// `connect_timeout`; time spent waiting for the user at a prompt does not count.
+    #[error("connecting to {host} port {port} timed out after {after:?} ({stage})")]
+    Timeout {
+        /// The host.
+        host: String,
+        /// The port.
+        port: u16,
+        /// The limit that was exceeded.
+        after: Duration,
+        /// What was under way: `"connecting"`, `"key exchange and authentication"`.
+        stage: &'static str,
+    },
+    /// The connection is gone (closed by the server, keepalives unanswered, network error).
+    #[error("the SSH connection is closed: {reason}")]
+    Disconnected {
+        /// What ended it, as far as is known.
+        reason: String,
+    },
+    /// The server refused to open a channel, run a command or start a subsystem.
+    #[error("the server refused {what}: {reason}")]
+    ChannelRefused {
+        /// What was asked (`exec "…"`, `subsystem "sftp"`, …).
+        what: String,
+        /// The server's reason, when it gave one.
+        reason: String,
+    },
+    /// A known-hosts file could not be read or written.
+    #[error(transparent)]
+    KnownHosts(#[from] KnownHostsError),
+    /// The target is not usable (empty host name or user, …).
+    #[error("invalid SSH target: {0}")]
+    InvalidTarget(String),
+    /// An SSH protocol failure (no common algorithm, bad packet, key exchange failure, …).
+    #[error("SSH protocol error: {0}")]
+    Protocol(String),
+    /// A local I/O error.
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl SshError {
+    /// A stable, machine-readable code: `host_key_changed`, `host_key_revoked`,
+    /// `host_key_rejected`, `auth_failed`, `cancelled`, `unreachable`, `timeout`,
+    /// `disconnected`, `channel_refused`, `known_hosts`, `invalid_target`, `protocol`, `io`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SshError::HostKeyChanged { .. } => "host_key_changed",
+            SshError::HostKeyRevoked { .. } => "host_key_revoked",
+            SshError::HostKeyRejected { .. } => "host_key_rejected",
+            SshError::AuthFailed { .. } => "auth_failed",
+            SshError::Cancelled { .. } => "cancelled",
+            SshError::Unreachable { .. } => "unreachable",
+            SshError::Timeout { .. } => "timeout",
+            SshError::Disconnected { .. } => "disconnected",
+            SshError::ChannelRefused { .. } => "channel_refused",
+            SshError::KnownHosts(_) => "known_hosts",
+            SshError::InvalidTarget(_) => "invalid_target",
+            SshError::Protocol(_) => "protocol",
+            SshError::Io(_) => "io",
+        }
+    }
+
+    /// True for failures that may go away by themselves (network trouble, timeouts, lost
+    /// connections), so reconnecting with backoff makes sense; false for those that need the
+    /// user (host keys, credentials, cancelled prompts, configuration).
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            SshError::Unreachable { .. }
+                | SshError::Timeout { .. }
+                | SshError::Disconnected { .. }
+                | SshError::Io(_)
+        )
+    }
+}
+
+impl From<russh::Error> for SshError {
+    fn from(e: russh::Error) -> Self {
+        use russh::Error as E;
+        match e {
+            E::IO(io) => SshError::Io(io),
+            E::KeepaliveTimeout => SshError::Disconnected {
+                reason: "the server stopped answering keepalives".into(),
+            },
+            E::InactivityTimeout => SshError::Disconnected {
+                reason: "inactivity timeout".into(),
+            },
+            E::Disconnect | E::HUP | E::SendError | E::RecvError => SshError::Disconnected {
+                reason: e.to_string(),
+            },
+            E::ConnectionTimeout => SshError::Disconnected {
+                reason: "connection timeout".into(),
+            },
+            other => SshError::Protocol(other.to_string()),
+        }
+    }
+}
+
+// The engine moves errors across tasks and into `anyhow`.
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync + 'static>() {}
+    assert_send_sync::<SshError>();
+};

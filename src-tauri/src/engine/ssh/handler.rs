@@ -1,0 +1,176 @@
+//! The russh [`client::Handler`] of one hop: host-key verification against [`KnownHosts`]
+//! (asking the [`Prompter`] about unknown keys), and the "connection closed" signal behind
+//! [`SshSession::closed`](super::SshSession::closed).
+//!
+//! russh calls [`client::Handler::check_server_key`] after verifying the key-exchange signature
+//! and *before* anything else is sent; returning an error there ends the connection, so no
+//! user name, key or password ever reaches a server whose key is not trusted.
+
+use std::sync::{Arc, Mutex};
+
+use russh::client;
+use russh::keys::{PublicKey, PublicKeyOrCertificate};
+use tokio::sync::watch;
+
+use super::clock::PromptClock;
+use super::error::SshError;
+use super::prompt::{HostKeyDecision, HostKeyQuestion, Prompter};
+use crate::engine::known_hosts::{fingerprint, lookup_name, HostKeyStatus, KnownHosts};
+
+/// Liveness of one hop's connection, shared by its handler (inside russh's session task) and
+/// the [`SshSession`](super::SshSession).
+#[derive(Debug)]
+pub(crate) struct HopState {
+    closed: watch::Sender<bool>,
+    reason: Mutex<Option<String>>,
+}
+
+impl HopState {
+    pub(crate) fn new() -> Arc<Self> {
+        Arc::new(HopState {
+            closed: watch::Sender::new(false),
+            reason: Mutex::new(None),
+        })
+    }
+
+    /// Marks the connection closed, keeping the first reason given.
+    pub(crate) fn mark_closed(&self, reason: Option<String>) {
+        if let Some(reason) = reason {
+            if let Ok(mut r) = self.reason.lock() {
+                r.get_or_insert(reason);
+            }
+        }
+        self.closed.send_replace(true);
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        *self.closed.borrow()
+    }
+
+    pub(crate) fn reason(&self) -> Option<String> {
+        self.reason.lock().ok().and_then(|r| r.clone())
+    }
+
+    /// Resolves once the connection is closed.
+    pub(crate) async fn wait_closed(&self) {
+        let mut rx = self.closed.subscribe();
+        // `wait_for` fails only when the sender is gone, and `self` owns it.
+        let _ = rx.wait_for(|closed| *closed).await;
+    }
+}
+
+/// The handler of one hop.
+pub(crate) struct ClientHandler {
+    /// Host and port as connected to (for a hop behind a jump host: as the jump host resolves).
+    pub(crate) host: String,
+    pub(crate) port: u16,
+    pub(crate) known: KnownHosts,
+    pub(crate) prompter: Arc<dyn Prompter>,
+    pub(crate) clock: PromptClock,
+    pub(crate) state: Arc<HopState>,
+    /// The key trusted at the first key exchange.
+    pub(crate) accepted: Option<PublicKey>,
+}
+
+impl Drop for ClientHandler {
+    fn drop(&mut self) {
+        // russh drops the handler when its session task ends, whatever ended it.
+        self.state.mark_closed(Some("the connection ended".into()));
+    }
+}
+
+impl ClientHandler {
+    async fn verify(&mut self, key: PublicKey) -> Result<bool, SshError> {
+        if self.accepted.as_ref().map(PublicKey::key_data) == Some(key.key_data()) {
+            return Ok(true);
+        }
+        let name = lookup_name(&self.host, self.port);
+        let fp = fingerprint(&key);
+        match self.known.check(&self.host, self.port, &key)? {
+            HostKeyStatus::Trusted => {
+                tracing::debug!(host = %name, fingerprint = %fp, "host key trusted");
+            }
+            HostKeyStatus::Changed {
+                expected_fingerprints,
+            } => {
+                tracing::warn!(host = %name, fingerprint = %fp, ?expected_fingerprints, "host key changed");
+                return Err(SshError::HostKeyChanged {
+                    host: name,
+                    fingerprint: fp,
+                    expected_fingerprints,
+                });
+            }
+            HostKeyStatus::Revoked => {
+                return Err(SshError::HostKeyRevoked {
+                    host: name,
+                    fingerprint: fp,
+                })
+            }
+            HostKeyStatus::Unknown => {
+                let question = HostKeyQuestion {
+                    host: self.host.clone(),
+                    port: self.port,
+                    key_type: key.algorithm().as_str().to_owned(),
+                    fingerprint: fp.clone(),
+                };
+                let decision = self.clock.prompt(self.prompter.host_key(question)).await;
+                tracing::info!(host = %name, fingerprint = %fp, ?decision, "unknown host key");
+                match decision {
+                    HostKeyDecision::Reject => {
+                        return Err(SshError::HostKeyRejected {
+                            host: name,
+                            fingerprint: fp,
+                        })
+                    }
+                    HostKeyDecision::AcceptOnce => {}
+                    HostKeyDecision::AcceptAndSave => {
+                        self.known.add(&self.host, self.port, &key)?;
+                    }
+                }
+            }
+        }
+        self.accepted = Some(key);
+        Ok(true)
+    }
+}
+
+impl client::Handler for ClientHandler {
+    type Error = SshError;
+
+    async fn check_server_key(
+        &mut self,
+        server_public_key: &PublicKeyOrCertificate,
+    ) -> Result<bool, Self::Error> {
+        // Host certificates are not requested (no `host_key_certificates`), so this is a plain
+        // key; were it a certificate, its key is checked like a plain one.
+        self.verify(server_public_key.public_key()).await
+    }
+
+    async fn auth_banner(
+        &mut self,
+        banner: &str,
+        _session: &mut client::Session,
+    ) -> Result<(), Self::Error> {
+        tracing::info!(host = %self.host, "server banner: {}", banner.trim_end());
+        Ok(())
+    }
+
+    async fn disconnected(
+        &mut self,
+        reason: client::DisconnectReason<Self::Error>,
+    ) -> Result<(), Self::Error> {
+        match reason {
+            client::DisconnectReason::ReceivedDisconnect(info) => {
+                let why = format!("the server disconnected: {}", info.message.trim());
+                tracing::debug!(host = %self.host, "{why}");
+                self.state.mark_closed(Some(why));
+                Ok(())
+            }
+            client::DisconnectReason::Error(e) => {
+                tracing::debug!(host = %self.host, "connection lost: {e}");
+                self.state.mark_closed(Some(e.to_string()));
+                Err(e)
+            }
+        }
+    }
+}
