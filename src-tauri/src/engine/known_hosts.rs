@@ -190,8 +190,8 @@ impl KnownHosts {
         Ok(algorithms)
     }
 
-    /// Records `key` for `host` on `port` by appending one line to the own file (created 0600,
-    /// its directory 0700 when missing). The line is written with a single `O_APPEND` write, so
+    /// Records `key` for `host` (lower-cased, as OpenSSH does) on `port` by appending one line
+    /// to the own file (created 0600, its directory 0700 when missing). The line is written with a single `O_APPEND` write, so
     /// concurrent writers never interleave.
     pub fn add(&self, host: &str, port: u16, key: &PublicKey) -> Result<(), KnownHostsError> {
         let path = &self.own_file;
@@ -228,7 +228,7 @@ impl KnownHosts {
         if meta.len() > 0 && !ends_with_newline(&mut file).map_err(|e| write_err(path, e))? {
             line.push('\n');
         }
-        line.push_str(&lookup_name(host, port));
+        line.push_str(&lookup_name(&host.to_lowercase(), port));
         line.push(' ');
         line.push_str(encoded.trim());
         line.push('\n');

@@ -8,6 +8,7 @@
 //! the stream down for writing sends EOF; dropping it closes the channel.
 
 use std::collections::VecDeque;
+use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -118,6 +119,11 @@ pub struct ChannelStream {
     exit: ChannelExitWatch,
     /// Dropped with the stream: tells the pump to close the channel.
     _close: oneshot::Sender<()>,
+    /// Resolves when the channel has closed: wakes a writer blocked on a window that will never
+    /// open again.
+    channel_closed: Pin<Box<dyn Future<Output = ()> + Send>>,
+    /// `channel_closed` has resolved (it must not be polled again).
+    closed_seen: bool,
 }
 
 impl std::fmt::Debug for ChannelStream {
@@ -144,6 +150,7 @@ impl ChannelStream {
         let writer: Pin<Box<dyn AsyncWrite + Send + Sync>> = Box::pin(write_half.make_writer());
         let (tx, rx) = mpsc::channel(STREAM_BUFFER_CHUNKS);
         let (exit_tx, exit_rx) = watch::channel(None);
+        let closed_rx = exit_rx.clone();
         let (close_tx, close_rx) = oneshot::channel();
         let shared = Arc::new(ExitShared::default());
         tokio::spawn(pump(
@@ -165,6 +172,11 @@ impl ChannelStream {
                 shared,
             },
             _close: close_tx,
+            channel_closed: Box::pin(async move {
+                let mut rx = closed_rx;
+                let _ = rx.wait_for(Option::is_some).await;
+            }),
+            closed_seen: false,
         }
     }
 }
@@ -267,6 +279,12 @@ impl AsyncWrite for ChannelStream {
         if buf.is_empty() {
             return Poll::Ready(Ok(0));
         }
+        if self.poll_channel_closed(cx) {
+            return Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                "the SSH channel is closed",
+            )));
+        }
         self.writer.as_mut().poll_write(cx, buf)
     }
 
@@ -275,7 +293,21 @@ impl AsyncWrite for ChannelStream {
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if self.poll_channel_closed(cx) {
+            // Nothing left to shut down.
+            return Poll::Ready(Ok(()));
+        }
         self.writer.as_mut().poll_shutdown(cx)
+    }
+}
+
+impl ChannelStream {
+    /// True once the channel has closed; otherwise registers `cx` to be woken when it does.
+    fn poll_channel_closed(&mut self, cx: &mut Context<'_>) -> bool {
+        if !self.closed_seen && self.channel_closed.as_mut().poll(cx).is_ready() {
+            self.closed_seen = true;
+        }
+        self.closed_seen
     }
 }
 
@@ -378,11 +410,21 @@ impl SshSession {
             }
             out
         };
-        let (written, out) = tokio::join!(writing, reading);
-        if let Err(e) = written {
-            // The command may legitimately exit without reading its stdin.
-            tracing::debug!("writing stdin of {what}: {e}");
-        }
+        // Read and write at once (neither side's window can then block the other), and stop
+        // writing when the channel closes: a command may exit without reading all its stdin.
+        tokio::pin!(writing, reading);
+        let mut writing_done = false;
+        let out = loop {
+            tokio::select! {
+                written = &mut writing, if !writing_done => {
+                    writing_done = true;
+                    if let Err(e) = written {
+                        tracing::debug!("writing stdin of {what}: {e}");
+                    }
+                }
+                out = &mut reading => break out,
+            }
+        };
         if out.exit_status.is_none() && out.exit_signal.is_none() && self.is_closed() {
             return Err(SshError::Disconnected {
                 reason: self
