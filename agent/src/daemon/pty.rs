@@ -4,10 +4,12 @@
 //! A reader thread copies PTY output into the ring; a writer thread types queued input; a waiter
 //! thread reaps the child with `waitpid` (so signals are reported by name). For `ssh` sessions
 //! with a reconnect policy, the waiter starts `ssh` again on the same PTY when it exits with 255
-//! (connection lost), writing a short marker line into the output; otherwise, or once the policy
-//! gives up, it lets the reader drain what the child wrote last and marks the session exited.
+//! (connection lost; not when a client's `session.signal` stopped it, which `ssh` also reports
+//! with 255), writing a short marker line into the output; otherwise, or once the policy gives
+//! up, it lets the reader drain what the child wrote last and marks the session exited.
 
 use std::io::{Read, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc as std_mpsc;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -50,6 +52,9 @@ pub struct Pty {
     master: Mutex<Box<dyn MasterPty + Send>>,
     shared: Arc<Shared>,
     input: mpsc::Sender<Vec<u8>>,
+    /// Set when a client signalled the child: `ssh` stopped by a signal exits with 255 too, and
+    /// that is no lost connection to reconnect.
+    signalled: Arc<AtomicBool>,
 }
 
 fn build_command(spec: &DaemonSpec) -> CommandBuilder {
@@ -127,8 +132,10 @@ impl Pty {
             .name("pty-writer".into())
             .spawn(move || write_loop(writer, input_rx))
             .map_err(|e| PtyError::Io(e.to_string()))?;
+        let signalled = Arc::new(AtomicBool::new(false));
         let waiter = Waiter {
             shared: shared.clone(),
+            signalled: signalled.clone(),
             slave,
             cmd,
             policy: spec.reconnect,
@@ -142,6 +149,7 @@ impl Pty {
             master: Mutex::new(master),
             shared,
             input,
+            signalled,
         })
     }
 
@@ -189,9 +197,14 @@ impl Pty {
             .process_group_leader()
             .filter(|&g| g > 0)
             .unwrap_or(child);
+        // Marked before sending: the child may exit (and be reaped) before `kill` returns.
+        self.signalled.store(true, Ordering::SeqCst);
         kill(Pid::from_raw(-group), sig)
             .or_else(|_| kill(Pid::from_raw(child), sig))
-            .map_err(|e| PtyError::Io(format!("cannot send {sig}: {e}")))
+            .map_err(|e| {
+                self.signalled.store(false, Ordering::SeqCst);
+                PtyError::Io(format!("cannot send {sig}: {e}"))
+            })
     }
 
     /// Ends the child: SIGHUP to its groups, then SIGKILL if it is still there after `grace`.
@@ -221,6 +234,8 @@ impl Pty {
 /// Reaps the child and, for `ssh` sessions with a policy, restarts it.
 struct Waiter {
     shared: Arc<Shared>,
+    /// See [`Pty`]'s field of that name.
+    signalled: Arc<AtomicBool>,
     slave: Option<Box<dyn SlavePty + Send>>,
     cmd: CommandBuilder,
     policy: Option<ReconnectPolicy>,
@@ -236,7 +251,8 @@ impl Waiter {
             let (Some(policy), true) = (self.policy, lost) else {
                 break exit;
             };
-            if self.shared.is_closing() {
+            // Closing, or stopped by a signal a client sent: this 255 is no lost connection.
+            if self.shared.is_closing() || self.signalled.swap(false, Ordering::SeqCst) {
                 break exit;
             }
             // A connection that came up earns a fresh set of attempts.

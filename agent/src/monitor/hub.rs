@@ -33,6 +33,9 @@ const MAX_SUBSCRIPTIONS: usize = 256;
 
 type Key = (MonitorTarget, u64);
 
+/// Subscription id → (its sampler, the task forwarding its samples).
+type Subscriptions = HashMap<String, (Arc<Sampler>, tokio::task::JoinHandle<()>)>;
+
 struct Sampler {
     history: Mutex<VecDeque<Sample>>,
     capacity: usize,
@@ -61,7 +64,7 @@ pub struct Monitor {
     registry: Arc<Registry>,
     out: Outbound,
     samplers: Mutex<HashMap<Key, Arc<Sampler>>>,
-    subs: Mutex<HashMap<String, (Arc<Sampler>, tokio::task::JoinHandle<()>)>>,
+    subs: Mutex<Subscriptions>,
     next_id: AtomicU64,
 }
 
@@ -159,6 +162,7 @@ impl Monitor {
                 format!("at most {MAX_SUBSCRIPTIONS} subscriptions per client"),
             ));
         }
+        // Counted as a subscriber from here on (so the sampler cannot stop for idleness).
         let sampler = self.sampler(target, interval_ms, ssh)?;
         let (history, mut rx) = {
             let h = sampler.lock();
@@ -167,7 +171,6 @@ impl Monitor {
                 sampler.tx.subscribe(),
             )
         };
-        sampler.subscribers.fetch_add(1, Ordering::SeqCst);
         let subscription_id = format!("m{}", self.next_id.fetch_add(1, Ordering::Relaxed));
         let out = self.out.clone();
         let sid = subscription_id.clone();
@@ -208,7 +211,7 @@ impl Monitor {
         Ok(())
     }
 
-    fn subs(&self) -> MutexGuard<'_, HashMap<String, (Arc<Sampler>, tokio::task::JoinHandle<()>)>> {
+    fn subs(&self) -> MutexGuard<'_, Subscriptions> {
         self.subs.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -216,7 +219,12 @@ impl Monitor {
         self.samplers.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The running sampler for a target and interval, started if needed.
+    /// The running sampler for a target and interval, started if needed, with one more
+    /// subscriber counted.
+    ///
+    /// Finding, creating and counting happen under the samplers' lock, and a sampler leaves the
+    /// map under the same lock when it stops: so concurrent subscriptions to one target and
+    /// interval always share one sampler, and none joins a sampler that is stopping.
     fn sampler(
         self: &Arc<Self>,
         target: MonitorTarget,
@@ -224,16 +232,10 @@ impl Monitor {
         ssh: Option<SshWatch>,
     ) -> Result<Arc<Sampler>, ErrorObject> {
         let key = (target.clone(), interval_ms);
-        if let Some(s) = self.samplers().get(&key) {
-            return Ok(s.clone());
+        if let Some(s) = self.join_existing(&key) {
+            return Ok(s);
         }
-        let capacity = (HISTORY_MS / interval_ms) as usize;
-        let sampler = Arc::new(Sampler {
-            history: Mutex::new(VecDeque::with_capacity(capacity)),
-            capacity,
-            tx: broadcast::channel(16).0,
-            subscribers: AtomicUsize::new(0),
-        });
+        // Built outside the lock: reading the agent's host takes a while.
         let source = match (target, ssh) {
             (MonitorTarget::Agent, _) => Source::Local(Arc::new(Mutex::new(
                 LocalSampler::new().map_err(unavailable)?,
@@ -250,18 +252,70 @@ impl Monitor {
                 ))
             }
         };
-        self.samplers().insert(key.clone(), sampler.clone());
+        let capacity = (HISTORY_MS / interval_ms) as usize;
+        let sampler = {
+            let mut samplers = self.samplers();
+            if let Some(s) = samplers.get(&key) {
+                // Another subscription started it meanwhile; ours is dropped unused.
+                s.subscribers.fetch_add(1, Ordering::SeqCst);
+                return Ok(s.clone());
+            }
+            let sampler = Arc::new(Sampler {
+                history: Mutex::new(VecDeque::with_capacity(capacity)),
+                capacity,
+                tx: broadcast::channel(16).0,
+                subscribers: AtomicUsize::new(1),
+            });
+            samplers.insert(key.clone(), sampler.clone());
+            sampler
+        };
         let me = self.clone();
         let s = sampler.clone();
         tokio::spawn(async move {
-            me.run_sampler(s, source, Duration::from_millis(interval_ms))
+            me.run_sampler(&key, &s, source, Duration::from_millis(interval_ms))
                 .await;
-            me.samplers().remove(&key);
+            // Whatever ended it, it must not stay findable.
+            me.forget(&key, &s);
         });
         Ok(sampler)
     }
 
-    async fn run_sampler(&self, sampler: Arc<Sampler>, mut source: Source, every: Duration) {
+    /// The running sampler for `key`, with one more subscriber counted.
+    fn join_existing(&self, key: &Key) -> Option<Arc<Sampler>> {
+        let samplers = self.samplers();
+        let s = samplers.get(key)?;
+        s.subscribers.fetch_add(1, Ordering::SeqCst);
+        Some(s.clone())
+    }
+
+    /// Removes `sampler` from the map (if it is still the one registered under `key`).
+    fn forget(&self, key: &Key, sampler: &Arc<Sampler>) {
+        let mut samplers = self.samplers();
+        if samplers.get(key).is_some_and(|s| Arc::ptr_eq(s, sampler)) {
+            samplers.remove(key);
+        }
+    }
+
+    /// Removes an idle sampler from the map unless a subscription joined it meanwhile; true
+    /// when it is gone and may stop.
+    fn forget_if_idle(&self, key: &Key, sampler: &Arc<Sampler>) -> bool {
+        let mut samplers = self.samplers();
+        if sampler.subscribers.load(Ordering::SeqCst) != 0 {
+            return false;
+        }
+        if samplers.get(key).is_some_and(|s| Arc::ptr_eq(s, sampler)) {
+            samplers.remove(key);
+        }
+        true
+    }
+
+    async fn run_sampler(
+        &self,
+        key: &Key,
+        sampler: &Arc<Sampler>,
+        mut source: Source,
+        every: Duration,
+    ) {
         let mut ticker = tokio::time::interval(every);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let idle_limit = Duration::from_millis(HISTORY_MS);
@@ -270,7 +324,7 @@ impl Monitor {
             ticker.tick().await;
             if sampler.subscribers.load(Ordering::SeqCst) == 0 {
                 let since = *idle_since.get_or_insert_with(Instant::now);
-                if since.elapsed() >= idle_limit {
+                if since.elapsed() >= idle_limit && self.forget_if_idle(key, sampler) {
                     return;
                 }
             } else {
@@ -291,6 +345,9 @@ impl Monitor {
                     prev,
                 } => match self.link_up(session_id).await {
                     Err(e) if e.code == ErrorCode::SessionNotFound.code() => {
+                        // Out of the map first: a subscription that still found it gets this
+                        // last sample (live or in its history).
+                        self.forget(key, sampler);
                         sampler.publish(error_sample(format!("session {session_id} was closed")));
                         return;
                     }
@@ -301,8 +358,8 @@ impl Monitor {
                     }
                     Ok(true) => match remote::read(ssh, PROBE_TIMEOUT.min(every * 4)).await {
                         Ok(r) => {
-                            let s = probe::sample(&r, prev.as_ref());
-                            *prev = Some(r);
+                            let s = probe::sample(&r, prev.as_deref());
+                            *prev = Some(Box::new(r));
                             s
                         }
                         Err(e) => {
@@ -322,6 +379,88 @@ enum Source {
     Remote {
         session_id: String,
         ssh: SshWatch,
-        prev: Option<Reading>,
+        prev: Option<Box<Reading>>,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn monitor(dir: &std::path::Path) -> Arc<Monitor> {
+        let (out, _writer) = Outbound::start(tokio::io::sink());
+        let paths = crate::paths::Paths::new(
+            &dir.join("run"),
+            &dir.join("state"),
+            nix::unistd::getuid().as_raw(),
+        );
+        Monitor::new(Registry::new(paths, out.clone()), out)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_subscriptions_share_one_sampler() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+        let m = monitor(dir.path());
+        // Ten rounds, each a fresh interval: eight threads released at once subscribe to it.
+        for interval in 300..310 {
+            let barrier = Arc::new(std::sync::Barrier::new(8));
+            let tasks: Vec<_> = (0..8)
+                .map(|_| {
+                    let (m, barrier) = (m.clone(), barrier.clone());
+                    tokio::task::spawn_blocking(move || {
+                        barrier.wait();
+                        let rt = tokio::runtime::Handle::current();
+                        rt.block_on(m.subscribe(MonitorTarget::Agent, interval))
+                    })
+                })
+                .collect();
+            for t in tasks {
+                assert!(matches!(t.await, Ok(Ok(_))));
+            }
+            let key = (MonitorTarget::Agent, interval);
+            let sampler = m.samplers().get(&key).cloned();
+            let sampler = sampler.unwrap_or_else(|| panic!("no sampler for {interval}"));
+            assert_eq!(sampler.subscribers.load(Ordering::SeqCst), 8);
+            let sharing = m
+                .subs()
+                .values()
+                .filter(|(s, _)| Arc::ptr_eq(s, &sampler))
+                .count();
+            assert_eq!(
+                sharing, 8,
+                "every subscription to {interval} ms shares one sampler"
+            );
+        }
+        assert_eq!(m.samplers().len(), 10, "one sampler per (target, interval)");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_idle_sampler_is_kept_for_a_new_subscriber() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+        let m = monitor(dir.path());
+        let r = m.subscribe(MonitorTarget::Agent, 1000).await;
+        let id = r
+            .map(|r| r.subscription_id)
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        let key = (MonitorTarget::Agent, 1000);
+        let sampler = m.samplers().get(&key).cloned();
+        let sampler = sampler.unwrap_or_else(|| panic!("no sampler"));
+        assert!(!m.forget_if_idle(&key, &sampler), "it has a subscriber");
+        assert!(m.unsubscribe(&id).is_ok());
+        // A subscription joining while the sampler decides to stop keeps it.
+        let joined = m.join_existing(&key);
+        assert!(joined.is_some_and(|j| Arc::ptr_eq(&j, &sampler)));
+        assert!(!m.forget_if_idle(&key, &sampler), "someone joined");
+        sampler.subscribers.fetch_sub(1, Ordering::SeqCst);
+        assert!(m.forget_if_idle(&key, &sampler), "idle: it may stop");
+        assert!(
+            m.samplers().is_empty(),
+            "a stopping sampler is not findable"
+        );
+        // And a stale sampler never removes its successor.
+        let next = m.subscribe(MonitorTarget::Agent, 1000).await;
+        assert!(next.is_ok());
+        m.forget(&key, &sampler);
+        assert_eq!(m.samplers().len(), 1);
+    }
 }

@@ -58,6 +58,7 @@ impl Connection {
     /// is missing or of another version).
     pub async fn open(host: &Host, ctx: &EngineContext) -> Result<Connection, EngineError> {
         let started = Instant::now();
+        let mut exit_watch = None;
         let (rpc, link, deployed, mut preamble) = if host.is_local() {
             let local = LocalAgent::start()?;
             (local.rpc.clone(), Link::Local(local), false, Vec::new())
@@ -75,6 +76,7 @@ impl Connection {
             let stream = ssh
                 .exec_stream(&deploy::serve_command(deploy::AGENT_VERSION))
                 .await?;
+            exit_watch = Some(stream.exit_watch());
             let (r, w) = tokio::io::split(stream);
             (
                 RpcClient::start(r, w),
@@ -83,7 +85,19 @@ impl Connection {
                 dep.preamble,
             )
         };
-        let init = initialize(&rpc).await?;
+        let init = match initialize(&rpc).await {
+            Ok(init) => init,
+            // The agent died before answering: what it said on stderr is the explanation.
+            Err(EngineError::Rpc(RpcError::Closed)) if exit_watch.is_some() => {
+                let stderr = exit_watch.as_ref().map(|w| w.stderr()).unwrap_or_default();
+                return Err(EngineError::Agent(format!(
+                    "the agent on {} exited before answering: {}",
+                    host.name,
+                    String::from_utf8_lossy(&stderr).trim()
+                )));
+            }
+            Err(e) => return Err(e),
+        };
         let connect_ms = started.elapsed().as_secs_f64() * 1000.0;
         let latency_ms = measure_latency(&rpc).await?;
         Ok(Connection {
