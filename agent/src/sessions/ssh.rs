@@ -109,14 +109,7 @@ pub fn argv(spec: &SshSpec, control_path: &Path) -> Vec<String> {
             opt(&mut a, k, v);
         }
     }
-    if let Some(p) = spec.port {
-        a.push("-p".into());
-        a.push(p.to_string());
-    }
-    if let Some(u) = &spec.user {
-        a.push("-l".into());
-        a.push(u.clone());
-    }
+    push_port_user(&mut a, spec);
     if let Some(i) = &spec.identity_file {
         a.push("-i".into());
         a.push(i.clone());
@@ -127,6 +120,18 @@ pub fn argv(spec: &SshSpec, control_path: &Path) -> Vec<String> {
         a.push(c.clone());
     }
     a
+}
+
+/// Adds `-p PORT` and `-l USER` when the spec has them.
+fn push_port_user(a: &mut Vec<String>, spec: &SshSpec) {
+    if let Some(p) = spec.port {
+        a.push("-p".into());
+        a.push(p.to_string());
+    }
+    if let Some(u) = &spec.user {
+        a.push("-l".into());
+        a.push(u.clone());
+    }
 }
 
 /// The argv that runs the monitoring probe (`sh -s`, script on stdin) through the session's
@@ -147,14 +152,7 @@ pub fn probe_argv(spec: &SshSpec, control_path: &Path) -> Vec<String> {
     .to_vec();
     a.push("-o".into());
     a.push(format!("ControlPath={}", control_path.to_string_lossy()));
-    if let Some(p) = spec.port {
-        a.push("-p".into());
-        a.push(p.to_string());
-    }
-    if let Some(u) = &spec.user {
-        a.push("-l".into());
-        a.push(u.clone());
-    }
+    push_port_user(&mut a, spec);
     a.push("--".into());
     a.push(spec.host.clone());
     a.push("exec sh -s".into());
@@ -169,14 +167,7 @@ pub fn check_argv(spec: &SshSpec, control_path: &Path) -> Vec<String> {
         "-O".into(),
         "check".into(),
     ];
-    if let Some(p) = spec.port {
-        a.push("-p".into());
-        a.push(p.to_string());
-    }
-    if let Some(u) = &spec.user {
-        a.push("-l".into());
-        a.push(u.clone());
-    }
+    push_port_user(&mut a, spec);
     a.push("--".into());
     a.push(spec.host.clone());
     a
