@@ -33,6 +33,8 @@ pub struct Registry {
     paths: Paths,
     out: Outbound,
     conns: Mutex<HashMap<String, (u64, Arc<DaemonConn>)>>,
+    /// Serialises connecting, so two requests for one session never open two connections.
+    connecting: tokio::sync::Mutex<()>,
     generation: AtomicU64,
     me: Weak<Registry>,
 }
@@ -83,6 +85,7 @@ impl Registry {
             paths,
             out,
             conns: Mutex::default(),
+            connecting: tokio::sync::Mutex::new(()),
             generation: AtomicU64::new(0),
             me: me.clone(),
         })
@@ -95,10 +98,13 @@ impl Registry {
     /// The connection to a session's daemon, made on first use.
     pub async fn conn(&self, id: &str) -> Result<Arc<DaemonConn>, ErrorObject> {
         check_id(id)?;
-        if let Some((_, c)) = self.conns().get(id) {
-            if c.is_alive() {
-                return Ok(c.clone());
-            }
+        if let Some(c) = self.live_conn(id) {
+            return Ok(c);
+        }
+        let _connecting = self.connecting.lock().await;
+        // Someone else may have connected while we waited.
+        if let Some(c) = self.live_conn(id) {
+            return Ok(c);
         }
         let record = SessionRecord::load(&self.paths.record(id)).ok_or_else(|| not_found(id))?;
         let generation = self.generation.fetch_add(1, Ordering::Relaxed);
@@ -120,6 +126,13 @@ impl Registry {
         self.conns()
             .insert(id.to_string(), (generation, conn.clone()));
         Ok(conn)
+    }
+
+    fn live_conn(&self, id: &str) -> Option<Arc<DaemonConn>> {
+        self.conns()
+            .get(id)
+            .filter(|(_, c)| c.is_alive())
+            .map(|(_, c)| c.clone())
     }
 
     fn connection_closed(&self, id: &str, generation: u64, attached_unexited: bool) {
