@@ -22,35 +22,33 @@ pub enum MonitorTarget {
     },
 }
 
-#[derive(Serialize, Deserialize)]
-#[serde(untagged)]
-enum TargetRepr {
-    Name(String),
-    Session { session_id: String },
-}
-
 impl Serialize for MonitorTarget {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
-            MonitorTarget::Agent => TargetRepr::Name("agent".into()),
-            MonitorTarget::Session { session_id } => TargetRepr::Session {
-                session_id: session_id.clone(),
-            },
+            MonitorTarget::Agent => s.serialize_str("agent"),
+            MonitorTarget::Session { session_id } => {
+                serde_json::json!({ "session_id": session_id }).serialize(s)
+            }
         }
-        .serialize(s)
     }
 }
 
 impl<'de> Deserialize<'de> for MonitorTarget {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        match TargetRepr::deserialize(d).map_err(|_| {
-            serde::de::Error::custom("target must be \"agent\" or {\"session_id\": \"...\"}")
-        })? {
-            TargetRepr::Name(n) if n == "agent" => Ok(MonitorTarget::Agent),
-            TargetRepr::Name(n) => Err(serde::de::Error::custom(format!(
-                "unknown target {n:?}: use \"agent\" or {{\"session_id\": \"...\"}}"
+        const USAGE: &str = "target must be \"agent\" or {\"session_id\": \"...\"}";
+        // Only these two exact shapes: a string, or an object holding session_id and nothing else.
+        match serde_json::Value::deserialize(d)? {
+            serde_json::Value::String(n) if n == "agent" => Ok(MonitorTarget::Agent),
+            serde_json::Value::Object(m) => match (m.len(), m.get("session_id")) {
+                (1, Some(serde_json::Value::String(id))) => Ok(MonitorTarget::Session {
+                    session_id: id.clone(),
+                }),
+                _ => Err(serde::de::Error::custom(USAGE)),
+            },
+            serde_json::Value::String(n) => Err(serde::de::Error::custom(format!(
+                "unknown target {n:?}: {USAGE}"
             ))),
-            TargetRepr::Session { session_id } => Ok(MonitorTarget::Session { session_id }),
+            _ => Err(serde::de::Error::custom(USAGE)),
         }
     }
 }
@@ -232,6 +230,9 @@ mod tests {
         );
         assert!(serde_json::from_str::<MonitorTarget>("\"host\"").is_err());
         assert!(serde_json::from_str::<MonitorTarget>("3").is_err());
+        assert!(serde_json::from_str::<MonitorTarget>(r#"{"session_id":"a","x":1}"#).is_err());
+        assert!(serde_json::from_str::<MonitorTarget>(r#"["agent"]"#).is_err());
+        assert!(serde_json::from_str::<MonitorTarget>(r#"{"session_id":3}"#).is_err());
         assert_eq!(
             serde_json::to_string(&MonitorTarget::Agent).unwrap(),
             "\"agent\""

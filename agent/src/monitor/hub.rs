@@ -59,6 +59,16 @@ impl Sampler {
     }
 }
 
+/// Starts a subscription's samples once its result has been sent.
+pub struct Starter(tokio::sync::oneshot::Sender<()>);
+
+impl Starter {
+    /// Lets the samples flow.
+    pub fn start(self) {
+        let _ = self.0.send(());
+    }
+}
+
 /// The monitoring hub of one agent.
 pub struct Monitor {
     registry: Arc<Registry>,
@@ -145,7 +155,7 @@ impl Monitor {
         self: &Arc<Self>,
         target: MonitorTarget,
         interval_ms: u64,
-    ) -> Result<SubscribeResult, ErrorObject> {
+    ) -> Result<(SubscribeResult, Starter), ErrorObject> {
         if !INTERVAL_RANGE.contains(&interval_ms) {
             return Err(ErrorObject::new(
                 ErrorCode::InvalidParams,
@@ -174,7 +184,10 @@ impl Monitor {
         let subscription_id = format!("m{}", self.next_id.fetch_add(1, Ordering::Relaxed));
         let out = self.out.clone();
         let sid = subscription_id.clone();
+        let (go, started) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
+            // Samples follow the subscribe result, never precede it.
+            let _ = started.await;
             loop {
                 match rx.recv().await {
                     Ok(sample) => {
@@ -192,10 +205,13 @@ impl Monitor {
             }
         });
         self.subs().insert(subscription_id.clone(), (sampler, task));
-        Ok(SubscribeResult {
-            subscription_id,
-            history,
-        })
+        Ok((
+            SubscribeResult {
+                subscription_id,
+                history,
+            },
+            Starter(go),
+        ))
     }
 
     /// Ends a subscription (-32602 when unknown).
@@ -440,7 +456,7 @@ mod tests {
         let m = monitor(dir.path());
         let r = m.subscribe(MonitorTarget::Agent, 1000).await;
         let id = r
-            .map(|r| r.subscription_id)
+            .map(|(r, _)| r.subscription_id)
             .unwrap_or_else(|e| panic!("{e:?}"));
         let key = (MonitorTarget::Agent, 1000);
         let sampler = m.samplers().get(&key).cloned();

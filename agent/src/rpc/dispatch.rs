@@ -20,8 +20,9 @@ use tokio::sync::Semaphore;
 
 use super::outbound::Outbound;
 use crate::daemon::frames::{DaemonReply, DaemonRequest};
-use crate::monitor::hub::Monitor;
+use crate::monitor::hub::{Monitor, Starter};
 use crate::sessions::{check_id, check_size, Registry, MAX_SESSIONS};
+use outpost_protocol::monitor::SubscribeResult;
 
 /// Requests handled at once at most; more get -32008.
 const MAX_IN_FLIGHT: u32 = 256;
@@ -127,6 +128,17 @@ impl Dispatcher {
         };
         tokio::spawn(async move {
             let _permit = permit;
+            if method == method::MonitorSubscribe::NAME {
+                // Answered first, then its samples start.
+                match self.subscribe(params).await {
+                    Ok((result, starter)) => {
+                        self.answer(id, to_value(result)).await;
+                        starter.start();
+                    }
+                    Err(e) => self.out.error(Some(id), e).await,
+                }
+                return;
+            }
             if method == method::SessionAttach::NAME {
                 // The daemon connection answers attach itself, in order with the output.
                 if let Err(e) = self.attach(id.clone(), params).await {
@@ -177,6 +189,17 @@ impl Dispatcher {
         let p: InputParams = parse_params(params)?;
         let conn = self.registry.conn(&p.session_id).await?;
         conn.input(p.data.into_inner(), wait).await
+    }
+
+    async fn subscribe(
+        &self,
+        params: Option<Value>,
+    ) -> Result<(SubscribeResult, Starter), ErrorObject> {
+        let p: outpost_protocol::monitor::SubscribeParams = parse_params(params)?;
+        if let outpost_protocol::monitor::MonitorTarget::Session { session_id } = &p.target {
+            check_id(session_id)?;
+        }
+        self.monitor.subscribe(p.target, p.interval_ms).await
     }
 
     async fn attach(&self, id: RequestId, params: Option<Value>) -> Result<(), ErrorObject> {
@@ -253,14 +276,10 @@ impl Dispatcher {
                 let sample = self.monitor.snapshot(p.target).await?;
                 to_value(outpost_protocol::monitor::SnapshotResult { sample })
             }
-            method::MonitorSubscribe::NAME => {
-                let p: outpost_protocol::monitor::SubscribeParams = parse_params(params)?;
-                if let outpost_protocol::monitor::MonitorTarget::Session { session_id } = &p.target
-                {
-                    check_id(session_id)?;
-                }
-                to_value(self.monitor.subscribe(p.target, p.interval_ms).await?)
-            }
+            method::MonitorSubscribe::NAME => Err(ErrorObject::new(
+                ErrorCode::InternalError,
+                "monitor.subscribe is answered by Dispatcher::subscribe",
+            )),
             method::MonitorUnsubscribe::NAME => {
                 let p: outpost_protocol::monitor::UnsubscribeParams = parse_params(params)?;
                 self.monitor.unsubscribe(&p.subscription_id)?;

@@ -197,6 +197,17 @@ impl NetPair {
         ])
         .map(drop)
     }
+
+    /// Sets the root-namespace end of the root ↔ jump link down or up.
+    pub fn set_root_link(&self, up: bool) -> Result<()> {
+        ip([
+            "link",
+            "set",
+            &self.root_dev,
+            if up { "up" } else { "down" },
+        ])
+        .map(drop)
+    }
 }
 
 impl Drop for NetPair {

@@ -37,6 +37,7 @@ pub struct SshdBuilder {
     config_lines: Vec<String>,
     config_tail: Vec<String>,
     label: String,
+    sftp: Option<String>,
 }
 
 impl Default for SshdBuilder {
@@ -50,6 +51,7 @@ impl Default for SshdBuilder {
             config_lines: Vec::new(),
             config_tail: Vec::new(),
             label: "sshd".into(),
+            sftp: Some("internal-sftp".into()),
         }
     }
 }
@@ -98,6 +100,20 @@ impl SshdBuilder {
     /// Adds a configuration line at the very end, e.g. `Match User alice` and its body.
     pub fn config_tail(mut self, line: impl Into<String>) -> Self {
         self.config_tail.push(line.into());
+        self
+    }
+
+    /// The `sftp` subsystem: `Some(command)` serves it with `command` (default
+    /// `internal-sftp`; e.g. `/usr/lib/openssh/sftp-server`, which runs through the user's
+    /// shell), `None` leaves the `Subsystem sftp` line out, so SFTP requests are refused (a
+    /// server with SFTP turned off).
+    ///
+    /// ```no_run
+    /// # use outpost_testkit::Sshd;
+    /// let no_sftp = Sshd::builder().sftp_subsystem(None).start().unwrap();
+    /// ```
+    pub fn sftp_subsystem(mut self, command: Option<&str>) -> Self {
+        self.sftp = command.map(str::to_owned);
         self
     }
 
@@ -373,12 +389,14 @@ impl Sshd {
              PrintLastLog no\n\
              LogLevel VERBOSE\n\
              MaxStartups 200\n\
-             MaxSessions 100\n\
-             Subsystem sftp internal-sftp\n",
+             MaxSessions 100\n",
             addr = self.addr,
             key = self.key_path().display(),
             pw = yes_no(b.password_authentication),
         )?;
+        if let Some(sftp) = &b.sftp {
+            writeln!(c, "Subsystem sftp {sftp}")?;
+        }
         for line in &b.config_tail {
             writeln!(c, "{line}")?;
         }

@@ -9,6 +9,7 @@
 //! | [`Topology::jump_exec`] | inside the jump namespace | in the test's namespace |
 //! | target reachable from the test's namespace | no (unreachable route) | yes (cannot be prevented) |
 //! | [`Topology::cut_link`] | jump-side veth down: packets to target vanish, new connections fail at once | target sshd and its sessions `SIGSTOP`ped: nothing answers, new TCP connections open but get no banner |
+//! | [`Topology::cut_root_link`] | root-side veth to jump down: the test's packets to jump go nowhere, new connections fail at once | jump sshd, its sessions and their daemons `SIGSTOP`ped |
 //! | host names | own UTS namespaces: `target-<pid>-<n>`, `jump-<pid>-<n>` | the same when UTS namespaces are allowed, else the machine's |
 //!
 //! `BASE` is the instance's `/29` in `10.200.0.0/16` (see [`crate::netns`]). The mode is chosen
@@ -503,6 +504,56 @@ impl Topology {
         });
         back.with_context(|| {
             format!("the target did not answer within {RESTORE_TIMEOUT:?} after the link came back")
+        })
+    }
+
+    /// Cuts the link between the test (the desktop) and the jump host, the one that
+    /// [`Topology::cut_link`] leaves alone: netns sets the root-namespace end of the root ↔ jump
+    /// veth ([`Topology::root_link`]) down, so packets to the jump host go nowhere and new
+    /// connections fail at once ("no route"); loopback freezes the jump sshd and everything
+    /// below it (`SIGSTOP`, sessions and the daemons they started included). Open connections
+    /// to the jump host go silent; the jump ↔ target link stays up.
+    ///
+    /// ```no_run
+    /// # use outpost_testkit::Topology;
+    /// let mut topo = Topology::new().unwrap();
+    /// topo.cut_root_link().unwrap();
+    /// // … the desktop's connection to the jump host notices nothing coming back …
+    /// topo.restore_root_link().unwrap();
+    /// ```
+    pub fn cut_root_link(&mut self) -> Result<()> {
+        match &self.net {
+            Some(net) => net.set_root_link(false)?,
+            None => {
+                if let Some(jump) = self.jump.as_mut() {
+                    jump.suspend();
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Restores the link cut by [`Topology::cut_root_link`] and, when the jump sshd runs, waits
+    /// until it answers from the test's namespace again.
+    pub fn restore_root_link(&mut self) -> Result<()> {
+        match &self.net {
+            Some(net) => net.set_root_link(true)?,
+            None => {
+                if let Some(jump) = self.jump.as_mut() {
+                    jump.resume();
+                }
+            }
+        }
+        let Some(addr) = self.jump_addr() else {
+            return Ok(());
+        };
+        let back = process::wait_for(RESTORE_TIMEOUT, || {
+            netns::ssh_answers(None, addr, Duration::from_millis(500)).then_some(())
+        });
+        back.with_context(|| {
+            format!(
+                "the jump host did not answer within {RESTORE_TIMEOUT:?} after the link came back"
+            )
         })
     }
 
