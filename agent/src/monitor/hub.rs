@@ -138,13 +138,10 @@ impl Monitor {
                         "the connection of session {session_id} is not up"
                     )));
                 }
-                let first = remote::read(&ssh, PROBE_TIMEOUT)
-                    .await
-                    .map_err(unavailable)?;
-                tokio::time::sleep(Duration::from_millis(250)).await;
-                let second = remote::read(&ssh, PROBE_TIMEOUT)
-                    .await
-                    .map_err(unavailable)?;
+                let (first, second) =
+                    remote::read_pair(&ssh, Duration::from_millis(250), PROBE_TIMEOUT)
+                        .await
+                        .map_err(unavailable)?;
                 Ok(probe::sample(&second, Some(&first)))
             }
         }
@@ -260,6 +257,7 @@ impl Monitor {
                 session_id,
                 ssh,
                 prev: None,
+                shell: None,
             },
             (MonitorTarget::Session { .. }, None) => {
                 return Err(ErrorObject::new(
@@ -359,6 +357,7 @@ impl Monitor {
                     session_id,
                     ssh,
                     prev,
+                    shell,
                 } => match self.link_up(session_id).await {
                     Err(e) if e.code == ErrorCode::SessionNotFound.code() => {
                         // Out of the map first: a subscription that still found it gets this
@@ -370,19 +369,31 @@ impl Monitor {
                     Err(e) => error_sample(e.message),
                     Ok(false) => {
                         *prev = None;
+                        *shell = None;
                         error_sample(format!("the connection of session {session_id} is down"))
                     }
-                    Ok(true) => match remote::read(ssh, PROBE_TIMEOUT.min(every * 4)).await {
-                        Ok(r) => {
-                            let s = probe::sample(&r, prev.as_deref());
-                            *prev = Some(Box::new(r));
-                            s
+                    Ok(true) => {
+                        let reading = match shell {
+                            Some(sh) => sh.read(PROBE_TIMEOUT.min(every * 4)).await,
+                            None => match remote::ProbeShell::start(ssh) {
+                                Ok(sh) => shell.insert(sh).read(PROBE_TIMEOUT.min(every * 4)).await,
+                                Err(e) => Err(e),
+                            },
+                        };
+                        match reading {
+                            Ok(r) => {
+                                let s = probe::sample(&r, prev.as_deref());
+                                *prev = Some(Box::new(r));
+                                s
+                            }
+                            Err(e) => {
+                                // A failed shell is not reused: the next tick starts a new one.
+                                *prev = None;
+                                *shell = None;
+                                error_sample(e)
+                            }
                         }
-                        Err(e) => {
-                            *prev = None;
-                            error_sample(e)
-                        }
-                    },
+                    }
                 },
             };
             sampler.publish(sample);
@@ -396,6 +407,7 @@ enum Source {
         session_id: String,
         ssh: SshWatch,
         prev: Option<Box<Reading>>,
+        shell: Option<remote::ProbeShell>,
     },
 }
 

@@ -10,10 +10,13 @@ use outpost_protocol::monitor::{
     CpuSample, DiskSample, InterfaceSample, MemorySample, NetSample, ProcessSample, Sample,
 };
 
-/// The script run on the target by `sh -s`. It only reads; every section starts with `@name`.
-pub const PROBE_SCRIPT: &str = r#"LC_ALL=C; export LC_ALL
+/// The probe: a POSIX `sh` loop run on the target that prints one reading per line it reads on
+/// standard input, so one `ssh` through the ControlMaster serves a sampler for its whole life. It
+/// only reads; every section starts with `@name`, and each reading ends with `@end`.
+pub const PROBE_LOOP: &str = r#"LC_ALL=C; export LC_ALL
+while IFS= read -r _; do
 echo "@uname"; uname -s; uname -n; uname -r
-[ "$(uname -s)" = Linux ] || exit 0
+if [ "$(uname -s)" = Linux ]; then
 echo "@uptime"; cat /proc/uptime
 echo "@loadavg"; cat /proc/loadavg
 echo "@stat"; grep '^cpu' /proc/stat
@@ -23,8 +26,16 @@ echo "@df"; df -P -T 2>/dev/null || df -P
 echo "@procs"; cat /proc/[0-9]*/stat 2>/dev/null
 echo "@pagesize"; getconf PAGESIZE 2>/dev/null || echo 4096
 echo "@clk"; getconf CLK_TCK 2>/dev/null || echo 100
+fi
 echo "@end"
+done
 "#;
+
+/// The remote command that runs [`PROBE_LOOP`]: `exec sh -c '<loop>'`. The loop is a constant
+/// of ours (no outside text), quoted for the remote shell.
+pub fn probe_command() -> String {
+    format!("exec sh -c '{}'", PROBE_LOOP.replace('\'', r"'\''"))
+}
 
 /// Filesystem types that are not real storage.
 pub const PSEUDO_FS: &[&str] = &[
@@ -156,7 +167,7 @@ pub fn parse(text: &str) -> Result<Reading, ProbeError> {
             os.into()
         }));
     }
-    if !s.contains_key("end") {
+    if !s.contains_key("end") || !s.contains_key("meminfo") {
         return Err(ProbeError::Malformed("the output was cut short".into()));
     }
     let mut r = Reading {
@@ -445,6 +456,30 @@ mod tests {
         assert_eq!(s.top[0].pid, 42);
         assert!((s.top[0].cpu_percent - 50.0).abs() < 1e-9);
         assert_eq!(s.processes, 2);
+    }
+
+    #[test]
+    fn the_probe_loop_runs_here() {
+        // The real script, through a real sh, answers once per line it reads.
+        let out = std::process::Command::new("sh")
+            .args(["-c", PROBE_LOOP])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .and_then(|mut c| {
+                use std::io::Write;
+                c.stdin.take().map(|mut i| i.write_all(b"\n\n"));
+                c.wait_with_output()
+            })
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(text.matches("@end").count(), 2);
+        let first = text.split_inclusive("@end\n").next().unwrap();
+        let r = parse(first).unwrap();
+        assert!(r.memory.total_bytes > 0);
+        assert!(!r.procs.is_empty());
+        assert!(probe_command().starts_with("exec sh -c 'LC_ALL=C"));
+        assert!(probe_command().contains(r"'\''^cpu'\''"));
     }
 
     #[test]
