@@ -401,6 +401,8 @@ impl Monitor {
     }
 }
 
+// One per sampler, never moved in a hot loop: the size difference does not matter.
+#[allow(clippy::large_enum_variant)]
 enum Source {
     Local(Arc<Mutex<LocalSampler>>),
     Remote {

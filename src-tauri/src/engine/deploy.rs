@@ -143,6 +143,29 @@ pub async fn ensure_agent(ssh: &SshSession) -> Result<Deployed, EngineError> {
     })
 }
 
+/// `cmd`, preceded by the marker, so that what it prints can be told from what shell startup
+/// files print before it.
+fn marked(cmd: &str) -> String {
+    format!("echo {MARKER}; {cmd}")
+}
+
+/// What a [`marked`] command printed: everything after the (last) marker line; everything
+/// when there is no marker.
+fn after_marker(stdout: &str) -> &str {
+    stdout
+        .rsplit_once(MARKER)
+        .map_or(stdout, |(_, after)| after)
+}
+
+/// The digest in the output of a [`marked`] `sha256sum FILE` (empty when there is none).
+fn parse_sha256(stdout: &str) -> String {
+    after_marker(stdout)
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase()
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -178,16 +201,13 @@ pub async fn install(ssh: &SshSession, data: &[u8], sha256: &str) -> Result<(), 
     }
     let sum = ssh
         .exec(
-            &format!("sha256sum {tmp} 2>/dev/null || shasum -a 256 {tmp}"),
+            &marked(&format!(
+                "sha256sum {tmp} 2>/dev/null || shasum -a 256 {tmp}"
+            )),
             None,
         )
         .await?;
-    let got = sum
-        .stdout_text()
-        .split_whitespace()
-        .next()
-        .unwrap_or_default()
-        .to_ascii_lowercase();
+    let got = parse_sha256(&sum.stdout_text());
     if got != sha256 {
         let _ = ssh.exec(&format!("rm -f {tmp}"), None).await;
         return Err(deploy_err(format!(
@@ -208,11 +228,14 @@ pub async fn install(ssh: &SshSession, data: &[u8], sha256: &str) -> Result<(), 
             mv.stderr_text().trim()
         )));
     }
-    let check = ssh.exec(&format!("{final_path} --version"), None).await?;
-    if check.stdout_text().trim() != expected_version_line() {
+    let check = ssh
+        .exec(&marked(&format!("{final_path} --version")), None)
+        .await?;
+    let answer = check.stdout_text();
+    let answer = after_marker(&answer).trim();
+    if answer != expected_version_line() {
         return Err(deploy_err(format!(
-            "the installed agent does not answer as expected: {:?} {:?}",
-            check.stdout_text().trim(),
+            "the installed agent does not answer as expected: {answer:?} {:?}",
             check.stderr_text().trim()
         )));
     }
@@ -266,6 +289,24 @@ mod tests {
         let p = parse_probe(&format!("{MARKER}\nLinux aarch64\n")).unwrap();
         assert_eq!(p.installed, None);
         assert!(parse_probe("no marker").is_err());
+    }
+
+    #[test]
+    fn answers_are_read_after_startup_noise() {
+        // A `.bashrc` that prints runs before every command: its words are not the digest.
+        let digest = "ab".repeat(32);
+        let out = format!("Welcome to jump!\n{MARKER}\n{digest}  .local/x.tmp\n");
+        assert_eq!(parse_sha256(&out), digest);
+        assert_eq!(parse_sha256(&format!("{MARKER}\n")), "");
+        assert_eq!(
+            after_marker(&format!("hi\n{MARKER}\noutpost-agent 0.1.0 protocol 1\n")).trim(),
+            "outpost-agent 0.1.0 protocol 1"
+        );
+        assert_eq!(
+            marked("uname"),
+            format!("echo {MARKER}; uname"),
+            "the marker comes first"
+        );
     }
 
     #[test]
