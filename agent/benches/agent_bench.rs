@@ -744,13 +744,13 @@ struct AgentClient {
 }
 
 impl AgentClient {
-    fn start(home: &Path, log: &Path) -> Result<AgentClient> {
+    fn start(exe: &Path, home: &Path, log: &Path) -> Result<AgentClient> {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(log)
             .context("opening the agent log")?;
-        let mut child = Command::new(AGENT_EXE)
+        let mut child = Command::new(exe)
             .args(["serve", "--stdio"])
             .env("OUTPOST_HOME", home)
             .env(TAG_VAR, cleanup().tag.clone())
@@ -760,7 +760,7 @@ impl AgentClient {
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log))
             .spawn()
-            .with_context(|| format!("starting {AGENT_EXE}"))?;
+            .with_context(|| format!("starting {}", exe.display()))?;
         track_pid(child.id());
         let stdin = child.stdin.take();
         let stdout = child
@@ -1910,13 +1910,13 @@ fn bench_replay(o: &Opts, ctx: &Ctx, agent: &mut AgentClient) -> Result<ReplayRe
         for rep in 0..o.reps {
             arm("replay", Duration::from_secs(60));
             // Cold: a new agent process (as after a reconnect), initialised before the clock.
-            let c = AgentClient::start(&ctx.home, &ctx.tmp.join("agent-replay.log")).and_then(
-                |mut a| {
-                    let r = replay_once(&mut a, &sid);
-                    a.shutdown();
-                    r
-                },
-            );
+            let c =
+                AgentClient::start(&ctx.agent_exe, &ctx.home, &ctx.tmp.join("agent-replay.log"))
+                    .and_then(|mut a| {
+                        let r = replay_once(&mut a, &sid);
+                        a.shutdown();
+                        r
+                    });
             // Warm: the long-lived agent re-attaches (its daemon connection already stands).
             let w = replay_once(agent, &sid).and_then(|r| {
                 agent.call("session.detach", json!({"session_id": sid}))?;
@@ -2721,16 +2721,18 @@ daemons (vs a tmux server). The program is `agent/benches/agent_bench.rs`; it bu
 release mode, starts its own sshd and tmux servers and cleans everything up at the end.
 
 ```sh
-# full run (about 2–3 minutes on 2 cores), writes the section below
+# full run (about 2 minutes on 2 cores), writes the section below
 cargo bench -p outpost-agent --bench agent_bench -- --out docs/benchmarks.md
-# smoke run for CI (under a minute): smaller file, fewer samples and sessions
+# smoke run for CI (about 15 s): 16 MiB file, 300 echo samples, 1 and 10 sessions, N = 3
 cargo bench -p outpost-agent --bench agent_bench -- --quick
-# options: --reps N (default 5), --only throughput,echo,replay,memory; or OUTPOST_BENCH_QUICK=1,
-# OUTPOST_BENCH_REPS, OUTPOST_BENCH_OUT
+# options: --reps N (default 5), --only throughput,echo,replay,memory, --paths raw,outpost,ssh,tmux;
+# or OUTPOST_BENCH_QUICK=1, OUTPOST_BENCH_REPS, OUTPOST_BENCH_OUT
 ```
 
 Needs `openssh-server`, `openssh-client` and `tmux` (a missing peer is reported as skipped, never
-faked). The section between the markers below is rewritten by each run with `--out`.
+faked). The machine is shared with whatever else runs on it: the section records the load average
+at the start and the end of the run, and every figure is a median of N runs with its min–max spread.
+The section between the `agent_bench` markers below is rewritten by each run with `--out`.
 "#;
 
 // ---------------------------------------------------------------------------------------------
@@ -2740,6 +2742,10 @@ faked). The section between the markers below is rewritten by each run with `--o
 struct Ctx {
     tmp: PathBuf,
     home: PathBuf,
+    /// A private copy of the agent binary: a concurrent `cargo build` that replaces the one in
+    /// `target/` must not pull it from under a running agent (which starts daemons from
+    /// its own executable).
+    agent_exe: PathBuf,
 }
 
 fn make_tmp() -> Result<PathBuf> {
@@ -2770,9 +2776,16 @@ fn run(o: &Opts) -> Result<()> {
     let home = tmp.join("home");
     std::fs::DirBuilder::new().mode(0o700).create(&home)?;
     cleanup().outpost_homes.push(home.clone());
-    let ctx = Ctx { tmp, home };
+    let agent_exe = tmp.join("outpost-agent");
+    std::fs::copy(AGENT_EXE, &agent_exe).with_context(|| format!("copying {AGENT_EXE}"))?;
+    std::fs::set_permissions(&agent_exe, std::fs::Permissions::from_mode(0o755))?;
+    let ctx = Ctx {
+        tmp,
+        home,
+        agent_exe,
+    };
     println!(
-        "agent_bench: {} mode, N = {}, agent {}, OUTPOST_HOME {}",
+        "agent_bench: {} mode, N = {}, agent {} (run from a copy), OUTPOST_HOME {}",
         o.mode(),
         o.reps,
         AGENT_EXE,
@@ -2780,7 +2793,7 @@ fn run(o: &Opts) -> Result<()> {
     );
     let m = machine();
     arm("starting the agent", Duration::from_secs(30));
-    let mut agent = AgentClient::start(&ctx.home, &ctx.tmp.join("agent.log"))?;
+    let mut agent = AgentClient::start(&ctx.agent_exe, &ctx.home, &ctx.tmp.join("agent.log"))?;
     disarm();
     let mut report = Report {
         throughput: None,

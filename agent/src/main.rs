@@ -68,7 +68,7 @@ fn main() -> anyhow::Result<()> {
             paths.ensure()?;
             runtime()?.block_on(outpost_agent::rpc::serve(
                 tokio::io::stdin(),
-                tokio::io::stdout(),
+                std::io::stdout(),
                 paths,
             ));
             Ok(())
@@ -78,8 +78,7 @@ fn main() -> anyhow::Result<()> {
             let paths = Paths::from_env()?;
             paths.ensure()?;
             let sessions = runtime()?.block_on(async {
-                let (out, _writer) =
-                    outpost_agent::rpc::outbound::Outbound::start(tokio::io::sink());
+                let out = outpost_agent::rpc::outbound::Outbound::start(std::io::sink());
                 outpost_agent::sessions::Registry::new(paths, out)
                     .list()
                     .await

@@ -101,6 +101,9 @@ fn daemon_main(spec: DaemonSpec, ready: OwnedFd) -> anyhow::Result<()> {
 
 fn daemon_setup_and_run(spec: DaemonSpec, ready: &mut Option<OwnedFd>) -> anyhow::Result<()> {
     nix::unistd::setsid().context("setsid")?;
+    if let Some(fd) = ready.as_ref() {
+        close_inherited_fds(fd.as_raw_fd());
+    }
     // One malloc arena for all threads: an idle daemon should cost well under 1 MiB.
     // SAFETY: mallopt only tunes the allocator; no other thread exists yet.
     unsafe {
@@ -125,6 +128,26 @@ fn daemon_setup_and_run(spec: DaemonSpec, ready: &mut Option<OwnedFd>) -> anyhow
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(run(spec, paths, ready))
+}
+
+/// Closes every descriptor above stderr except `keep`: whatever the agent's parent left open
+/// (pipes of an SSH channel, a profiler's) must not be held for the daemon's whole life.
+fn close_inherited_fds(keep: std::os::fd::RawFd) {
+    let fds: Vec<i32> = std::fs::read_dir("/proc/self/fd")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse().ok()))
+        .collect();
+    for fd in fds {
+        if fd > 2 && fd != keep {
+            // SAFETY: closing a descriptor number; nothing in this process owns these yet (the
+            // directory handle used to list them is already closed).
+            unsafe {
+                libc::close(fd);
+            }
+        }
+    }
 }
 
 fn redirect_stdio(log: &std::path::Path) -> anyhow::Result<()> {

@@ -66,6 +66,7 @@ pub async fn serve_connection(daemon: Arc<Daemon>, conn: Stream) {
         closing: false,
         buf: Vec::with_capacity(MAX_CHUNK),
         frame: Vec::with_capacity(MAX_CHUNK + 16),
+        last_frame: None,
     };
     let mut progress = daemon.shared.subscribe();
     let result: std::io::Result<()> = async {
@@ -85,7 +86,12 @@ pub async fn serve_connection(daemon: Arc<Daemon>, conn: Stream) {
                     Some(f) => conn.handle(f).await?,
                     None => break,
                 },
-                changed = progress.changed() => if changed.is_err() { break },
+                changed = progress.changed() => {
+                    if changed.is_err() {
+                        break;
+                    }
+                    conn.coalesce().await;
+                }
             }
         }
         Ok(())
@@ -109,9 +115,33 @@ struct Connection {
     closing: bool,
     buf: Vec<u8>,
     frame: Vec<u8>,
+    /// When the last output frame went out, and how big it was.
+    last_frame: Option<(std::time::Instant, usize)>,
 }
 
+/// Under a flood, output is gathered for up to this long so frames carry tens of KiB instead of
+/// one PTY read each (a 4 KiB line per read costs the agent and the client far more per byte).
+const COALESCE_WAIT: std::time::Duration = std::time::Duration::from_millis(1);
+
+/// A frame at least this big, sent less than [`COALESCE_WAIT`] × 2 ago, means output is flooding.
+/// Keystroke echoes are far smaller, so they are never delayed.
+const FLOOD_FRAME: usize = 4000;
+
 impl Connection {
+    /// While output floods, waits a moment so the next frame carries more.
+    async fn coalesce(&mut self) {
+        let (Some(cursor), Some((at, len))) = (self.cursor, self.last_frame) else {
+            return;
+        };
+        if len < FLOOD_FRAME || at.elapsed() > COALESCE_WAIT * 2 {
+            return;
+        }
+        let (_, end) = self.daemon.shared.bounds();
+        if end.saturating_sub(cursor) < MAX_CHUNK as u64 && self.daemon.shared.exit().is_none() {
+            tokio::time::sleep(COALESCE_WAIT).await;
+        }
+    }
+
     async fn write(&mut self, f: &Frame) -> std::io::Result<()> {
         self.frame.clear();
         f.encode(&mut self.frame);
@@ -131,6 +161,7 @@ impl Connection {
             }
             let data = std::mem::take(&mut self.buf);
             self.cursor = Some(at + data.len() as u64);
+            self.last_frame = Some((std::time::Instant::now(), data.len()));
             let frame = Frame::Output { offset: at, data };
             self.write(&frame).await?;
             if let Frame::Output { data, .. } = frame {

@@ -418,7 +418,7 @@ mod tests {
     use super::*;
 
     fn monitor(dir: &std::path::Path) -> Arc<Monitor> {
-        let (out, _writer) = Outbound::start(tokio::io::sink());
+        let out = Outbound::start(std::io::sink());
         let paths = crate::paths::Paths::new(
             &dir.join("run"),
             &dir.join("state"),

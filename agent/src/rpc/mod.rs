@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use outpost_protocol::codec::{CodecError, LineDecoder};
 use outpost_protocol::{ErrorCode, ErrorObject, MAX_LINE_BYTES};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncReadExt};
 
 use crate::paths::Paths;
 use crate::sessions::Registry;
@@ -24,9 +24,9 @@ use outbound::Outbound;
 pub async fn serve<R, W>(mut input: R, output: W, paths: Paths)
 where
     R: AsyncRead + Unpin,
-    W: AsyncWrite + Unpin + Send + 'static,
+    W: std::io::Write + Send + 'static,
 {
-    let (out, writer) = Outbound::start(output);
+    let out = Outbound::start(output);
     let registry = Registry::new(paths, out.clone());
     {
         // Find live sessions and clean up the remains of dead ones.
@@ -72,5 +72,4 @@ where
     // Let requests in flight finish and their answers go out, then stop.
     dispatcher.wait_idle().await;
     let _ = tokio::time::timeout(std::time::Duration::from_secs(2), out.flush()).await;
-    writer.abort();
 }

@@ -1,7 +1,8 @@
 //! The single writer of the agent's standard output.
 //!
 //! Every response and notification is encoded to one line and queued on a bounded channel; one
-//! task writes them in order and flushes whenever the queue runs dry. The bound is what keeps a
+//! thread writes them in order with plain blocking writes (no hand-off to a blocking pool per
+//! write) and flushes whenever the queue runs dry. The bound is what keeps a
 //! client that stops reading from growing the agent's memory: producers wait, and session output
 //! waits in the daemons' rings instead.
 
@@ -10,7 +11,8 @@ use outpost_protocol::jsonrpc::Response;
 use outpost_protocol::notification::NotificationEnvelope;
 use outpost_protocol::{ErrorObject, Notification, RequestId};
 use serde::Serialize;
-use tokio::io::{AsyncWrite, AsyncWriteExt};
+use std::io::Write;
+
 use tokio::sync::mpsc;
 
 /// Lines queued for standard output at most (each at most ~90 KiB of session output).
@@ -28,36 +30,39 @@ pub struct Outbound {
 }
 
 impl Outbound {
-    /// Starts the writer task over `sink`; it ends when every handle is gone or writing fails.
-    pub fn start<W: AsyncWrite + Unpin + Send + 'static>(
-        sink: W,
-    ) -> (Outbound, tokio::task::JoinHandle<()>) {
+    /// Starts the writer thread over `sink`; it ends when every handle is gone or writing fails.
+    pub fn start<W: Write + Send + 'static>(sink: W) -> Outbound {
         let (tx, mut rx) = mpsc::channel::<Item>(QUEUE_LINES);
-        let task = tokio::spawn(async move {
-            let mut w = tokio::io::BufWriter::with_capacity(256 * 1024, sink);
-            let mut waiting = Vec::new();
-            while let Some(item) = rx.recv().await {
-                let mut next = Some(item);
-                while let Some(item) = next {
-                    match item {
-                        Item::Line(line) => {
-                            if w.write_all(&line).await.is_err() {
-                                return;
+        let spawned = std::thread::Builder::new()
+            .name("stdout-writer".into())
+            .spawn(move || {
+                let mut w = std::io::BufWriter::with_capacity(256 * 1024, sink);
+                let mut waiting = Vec::new();
+                while let Some(item) = rx.blocking_recv() {
+                    let mut next = Some(item);
+                    while let Some(item) = next {
+                        match item {
+                            Item::Line(line) => {
+                                if w.write_all(&line).is_err() {
+                                    return;
+                                }
                             }
+                            Item::Flushed(done) => waiting.push(done),
                         }
-                        Item::Flushed(done) => waiting.push(done),
+                        next = rx.try_recv().ok();
                     }
-                    next = rx.try_recv().ok();
+                    if w.flush().is_err() {
+                        return;
+                    }
+                    for done in waiting.drain(..) {
+                        let _ = done.send(());
+                    }
                 }
-                if w.flush().await.is_err() {
-                    return;
-                }
-                for done in waiting.drain(..) {
-                    let _ = done.send(());
-                }
-            }
-        });
-        (Outbound { tx }, task)
+            });
+        if let Err(e) = spawned {
+            tracing::error!("cannot start the stdout writer: {e}");
+        }
+        Outbound { tx }
     }
 
     async fn send<T: Serialize>(&self, msg: &T) {

@@ -32,10 +32,17 @@ pub enum LaunchError {
 
 /// Starts a daemon for `spec` and returns its readiness.
 pub async fn launch(spec: &DaemonSpec) -> Result<(u32, u32), LaunchError> {
-    let exe = std::env::current_exe().map_err(|source| LaunchError::Exec {
-        exe: "outpost-agent".into(),
-        source,
-    })?;
+    // /proc/self/exe still runs this very binary after it was replaced on disk (an upgrade),
+    // where the path current_exe() reports would name a deleted file.
+    let proc_exe = std::path::PathBuf::from("/proc/self/exe");
+    let exe = if proc_exe.exists() {
+        proc_exe
+    } else {
+        std::env::current_exe().map_err(|source| LaunchError::Exec {
+            exe: "outpost-agent".into(),
+            source,
+        })?
+    };
     let exec_err = |source| LaunchError::Exec {
         exe: exe.display().to_string(),
         source,
