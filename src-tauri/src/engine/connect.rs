@@ -1,17 +1,18 @@
 //! Connecting to a host's agent: start it (locally over pipes, or over SSH after deploying it),
 //! then the `initialize` handshake.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use outpost_protocol::initialize::{ClientInfo, InitializeParams, InitializeResult};
 use outpost_protocol::method;
 use outpost_protocol::PROTOCOL_VERSION;
 use serde::Serialize;
+use tokio::io::{AsyncRead, AsyncReadExt};
 
 use super::deploy;
 use super::hosts::{Host, HostStore};
 use super::local::LocalAgent;
-use super::rpc_client::{RpcClient, RpcError};
+use super::rpc_client::{RpcClient, RpcError, DEFAULT_TIMEOUT};
 use super::ssh::SshSession;
 use super::{targets, EngineContext, EngineError};
 
@@ -38,6 +39,9 @@ pub struct ConnectInfo {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub preamble: Vec<String>,
 }
+
+/// The most a host may print before the agent starts (shell startup files) before giving up.
+const MAX_PREAMBLE_BYTES: usize = 64 * 1024;
 
 enum Link {
     Local(LocalAgent),
@@ -73,16 +77,29 @@ impl Connection {
             )
             .await?;
             let dep = deploy::ensure_agent(&ssh).await?;
-            let stream = ssh
+            let mut stream = ssh
                 .exec_stream(&deploy::serve_command(deploy::AGENT_VERSION))
                 .await?;
             exit_watch = Some(stream.exit_watch());
+            // What startup files print comes before the marker, the agent's protocol after it.
+            let (shell_lines, rest) =
+                read_to_marker(&mut stream, deploy::SERVE_MARKER, DEFAULT_TIMEOUT)
+                    .await
+                    .map_err(|e| {
+                        EngineError::Agent(format!("starting the agent on {}: {e}", host.name))
+                    })?;
+            let mut preamble = dep.preamble;
+            for line in shell_lines {
+                if !preamble.contains(&line) {
+                    preamble.push(line);
+                }
+            }
             let (r, w) = tokio::io::split(stream);
             (
-                RpcClient::start(r, w),
+                RpcClient::start(std::io::Cursor::new(rest).chain(r), w),
                 Link::Ssh(ssh),
                 dep.uploaded,
-                dep.preamble,
+                preamble,
             )
         };
         let init = match initialize(&rpc).await {
@@ -131,6 +148,55 @@ impl Connection {
     }
 }
 
+/// Reads `r` up to and including the line `marker` (printed by the command right before it
+/// `exec`s the agent). Returns the lines before it — printed by shell startup files, a last one
+/// without its newline included — and the bytes read past the marker line, which are the
+/// agent's. A stream that ends before the marker yields everything as lines and no bytes (the
+/// agent never started; its stderr says why). Fails after `timeout`, or when more than
+/// [`MAX_PREAMBLE_BYTES`] arrive without the marker.
+pub async fn read_to_marker<R: AsyncRead + Unpin>(
+    r: &mut R,
+    marker: &str,
+    timeout: Duration,
+) -> Result<(Vec<String>, Vec<u8>), String> {
+    let needle = format!("{marker}\n");
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let found = tokio::time::timeout(timeout, async {
+        loop {
+            if let Some(at) = buf
+                .windows(needle.len())
+                .position(|w| w == needle.as_bytes())
+            {
+                return Ok(Some(at));
+            }
+            if buf.len() > MAX_PREAMBLE_BYTES {
+                return Err(format!(
+                    "the host printed more than {MAX_PREAMBLE_BYTES} bytes before the agent started (check your shell startup files)"
+                ));
+            }
+            match r.read(&mut chunk).await {
+                Ok(0) => return Ok(None),
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+    })
+    .await
+    .map_err(|_| format!("the agent did not start within {timeout:?}"))??;
+    let (before, rest) = match found {
+        Some(at) => (&buf[..at], buf[at + needle.len()..].to_vec()),
+        None => (&buf[..], Vec::new()),
+    };
+    let lines = String::from_utf8_lossy(before)
+        .lines()
+        .map(str::trim_end)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect();
+    Ok((lines, rest))
+}
+
 /// The `initialize` handshake, turning garbage before the agent's answer into advice.
 pub async fn initialize(rpc: &RpcClient) -> Result<InitializeResult, EngineError> {
     let params = InitializeParams {
@@ -157,4 +223,89 @@ async fn measure_latency(rpc: &RpcClient) -> Result<f64, EngineError> {
     let t = Instant::now();
     rpc.call::<method::SessionList>(Default::default()).await?;
     Ok(t.elapsed().as_secs_f64() * 1000.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
+    use tokio::io::ReadBuf;
+
+    const M: &str = "@@m@@";
+
+    /// Hands out its bytes one at a time, so a marker arrives split across reads.
+    struct Trickle(Vec<u8>, usize);
+
+    impl AsyncRead for Trickle {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buf: &mut ReadBuf<'_>,
+        ) -> Poll<std::io::Result<()>> {
+            if let Some(&b) = self.0.get(self.1) {
+                buf.put_slice(&[b]);
+                self.1 += 1;
+            }
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    /// The lines before the marker, and the agent's stream as the client reads it (the bytes
+    /// read past the marker, then the rest of the stream).
+    async fn split_from<R: AsyncRead + Unpin>(mut r: R) -> Result<(Vec<String>, Vec<u8>), String> {
+        let (lines, rest) = read_to_marker(&mut r, M, Duration::from_secs(5)).await?;
+        let mut agent = Vec::new();
+        std::io::Cursor::new(rest)
+            .chain(r)
+            .read_to_end(&mut agent)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok((lines, agent))
+    }
+
+    /// [`split_from`] with everything in one read and one byte per read: the same answer.
+    async fn split(input: &str) -> Result<(Vec<String>, Vec<u8>), String> {
+        let whole = split_from(input.as_bytes()).await?;
+        let trickled = split_from(Trickle(input.as_bytes().to_vec(), 0)).await?;
+        assert_eq!(whole, trickled, "{input:?}");
+        Ok(whole)
+    }
+
+    #[tokio::test]
+    async fn startup_noise_is_split_from_the_agents_stream() {
+        // Quiet host.
+        let (lines, rest) = split("@@m@@\n{\"jsonrpc\":\"2.0\"}\n").await.unwrap();
+        assert!(lines.is_empty());
+        assert_eq!(rest, b"{\"jsonrpc\":\"2.0\"}\n");
+        // Lines printed by a startup file.
+        let (lines, rest) = split("Welcome!\n\nfortune\n@@m@@\n{}").await.unwrap();
+        assert_eq!(lines, ["Welcome!", "fortune"]);
+        assert_eq!(rest, b"{}");
+        // No newline after the noise (printf, a terminal title escape): still split off.
+        let (lines, rest) = split("\x1b]0;title\x07Hi@@m@@\n{}\n").await.unwrap();
+        assert_eq!(lines, ["\x1b]0;title\x07Hi"]);
+        assert_eq!(rest, b"{}\n");
+        // The agent never started: everything is reported, nothing is left for the client.
+        let (lines, rest) = split("bash: agent: not found\n").await.unwrap();
+        assert_eq!(lines, ["bash: agent: not found"]);
+        assert!(rest.is_empty());
+    }
+
+    #[tokio::test]
+    async fn endless_noise_or_silence_fails() {
+        let noise = "x".repeat(MAX_PREAMBLE_BYTES + 10);
+        let mut r = noise.as_bytes();
+        let err = read_to_marker(&mut r, M, Duration::from_secs(5))
+            .await
+            .unwrap_err();
+        assert!(err.contains("startup files"), "{err}");
+        let (_w, mut silent) = tokio::io::duplex(64);
+        let err = read_to_marker(&mut silent, M, Duration::from_millis(50))
+            .await
+            .unwrap_err();
+        assert!(err.contains("did not start"), "{err}");
+    }
 }

@@ -25,6 +25,11 @@ pub const AGENT_ROOT: &str = ".local/share/outpost/agent";
 /// The marker that separates startup-file noise from the probe's answer.
 const MARKER: &str = "@@outpost-probe@@";
 
+/// The line [`serve_command`] prints right before the agent starts: what arrives before it is
+/// the shell's (startup files that print, with or without a final newline), what follows is the
+/// agent's protocol.
+pub const SERVE_MARKER: &str = "@@outpost-serve@@";
+
 /// This build's agent version (the desktop and its agent ship together).
 pub const AGENT_VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -57,9 +62,12 @@ pub fn agent_path(version: &str) -> String {
     format!("{AGENT_ROOT}/{version}/outpost-agent")
 }
 
-/// The command that runs the agent.
+/// The command that runs the agent, preceded by [`SERVE_MARKER`] on a line of its own.
 pub fn serve_command(version: &str) -> String {
-    format!("exec {} serve --stdio", agent_path(version))
+    format!(
+        "echo {SERVE_MARKER}; exec {} serve --stdio",
+        agent_path(version)
+    )
 }
 
 fn expected_version_line() -> String {
@@ -313,7 +321,7 @@ mod tests {
     fn commands_hold_only_constants() {
         assert_eq!(
             serve_command("0.1.0"),
-            "exec .local/share/outpost/agent/0.1.0/outpost-agent serve --stdio"
+            "echo @@outpost-serve@@; exec .local/share/outpost/agent/0.1.0/outpost-agent serve --stdio"
         );
         assert!(AGENT_VERSION
             .chars()

@@ -1,0 +1,437 @@
+//! Agent deployment over SSH against real OpenSSH servers (`outpost-testkit`), through the
+//! `outpost` CLI and, where a test must hand the engine something wrong, through
+//! `engine::deploy` itself: the first deploy into an empty home (SFTP, mode 755, the local
+//! binary's SHA-256) and an idempotent second connect; an upgrade over an older version and a
+//! stale file; a corrupted upload caught with nothing installed and nothing left behind; the
+//! `cat >` fallback when the server has no SFTP; shell startup files that print to stdout; and
+//! ProxyJump to a target only the jump host can reach.
+//!
+//! Every test needs root (throwaway users, `sshd`, network namespaces) and fails without it.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::sync::Arc;
+use std::time::Duration;
+
+use outpost_desktop::engine::agent_bin::Platform;
+use outpost_desktop::engine::deploy;
+use outpost_desktop::engine::known_hosts::KnownHosts;
+use outpost_desktop::engine::ssh::{AgentSource, AutoPrompter, Credentials, SshSession, SshTarget};
+use outpost_testkit::{note, Sshd, TopologyKind};
+
+use support::*;
+
+/// `outpost-agent <our version> protocol <N>`.
+fn version_line() -> String {
+    format!(
+        "outpost-agent {} protocol {}",
+        deploy::AGENT_VERSION,
+        outpost_protocol::PROTOCOL_VERSION
+    )
+}
+
+/// The machine's host name (a loopback sshd's sessions see it).
+fn machine_hostname() -> String {
+    nix::unistd::gethostname()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// Checks the installed agent: the local binary's bytes, mode 755, owned by the user, alone in
+/// its directory (no temporary file left), and answering `--version` as the user.
+fn assert_installed(r: &Remote) {
+    let path = installed_agent(&r.user);
+    let meta = std::fs::metadata(&path)
+        .unwrap_or_else(|e| panic!("{} is not installed: {e}", path.display()));
+    assert_eq!(
+        meta.permissions().mode() & 0o7777,
+        0o755,
+        "mode of {}",
+        path.display()
+    );
+    assert_eq!(meta.uid(), r.user.uid, "owner of {}", path.display());
+    assert_eq!(
+        sha256_file(&path),
+        sha256_file(r.cli.agent()),
+        "the installed agent differs from the local binary"
+    );
+    assert_eq!(
+        dir_names(path.parent().unwrap()),
+        vec!["outpost-agent".to_string()],
+        "something besides the agent was left in its directory"
+    );
+    let out = r.user.command(&path).arg("--version").output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), version_line());
+}
+
+/// The engine's view of `r`'s server: an SSH session as its user, with its key.
+async fn engine_session(r: &Remote) -> SshSession {
+    let target = SshTarget {
+        host: r.sshd.addr().ip().to_string(),
+        port: r.sshd.addr().port(),
+        user: r.user.name.clone(),
+        identity_files: vec![r.key.clone()],
+        proxy_jump: Vec::new(),
+        connect_timeout: Duration::from_secs(20),
+        agent: AgentSource::Disabled,
+        default_identities: false,
+    };
+    let known = KnownHosts::new(
+        r.cli.home().join(".ssh/known_hosts"),
+        r.cli.own_known_hosts(),
+    );
+    SshSession::connect(
+        &target,
+        &known,
+        Arc::new(AutoPrompter::new()),
+        &Credentials::new(),
+    )
+    .await
+    .expect("ssh session")
+}
+
+#[test]
+fn first_deploy_into_an_empty_home_then_a_second_connect_reuses_it() {
+    let r = Remote::start(Sshd::builder());
+    assert!(!agent_root(&r.user).exists(), "the home is not empty");
+
+    let check = r.cli.ok(&["check", "h"]);
+    assert_eq!(check["deployed"], true, "{check}");
+    assert_eq!(check["host"], "h");
+    assert_eq!(check["hostname"], machine_hostname().as_str());
+    assert_eq!(check["user"], r.user.name.as_str());
+    assert_eq!(check["agent_version"], deploy::AGENT_VERSION);
+    assert_eq!(check["platform"], Platform::current().to_string().as_str());
+    assert!(check["latency_ms"].as_f64().unwrap() > 0.0, "{check}");
+    assert!(
+        check.get("preamble").is_none(),
+        "no shell noise here: {check}"
+    );
+    assert_installed(&r);
+    // The upload went over SFTP (the server logs the subsystem request).
+    let sftp_requests = r.log_count("Starting session: subsystem 'sftp'");
+    assert!(
+        sftp_requests >= 1,
+        "no SFTP request in the log:\n{}",
+        r.sshd.log()
+    );
+    let before = stamp(&installed_agent(&r.user));
+
+    let again = r.cli.ok(&["check", "h"]);
+    assert_eq!(again["deployed"], false, "{again}");
+    assert_eq!(again["agent_version"], deploy::AGENT_VERSION);
+    assert_eq!(
+        stamp(&installed_agent(&r.user)),
+        before,
+        "the agent was uploaded or replaced again"
+    );
+    assert_eq!(
+        r.log_count("Starting session: subsystem 'sftp'"),
+        sftp_requests,
+        "the second connect opened SFTP"
+    );
+    assert_installed(&r);
+}
+
+#[test]
+fn upgrade_replaces_an_older_version_and_a_stale_file_then_removes_the_old_one() {
+    let r = Remote::start(Sshd::builder());
+    let old = format!("{}/0.0.1/outpost-agent", deploy::AGENT_ROOT);
+    r.user
+        .write_file(
+            &old,
+            "#!/bin/sh\necho 'outpost-agent 0.0.1 protocol 1'\n",
+            0o755,
+        )
+        .unwrap();
+    // A file at our version's path that is not our agent (an interrupted or foreign install).
+    r.user
+        .write_file(
+            deploy::agent_path(deploy::AGENT_VERSION),
+            "#!/bin/sh\necho 'outpost-agent 0.0.0-stale protocol 0'\n",
+            0o755,
+        )
+        .unwrap();
+
+    let check = r.cli.ok(&["check", "h"]);
+    assert_eq!(check["deployed"], true, "{check}");
+    assert_eq!(check["agent_version"], deploy::AGENT_VERSION, "{check}");
+    assert_installed(&r);
+    assert_eq!(
+        dir_names(&agent_root(&r.user)),
+        vec![deploy::AGENT_VERSION.to_string()],
+        "the older version was not removed"
+    );
+    // The new agent answers the protocol, and the next connect leaves it alone.
+    assert_eq!(r.cli.ok(&["sessions", "h"]), serde_json::json!([]));
+    let again = r.cli.ok(&["check", "h"]);
+    assert_eq!(again["deployed"], false, "{again}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_corrupted_upload_is_detected_and_nothing_is_installed() {
+    let r = Remote::start(Sshd::builder());
+    // An older version is installed: a failed upgrade must leave it in place.
+    let old = format!("{}/0.0.1/outpost-agent", deploy::AGENT_ROOT);
+    r.user
+        .write_file(
+            &old,
+            "#!/bin/sh\necho 'outpost-agent 0.0.1 protocol 1'\n",
+            0o755,
+        )
+        .unwrap();
+    let ssh = engine_session(&r).await;
+    let data = std::fs::read(r.cli.agent()).unwrap();
+    let wrong = sha256_hex(b"not the agent");
+
+    let err = deploy::install(&ssh, &data, &wrong).await.unwrap_err();
+    assert_eq!(err.code(), "deploy", "{err}");
+    let msg = err.to_string();
+    assert!(msg.contains("corrupted"), "{msg}");
+    assert!(
+        msg.contains(&wrong),
+        "the message names the expected digest: {msg}"
+    );
+    assert!(
+        msg.contains(&sha256_hex(&data)),
+        "the message names the digest found on the host: {msg}"
+    );
+    let path = installed_agent(&r.user);
+    assert!(!path.exists(), "{} was installed", path.display());
+    assert_eq!(
+        dir_names(path.parent().unwrap()),
+        Vec::<String>::new(),
+        "a temporary file was left behind"
+    );
+    assert!(
+        r.user.home.join(&old).exists(),
+        "the old version was removed"
+    );
+
+    // The same bytes with their true digest install, and only then the old version goes.
+    deploy::install(&ssh, &data, &sha256_hex(&data))
+        .await
+        .unwrap();
+    ssh.disconnect().await;
+    assert_installed(&r);
+    assert_eq!(
+        dir_names(&agent_root(&r.user)),
+        vec![deploy::AGENT_VERSION.to_string()]
+    );
+}
+
+#[test]
+fn without_sftp_the_agent_is_uploaded_with_cat() {
+    let r = Remote::start(Sshd::builder().sftp_subsystem(None));
+    let check = r.cli.ok(&["check", "h"]);
+    assert_eq!(check["deployed"], true, "{check}");
+    assert_installed(&r);
+    let log = r.sshd.log();
+    assert!(
+        log.contains("subsystem request for sftp") && !log.contains("Starting session: subsystem"),
+        "SFTP should have been asked for and refused:\n{log}"
+    );
+    assert_eq!(r.cli.ok(&["check", "h"])["deployed"], false);
+}
+
+/// Startup files that print, for every kind of shell: `.bashrc` is read by the non-interactive
+/// `bash -c` that sshd runs for commands (Debian's bash sources it under sshd), `.profile` by
+/// login shells. Both also print to stderr.
+fn noisy_startup_files(user: &outpost_testkit::TestUser) {
+    user.write_file(
+        ".bashrc",
+        "echo 'Welcome to jump!'\necho 'bashrc on stderr' >&2\n",
+        0o644,
+    )
+    .unwrap();
+    user.write_file(
+        ".profile",
+        "echo 'Welcome to jump (profile)!'\n. \"$HOME/.bashrc\"\n",
+        0o644,
+    )
+    .unwrap();
+}
+
+#[test]
+fn startup_files_that_print_do_not_break_deploy_or_the_protocol() {
+    let r = Remote::start(Sshd::builder());
+    noisy_startup_files(&r.user);
+    // The noise is real: a plain command over ssh shows it.
+    let out = std::process::Command::new("ssh")
+        .args([
+            "-F",
+            "/dev/null",
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "StrictHostKeyChecking=no",
+        ])
+        .args([
+            "-o",
+            "UserKnownHostsFile=/dev/null",
+            "-o",
+            "LogLevel=ERROR",
+            "-i",
+        ])
+        .arg(&r.key)
+        .args(["-p", &r.sshd.addr().port().to_string()])
+        .arg(format!("{}@{}", r.user.name, r.sshd.addr().ip()))
+        .arg("true")
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "Welcome to jump!\n",
+        "{out:?}"
+    );
+
+    // First connect: probe, upload, checksum and version check all see the noise.
+    let check = r.cli.ok(&["check", "h"]);
+    assert_eq!(check["deployed"], true, "{check}");
+    assert_eq!(check["hostname"], machine_hostname().as_str(), "{check}");
+    let preamble = check["preamble"].as_array().expect("preamble reported");
+    assert!(preamble.iter().any(|l| l == "Welcome to jump!"), "{check}");
+    assert_installed(&r);
+    // Already deployed: still fine, still reported.
+    let again = r.cli.ok(&["check", "h"]);
+    assert_eq!(again["deployed"], false, "{again}");
+    assert!(again["preamble"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|l| l == "Welcome to jump!"));
+    // The people-facing output says so plainly.
+    let text = r.cli.cmd().args(["check", "h"]).output().unwrap();
+    assert!(text.status.success(), "{text:?}");
+    assert!(
+        String::from_utf8_lossy(&text.stdout).contains("shell startup files"),
+        "{text:?}"
+    );
+    // Sessions work through the noise.
+    let s = r.cli.ok(&["new", "h", "--cols", "80", "--rows", "24"]);
+    let sid = s["session_id"].as_str().unwrap().to_string();
+    r.cli.ok(&["send", "h", &sid, "echo noisy-$((6*7))\\n"]);
+    r.cli.wait_output("h", &sid, "noisy-42");
+    r.cli.ok(&["close", "h", &sid]);
+}
+
+#[test]
+fn startup_noise_that_breaks_sftp_falls_back_to_cat() {
+    // OpenSSH's external sftp-server runs through the user's shell, so `.bashrc` noise lands in
+    // the SFTP stream (the classic "Received message too long"); the upload must fall back.
+    let r = Remote::start(Sshd::builder().sftp_subsystem(Some("/usr/lib/openssh/sftp-server")));
+    noisy_startup_files(&r.user);
+    let started = std::time::Instant::now();
+    let check = r.cli.ok(&["check", "h"]);
+    note(&format!(
+        "deploy through a broken SFTP took {:?}",
+        started.elapsed()
+    ));
+    assert_eq!(check["deployed"], true, "{check}");
+    assert_installed(&r);
+    assert!(r.sshd.log().contains("subsystem 'sftp'"));
+}
+
+#[test]
+fn proxy_jump_deploys_to_a_target_only_the_jump_host_reaches() {
+    let j = Jumped::new();
+    if j.topo.kind() == TopologyKind::Netns {
+        assert!(
+            std::net::TcpStream::connect_timeout(&j.topo.target_addr(), Duration::from_secs(2))
+                .is_err(),
+            "the test must not reach the target directly"
+        );
+    } else {
+        note("loopback topology: the target is reachable directly too; isolation not checked");
+    }
+    let check = j.cli.ok(&["check", "target"]);
+    assert_eq!(check["deployed"], true, "{check}");
+    assert_eq!(check["hostname"], j.topo.target_hostname(), "{check}");
+    assert_eq!(check["user"], j.user.name.as_str());
+    assert_eq!(
+        sha256_file(&installed_agent(&j.user)),
+        sha256_file(j.cli.agent())
+    );
+
+    let s = j.cli.ok(&[
+        "new", "target", "--title", "behind", "--cols", "80", "--rows", "24",
+    ]);
+    let sid = s["session_id"].as_str().unwrap().to_string();
+    assert_eq!(s["title"], "behind");
+    j.cli
+        .ok(&["send", "target", &sid, "echo on-$(hostname)-$((6*7))\\n"]);
+    j.cli.wait_output(
+        "target",
+        &sid,
+        &format!("on-{}-42", j.topo.target_hostname()),
+    );
+    let list = j.cli.ok(&["sessions", "target"]);
+    assert_eq!(list[0]["session_id"], sid.as_str(), "{list}");
+    j.cli.ok(&["close", "target", &sid]);
+    assert_eq!(j.cli.ok(&["sessions", "target"]), serde_json::json!([]));
+}
+
+#[test]
+fn startup_output_without_a_final_newline_is_split_off() {
+    // `printf` without a newline (a terminal-title escape, `echo -n`): the agent's first line
+    // must not be glued to it.
+    let r = Remote::start(Sshd::builder());
+    r.user
+        .write_file(
+            ".bashrc",
+            "printf '\\033]0;jump\\007Welcome, no newline'\n",
+            0o644,
+        )
+        .unwrap();
+    for deployed in [true, false] {
+        let started = std::time::Instant::now();
+        let check = r.cli.ok(&["check", "h"]);
+        assert_eq!(check["deployed"], deployed, "{check}");
+        assert_eq!(check["hostname"], machine_hostname().as_str());
+        assert_eq!(
+            check["preamble"],
+            serde_json::json!(["\u{1b}]0;jump\u{7}Welcome, no newline"]),
+            "{check}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(25),
+            "check waited for a timeout: {:?}",
+            started.elapsed()
+        );
+    }
+    assert_installed(&r);
+}
+
+#[test]
+fn two_first_connects_at_once_both_deploy_a_whole_agent() {
+    // A desktop window and a script connecting to a fresh host at the same moment: each uploads
+    // under its own temporary name and renames it into place, so neither sees half a file.
+    let r = Remote::start(Sshd::builder());
+    let spawn = || {
+        r.cli
+            .cmd()
+            .args(["--json", "check", "h"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    for child in [a, b] {
+        let out = child.wait_with_output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{text} {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
+        assert_eq!(v["data"]["agent_version"], deploy::AGENT_VERSION, "{v}");
+    }
+    assert_installed(&r);
+    assert_eq!(r.cli.ok(&["check", "h"])["deployed"], false);
+}
