@@ -247,12 +247,45 @@ pub async fn install(ssh: &SshSession, data: &[u8], sha256: &str) -> Result<(), 
             check.stderr_text().trim()
         )));
     }
-    // The new version answers: older ones go (running daemons keep their mapped binary).
-    let cleanup = format!(
-        "for d in {AGENT_ROOT}/*/; do [ \"$d\" = \"{AGENT_ROOT}/{AGENT_VERSION}/\" ] || rm -rf \"$d\"; done"
-    );
-    let _ = ssh.exec(&cleanup, None).await;
+    // The new version answers: older ones go (running daemons keep their mapped binary). Newer
+    // ones stay: they belong to a newer desktop that shares this host.
+    let listing = ssh
+        .exec(&marked(&format!("ls -1 {AGENT_ROOT}")), None)
+        .await?;
+    let listing = listing.stdout_text();
+    let older: Vec<&str> = after_marker(&listing)
+        .lines()
+        .map(str::trim)
+        .filter(|v| is_older_version(v, AGENT_VERSION))
+        .collect();
+    if !older.is_empty() {
+        let dirs: Vec<String> = older.iter().map(|v| format!("{AGENT_ROOT}/{v}")).collect();
+        let _ = ssh.exec(&format!("rm -rf {}", dirs.join(" ")), None).await;
+    }
     Ok(())
+}
+
+/// Whether `v` names an agent version older than `ours` (dotted numbers compared as numbers).
+/// Anything that is not a plain version (odd characters, which could mean something to a shell)
+/// is never touched.
+fn is_older_version(v: &str, ours: &str) -> bool {
+    let plain = |x: &str| {
+        !x.is_empty()
+            && x.chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".-+".contains(c))
+    };
+    if !plain(v) || v == ours {
+        return false;
+    }
+    let key = |x: &str| -> Vec<u64> {
+        x.split(['-', '+'])
+            .next()
+            .unwrap_or("")
+            .split('.')
+            .map(|p| p.parse().unwrap_or(0))
+            .collect()
+    };
+    key(v) < key(ours)
 }
 
 fn getrandom_fill(buf: &mut [u8]) -> std::io::Result<()> {
@@ -315,6 +348,16 @@ mod tests {
             format!("echo {MARKER}; uname"),
             "the marker comes first"
         );
+    }
+
+    #[test]
+    fn only_older_versions_are_removed() {
+        assert!(is_older_version("0.0.1", "0.1.0"));
+        assert!(is_older_version("0.9.9", "0.10.0"));
+        assert!(!is_older_version("0.2.0", "0.1.0"));
+        assert!(!is_older_version("0.1.0", "0.1.0"));
+        assert!(!is_older_version("$(rm -rf ~)", "0.1.0"));
+        assert!(!is_older_version("", "0.1.0"));
     }
 
     #[test]
