@@ -23,7 +23,10 @@ lint:
 unit:
 	$(CARGO) test --workspace -- --test-threads=2
 
-## Side-by-side benchmarks (release build); writes docs/benchmarks.md.
+## Every side-by-side benchmark (release build, about 10 minutes); writes docs/benchmarks.md.
 bench:
 	./.ci/install-deps
 	$(CARGO) bench -p outpost-agent --bench agent_bench -- --out docs/benchmarks.md
+	$(CARGO) bench -p outpost-agent --bench ssh_bench
+	$(CARGO) bench -p outpost-agent --bench monitor_cost
+	$(CARGO) bench -p outpost-desktop --bench engine_bench -- --out docs/benchmarks.md
