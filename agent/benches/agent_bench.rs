@@ -26,6 +26,7 @@
 //! their sockets). Sessions live in an `OUTPOST_HOME` under a private temporary directory that is
 //! removed at the end.
 
+use outpost_testkit::report::{loadavg, write_section};
 use std::collections::VecDeque;
 use std::fmt::Write as _;
 use std::io::{Read, Write};
@@ -2413,13 +2414,6 @@ fn render_throughput(s: &mut String, o: &Opts, tp: &TpResults) {
     );
 }
 
-/// The 1-, 5- and 15-minute load averages.
-fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "?".into())
-}
-
 fn render(o: &Opts, m: &Machine, r: &Report, wall: Duration) -> String {
     let mut s = String::new();
     let n = o.reps;
@@ -2691,22 +2685,7 @@ const METHOD: &str = r#"
 
 fn write_report(path: &Path, section: &str) -> Result<()> {
     let block = format!("{SECTION_BEGIN}\n{}\n{SECTION_END}\n", section.trim_end());
-    let text = match std::fs::read_to_string(path) {
-        Ok(old) => match (old.find(SECTION_BEGIN), old.find(SECTION_END)) {
-            (Some(a), Some(b)) if b > a => {
-                let after = &old[b + SECTION_END.len()..];
-                format!("{}{block}{}", &old[..a], after.trim_start_matches('\n'))
-            }
-            _ => format!("{}\n\n{block}", old.trim_end()),
-        },
-        Err(_) => format!("{}\n{block}", DOC_INTRO.trim_start()),
-    };
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let tmp = path.with_extension("md.tmp");
-    std::fs::write(&tmp, text)?;
-    std::fs::rename(&tmp, path)?;
+    write_section(path, SECTION_BEGIN, SECTION_END, &block, DOC_INTRO)?;
     Ok(())
 }
 

@@ -26,6 +26,7 @@ mod monitor_support;
 #[path = "../tests/support/mod.rs"]
 mod support;
 
+use outpost_testkit::report::{cpu_model, write_section};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::Command;
@@ -116,15 +117,6 @@ fn command_output(program: &str, args: &[&str]) -> String {
         .ok()
         .filter(|o| o.status.success())
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_else(|| "?".into())
-}
-
-fn cpu_model() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("model name"))
-        .map(|m| m.trim_start_matches([' ', '\t', ':']).trim().to_string())
         .unwrap_or_else(|| "?".into())
 }
 
@@ -265,7 +257,7 @@ fn main() {
             total_s: started.elapsed().as_secs_f64(),
         });
         let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/benchmarks.md");
-        match update_doc(&path, &section) {
+        match write_section(&path, START, END, &section, "") {
             Ok(()) => println!("monitor_cost: updated {}", path.display()),
             Err(e) => eprintln!("monitor_cost: cannot update {}: {e}", path.display()),
         }
@@ -373,29 +365,4 @@ fn render(r: &Rendered<'_>) -> String {
     );
     let _ = writeln!(s, "{END}");
     s
-}
-
-/// Replaces the section between the markers, or appends it; written atomically.
-fn update_doc(path: &std::path::Path, section: &str) -> std::io::Result<()> {
-    let old = std::fs::read_to_string(path).unwrap_or_default();
-    let new = match (old.find(START), old.find(END)) {
-        (Some(a), Some(b)) if b > a => {
-            let mut end = b + END.len();
-            if old[end..].starts_with('\n') {
-                end += 1;
-            }
-            format!("{}{section}{}", &old[..a], &old[end..])
-        }
-        _ => {
-            let mut s = old;
-            if !s.is_empty() && !s.ends_with("\n\n") {
-                s.push_str(if s.ends_with('\n') { "\n" } else { "\n\n" });
-            }
-            s.push_str(section);
-            s
-        }
-    };
-    let tmp = path.with_extension("md.monitor-cost.tmp");
-    std::fs::write(&tmp, new)?;
-    std::fs::rename(&tmp, path)
 }

@@ -51,6 +51,7 @@ mod ssh_support;
 #[path = "../tests/support/mod.rs"]
 mod support;
 
+use outpost_testkit::report::{loadavg, write_section};
 use std::collections::{HashMap, VecDeque};
 use std::fmt::Write as _;
 use std::io::{Read, Write};
@@ -278,12 +279,6 @@ fn first_line(cmd: &mut Command) -> String {
         })
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "?".into())
-}
-
-fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "?".into())
 }
 
 /// Writes `bytes` of printable lines (76 base64-alphabet characters and `\n`, like `base64` of
@@ -1800,31 +1795,6 @@ const METHOD: &str = r#"
   slower even where it would not be on separate hosts.
 "#;
 
-/// Replaces the section between the markers, or appends it; written atomically.
-fn update_doc(path: &Path, section: &str) -> std::io::Result<()> {
-    let old = std::fs::read_to_string(path).unwrap_or_default();
-    let new = match (old.find(START), old.find(END)) {
-        (Some(a), Some(b)) if b > a => {
-            let mut end = b + END.len();
-            if old[end..].starts_with('\n') {
-                end += 1;
-            }
-            format!("{}{section}{}", &old[..a], &old[end..])
-        }
-        _ => {
-            let mut s = old;
-            if !s.is_empty() && !s.ends_with("\n\n") {
-                s.push_str(if s.ends_with('\n') { "\n" } else { "\n\n" });
-            }
-            s.push_str(section);
-            s
-        }
-    };
-    let tmp = path.with_extension("md.ssh-bench.tmp");
-    std::fs::write(&tmp, new)?;
-    std::fs::rename(&tmp, path)
-}
-
 // ---------------------------------------------------------------------------------------------
 // Main
 // ---------------------------------------------------------------------------------------------
@@ -1996,7 +1966,8 @@ fn run(o: &Opts) -> Result<()> {
     println!("\n{section}");
     if o.doc {
         let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/benchmarks.md");
-        update_doc(&path, &section).with_context(|| format!("updating {}", path.display()))?;
+        write_section(&path, START, END, &section, "")
+            .with_context(|| format!("updating {}", path.display()))?;
         println!("ssh_bench: updated {}", path.display());
     }
     if o.paths.contains(&Route::Agent) && o.paths.contains(&Route::Nested) {

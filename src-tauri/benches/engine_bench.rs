@@ -22,6 +22,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use outpost_testkit::report::loadavg;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -130,12 +131,6 @@ fn min_max(v: &[f64]) -> (f64, f64) {
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
-}
-
-fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "?".into())
 }
 
 struct Machine {
@@ -461,20 +456,9 @@ fn render(o: &Opts, m: &Machine, c: &CheckVsSsh, k: &Creates, wall: Duration) ->
     s
 }
 
-fn write_section(path: &Path, section: &str) -> Result<()> {
+fn write_doc_section(path: &Path, section: &str) -> Result<()> {
     let block = format!("{START}\n{}\n{END}\n", section.trim_end());
-    let old = std::fs::read_to_string(path).unwrap_or_default();
-    let text = match (old.find(START), old.find(END)) {
-        (Some(a), Some(b)) if b > a => {
-            let after = &old[b + END.len()..];
-            format!("{}{block}{}", &old[..a], after.trim_start_matches('\n'))
-        }
-        _ if old.is_empty() => block,
-        _ => format!("{}\n\n{block}", old.trim_end()),
-    };
-    let tmp = path.with_extension("md.engine-bench.tmp");
-    std::fs::write(&tmp, text)?;
-    std::fs::rename(&tmp, path)?;
+    outpost_testkit::report::write_section(path, START, END, &block, "")?;
     Ok(())
 }
 
@@ -522,7 +506,7 @@ fn main() -> Result<()> {
     let section = render(&o, &m, &c, &k, started.elapsed());
     println!("{section}");
     if let Some(path) = &o.out {
-        write_section(path, &section)?;
+        write_doc_section(path, &section)?;
         eprintln!("engine_bench: wrote {}", path.display());
     }
     Ok(())

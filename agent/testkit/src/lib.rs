@@ -35,6 +35,7 @@
 
 pub mod netns;
 pub mod process;
+pub mod report;
 pub mod sshd;
 pub mod topology;
 pub mod user;
