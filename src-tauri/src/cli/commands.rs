@@ -224,17 +224,15 @@ pub async fn connect(name: &str, ctx: &EngineContext) -> Result<Connection, Engi
     Connection::open(&host, ctx).await
 }
 
+/// `[user@]host[:port]`, written as the protocol writes ssh targets.
 fn destination(h: &Host) -> String {
-    let mut s = String::new();
-    if let Some(u) = &h.user {
-        s.push_str(u);
-        s.push('@');
+    outpost_protocol::session::SshSpec {
+        host: h.hostname.clone(),
+        port: h.port,
+        user: h.user.clone(),
+        ..Default::default()
     }
-    s.push_str(&h.hostname);
-    if let Some(p) = h.port {
-        s.push_str(&format!(":{p}"));
-    }
-    s
+    .target()
 }
 
 /// Turns `\n`, `\r`, `\t`, `\e`, `\\` and `\xHH` into bytes.
