@@ -13,6 +13,7 @@ pub mod record;
 pub mod rpc;
 pub mod sessions;
 pub mod socket;
+pub mod ssh_hosts;
 
 /// `outpost-agent <semver> protocol <N>`, as printed by `--version`.
 pub fn version_line() -> String {

@@ -19,6 +19,7 @@ pub mod method;
 pub mod monitor;
 pub mod notification;
 pub mod session;
+pub mod ssh_hosts;
 
 pub use bytes::Base64Bytes;
 pub use error::{ErrorCode, ErrorObject};

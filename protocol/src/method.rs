@@ -66,4 +66,6 @@ methods! {
     MonitorSubscribe = "monitor.subscribe" (SubscribeParams) -> SubscribeResult;
     /// End a subscription.
     MonitorUnsubscribe = "monitor.unsubscribe" (UnsubscribeParams) -> Empty;
+    /// The `Host` aliases of the agent user's `~/.ssh/config`.
+    SshHosts = "ssh.hosts" (crate::ssh_hosts::SshHostsParams) -> crate::ssh_hosts::SshHostsResult;
 }

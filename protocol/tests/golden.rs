@@ -47,6 +47,7 @@ use outpost_protocol::session::{
     ResizeParams, SessionInfo, SessionKind, SessionRef, SessionState, ShellSpec, Signal,
     SignalParams, SshSpec, DEFAULT_SCROLLBACK_BYTES,
 };
+use outpost_protocol::ssh_hosts::{SshHost, SshHostsParams, SshHostsResult};
 use outpost_protocol::{
     Base64Bytes, ErrorCode, ErrorObject, Message, Notification, RequestId, MAX_LINE_BYTES,
     PROTOCOL_VERSION,
@@ -73,6 +74,8 @@ const FILES: &[&str] = &[
     "monitor.unsubscribe.request.json",
     "monitor.sample.notification.json",
     "monitor.sample.error.notification.json",
+    "ssh.hosts.request.json",
+    "ssh.hosts.result.json",
     "session.list.request.json",
     "session.list.result.json",
     "session.attach.request.json",
@@ -813,6 +816,32 @@ fn monitor_sample_notifications() {
                 ..Sample::default()
             },
         })),
+    );
+}
+
+#[test]
+fn ssh_hosts() {
+    check_request::<method::SshHosts>("ssh.hosts.request.json", num(30), SshHostsParams {});
+    check_result::<method::SshHosts>(
+        "ssh.hosts.result.json",
+        num(30),
+        SshHostsResult {
+            hosts: vec![
+                SshHost {
+                    alias: "web1".to_owned(),
+                    hostname: Some("10.0.0.5".to_owned()),
+                    user: Some("deploy".to_owned()),
+                    port: Some(2222),
+                },
+                SshHost {
+                    alias: "db-2".to_owned(),
+                    hostname: None,
+                    user: None,
+                    port: None,
+                },
+            ],
+            config_path: "/home/ann/.ssh/config".to_owned(),
+        },
     );
 }
 

@@ -1,5 +1,8 @@
 //! Outpost's desktop side: the [`engine`] (hosts, SSH, agent deployment, JSON-RPC client,
-//! reconnection), built and tested without a window, and the `outpost` command line ([`cli`]).
+//! reconnection), built and tested without a window, the `outpost` command line ([`cli`]) and,
+//! with the `gui` feature, the desktop window ([`gui`]): thin Tauri commands over the engine.
 
 pub mod cli;
 pub mod engine;
+#[cfg(feature = "gui")]
+pub mod gui;

@@ -285,6 +285,15 @@ impl Dispatcher {
                 self.monitor.unsubscribe(&p.subscription_id)?;
                 to_value(Empty {})
             }
+            method::SshHosts::NAME => {
+                let _: outpost_protocol::ssh_hosts::SshHostsParams = parse_params(params)?;
+                let listed = tokio::task::spawn_blocking(|| {
+                    crate::ssh_hosts::list(&crate::ssh_hosts::home_dir()?)
+                })
+                .await
+                .map_err(|e| ErrorObject::new(ErrorCode::InternalError, e.to_string()))?;
+                to_value(listed?)
+            }
             other => Err(ErrorObject::new(
                 ErrorCode::MethodNotFound,
                 format!("unknown method {other:?}"),

@@ -2,9 +2,7 @@
 
 use outpost_protocol::method;
 use outpost_protocol::monitor::{MonitorTarget, Sample, SnapshotParams, SubscribeParams};
-use outpost_protocol::session::{
-    CreateParams, ReadParams, SessionInfo, SessionKind, SessionRef, MAX_READ_BYTES,
-};
+use outpost_protocol::session::{ReadParams, SessionInfo, SessionRef, MAX_READ_BYTES};
 use outpost_protocol::{Base64Bytes, ErrorCode};
 
 use super::output::Output;
@@ -13,7 +11,7 @@ use crate::engine::config_dir::home_dir;
 use crate::engine::connect::Connection;
 use crate::engine::hosts::{Host, HostStore};
 use crate::engine::rpc_client::RpcError;
-use crate::engine::targets::parse_destination;
+use crate::engine::targets::{self, parse_destination};
 use crate::engine::{ssh_config, EngineContext, EngineError};
 
 /// Runs one command; returns the exit code.
@@ -68,23 +66,12 @@ pub async fn run(cli: Cli, out: Output, ctx: &EngineContext) -> Result<i32, Engi
             rows,
         } => {
             let (tc, tr) = super::attach::terminal_size().unwrap_or((80, 24));
-            let ssh = ssh.as_deref().map(parse_destination).transpose()?;
-            let params = CreateParams {
-                kind: if ssh.is_some() {
-                    SessionKind::Ssh
-                } else {
-                    SessionKind::Shell
-                },
-                cols: cols.unwrap_or(tc),
-                rows: rows.unwrap_or(tr),
+            let params = targets::create_params(
+                ssh.as_deref(),
                 title,
-                cwd: None,
-                env: Default::default(),
-                scrollback_bytes: None,
-                shell: None,
-                ssh,
-                reconnect: None,
-            };
+                cols.unwrap_or(tc),
+                rows.unwrap_or(tr),
+            )?;
             let conn = connect(&host, ctx).await?;
             let r = conn.rpc.call::<method::SessionCreate>(params).await;
             conn.close().await;

@@ -10,7 +10,12 @@ use clap::{Parser, Subcommand};
 
 /// `outpost`: terminal sessions that live on your hosts.
 #[derive(Parser, Debug)]
-#[command(name = "outpost", version, about)]
+#[command(
+    name = "outpost",
+    version,
+    about,
+    after_help = "Run `outpost` with no arguments to open the desktop window (when built with the `gui` feature)."
+)]
 pub struct Cli {
     /// Print `{"ok":true,"data":…}` or `{"ok":false,"error":{…}}` instead of text.
     #[arg(long, global = true)]

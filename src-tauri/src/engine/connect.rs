@@ -137,6 +137,14 @@ impl Connection {
         })
     }
 
+    /// The process id of a local agent (`None` over SSH).
+    pub fn local_agent_pid(&self) -> Option<u32> {
+        match &self.link {
+            Link::Local(l) => l.pid(),
+            Link::Ssh(_) => None,
+        }
+    }
+
     /// Closes the connection; the host's sessions keep running.
     pub async fn close(self) {
         let Connection { rpc, link, .. } = self;

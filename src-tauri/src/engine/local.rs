@@ -34,6 +34,11 @@ impl LocalAgent {
         })
     }
 
+    /// The agent process's id (while it runs).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
     /// Stops the agent (sessions keep running in their daemons).
     pub async fn stop(mut self) {
         drop(self.rpc);

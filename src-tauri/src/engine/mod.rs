@@ -1,18 +1,25 @@
 //! The desktop's engine, built and tested without a window: hosts, SSH, agent deployment, the
-//! JSON-RPC client and reconnection. The CLI and (later) the GUI are thin layers over it.
+//! JSON-RPC client and reconnection. The CLI and the GUI are thin layers over it; the GUI's
+//! long-lived pieces (shared connections, attachments, monitoring feeds, prompts, saved window
+//! state) live here too, so they are tested without a window.
 
 pub mod agent_bin;
+pub mod attachment;
 pub mod config_dir;
 pub mod connect;
 pub mod deploy;
 pub mod hosts;
+pub mod hub;
 pub mod known_hosts;
 pub mod local;
+pub mod monitor_feed;
+pub mod prompt_broker;
 pub mod reconnect;
 pub mod rpc_client;
 pub mod ssh;
 pub mod ssh_config;
 pub mod targets;
+pub mod ui_state;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -70,6 +77,9 @@ pub enum EngineError {
     /// Deploying the agent failed.
     #[error("{0}")]
     Deploy(String),
+    /// The window's saved state could not be read or written.
+    #[error(transparent)]
+    UiState(#[from] ui_state::UiStateError),
 }
 
 impl EngineError {
@@ -91,6 +101,7 @@ impl EngineError {
             EngineError::Usage(_) => "usage".into(),
             EngineError::Ssh(e) => e.code().into(),
             EngineError::Deploy(_) => "deploy".into(),
+            EngineError::UiState(_) => "ui_state".into(),
         }
     }
 }

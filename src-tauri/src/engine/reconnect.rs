@@ -80,7 +80,7 @@ fn fatal(e: &EngineError) -> bool {
             o.code == ErrorCode::SessionNotFound.code() || o.code == ErrorCode::InvalidParams.code()
         }
         EngineError::Hosts(_) | EngineError::NoAgentBinary(_) | EngineError::Usage(_) => true,
-        EngineError::Config(_) | EngineError::Deploy(_) => true,
+        EngineError::Config(_) | EngineError::Deploy(_) | EngineError::UiState(_) => true,
         EngineError::Ssh(e) => !e.is_transient(),
         _ => false,
     }

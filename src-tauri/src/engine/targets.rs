@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use outpost_protocol::session::SshSpec;
+use outpost_protocol::session::{CreateParams, SessionKind, SshSpec};
 
 use super::config_dir::home_dir;
 use super::hosts::{Host, HostStore};
@@ -42,6 +42,33 @@ pub fn parse_destination(d: &str) -> Result<SshSpec, EngineError> {
         port,
         user,
         ..Default::default()
+    })
+}
+
+/// The `session.create` parameters for a login shell (`ssh` is `None`) or an SSH session to
+/// `[user@]target[:port]` from the agent's host.
+pub fn create_params(
+    ssh: Option<&str>,
+    title: Option<String>,
+    cols: u16,
+    rows: u16,
+) -> Result<CreateParams, EngineError> {
+    let ssh = ssh.map(str::trim).map(parse_destination).transpose()?;
+    Ok(CreateParams {
+        kind: if ssh.is_some() {
+            SessionKind::Ssh
+        } else {
+            SessionKind::Shell
+        },
+        cols,
+        rows,
+        title,
+        cwd: None,
+        env: Default::default(),
+        scrollback_bytes: None,
+        shell: None,
+        ssh,
+        reconnect: None,
     })
 }
 

@@ -1,0 +1,444 @@
+//! A terminal tab's live view of a session, for a long-lived front end.
+//!
+//! [`Attachment::spawn`] attaches to a session through the [`Hub`]'s shared connection and runs
+//! until the tab detaches, the session exits or an error no reconnect can cure. It:
+//!
+//! - forwards output in batches: every event already queued is merged into one chunk (at most
+//!   [`MAX_BATCH`]), so a flood becomes few large chunks while a keystroke's echo goes out at
+//!   once, with no timer;
+//! - applies flow control: the front end acknowledges the bytes it has rendered; with
+//!   [`HIGH_WATER`] bytes unacknowledged the attachment detaches from the session (the agent's
+//!   ring keeps the output) and re-attaches from the next offset once the front end is below
+//!   [`LOW_WATER`]. A front end that cannot keep up sees a gap marker, never unbounded memory;
+//! - reconnects with backoff when the connection drops and re-attaches from the offset after
+//!   the last byte delivered, so nothing is lost or repeated while the agent still holds it.
+//!
+//! Calls whose answers come back through the connection's reader (resize, detach) are made from
+//! separate tasks: the reader may be waiting to hand this task an event, and this task must never
+//! wait on the reader in turn.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use outpost_protocol::method;
+use outpost_protocol::session::{AttachParams, InputParams, ResizeParams, SessionRef};
+use outpost_protocol::{Base64Bytes, ErrorCode};
+use serde::Serialize;
+use tokio::sync::{mpsc, watch};
+
+use super::hub::Hub;
+use super::reconnect::{BACKOFF_MAX, BACKOFF_START};
+use super::rpc_client::{RpcClient, RpcError, SessionEvent};
+use super::EngineError;
+
+/// The largest chunk handed to the front end at once.
+pub const MAX_BATCH: usize = 256 * 1024;
+/// Unacknowledged bytes at which the attachment pauses.
+pub const HIGH_WATER: u64 = 2 * 1024 * 1024;
+/// Unacknowledged bytes under which a paused attachment resumes.
+pub const LOW_WATER: u64 = 512 * 1024;
+
+/// What a tab is told besides its output bytes.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum TabEvent {
+    /// Attached; output follows from `replay_from`.
+    Connected {
+        /// The offset of the first byte that follows.
+        replay_from: u64,
+    },
+    /// The connection was lost; the next attempt starts in `retry_in_ms`.
+    Reconnecting {
+        /// Attempts so far.
+        attempt: u32,
+        /// Wait before the next attempt, in milliseconds.
+        retry_in_ms: u64,
+        /// Why.
+        reason: String,
+    },
+    /// Bytes `from..to` are no longer held by the agent and will never arrive.
+    Gap {
+        /// First lost offset.
+        from: u64,
+        /// Offset after the last lost byte.
+        to: u64,
+    },
+    /// The session's process ended.
+    Exited {
+        /// Its exit code, when it exited normally.
+        code: Option<i32>,
+        /// The signal that ended it.
+        signal: Option<String>,
+    },
+    /// The attachment ended with an error.
+    Error {
+        /// A stable code ([`EngineError::code`]).
+        code: String,
+        /// What happened, in plain words.
+        message: String,
+    },
+    /// The tab detached; the session runs on.
+    Detached,
+}
+
+/// Where an attachment's output and events go (the GUI's channels; a collector in tests).
+pub trait TabSink: Send + Sync + 'static {
+    /// A chunk of output, in order, each byte exactly once.
+    fn output(&self, data: Vec<u8>);
+    /// A state change.
+    fn event(&self, event: TabEvent);
+}
+
+/// What the tab asks of its attachment.
+#[derive(Debug)]
+enum Control {
+    Input(Vec<u8>),
+    Ack(u64),
+    Detach,
+}
+
+/// A handle on a running attachment; dropping it detaches.
+pub struct Attachment {
+    control: mpsc::UnboundedSender<Control>,
+    size: watch::Sender<(u16, u16)>,
+}
+
+impl Attachment {
+    /// Attaches to `session_id` on `host` (from `from_offset`, or everything the agent holds)
+    /// with the terminal size `size`, and starts streaming to `sink`.
+    pub fn spawn(
+        hub: Arc<Hub>,
+        host: String,
+        session_id: String,
+        from_offset: Option<u64>,
+        size: (u16, u16),
+        sink: Arc<dyn TabSink>,
+    ) -> Attachment {
+        let (control, control_rx) = mpsc::unbounded_channel();
+        let (size_tx, size_rx) = watch::channel(size);
+        let task = Task {
+            hub,
+            host,
+            session_id,
+            next: from_offset,
+            sent: 0,
+            acked: 0,
+            sink,
+            control: control_rx,
+            size: size_rx,
+        };
+        tokio::spawn(task.run());
+        Attachment {
+            control,
+            size: size_tx,
+        }
+    }
+
+    /// Types `data` into the session (dropped while reconnecting).
+    pub fn input(&self, data: Vec<u8>) {
+        let _ = self.control.send(Control::Input(data));
+    }
+
+    /// The front end has rendered `bytes` more bytes.
+    pub fn ack(&self, bytes: u64) {
+        let _ = self.control.send(Control::Ack(bytes));
+    }
+
+    /// The terminal's new size.
+    pub fn resize(&self, cols: u16, rows: u16) {
+        let _ = self.size.send((cols, rows));
+    }
+
+    /// Stops watching; the session keeps running.
+    pub fn detach(&self) {
+        let _ = self.control.send(Control::Detach);
+    }
+}
+
+impl Drop for Attachment {
+    fn drop(&mut self) {
+        self.detach();
+    }
+}
+
+/// How one connection's worth of streaming ended.
+enum Streamed {
+    /// The tab detached or went away.
+    Detached,
+    /// The session exited.
+    Exited,
+    /// The connection was lost.
+    Lost(String),
+}
+
+struct Task {
+    hub: Arc<Hub>,
+    host: String,
+    session_id: String,
+    /// The offset after the last byte delivered (None before the first attach).
+    next: Option<u64>,
+    /// Bytes handed to the sink.
+    sent: u64,
+    /// Bytes the front end acknowledged.
+    acked: u64,
+    sink: Arc<dyn TabSink>,
+    control: mpsc::UnboundedReceiver<Control>,
+    size: watch::Receiver<(u16, u16)>,
+}
+
+/// Errors that no reconnect can cure.
+fn fatal(e: &EngineError) -> bool {
+    match e {
+        EngineError::Rpc(RpcError::Remote(o)) => {
+            o.code == ErrorCode::SessionNotFound.code() || o.code == ErrorCode::InvalidParams.code()
+        }
+        EngineError::Rpc(_) | EngineError::Agent(_) => false,
+        EngineError::Ssh(e) => !e.is_transient(),
+        _ => true,
+    }
+}
+
+impl Task {
+    async fn run(mut self) {
+        let mut attempt = 0u32;
+        let mut backoff = BACKOFF_START;
+        loop {
+            let reason = match self.hub.rpc(&self.host).await {
+                Ok(rpc) => match self.stream(&rpc).await {
+                    Ok(Streamed::Detached) => {
+                        self.sink.event(TabEvent::Detached);
+                        return;
+                    }
+                    Ok(Streamed::Exited) => return,
+                    Ok(Streamed::Lost(reason)) => {
+                        attempt = 0;
+                        backoff = BACKOFF_START;
+                        reason
+                    }
+                    Err(e) if fatal(&e) => return self.fail(&e),
+                    Err(e) => e.to_string(),
+                },
+                Err(e) if fatal(&e) => return self.fail(&e),
+                Err(e) => e.to_string(),
+            };
+            attempt += 1;
+            self.sink.event(TabEvent::Reconnecting {
+                attempt,
+                retry_in_ms: backoff.as_millis() as u64,
+                reason,
+            });
+            if !self.wait(backoff).await {
+                self.sink.event(TabEvent::Detached);
+                return;
+            }
+            backoff = (backoff * 2).min(BACKOFF_MAX);
+        }
+    }
+
+    fn fail(&self, e: &EngineError) {
+        self.sink.event(TabEvent::Error {
+            code: e.code(),
+            message: e.to_string(),
+        });
+    }
+
+    /// Waits `d` before the next attempt, still taking acks; false when the tab detached.
+    async fn wait(&mut self, d: Duration) -> bool {
+        let sleep = tokio::time::sleep(d);
+        tokio::pin!(sleep);
+        loop {
+            tokio::select! {
+                _ = &mut sleep => return true,
+                c = self.control.recv() => match c {
+                    None | Some(Control::Detach) => return false,
+                    Some(Control::Ack(n)) => self.acked += n,
+                    // Typing while disconnected is dropped, not replayed later into a shell
+                    // that may be in another state.
+                    Some(Control::Input(_)) => {}
+                },
+            }
+        }
+    }
+
+    fn unacked(&self) -> u64 {
+        self.sent.saturating_sub(self.acked)
+    }
+
+    /// Attaches from `self.next` and returns the offset the agent replays from.
+    async fn attach(&mut self, rpc: &RpcClient) -> Result<u64, EngineError> {
+        let attached = rpc
+            .call::<method::SessionAttach>(AttachParams {
+                session_id: self.session_id.clone(),
+                from_offset: self.next,
+            })
+            .await?;
+        if let Some(want) = self.next {
+            if attached.replay_from > want {
+                self.sink.event(TabEvent::Gap {
+                    from: want,
+                    to: attached.replay_from,
+                });
+            }
+        }
+        self.next = Some(attached.replay_from);
+        Ok(attached.replay_from)
+    }
+
+    fn spawn_call_detach(&self, rpc: &RpcClient) {
+        let rpc = rpc.clone();
+        let session_id = self.session_id.clone();
+        tokio::spawn(async move {
+            let _ = rpc
+                .call::<method::SessionDetach>(SessionRef { session_id })
+                .await;
+        });
+    }
+
+    /// Streams over one connection.
+    async fn stream(&mut self, rpc: &RpcClient) -> Result<Streamed, EngineError> {
+        let mut events = rpc.session_events(&self.session_id);
+        let result = self.stream_events(rpc, &mut events).await;
+        rpc.drop_session_events(&self.session_id);
+        match result {
+            Err(EngineError::Rpc(RpcError::Closed | RpcError::Timeout { .. })) => {
+                Ok(Streamed::Lost("the connection was lost".into()))
+            }
+            other => other,
+        }
+    }
+
+    async fn stream_events(
+        &mut self,
+        rpc: &RpcClient,
+        events: &mut mpsc::Receiver<SessionEvent>,
+    ) -> Result<Streamed, EngineError> {
+        let replay_from = self.attach(rpc).await?;
+        self.sink.event(TabEvent::Connected { replay_from });
+        let resizer = spawn_resizer(rpc.clone(), self.session_id.clone(), self.size.clone());
+        let _resizer = AbortOnDrop(resizer);
+        // While paused the session is detached; output that was already on its way is held.
+        let mut paused = false;
+        let mut held: Vec<u8> = Vec::new();
+        let mut batch: Vec<u8> = Vec::new();
+        loop {
+            tokio::select! {
+                ev = events.recv() => {
+                    let Some(ev) = ev else {
+                        return Ok(Streamed::Lost("the connection was lost".into()));
+                    };
+                    let mut exit = None;
+                    let mut next_ev = Some(ev);
+                    // Merge everything already queued into one batch.
+                    while let Some(ev) = next_ev.take() {
+                        match ev {
+                            SessionEvent::Output { offset, data } => {
+                                let out = if paused { &mut held } else { &mut batch };
+                                self.accept(offset, &data, out);
+                            }
+                            SessionEvent::Exit(e) => {
+                                exit = Some(e);
+                                break;
+                            }
+                        }
+                        if batch.len() >= MAX_BATCH {
+                            break;
+                        }
+                        next_ev = events.try_recv().ok();
+                    }
+                    self.flush(&mut batch);
+                    if let Some(e) = exit {
+                        self.flush(&mut held);
+                        self.sink.event(TabEvent::Exited { code: e.exit_code, signal: e.signal });
+                        return Ok(Streamed::Exited);
+                    }
+                    if !paused && self.unacked() >= HIGH_WATER {
+                        paused = true;
+                        self.spawn_call_detach(rpc);
+                    }
+                }
+                c = self.control.recv() => match c {
+                    None | Some(Control::Detach) => {
+                        self.spawn_call_detach(rpc);
+                        return Ok(Streamed::Detached);
+                    }
+                    Some(Control::Input(data)) => {
+                        rpc.notify::<method::SessionInput>(InputParams {
+                            session_id: self.session_id.clone(),
+                            data: Base64Bytes(data),
+                        }).await?;
+                    }
+                    Some(Control::Ack(n)) => {
+                        self.acked += n;
+                        if paused && self.unacked() < LOW_WATER {
+                            self.flush(&mut held);
+                            if self.unacked() < LOW_WATER {
+                                paused = false;
+                                self.attach(rpc).await?;
+                            }
+                        }
+                    }
+                },
+                _ = rpc.closed() => return Ok(Streamed::Lost("the connection was lost".into())),
+            }
+        }
+    }
+
+    /// Takes the part of `data` (at `offset`) not delivered yet into `out`, reporting a gap
+    /// when bytes were skipped.
+    fn accept(&mut self, offset: u64, data: &[u8], out: &mut Vec<u8>) {
+        let end = offset + data.len() as u64;
+        let expected = self.next.unwrap_or(offset);
+        if end <= expected {
+            return;
+        }
+        if offset > expected {
+            self.sink.event(TabEvent::Gap {
+                from: expected,
+                to: offset,
+            });
+        }
+        let skip = expected.saturating_sub(offset) as usize;
+        out.extend_from_slice(&data[skip..]);
+        self.next = Some(end);
+    }
+
+    fn flush(&mut self, batch: &mut Vec<u8>) {
+        if batch.is_empty() {
+            return;
+        }
+        let data = std::mem::take(batch);
+        self.sent += data.len() as u64;
+        self.sink.output(data);
+    }
+}
+
+/// Sends the latest terminal size whenever it changes (and once at the start).
+fn spawn_resizer(
+    rpc: RpcClient,
+    session_id: String,
+    mut size: watch::Receiver<(u16, u16)>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            let (cols, rows) = *size.borrow_and_update();
+            let _ = rpc
+                .call::<method::SessionResize>(ResizeParams {
+                    session_id: session_id.clone(),
+                    cols,
+                    rows,
+                })
+                .await;
+            if size.changed().await.is_err() {
+                return;
+            }
+        }
+    })
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}

@@ -1,0 +1,293 @@
+//! A [`Prompter`] for front ends that ask asynchronously (the GUI's dialogs).
+//!
+//! Each question becomes a numbered [`PromptRequest`] handed to a callback (the GUI emits it as
+//! an event); the connecting task waits until [`PromptBroker::answer`] is called with that
+//! number. Unanswered prompts are cancelled when the broker is dropped, and an answer of the
+//! wrong kind counts as a refusal, so a confused front end can never trust a key by accident.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::oneshot;
+
+use super::ssh::{BoxFuture, HostKeyDecision, HostKeyQuestion, Prompter, SecretKind, SecretPrompt};
+
+/// What the front end is asked to show.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PromptRequest {
+    /// An unknown host key: trust it?
+    HostKey {
+        /// Answer with this number.
+        id: u64,
+        /// Host name or address.
+        host: String,
+        /// Port.
+        port: u16,
+        /// Key type (`ssh-ed25519`, …).
+        key_type: String,
+        /// `SHA256:…` fingerprint.
+        fingerprint: String,
+    },
+    /// A secret.
+    Secret {
+        /// Answer with this number.
+        id: u64,
+        /// The host asking.
+        host: String,
+        /// The user logging in.
+        user: String,
+        /// `password`, `passphrase` or `keyboard_interactive`.
+        secret: &'static str,
+        /// The key file, for a passphrase.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        key_path: Option<String>,
+        /// Keyboard-interactive: the exchange's name.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        /// Keyboard-interactive: instructions.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        instructions: Option<String>,
+        /// Keyboard-interactive: the question.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        prompt: Option<String>,
+        /// Whether the answer may be shown while typed.
+        echo: bool,
+    },
+}
+
+/// The front end's answer.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum PromptAnswer {
+    /// A host-key decision (`reject`, `once`, `always`) or a secret.
+    Text(String),
+    /// Cancel.
+    Cancel,
+}
+
+enum Waiter {
+    HostKey(oneshot::Sender<HostKeyDecision>),
+    Secret(oneshot::Sender<Option<String>>),
+}
+
+type Emit = Box<dyn Fn(PromptRequest) + Send + Sync>;
+
+/// Turns prompts into numbered requests and answers back into decisions.
+pub struct PromptBroker {
+    emit: Emit,
+    next: AtomicU64,
+    waiting: Mutex<HashMap<u64, Waiter>>,
+}
+
+impl PromptBroker {
+    /// A broker that shows each request through `emit`.
+    pub fn new(emit: impl Fn(PromptRequest) + Send + Sync + 'static) -> Self {
+        PromptBroker {
+            emit: Box::new(emit),
+            next: AtomicU64::new(1),
+            waiting: Mutex::default(),
+        }
+    }
+
+    fn waiting(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Waiter>> {
+        self.waiting.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Answers request `id`; false when no such request waits.
+    pub fn answer(&self, id: u64, answer: PromptAnswer) -> bool {
+        let Some(waiter) = self.waiting().remove(&id) else {
+            return false;
+        };
+        match waiter {
+            Waiter::HostKey(tx) => {
+                let decision = match answer {
+                    PromptAnswer::Text(t) if t == "once" => HostKeyDecision::AcceptOnce,
+                    PromptAnswer::Text(t) if t == "always" => HostKeyDecision::AcceptAndSave,
+                    _ => HostKeyDecision::Reject,
+                };
+                let _ = tx.send(decision);
+            }
+            Waiter::Secret(tx) => {
+                let _ = tx.send(match answer {
+                    PromptAnswer::Text(t) => Some(t),
+                    PromptAnswer::Cancel => None,
+                });
+            }
+        }
+        true
+    }
+
+    /// How many prompts wait for an answer.
+    pub fn pending(&self) -> usize {
+        self.waiting().len()
+    }
+
+    fn id(&self) -> u64 {
+        self.next.fetch_add(1, Ordering::Relaxed)
+    }
+}
+
+impl Prompter for PromptBroker {
+    fn host_key(&self, q: HostKeyQuestion) -> BoxFuture<'_, HostKeyDecision> {
+        let id = self.id();
+        let (tx, rx) = oneshot::channel();
+        self.waiting().insert(id, Waiter::HostKey(tx));
+        (self.emit)(PromptRequest::HostKey {
+            id,
+            host: q.host,
+            port: q.port,
+            key_type: q.key_type,
+            fingerprint: q.fingerprint,
+        });
+        Box::pin(async move { rx.await.unwrap_or(HostKeyDecision::Reject) })
+    }
+
+    fn secret(&self, p: SecretPrompt) -> BoxFuture<'_, Option<String>> {
+        let id = self.id();
+        let (tx, rx) = oneshot::channel();
+        self.waiting().insert(id, Waiter::Secret(tx));
+        let (secret, key_path, name, instructions, prompt, echo) = match p.kind {
+            SecretKind::Password => ("password", None, None, None, None, false),
+            SecretKind::Passphrase { key_path } => (
+                "passphrase",
+                Some(key_path.display().to_string()),
+                None,
+                None,
+                None,
+                false,
+            ),
+            SecretKind::KeyboardInteractive {
+                name,
+                instructions,
+                prompt,
+                echo,
+            } => (
+                "keyboard_interactive",
+                None,
+                Some(name),
+                Some(instructions),
+                Some(prompt),
+                echo,
+            ),
+        };
+        (self.emit)(PromptRequest::Secret {
+            id,
+            host: p.host,
+            user: p.user,
+            secret,
+            key_path,
+            name,
+            instructions,
+            prompt,
+            echo,
+        });
+        Box::pin(async move { rx.await.unwrap_or(None) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn broker() -> (Arc<PromptBroker>, Arc<Mutex<Vec<PromptRequest>>>) {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let s = seen.clone();
+        let b = PromptBroker::new(move |r| s.lock().unwrap().push(r));
+        (Arc::new(b), seen)
+    }
+
+    fn question() -> HostKeyQuestion {
+        HostKeyQuestion {
+            host: "jump".into(),
+            port: 22,
+            key_type: "ssh-ed25519".into(),
+            fingerprint: "SHA256:abc".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn host_key_answers_map_to_decisions() {
+        for (text, want) in [
+            ("once", HostKeyDecision::AcceptOnce),
+            ("always", HostKeyDecision::AcceptAndSave),
+            ("reject", HostKeyDecision::Reject),
+            ("yes please", HostKeyDecision::Reject),
+        ] {
+            let (b, seen) = broker();
+            let b2 = b.clone();
+            let ask = tokio::spawn(async move { b2.host_key(question()).await });
+            while b.pending() == 0 {
+                tokio::task::yield_now().await;
+            }
+            let id = match &seen.lock().unwrap()[0] {
+                PromptRequest::HostKey {
+                    id, fingerprint, ..
+                } => {
+                    assert_eq!(fingerprint, "SHA256:abc");
+                    *id
+                }
+                other => panic!("unexpected {other:?}"),
+            };
+            assert!(b.answer(id, PromptAnswer::Text(text.into())));
+            assert_eq!(ask.await.unwrap(), want, "answer {text}");
+            assert!(!b.answer(id, PromptAnswer::Cancel), "answered twice");
+        }
+    }
+
+    #[tokio::test]
+    async fn secrets_carry_the_answer_or_cancel() {
+        let (b, seen) = broker();
+        let b2 = b.clone();
+        let ask = tokio::spawn(async move {
+            b2.secret(SecretPrompt {
+                host: "jump".into(),
+                user: "me".into(),
+                kind: SecretKind::KeyboardInteractive {
+                    name: String::new(),
+                    instructions: String::new(),
+                    prompt: "Code: ".into(),
+                    echo: true,
+                },
+            })
+            .await
+        });
+        while b.pending() == 0 {
+            tokio::task::yield_now().await;
+        }
+        let json = serde_json::to_value(&seen.lock().unwrap()[0]).unwrap();
+        assert_eq!(json["kind"], "secret");
+        assert_eq!(json["secret"], "keyboard_interactive");
+        assert_eq!(json["prompt"], "Code: ");
+        assert_eq!(json["echo"], true);
+        let id = json["id"].as_u64().unwrap();
+        b.answer(id, PromptAnswer::Text("123456".into()));
+        assert_eq!(ask.await.unwrap().as_deref(), Some("123456"));
+
+        let b3 = b.clone();
+        let ask = tokio::spawn(async move {
+            b3.secret(SecretPrompt {
+                host: "jump".into(),
+                user: "me".into(),
+                kind: SecretKind::Password,
+            })
+            .await
+        });
+        while b.pending() == 0 {
+            tokio::task::yield_now().await;
+        }
+        assert!(b.answer(id + 1, PromptAnswer::Cancel));
+        assert_eq!(ask.await.unwrap(), None);
+    }
+
+    #[test]
+    fn answers_parse_from_json() {
+        let a: PromptAnswer = serde_json::from_str("\"always\"").unwrap();
+        assert_eq!(a, PromptAnswer::Text("always".into()));
+        let c: PromptAnswer = serde_json::from_str("null").unwrap();
+        assert_eq!(c, PromptAnswer::Cancel);
+    }
+}

@@ -1,0 +1,8 @@
+//! The window's commands, grouped by what they act on. Each is a few lines over the engine;
+//! argument and field names are snake_case, like the protocol's.
+
+pub mod app;
+pub mod hosts;
+pub mod monitor;
+pub mod sessions;
+pub mod terminal;

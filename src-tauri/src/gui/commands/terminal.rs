@@ -1,0 +1,136 @@
+//! A tab's attachment to a session: output through a raw [`Channel`], state through a JSON
+//! channel, and typing, resizing, acknowledging and detaching by attachment id.
+
+use std::sync::Arc;
+
+use tauri::ipc::{Channel, InvokeResponseBody};
+use tauri::State;
+
+use crate::engine::attachment::{Attachment, TabEvent, TabSink};
+use crate::gui::error::{CommandError, CommandResult};
+use crate::gui::state::AppState;
+
+/// Sends output as raw bytes (an `ArrayBuffer` on the other side) and events as JSON.
+struct ChannelSink {
+    output: Channel<InvokeResponseBody>,
+    events: Channel<TabEvent>,
+}
+
+impl TabSink for ChannelSink {
+    fn output(&self, data: Vec<u8>) {
+        if let Err(e) = self.output.send(InvokeResponseBody::Raw(data)) {
+            tracing::debug!("tab output channel closed: {e}");
+        }
+    }
+
+    fn event(&self, event: TabEvent) {
+        if let Err(e) = self.events.send(event) {
+            tracing::debug!("tab event channel closed: {e}");
+        }
+    }
+}
+
+fn valid_size(cols: u16, rows: u16) -> CommandResult<()> {
+    if cols == 0 || rows == 0 || cols > 1000 || rows > 1000 {
+        return Err(CommandError::new(
+            "invalid",
+            format!("terminal size {cols}x{rows} is out of range (1..=1000)"),
+        ));
+    }
+    Ok(())
+}
+
+/// Attaches to `session_id` on `host` (from `from_offset`, or everything the agent holds) and
+/// returns the attachment's id.
+#[allow(clippy::too_many_arguments)]
+#[tauri::command(rename_all = "snake_case")]
+pub async fn attach(
+    state: State<'_, AppState>,
+    host: String,
+    session_id: String,
+    cols: u16,
+    rows: u16,
+    from_offset: Option<u64>,
+    output: Channel<InvokeResponseBody>,
+    events: Channel<TabEvent>,
+) -> CommandResult<String> {
+    valid_size(cols, rows)?;
+    if !outpost_protocol::session::valid_session_id(&session_id) {
+        return Err(CommandError::new(
+            "invalid",
+            format!("{session_id:?} is not a session id"),
+        ));
+    }
+    let sink = Arc::new(ChannelSink { output, events });
+    let a = Attachment::spawn(
+        state.hub.clone(),
+        host,
+        session_id,
+        from_offset,
+        (cols, rows),
+        sink,
+    );
+    Ok(state.add_attachment(a))
+}
+
+fn with(state: &AppState, id: &str, f: impl FnOnce(&Attachment)) -> CommandResult<()> {
+    if state.with_attachment(id, f) {
+        Ok(())
+    } else {
+        Err(CommandError::new(
+            "not_attached",
+            format!("no attachment {id:?}"),
+        ))
+    }
+}
+
+/// The front end rendered `bytes` more bytes of output.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn attachment_ack(
+    state: State<'_, AppState>,
+    attachment_id: String,
+    bytes: u64,
+) -> CommandResult<()> {
+    with(&state, &attachment_id, |a| a.ack(bytes))
+}
+
+/// Types text (sent as UTF-8).
+#[tauri::command(rename_all = "snake_case")]
+pub async fn input(
+    state: State<'_, AppState>,
+    attachment_id: String,
+    data: String,
+) -> CommandResult<()> {
+    with(&state, &attachment_id, |a| a.input(data.into_bytes()))
+}
+
+/// Types raw bytes.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn input_bytes(
+    state: State<'_, AppState>,
+    attachment_id: String,
+    data: Vec<u8>,
+) -> CommandResult<()> {
+    with(&state, &attachment_id, |a| a.input(data))
+}
+
+/// The terminal's new size.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn resize(
+    state: State<'_, AppState>,
+    attachment_id: String,
+    cols: u16,
+    rows: u16,
+) -> CommandResult<()> {
+    valid_size(cols, rows)?;
+    with(&state, &attachment_id, |a| a.resize(cols, rows))
+}
+
+/// Stops watching; the session keeps running.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn detach(state: State<'_, AppState>, attachment_id: String) -> CommandResult<()> {
+    if let Some(a) = state.remove_attachment(&attachment_id) {
+        a.detach();
+    }
+    Ok(())
+}

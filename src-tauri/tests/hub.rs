@@ -1,0 +1,443 @@
+//! The GUI's engine pieces without a window: the [`Hub`]'s shared connections, tab
+//! [`Attachment`]s (batching, flow control, reconnect after the agent dies), monitoring feeds and
+//! the [`PromptBroker`] answering a real `sshd`'s unknown host key.
+//!
+//! Everything runs against the real agent binary (locally over pipes, or deployed over SSH).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use outpost_desktop::engine::attachment::{Attachment, TabEvent, TabSink, HIGH_WATER};
+use outpost_desktop::engine::hub::Hub;
+use outpost_desktop::engine::monitor_feed::{MonitorEvent, MonitorFeed, MonitorSink};
+use outpost_desktop::engine::prompt_broker::{PromptAnswer, PromptBroker, PromptRequest};
+use outpost_desktop::engine::ssh::AutoPrompter;
+use outpost_desktop::engine::{targets, EngineContext};
+use outpost_protocol::method;
+use outpost_protocol::monitor::MonitorTarget;
+use outpost_protocol::session::{ListParams, SessionRef};
+use outpost_testkit::Sshd;
+
+/// One private agent home and configuration for this test binary (env is process-wide).
+fn local_env() -> &'static std::path::Path {
+    static DIR: OnceLock<std::path::PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = tempfile::Builder::new()
+            .prefix("ohub")
+            .tempdir_in("/tmp")
+            .unwrap()
+            .keep();
+        std::env::set_var("OUTPOST_HOME", dir.join("h"));
+        std::env::set_var("OUTPOST_AGENT_BIN", support::agent_bin());
+        dir
+    })
+}
+
+fn local_hub() -> Arc<Hub> {
+    let dir = local_env().join(format!("c{}", rand_suffix()));
+    Hub::new(EngineContext::new(dir, Arc::new(AutoPrompter::new())))
+}
+
+fn rand_suffix() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Collects what a tab would show; acknowledges output as it comes unless told not to.
+#[derive(Default)]
+struct Tab {
+    out: Mutex<Vec<u8>>,
+    events: Mutex<Vec<TabEvent>>,
+    chunks: Mutex<Vec<usize>>,
+}
+
+impl TabSink for Tab {
+    fn output(&self, data: Vec<u8>) {
+        self.chunks.lock().unwrap().push(data.len());
+        self.out.lock().unwrap().extend_from_slice(&data);
+    }
+    fn event(&self, event: TabEvent) {
+        self.events.lock().unwrap().push(event);
+    }
+}
+
+impl Tab {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.out.lock().unwrap()).into_owned()
+    }
+    fn len(&self) -> u64 {
+        self.out.lock().unwrap().len() as u64
+    }
+    fn events(&self) -> Vec<TabEvent> {
+        self.events.lock().unwrap().clone()
+    }
+}
+
+async fn wait_for(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !f() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn new_shell(hub: &Hub) -> String {
+    let params = targets::create_params(None, Some("hub test".into()), 100, 30).unwrap();
+    hub.call::<method::SessionCreate>("local", params)
+        .await
+        .unwrap()
+        .session
+        .session_id
+}
+
+async fn close(hub: &Hub, sid: &str) {
+    hub.call::<method::SessionClose>(
+        "local",
+        SessionRef {
+            session_id: sid.into(),
+        },
+    )
+    .await
+    .unwrap();
+}
+
+/// The pid of the hub's local agent.
+async fn agent_pid(hub: &Hub) -> u32 {
+    hub.connection("local")
+        .await
+        .unwrap()
+        .local_agent_pid()
+        .expect("a local agent")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tab_types_and_reads_back_through_the_shared_connection() {
+    let hub = local_hub();
+    let sid = new_shell(&hub).await;
+    let tab = Arc::new(Tab::default());
+    let a = Attachment::spawn(
+        hub.clone(),
+        "local".into(),
+        sid.clone(),
+        None,
+        (100, 30),
+        tab.clone(),
+    );
+    wait_for("connected", Duration::from_secs(20), || {
+        matches!(tab.events().first(), Some(TabEvent::Connected { .. }))
+    })
+    .await;
+    a.input(b"echo hub-marker-$((6*7))\n".to_vec());
+    wait_for("the echo", Duration::from_secs(20), || {
+        tab.text().contains("hub-marker-42")
+    })
+    .await;
+    a.ack(tab.len());
+    // A second tab on the same host shares the connection: one agent process.
+    let tab2 = Arc::new(Tab::default());
+    let _b = Attachment::spawn(
+        hub.clone(),
+        "local".into(),
+        sid.clone(),
+        Some(0),
+        (100, 30),
+        tab2.clone(),
+    );
+    wait_for("the replay", Duration::from_secs(20), || {
+        tab2.text().contains("hub-marker-42")
+    })
+    .await;
+    let first = agent_pid(&hub).await;
+    let tab3 = Arc::new(Tab::default());
+    let _c = Attachment::spawn(
+        hub.clone(),
+        "local".into(),
+        sid.clone(),
+        Some(0),
+        (100, 30),
+        tab3.clone(),
+    );
+    wait_for("the third replay", Duration::from_secs(20), || {
+        tab3.text().contains("hub-marker-42")
+    })
+    .await;
+    assert_eq!(
+        agent_pid(&hub).await,
+        first,
+        "every tab shares one agent connection"
+    );
+    a.detach();
+    wait_for("detached", Duration::from_secs(10), || {
+        tab.events().contains(&TabEvent::Detached)
+    })
+    .await;
+    close(&hub, &sid).await;
+    hub.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tab_that_stops_acknowledging_pauses_then_resumes_with_a_visible_gap() {
+    let hub = local_hub();
+    let sid = new_shell(&hub).await;
+    let tab = Arc::new(Tab::default());
+    let a = Attachment::spawn(
+        hub.clone(),
+        "local".into(),
+        sid.clone(),
+        None,
+        (100, 30),
+        tab.clone(),
+    );
+    wait_for("connected", Duration::from_secs(20), || {
+        !tab.events().is_empty()
+    })
+    .await;
+    // 24 MiB of output: far more than the 2 MiB high-water mark and the 2 MiB ring.
+    a.input(b"yes flood-line | head -c 25165824; echo; echo FLOOD-$((40+2))-DONE\n".to_vec());
+    let end = {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let list = hub
+                .call::<method::SessionList>("local", ListParams::default())
+                .await
+                .unwrap();
+            let s = list
+                .sessions
+                .into_iter()
+                .find(|s| s.session_id == sid)
+                .unwrap();
+            if s.output_end > 24 * 1024 * 1024 {
+                break s.output_end;
+            }
+            assert!(Instant::now() < deadline, "the flood never finished");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    // Nothing acknowledged: the tab got at most the high-water mark plus what was in flight.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let held = tab.len();
+    assert!(
+        held < HIGH_WATER + 8 * 1024 * 1024 && held < end / 2,
+        "an unacknowledging tab received {held} of {end} bytes"
+    );
+    // Acknowledge as a renderer would: the tab resumes, is told of the gap, and gets the end.
+    let mut acked = 0;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !tab.text().contains("FLOOD-42-DONE") {
+        let now = tab.len();
+        a.ack(now - acked);
+        acked = now;
+        assert!(
+            Instant::now() < deadline,
+            "never resumed; events {:?}",
+            tab.events()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let events = tab.events();
+    let gaps: u64 = events
+        .iter()
+        .map(|e| match e {
+            TabEvent::Gap { from, to } => to - from,
+            _ => 0,
+        })
+        .sum();
+    assert!(gaps > 0, "the skipped bytes were reported: {events:?}");
+    let Some(TabEvent::Connected { replay_from }) = events.first().cloned() else {
+        panic!("first event {events:?}")
+    };
+    // Every offset is accounted for exactly once: delivered bytes plus gaps.
+    let delivered = tab.len();
+    let list = hub
+        .call::<method::SessionList>("local", ListParams::default())
+        .await
+        .unwrap();
+    let now_end = list
+        .sessions
+        .iter()
+        .find(|s| s.session_id == sid)
+        .unwrap()
+        .output_end;
+    wait_for("the tail", Duration::from_secs(10), || {
+        replay_from + tab.len() + gaps >= now_end
+    })
+    .await;
+    assert_eq!(
+        replay_from + tab.len() + gaps,
+        now_end,
+        "delivered {delivered} + gaps {gaps}"
+    );
+    let chunks = tab.chunks.lock().unwrap().clone();
+    assert!(
+        chunks.len() < (delivered / 1024) as usize,
+        "output was batched: {} chunks for {delivered} bytes",
+        chunks.len()
+    );
+    close(&hub, &sid).await;
+    hub.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tab_reconnects_after_its_agent_is_killed_and_loses_nothing() {
+    let hub = local_hub();
+    let sid = new_shell(&hub).await;
+    let tab = Arc::new(Tab::default());
+    let a = Attachment::spawn(
+        hub.clone(),
+        "local".into(),
+        sid.clone(),
+        None,
+        (100, 30),
+        tab.clone(),
+    );
+    wait_for("connected", Duration::from_secs(20), || {
+        !tab.events().is_empty()
+    })
+    .await;
+    a.input(
+        b"for i in $(seq 1 1500); do echo line-$i; sleep 0.002; done; echo ALL-DONE-$((1+1))\n"
+            .to_vec(),
+    );
+    wait_for("output", Duration::from_secs(20), || {
+        tab.text().contains("line-100\r\n")
+    })
+    .await;
+    let pid = agent_pid(&hub).await as i32;
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    let mut acked = 0;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !tab.text().contains("ALL-DONE-2") {
+        let now = tab.len();
+        a.ack(now - acked);
+        acked = now;
+        assert!(
+            Instant::now() < deadline,
+            "never finished; events {:?}",
+            tab.events()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let events = tab.events();
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, TabEvent::Reconnecting { .. })),
+        "the tab showed the reconnect: {events:?}"
+    );
+    assert!(
+        !events.iter().any(|e| matches!(e, TabEvent::Gap { .. })),
+        "{events:?}"
+    );
+    let text = tab.text();
+    for i in 1..=1500 {
+        let line = format!("line-{i}\r\n");
+        let n = text.matches(&line).count();
+        assert_eq!(
+            n,
+            1,
+            "line-{i} appears {n} times in {:?}",
+            &text[..text.len().min(2000)]
+        );
+    }
+    close(&hub, &sid).await;
+    hub.shutdown().await;
+}
+
+#[derive(Default)]
+struct Panel(Mutex<Vec<MonitorEvent>>);
+
+impl MonitorSink for Panel {
+    fn event(&self, event: MonitorEvent) {
+        self.0.lock().unwrap().push(event);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_monitoring_feed_fills_from_history_then_streams() {
+    let hub = local_hub();
+    let panel = Arc::new(Panel::default());
+    let (feed, _history) = MonitorFeed::start(
+        hub.clone(),
+        "local".into(),
+        MonitorTarget::Agent,
+        250,
+        panel.clone(),
+    )
+    .await
+    .unwrap();
+    wait_for("two samples", Duration::from_secs(20), || {
+        panel.0.lock().unwrap().len() >= 2
+    })
+    .await;
+    drop(feed);
+    // A second feed on the same agent starts with the samples already taken.
+    let (_feed2, history) = MonitorFeed::start(
+        hub.clone(),
+        "local".into(),
+        MonitorTarget::Agent,
+        250,
+        panel.clone(),
+    )
+    .await
+    .unwrap();
+    assert!(
+        history.len() >= 2,
+        "history holds the earlier samples: {}",
+        history.len()
+    );
+    let host = nix::unistd::gethostname().unwrap().into_string().unwrap();
+    assert_eq!(history.last().unwrap().hostname, host);
+    assert!(history.last().unwrap().memory.total_bytes > 0);
+    hub.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_host_key_is_asked_through_the_broker() {
+    local_env();
+    let remote = support::Remote::untrusted(Sshd::builder());
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let broker = Arc::new(PromptBroker::new(move |r| {
+        let _ = tx.send(r);
+    }));
+    let ctx = EngineContext::new(remote.cli.config_dir(), broker.clone());
+    let hub = Hub::new(ctx);
+    let want = remote.sshd.host_key_fingerprint();
+
+    // Refused: the connection fails and nothing is trusted.
+    let h = hub.clone();
+    let test = tokio::spawn(async move { h.test("h").await });
+    let Some(PromptRequest::HostKey {
+        id, fingerprint, ..
+    }) = rx.recv().await
+    else {
+        panic!("no host-key prompt")
+    };
+    assert_eq!(fingerprint, want);
+    assert!(broker.answer(id, PromptAnswer::Text("reject".into())));
+    let err = test.await.unwrap().unwrap_err();
+    assert_eq!(err.code(), "host_key_rejected", "{err}");
+
+    // Trusted once: connected, and asked again next time.
+    let h = hub.clone();
+    let test = tokio::spawn(async move { h.test("h").await });
+    let Some(PromptRequest::HostKey { id, .. }) = rx.recv().await else {
+        panic!("no host-key prompt")
+    };
+    broker.answer(id, PromptAnswer::Text("once".into()));
+    let info = test.await.unwrap().unwrap();
+    assert_eq!(info.user, remote.user.name);
+    assert!(
+        !remote.cli.own_known_hosts().exists(),
+        "trusting once saves nothing"
+    );
+    hub.shutdown().await;
+}

@@ -1,0 +1,22 @@
+// Tests for rejection normalisation.
+import { describe, expect, it } from "vitest";
+import { hasCode, toApiError, UNKNOWN_CODE } from "./errors";
+
+describe("toApiError", () => {
+  it("keeps a well-formed error", () => {
+    expect(toApiError({ code: "auth_failed", message: "no" })).toEqual({ code: "auth_failed", message: "no" });
+  });
+  it("wraps plain strings and Error objects", () => {
+    expect(toApiError("boom")).toEqual({ code: UNKNOWN_CODE, message: "boom" });
+    expect(toApiError(new Error("bad"))).toEqual({ code: UNKNOWN_CODE, message: "bad" });
+  });
+  it("never returns an empty message", () => {
+    for (const v of [null, undefined, 3, "", {}, { code: 5 }]) {
+      expect(toApiError(v).message.length).toBeGreaterThan(0);
+    }
+  });
+  it("matches codes", () => {
+    expect(hasCode({ code: "rpc_32001", message: "x" }, "rpc_32001")).toBe(true);
+    expect(hasCode("rpc_32001", "rpc_32001")).toBe(false);
+  });
+});

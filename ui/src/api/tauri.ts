@@ -1,0 +1,215 @@
+// The one place that talks to Tauri: typed wrappers over `invoke`, `Channel` and `listen` for
+// every command of the contract. Arguments are passed with snake_case keys, as the Rust side
+// expects; every rejection is normalised to an `ApiError` before it leaves this module.
+import { Channel, invoke } from "@tauri-apps/api/core";
+import { listen } from "@tauri-apps/api/event";
+import { toApiError } from "./errors";
+import { normaliseHost } from "./normalise";
+import type {
+  AppInfo,
+  ConnectInfo,
+  Host,
+  HostKeyAnswer,
+  MonitorEvent,
+  MonitorTarget,
+  Prompt,
+  SessionInfo,
+  SessionKind,
+  SshHosts,
+  StateKey,
+  Subscription,
+  TabEvent,
+} from "./types";
+
+/** True when the page runs inside the Tauri shell (its IPC bridge is present). */
+export function isTauri(): boolean {
+  return typeof window !== "undefined" && "__TAURI_INTERNALS__" in window;
+}
+
+// The invoke boundary: the only place where untyped results become typed ones (trusting the
+// contract that the Rust side implements).
+async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(command, args);
+  } catch (e) {
+    throw toApiError(e);
+  }
+}
+
+/** Saved hosts, `local` first (lists the engine leaves out when empty are filled in). */
+export const hostsList = async (): Promise<Host[]> =>
+  (await call<Partial<Host>[]>("hosts_list")).map(normaliseHost);
+/** Adds a host, or replaces (and possibly renames) `original_name`. */
+export const hostSave = (host: Host, original_name: string | null): Promise<void> =>
+  call("host_save", { host, original_name });
+/** Removes a saved host. */
+export const hostRemove = (name: string): Promise<void> => call("host_remove", { name });
+/** Imports `~/.ssh/config` aliases; returns the names imported. */
+export const hostsImportSshConfig = (): Promise<string[]> => call("hosts_import_ssh_config");
+/** Connects to a host (deploying its agent when needed) and reports what it found. */
+export const hostTest = async (name: string): Promise<ConnectInfo> => {
+  const info = await call<ConnectInfo>("host_test", { name });
+  return { ...info, preamble: Array.isArray(info.preamble) ? info.preamble : [] };
+};
+
+/** The live sessions of a host's agent. */
+export const sessionsList = (host: string): Promise<SessionInfo[]> => call("sessions_list", { host });
+/** The aliases of the host's own `~/.ssh/config`. */
+export const sshHosts = (host: string): Promise<SshHosts> => call("ssh_hosts", { host });
+
+/** What `session_new` needs. */
+export interface NewSession {
+  host: string;
+  kind: SessionKind;
+  target: string | null;
+  title: string | null;
+  cols: number;
+  rows: number;
+}
+/** Starts a session on a host. */
+export const sessionNew = (s: NewSession): Promise<SessionInfo> =>
+  call("session_new", {
+    host: s.host,
+    kind: s.kind,
+    target: s.target,
+    title: s.title,
+    cols: s.cols,
+    rows: s.rows,
+  });
+/** Ends a session (its processes stop). */
+export const sessionClose = (host: string, session_id: string): Promise<void> =>
+  call("session_close", { host, session_id });
+
+/** Handlers of one attachment's two channels. */
+export interface AttachHandlers {
+  /** Raw output bytes, in order, exactly once. */
+  onOutput: (bytes: Uint8Array) => void;
+  /** State changes of the attachment. */
+  onEvent: (event: TabEvent) => void;
+}
+
+/** A started attachment: its id, and a way to stop delivering channel messages. */
+export interface Attachment {
+  attachment_id: string;
+  /** Stops calling the handlers (the channels stay registered until the backend ends them). */
+  mute: () => void;
+}
+
+function toBytes(message: unknown): Uint8Array {
+  if (message instanceof ArrayBuffer) return new Uint8Array(message);
+  if (ArrayBuffer.isView(message)) {
+    return new Uint8Array(message.buffer, message.byteOffset, message.byteLength);
+  }
+  if (Array.isArray(message)) return Uint8Array.from(message as number[]);
+  return new Uint8Array(0);
+}
+
+/**
+ * Attaches to a session. Output and events may arrive before the promise resolves; `mute()` on
+ * the returned handle (or calling `muteEarly` before it resolves) silences them.
+ */
+export function attach(
+  args: { host: string; session_id: string; cols: number; rows: number; from_offset: number | null },
+  handlers: AttachHandlers,
+): { promise: Promise<Attachment>; muteEarly: () => void } {
+  let muted = false;
+  const output = new Channel<unknown>((m) => {
+    if (!muted) handlers.onOutput(toBytes(m));
+  });
+  const events = new Channel<TabEvent>((e) => {
+    if (!muted) handlers.onEvent(e);
+  });
+  const mute = () => {
+    muted = true;
+  };
+  const promise = call<string>("attach", { ...args, output, events }).then((attachment_id) => ({
+    attachment_id,
+    mute,
+  }));
+  return { promise, muteEarly: mute };
+}
+
+/** Tells the backend that `bytes` of output have been processed by the terminal. */
+export const attachmentAck = (attachment_id: string, bytes: number): Promise<void> =>
+  call("attachment_ack", { attachment_id, bytes });
+/** Sends typed text. */
+export const input = (attachment_id: string, data: string): Promise<void> =>
+  call("input", { attachment_id, data });
+/** Sends raw bytes (xterm's binary input). */
+export const inputBytes = (attachment_id: string, data: number[]): Promise<void> =>
+  call("input_bytes", { attachment_id, data });
+/** Changes the terminal size of an attachment's session. */
+export const resize = (attachment_id: string, cols: number, rows: number): Promise<void> =>
+  call("resize", { attachment_id, cols, rows });
+/** Detaches; the session keeps running. */
+export const detach = (attachment_id: string): Promise<void> => call("detach", { attachment_id });
+
+/** A started monitoring subscription. */
+export interface MonitorSubscription extends Subscription {
+  /** Stops calling the handler. */
+  mute: () => void;
+}
+
+/** Subscribes to samples of a host or an ssh session's target. */
+export function monitorSubscribe(
+  host: string,
+  target: MonitorTarget,
+  interval_ms: number,
+  onEvent: (event: MonitorEvent) => void,
+): { promise: Promise<MonitorSubscription>; muteEarly: () => void } {
+  let muted = false;
+  const samples = new Channel<MonitorEvent>((e) => {
+    if (!muted) onEvent(e);
+  });
+  const mute = () => {
+    muted = true;
+  };
+  const promise = call<Subscription>("monitor_subscribe", { host, target, interval_ms, samples }).then(
+    (s) => ({ ...s, mute }),
+  );
+  return { promise, muteEarly: mute };
+}
+/** Ends a monitoring subscription. */
+export const monitorUnsubscribe = (subscription_id: string): Promise<void> =>
+  call("monitor_unsubscribe", { subscription_id });
+
+/** Calls `handler` for every prompt the backend raises; resolves to a function that stops. */
+export async function onPrompt(handler: (prompt: Prompt) => void): Promise<() => void> {
+  try {
+    return await listen<Prompt>("prompt", (event) => handler(event.payload));
+  } catch (e) {
+    throw toApiError(e);
+  }
+}
+/** Answers a host-key question. */
+export const answerHostKey = (id: number, answer: HostKeyAnswer): Promise<void> =>
+  call("prompt_answer", { id, answer });
+/** Answers a secret prompt; `null` cancels. */
+export const answerSecret = (id: number, answer: string | null): Promise<void> =>
+  call("prompt_answer", { id, answer });
+
+/** Reads a stored value (null when none). */
+export const stateLoad = (key: StateKey): Promise<unknown> => call("state_load", { key });
+/** Stores a value. */
+export const stateSave = (key: StateKey, value: unknown): Promise<void> => call("state_save", { key, value });
+
+/** The app's version and configuration directory. */
+export const appInfo = (): Promise<AppInfo> => call("app_info");
+
+/** Writes text to the system clipboard (the webview's clipboard first, then the backend's). */
+export async function clipboardWrite(text: string): Promise<void> {
+  try {
+    await navigator.clipboard.writeText(text);
+  } catch {
+    await call<void>("clipboard_write", { text });
+  }
+}
+
+/** Reads text from the system clipboard (the webview's clipboard first, then the backend's). */
+export async function clipboardRead(): Promise<string> {
+  try {
+    return await navigator.clipboard.readText();
+  } catch {
+    return await call<string>("clipboard_read");
+  }
+}

@@ -1,0 +1,54 @@
+// The blocking dialog for a changed host key (any command's `host_key_changed` error): what
+// happened, both fingerprints as the engine gave them, and what to do next.
+import type { JSX } from "preact";
+import { changedKey } from "../state/store";
+import { parseChangedKey, removeKeyCommand } from "./advice";
+import { Modal } from "./Modal";
+
+/** Shown while `changedKey` holds an error. */
+export function HostKeyChangedDialog(): JSX.Element | null {
+  const err = changedKey.value;
+  if (err === null) return null;
+  const k = parseChangedKey(err.message);
+  const cmd = removeKeyCommand(k.host);
+  const close = () => {
+    changedKey.value = null;
+  };
+  return (
+    <Modal title="Host key changed — connection blocked" testid="dialog-hostkey-changed" onCancel={close} tone="danger" wide>
+      <p class="modal-text">
+        The host {k.host ? <strong>{k.host}</strong> : null} presented a different key from the one on record. Someone may
+        be intercepting the connection (a man-in-the-middle attack), or the host was reinstalled. Outpost sent nothing to
+        the server.
+      </p>
+      <dl class="facts">
+        <dt>Presented now</dt>
+        <dd class="mono">{k.presented ?? "(see the message below)"}</dd>
+        <dt>On record</dt>
+        <dd class="mono">{k.expected.length > 0 ? k.expected.join(" or ") : "(see the message below)"}</dd>
+      </dl>
+      <p class="modal-text">
+        <strong>What to do next:</strong> if you know why the key changed (for example, the host was reinstalled), remove
+        the old key from your known_hosts file and connect again; you will be asked to trust the new key.
+        {cmd ? (
+          <>
+            {" "}
+            Run <code>{cmd}</code> (and the same with <code>-f</code> pointing at Outpost's own known_hosts in its
+            configuration directory). Otherwise, do not connect, and ask the host's administrator.
+          </>
+        ) : (
+          " Otherwise, do not connect, and ask the host's administrator."
+        )}
+      </p>
+      <details class="raw-message">
+        <summary>Full message</summary>
+        <p class="mono small">{err.message}</p>
+      </details>
+      <div class="modal-actions">
+        <button class="primary" data-autofocus onClick={close}>
+          Close
+        </button>
+      </div>
+    </Modal>
+  );
+}

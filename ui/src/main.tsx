@@ -1,0 +1,49 @@
+// Entry point: outside the Tauri shell it explains what is missing instead of failing; inside,
+// it renders the app, starts listening for prompts, then loads settings, hosts and the saved
+// tabs (which re-attach their sessions).
+import "./locale-guard";
+import { render } from "preact";
+import "@xterm/xterm/css/xterm.css";
+import "./styles/app.css";
+import { loadHosts, loadSettings, restoreWorkspace } from "./actions";
+import * as api from "./api/tauri";
+import { App } from "./app";
+import { prompts, reportError } from "./state/store";
+
+function NoTauri() {
+  return (
+    <div class="no-tauri" data-testid="no-tauri">
+      <h1>Outpost</h1>
+      <p>
+        This is the interface of the Outpost desktop app. It needs the app's own window to reach hosts and sessions, and
+        it was opened somewhere else (for example, in a web browser).
+      </p>
+      <p class="muted">Start the Outpost desktop app instead.</p>
+    </div>
+  );
+}
+
+async function start(root: HTMLElement): Promise<void> {
+  render(<App />, root);
+  try {
+    await api.onPrompt((p) => {
+      prompts.value = [...prompts.value, p];
+    });
+  } catch (e) {
+    reportError(e, "Listening for prompts");
+  }
+  await loadSettings();
+  const hostsLoading = loadHosts();
+  await restoreWorkspace();
+  await hostsLoading;
+}
+
+const root = document.getElementById("app");
+if (root !== null) {
+  if (api.isTauri()) {
+    void start(root);
+  } else {
+    render(<NoTauri />, root);
+    document.body.dataset.ready = "false";
+  }
+}

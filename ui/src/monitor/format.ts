@@ -1,0 +1,46 @@
+// Human-readable figures: bytes (binary units), rates, percentages, load and uptime.
+
+const UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+
+/** "0 B", "512 B", "1.5 KiB", "8.0 GiB". */
+export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes) || bytes < 0) return "–";
+  let v = bytes;
+  let u = 0;
+  while (v >= 1024 && u < UNITS.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  if (u === 0) return `${Math.round(v)} B`;
+  return `${v >= 100 ? v.toFixed(0) : v.toFixed(1)} ${UNITS[u]}`;
+}
+
+/** "2.0 KiB/s". */
+export function formatRate(bytesPerSecond: number): string {
+  const b = formatBytes(bytesPerSecond);
+  return b === "–" ? b : `${b}/s`;
+}
+
+/** "12.5%" (one decimal). */
+export function formatPercent(percent: number): string {
+  if (!Number.isFinite(percent)) return "–";
+  return `${percent.toFixed(1)}%`;
+}
+
+/** "0.50 0.25 0.13". */
+export function formatLoad(load: readonly number[]): string {
+  return load.map((l) => (Number.isFinite(l) ? l.toFixed(2) : "–")).join(" ");
+}
+
+/** "10d 2h", "3h 5m", "42m", "12s". */
+export function formatUptime(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return "–";
+  const s = Math.floor(seconds);
+  const d = Math.floor(s / 86400);
+  const h = Math.floor((s % 86400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  if (d > 0) return `${d}d ${h}h`;
+  if (h > 0) return `${h}h ${m}m`;
+  if (m > 0) return `${m}m`;
+  return `${s}s`;
+}

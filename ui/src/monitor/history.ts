@@ -1,0 +1,46 @@
+// A host's sample history for charts: keeps the last 10 minutes, in time order, without
+// duplicates; samples carrying `error` are not figures and are left out of charts.
+import type { Sample } from "../api/types";
+
+/** How much history the charts show. */
+export const WINDOW_MS = 10 * 60 * 1000;
+
+/** The samples within `windowMs` of the newest, oldest first. */
+export function trimWindow(samples: readonly Sample[], windowMs: number = WINDOW_MS): Sample[] {
+  const last = samples[samples.length - 1];
+  if (last === undefined) return [];
+  const from = last.at - windowMs;
+  let i = 0;
+  while (i < samples.length && (samples[i] as Sample).at < from) i++;
+  return samples.slice(i);
+}
+
+/** True when a sample holds figures. */
+export function hasFigures(s: Sample): boolean {
+  return s.error === undefined || s.error === null;
+}
+
+/** The history of a subscription: `history` (oldest first), figures only, windowed. */
+export function fromHistory(history: readonly Sample[], windowMs: number = WINDOW_MS): Sample[] {
+  const sorted = history.filter(hasFigures).sort((a, b) => a.at - b.at);
+  const unique: Sample[] = [];
+  for (const s of sorted) if (unique.length === 0 || (unique[unique.length - 1] as Sample).at < s.at) unique.push(s);
+  return trimWindow(unique, windowMs);
+}
+
+/** `samples` plus `next` (ignored when it holds no figures or is not newer), windowed. */
+export function appendSample(samples: readonly Sample[], next: Sample, windowMs: number = WINDOW_MS): Sample[] {
+  const last = samples[samples.length - 1];
+  if (!hasFigures(next) || (last !== undefined && next.at <= last.at)) return samples as Sample[];
+  return trimWindow([...samples, next], windowMs);
+}
+
+/** uPlot's columns: times in seconds, then one column per picked series. */
+export type Columns = [number[], ...number[][]];
+
+/** Chart columns from samples: x in seconds, one series per picker. */
+export function toColumns(samples: readonly Sample[], pickers: readonly ((s: Sample) => number)[]): Columns {
+  const xs = samples.map((s) => s.at / 1000);
+  const ys = pickers.map((pick) => samples.map(pick));
+  return [xs, ...ys];
+}

@@ -1,0 +1,362 @@
+// The wrapper that owns one pane's xterm.js terminal and its addons, and its attachment to a
+// session: output is written in slices with xterm's write callback and acknowledged to the
+// backend (flow control), input is sent in order, size changes follow the pane, and attachment
+// events become the pane's status. Everything Tauri-related goes through api/.
+import { FitAddon } from "@xterm/addon-fit";
+import { SearchAddon } from "@xterm/addon-search";
+import { Unicode11Addon } from "@xterm/addon-unicode11";
+import { WebLinksAddon } from "@xterm/addon-web-links";
+import { Terminal } from "@xterm/xterm";
+import * as api from "../api/tauri";
+import { toApiError } from "../api/errors";
+import type { ApiError, TabEvent } from "../api/types";
+import type { Theme } from "../state/settings";
+import { matchShortcut } from "../shortcuts";
+import { AckCoalescer } from "./ack";
+import { binaryStringToBytes, sliceChunk } from "./chunks";
+import { OrderedInput } from "./input";
+import { exitMarker, gapMarker, type PaneStatus } from "./status";
+import { searchColours, TERMINAL_FONT, terminalTheme } from "./theme";
+
+/** What a pane's terminal needs to know and tell. */
+export interface ControllerOptions {
+  host: string;
+  session_id: string;
+  fontSize: number;
+  theme: Theme;
+  copyOnSelect: boolean;
+  /** The attachment's status changed. */
+  onStatus: (status: PaneStatus) => void;
+  /** The terminal got keyboard focus. */
+  onFocus: () => void;
+  /** The session's title changed (OSC 0/2). */
+  onTitle: (title: string) => void;
+  /** An error the app should show (e.g. a changed host key). */
+  onError: (error: ApiError) => void;
+  /** A link was clicked. */
+  onLink: (uri: string) => void;
+  /** The size to attach with while the pane is hidden (its tab is not shown yet). */
+  hiddenGrid: () => { cols: number; rows: number };
+}
+
+/** The current attachment, from the attach call until it is replaced or disposed. */
+interface Current {
+  id: string | null;
+  acker: AckCoalescer;
+  mute: () => void;
+}
+
+/** How long size changes settle before they are sent. */
+const RESIZE_DEBOUNCE_MS = 60;
+
+/** How long a selection must rest before copy-on-select copies it. */
+const COPY_DEBOUNCE_MS = 150;
+
+const clampCols = (n: number) => Math.max(2, Math.min(1000, Math.floor(n)));
+const clampRows = (n: number) => Math.max(1, Math.min(1000, Math.floor(n)));
+
+/** One pane's terminal and attachment. */
+export class TerminalController {
+  /** The xterm instance. */
+  readonly term: Terminal;
+  private readonly fitAddon = new FitAddon();
+  private readonly searchAddon = new SearchAddon({ highlightLimit: 1000 });
+  private readonly input: OrderedInput;
+  private readonly resizeObserver: ResizeObserver;
+  private current: Current | null = null;
+  private status: PaneStatus = { state: "connecting" };
+  private disposed = false;
+  private copyOnSelect: boolean;
+  private theme: Theme;
+  private sentSize: { cols: number; rows: number } | null = null;
+  private resizeTimer: ReturnType<typeof setTimeout> | null = null;
+  private fitFrame: number | null = null;
+  private copyTimer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(
+    private readonly el: HTMLElement,
+    private readonly opts: ControllerOptions,
+  ) {
+    this.copyOnSelect = opts.copyOnSelect;
+    this.theme = opts.theme;
+    this.term = new Terminal({
+      allowProposedApi: true,
+      fontFamily: TERMINAL_FONT,
+      fontSize: opts.fontSize,
+      lineHeight: 1.15,
+      scrollback: 10_000,
+      cursorBlink: true,
+      theme: terminalTheme(opts.theme),
+      rightClickSelectsWord: true,
+      drawBoldTextInBrightColors: false,
+    });
+    this.term.loadAddon(this.fitAddon);
+    this.term.loadAddon(this.searchAddon);
+    this.term.loadAddon(new Unicode11Addon());
+    this.term.loadAddon(new WebLinksAddon((_event, uri) => opts.onLink(uri)));
+    this.term.unicode.activeVersion = "11";
+    // App shortcuts are handled by the window's key handler; xterm must not also act on them.
+    this.term.attachCustomKeyEventHandler((e) => matchShortcut(e) === null);
+    this.term.open(el);
+
+    this.input = new OrderedInput((e) => this.inputFailed(e));
+    this.term.onData((d) => {
+      if (this.acceptsInput()) this.input.text(d);
+    });
+    this.term.onBinary((d) => {
+      if (this.acceptsInput()) this.input.bytes(binaryStringToBytes(d));
+    });
+    this.term.onResize(() => this.scheduleResize());
+    this.term.onTitleChange((t) => {
+      if (t.trim().length > 0) opts.onTitle(t.trim());
+    });
+    this.term.onSelectionChange(() => {
+      if (!this.copyOnSelect) return;
+      if (this.copyTimer !== null) clearTimeout(this.copyTimer);
+      this.copyTimer = setTimeout(() => {
+        this.copyTimer = null;
+        if (!this.disposed && this.term.hasSelection()) api.clipboardWrite(this.term.getSelection()).catch(() => {});
+      }, COPY_DEBOUNCE_MS);
+    });
+    this.term.textarea?.addEventListener("focus", () => opts.onFocus());
+
+    this.resizeObserver = new ResizeObserver(() => this.requestFit());
+    this.resizeObserver.observe(el);
+    if (!this.fit()) {
+      // Hidden (a restored tab in the background): attach with the size it will most likely
+      // get rather than xterm's 80×24, so the session is not resized back and forth.
+      const g = opts.hiddenGrid();
+      this.term.resize(clampCols(g.cols), clampRows(g.rows));
+    }
+    this.attach();
+  }
+
+  /** The pane's current status. */
+  getStatus(): PaneStatus {
+    return this.status;
+  }
+
+  private setStatus(s: PaneStatus): void {
+    this.status = s;
+    if (!this.disposed) this.opts.onStatus(s);
+  }
+
+  private acceptsInput(): boolean {
+    return this.status.state === "connected" || this.status.state === "connecting" || this.status.state === "reconnecting";
+  }
+
+  private inputFailed(e: unknown): void {
+    const err = toApiError(e);
+    // Input to an exited or vanished session: the events channel reports that on its own.
+    if (err.code === "rpc_32005" || err.code === "rpc_32001") return;
+    if (this.status.state === "connected") this.opts.onError(err);
+  }
+
+  /** Attaches (again), replaying everything the agent holds into a fresh terminal. */
+  private attach(): void {
+    this.releaseCurrent();
+    this.input.setTarget(null);
+    this.setStatus({ state: "connecting" });
+    const acker = new AckCoalescer((bytes) => {
+      const id = cur.id;
+      if (id !== null) api.attachmentAck(id, bytes).catch(() => {});
+    });
+    const size = this.size();
+    const { promise, muteEarly } = api.attach(
+      { host: this.opts.host, session_id: this.opts.session_id, cols: size.cols, rows: size.rows, from_offset: null },
+      { onOutput: (b) => this.write(b, acker), onEvent: (e) => this.onEvent(e) },
+    );
+    const cur: Current = { id: null, acker, mute: muteEarly };
+    this.current = cur;
+    this.sentSize = size;
+    promise.then(
+      (a) => {
+        if (this.disposed || this.current !== cur) {
+          a.mute();
+          api.detach(a.attachment_id).catch(() => {});
+          return;
+        }
+        cur.id = a.attachment_id;
+        cur.mute = a.mute;
+        acker.setReady();
+        const id = a.attachment_id;
+        this.input.setTarget((item) =>
+          item.kind === "text" ? api.input(id, item.data) : api.inputBytes(id, item.data),
+        );
+        this.scheduleResize();
+      },
+      (e: unknown) => {
+        if (this.disposed || this.current !== cur) return;
+        const error = toApiError(e);
+        this.setStatus({ state: "error", error });
+        if (error.code === "host_key_changed") this.opts.onError(error);
+      },
+    );
+  }
+
+  private write(bytes: Uint8Array, acker: AckCoalescer): void {
+    if (this.disposed) return;
+    for (const part of sliceChunk(bytes)) {
+      const n = part.length;
+      this.term.write(part, () => acker.add(n));
+    }
+  }
+
+  private onEvent(e: TabEvent): void {
+    if (this.disposed) return;
+    switch (e.type) {
+      case "connected":
+        this.setStatus({ state: "connected" });
+        break;
+      case "reconnecting":
+        this.setStatus({
+          state: "reconnecting",
+          retry_at: Date.now() + Math.max(0, e.retry_in_ms),
+          attempt: e.attempt,
+          reason: e.reason,
+        });
+        break;
+      case "gap":
+        this.term.write(gapMarker(e.from, e.to));
+        break;
+      case "exited":
+        this.term.write(exitMarker(e.code, e.signal));
+        this.setStatus({ state: "exited", exit_code: e.code, exit_signal: e.signal });
+        break;
+      case "error": {
+        const error = { code: e.code, message: e.message };
+        this.setStatus({ state: "error", error });
+        if (e.code === "host_key_changed") this.opts.onError(error);
+        break;
+      }
+      case "detached":
+        if (this.status.state !== "exited" && this.status.state !== "error") {
+          this.setStatus({
+            state: "error",
+            error: { code: "detached", message: "This tab was detached from the session; the session keeps running." },
+          });
+        }
+        break;
+    }
+  }
+
+  /** Attaches again after an error or a detach, starting from a clean screen. */
+  retry(): void {
+    if (this.disposed) return;
+    this.term.reset();
+    this.attach();
+  }
+
+  private size(): { cols: number; rows: number } {
+    return { cols: this.term.cols, rows: this.term.rows };
+  }
+
+  private scheduleResize(): void {
+    if (this.resizeTimer !== null) clearTimeout(this.resizeTimer);
+    this.resizeTimer = setTimeout(() => {
+      this.resizeTimer = null;
+      const id = this.current?.id ?? null;
+      const size = this.size();
+      if (id === null || this.disposed) return;
+      if (this.sentSize && this.sentSize.cols === size.cols && this.sentSize.rows === size.rows) return;
+      this.sentSize = size;
+      api.resize(id, size.cols, size.rows).catch(() => {});
+    }, RESIZE_DEBOUNCE_MS);
+  }
+
+  private requestFit(): void {
+    if (this.fitFrame !== null || this.disposed) return;
+    this.fitFrame = requestAnimationFrame(() => {
+      this.fitFrame = null;
+      this.fit();
+    });
+  }
+
+  /** Fits the terminal to its element; false while the element is hidden. */
+  fit(): boolean {
+    if (this.disposed || this.el.clientWidth === 0 || this.el.clientHeight === 0) return false;
+    const dims = this.fitAddon.proposeDimensions();
+    if (dims === undefined || !Number.isFinite(dims.cols) || !Number.isFinite(dims.rows)) return false;
+    const cols = clampCols(dims.cols);
+    const rows = clampRows(dims.rows);
+    if (cols !== this.term.cols || rows !== this.term.rows) this.term.resize(cols, rows);
+    return true;
+  }
+
+  /** Gives the terminal keyboard focus. */
+  focus(): void {
+    if (!this.disposed) this.term.focus();
+  }
+
+  /** Changes the font size and refits. */
+  setFontSize(size: number): void {
+    if (this.disposed || this.term.options.fontSize === size) return;
+    this.term.options.fontSize = size;
+    this.fit();
+  }
+
+  /** Changes the colour theme. */
+  setTheme(theme: Theme): void {
+    if (this.disposed || this.theme === theme) return;
+    this.theme = theme;
+    this.term.options.theme = terminalTheme(theme);
+  }
+
+  /** Turns copy-on-select on or off. */
+  setCopyOnSelect(on: boolean): void {
+    this.copyOnSelect = on;
+  }
+
+  /** The selected text ("" when nothing is selected). */
+  selection(): string {
+    return this.term.getSelection();
+  }
+
+  /** Pastes text as if typed (bracketed paste when the program asked for it). */
+  paste(text: string): void {
+    if (!this.disposed && text.length > 0) this.term.paste(text);
+  }
+
+  /** Finds the next (or previous) match of `query`; false when there is none. */
+  find(query: string, backwards: boolean, incremental = false): boolean {
+    if (this.disposed || query.length === 0) {
+      this.searchAddon.clearDecorations();
+      return false;
+    }
+    const options = { decorations: searchColours(this.theme), incremental };
+    return backwards ? this.searchAddon.findPrevious(query, options) : this.searchAddon.findNext(query, options);
+  }
+
+  /** Removes search highlights. */
+  clearSearch(): void {
+    if (!this.disposed) this.searchAddon.clearDecorations();
+  }
+
+  /** Calls `f` whenever the search results change (count and index). */
+  onSearchResults(f: (index: number, count: number) => void): () => void {
+    const d = this.searchAddon.onDidChangeResults((r) => f(r.resultIndex, r.resultCount));
+    return () => d.dispose();
+  }
+
+  private releaseCurrent(): void {
+    const cur = this.current;
+    if (cur === null) return;
+    this.current = null;
+    cur.mute();
+    cur.acker.close();
+    if (cur.id !== null) api.detach(cur.id).catch(() => {});
+  }
+
+  /** Detaches (the session keeps running) and destroys the terminal. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.releaseCurrent();
+    this.disposed = true;
+    this.input.close();
+    this.resizeObserver.disconnect();
+    if (this.resizeTimer !== null) clearTimeout(this.resizeTimer);
+    if (this.copyTimer !== null) clearTimeout(this.copyTimer);
+    if (this.fitFrame !== null) cancelAnimationFrame(this.fitFrame);
+    this.term.dispose();
+  }
+}
