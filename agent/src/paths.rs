@@ -46,8 +46,9 @@ pub enum PathError {
         /// Its length in bytes.
         len: usize,
     },
-    /// An I/O error on a path.
-    #[error("{what} {path}: {source}")]
+    /// An I/O error on a path. The reason is the error's source (not repeated here, so a
+    /// message that prints the whole chain names it once).
+    #[error("{what} {path}")]
     Io {
         /// What was being done.
         what: &'static str,

@@ -281,6 +281,22 @@ fn signal_int_interrupts_foreground_job() {
     a.assert_no_violations();
 }
 
+/// The largest page `session.read` allows comes back whole (its base64 reply is larger than the
+/// page itself and must still fit the agent↔daemon frame).
+#[test]
+fn read_the_largest_page() {
+    let home = Home::new();
+    let a = home.agent_initialized();
+    let sid = sid_of(&a.create_bash(80, 24));
+    a.attach_ok(&sid, None);
+    a.type_line(&sid, "head -c 1500000 /dev/zero | tr '\\0' x; echo; echo big-$((2*21))");
+    a.wait_for_output(&sid, b"big-42\r\n", DEADLINE);
+    let (offset, data, end) = a.read(&sid, 0, 1024 * 1024);
+    assert_eq!(offset, 0);
+    assert_eq!(data.len(), 1024 * 1024, "a whole 1 MiB page");
+    assert!(end > 1_500_000);
+}
+
 /// `session.read` pages by offset, refusing offsets beyond the end and empty pages.
 #[test]
 fn read_paging() {

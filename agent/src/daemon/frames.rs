@@ -19,8 +19,10 @@ use outpost_protocol::Base64Bytes;
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-/// The largest payload a frame may carry: 1 MiB plus room for headers.
-pub const MAX_PAYLOAD: usize = 1024 * 1024 + 64;
+/// The largest payload a frame may carry: a `session.read` reply of the largest page
+/// ([`MAX_READ_BYTES`](outpost_protocol::session::MAX_READ_BYTES), base64 in JSON, so 4/3 of it)
+/// plus room for the envelope.
+pub const MAX_PAYLOAD: usize = 2 * 1024 * 1024;
 
 /// The most output or input bytes sent in one frame.
 pub const MAX_CHUNK: usize = 64 * 1024;
@@ -245,14 +247,14 @@ fn json_into<T: Serialize>(v: &T, out: &mut Vec<u8>) {
     let _ = serde_json::to_writer(out, v);
 }
 
-/// Reads one frame; `Ok(None)` at a clean end of stream.
+/// Reads one frame; `Ok(None)` at a clean end of stream (between frames).
 pub async fn read_frame<R: AsyncRead + Unpin>(r: &mut R) -> Result<Option<Frame>, FrameError> {
     let mut head = [0u8; 5];
-    match r.read_exact(&mut head).await {
-        Ok(_) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
-        Err(e) => return Err(e.into()),
+    // The stream may end before a frame, but not inside its header.
+    if r.read(&mut head[..1]).await? == 0 {
+        return Ok(None);
     }
+    r.read_exact(&mut head[1..]).await?;
     let len = u32::from_le_bytes([head[1], head[2], head[3], head[4]]) as usize;
     if len > MAX_PAYLOAD {
         return Err(bad(format!("frame of {len} bytes exceeds {MAX_PAYLOAD}")));
@@ -380,5 +382,7 @@ mod tests {
         let err = read_frame(&mut &data[..]).await.unwrap_err();
         assert!(err.to_string().contains("exceeds"));
         assert!(read_frame(&mut &b""[..]).await.unwrap().is_none());
+        // A stream cut inside a header is an error, not a clean end.
+        assert!(read_frame(&mut &[KIND_INPUT, 1, 0][..]).await.is_err());
     }
 }

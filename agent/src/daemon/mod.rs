@@ -212,7 +212,13 @@ async fn run(spec: DaemonSpec, paths: Paths, ready: &mut Option<OwnedFd>) -> any
         daemon_version: env!("CARGO_PKG_VERSION").into(),
         ssh: spec.ssh.clone(),
     };
-    record.save(&paths)?;
+    if let Err(e) = record.save(&paths) {
+        // No agent could ever find a session without its record (the state directory is full or
+        // read-only): end it at once (nobody has seen it yet), leave nothing behind, report why.
+        pty.terminate(Duration::ZERO);
+        SessionRecord::remove_files(&paths, &id);
+        return Err(e.into());
+    }
     report(
         ready,
         &Readiness::Ready {

@@ -1,0 +1,86 @@
+//! Memory figures of processes, read from `/proc`: resident set (`VmRSS` in `status`) and
+//! private memory (`Private_Clean` + `Private_Dirty` in `smaps_rollup`), and a [`Peak`] that
+//! follows both over a run.
+//!
+//! `VmRSS` counts the pages of the binary and libraries shared with every other daemon, so for
+//! many daemons the private figure is what one more session really costs; the tests assert on
+//! `VmRSS` (the stricter of the two) and report both.
+
+use std::fs;
+
+/// One reading of a process's memory, in KiB.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Mem {
+    /// Resident set size (`VmRSS`).
+    pub rss_kib: u64,
+    /// Private resident memory (`Private_Clean + Private_Dirty`).
+    pub private_kib: u64,
+}
+
+/// The value of `key` (a line `key: N kB`) in a `/proc` file's text.
+fn field_kib(text: &str, key: &str) -> Option<u64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(key))?
+        .trim_start_matches(':')
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// Reads the memory of `pid`; `None` once the process is gone.
+pub fn mem(pid: u32) -> Option<Mem> {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let rss_kib = field_kib(&status, "VmRSS")?;
+    let rollup = fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
+    let private_kib = field_kib(&rollup, "Private_Clean")? + field_kib(&rollup, "Private_Dirty")?;
+    Some(Mem {
+        rss_kib,
+        private_kib,
+    })
+}
+
+/// The first, largest and last readings of one process (or the largest over several).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Peak {
+    /// Readings taken.
+    pub samples: u64,
+    /// The first reading.
+    pub first: Mem,
+    /// The largest `VmRSS` and the largest private figure seen (not necessarily together).
+    pub max: Mem,
+    /// The latest reading.
+    pub last: Mem,
+}
+
+impl Peak {
+    /// Adds a reading.
+    pub fn add(&mut self, m: Mem) {
+        if self.samples == 0 {
+            self.first = m;
+        }
+        self.samples += 1;
+        self.max.rss_kib = self.max.rss_kib.max(m.rss_kib);
+        self.max.private_kib = self.max.private_kib.max(m.private_kib);
+        self.last = m;
+    }
+
+    /// Takes a reading of `pid` and adds it; panics if the process is gone (a crash).
+    pub fn sample(&mut self, pid: u32, what: &str) -> Mem {
+        let m = mem(pid).unwrap_or_else(|| panic!("{what} (pid {pid}) is gone"));
+        self.add(m);
+        m
+    }
+
+    /// Merges another peak's maxima into this one (for "the largest of many daemons").
+    pub fn merge_max(&mut self, other: &Peak) {
+        self.samples += other.samples;
+        self.max.rss_kib = self.max.rss_kib.max(other.max.rss_kib);
+        self.max.private_kib = self.max.private_kib.max(other.max.private_kib);
+    }
+}
+
+/// KiB as MiB with one decimal, for reports.
+pub fn mib(kib: u64) -> String {
+    format!("{:.1} MiB", kib as f64 / 1024.0)
+}
