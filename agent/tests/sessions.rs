@@ -289,7 +289,10 @@ fn read_the_largest_page() {
     let a = home.agent_initialized();
     let sid = sid_of(&a.create_bash(80, 24));
     a.attach_ok(&sid, None);
-    a.type_line(&sid, "head -c 1500000 /dev/zero | tr '\\0' x; echo; echo big-$((2*21))");
+    a.type_line(
+        &sid,
+        "head -c 1500000 /dev/zero | tr '\\0' x; echo; echo big-$((2*21))",
+    );
     a.wait_for_output(&sid, b"big-42\r\n", DEADLINE);
     let (offset, data, end) = a.read(&sid, 0, 1024 * 1024);
     assert_eq!(offset, 0);

@@ -36,7 +36,6 @@ pub struct ConnectInfo {
     /// Round trip of one request on the open connection, in milliseconds.
     pub latency_ms: f64,
     /// Lines the host printed before the agent spoke (shell startup files).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub preamble: Vec<String>,
 }
 

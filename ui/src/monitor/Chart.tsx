@@ -4,7 +4,7 @@ import type { JSX } from "preact";
 import { useEffect, useRef } from "preact/hooks";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
-import type { Columns } from "./history";
+import { type Columns, timeRange } from "./history";
 
 /** One line of a chart. */
 export interface ChartSeries {
@@ -56,7 +56,7 @@ export function Chart({ data, series, yRange, format, height = 72, testid }: Cha
       legend: { show: false },
       cursor: { drag: { x: false, y: false }, points: { show: false } },
       scales: {
-        x: { time: true },
+        x: { time: true, range: (_u, min, max) => timeRange(min, max, Date.now() / 1000) },
         y: {
           range: (_u, _min, max) => (yRange ? yRange : [0, max > 0 ? max * 1.15 : 1]),
         },

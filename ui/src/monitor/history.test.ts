@@ -1,7 +1,7 @@
 // Tests for chart history windowing.
 import { describe, expect, it } from "vitest";
 import type { Sample } from "../api/types";
-import { appendSample, fromHistory, toColumns, trimWindow, WINDOW_MS } from "./history";
+import { appendSample, fromHistory, timeRange, toColumns, trimWindow, WINDOW_MS } from "./history";
 
 function sample(at: number, cpu = 1, error?: string): Sample {
   return {
@@ -43,5 +43,17 @@ describe("history", () => {
   it("builds uPlot columns in seconds", () => {
     const cols = toColumns([sample(1000, 5), sample(2000, 7)], [(x) => x.cpu.percent]);
     expect(cols).toEqual([[1, 2], [5, 7]]);
+  });
+});
+
+describe("timeRange", () => {
+  it("widens a single sample to a minute ending at it", () => {
+    expect(timeRange(1000, 1000, 5000)).toEqual([940, 1000]);
+  });
+  it("uses now when there is no data", () => {
+    expect(timeRange(null, null, 5000)).toEqual([4940, 5000]);
+  });
+  it("keeps a range that is wide enough", () => {
+    expect(timeRange(100, 700, 5000)).toEqual([100, 700]);
   });
 });

@@ -44,3 +44,16 @@ export function toColumns(samples: readonly Sample[], pickers: readonly ((s: Sam
   const ys = pickers.map((pick) => samples.map(pick));
   return [xs, ...ys];
 }
+
+/** The shortest time span a chart's x axis shows, in seconds. */
+export const MIN_SPAN_S = 60;
+
+/**
+ * The x range (seconds) for data from `min` to `max`: at least {@link MIN_SPAN_S} wide, ending at
+ * the newest sample, so a chart with one sample (or none) still has a real time axis.
+ */
+export function timeRange(min: number | null, max: number | null, nowS: number): [number, number] {
+  const end = max ?? nowS;
+  const start = min ?? end;
+  return end - start < MIN_SPAN_S ? [end - MIN_SPAN_S, end] : [start, end];
+}

@@ -1,0 +1,422 @@
+//! End-to-end tests of the real desktop app: `target/debug/outpost` (with the UI of `ui/dist`
+//! embedded) in a real window on a private Xvfb display, driven through WebKitWebDriver
+//! (`gui_support`). Every test has its own X server, WebDriver, configuration directory and
+//! local agent home, so they run in parallel; none sleeps a fixed time.
+//!
+//! - a "This computer" shell: a command typed into the terminal and its output read back from
+//!   xterm's rows;
+//! - restart: the app quits, the session prints while it is closed (through the CLI), and the
+//!   restarted app reattaches the same tab showing both the earlier and the new output;
+//! - an ssh tab through the jump host of the testkit's topology ("New SSH to…"), reaching the
+//!   target, with the monitoring panel showing both hosts;
+//! - the monitoring panel of "This computer", hidden and shown again;
+//! - the unknown-host-key dialog with the server's real fingerprint, trusted once.
+//!
+//! Screenshots go to `target/e2e-screenshots/` (and `$OUTPOST_SCREENSHOTS_DIR`). The ssh tests
+//! need root (throwaway users, `sshd`, network namespaces) and fail without it; all of them need
+//! `Xvfb` and `WebKitWebDriver` (`.ci/install-deps`) and a built `ui/dist` (`make ui`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod gui_support;
+mod support;
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use gui_support::{App, Desktop};
+use outpost_testkit::{note, Sshd, TopologyKind};
+use support::{Cli, Jumped, Remote};
+
+/// How long anything the UI shows may take (WebKit on two busy cores, debug builds).
+const UI: Duration = Duration::from_secs(60);
+
+/// How long a first connection to an SSH host may take (it uploads the ~70 MB debug agent).
+const FIRST_CONNECT: Duration = Duration::from_secs(180);
+
+/// A marker no earlier output contains: the test process and the time.
+fn marker() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!("m{}x{nanos}", std::process::id())
+}
+
+/// The CSS selector of `data-testid="ID"`.
+fn tid(id: &str) -> String {
+    format!(r#"[data-testid="{id}"]"#)
+}
+
+/// This machine's host name.
+fn hostname() -> String {
+    nix::unistd::gethostname()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// Clicks `new-shell-HOST` and waits for the new tab to connect; returns its session id.
+async fn new_shell(app: &App, host: &str) -> String {
+    let before: HashSet<String> = app.tabs().await.into_iter().map(|t| t.session_id).collect();
+    app.click(&tid(&format!("new-shell-{host}")), UI).await;
+    let tab = app
+        .wait_tab(&format!("a new connected {host} tab"), UI, |t| {
+            t.host == host && t.state == "connected" && !before.contains(&t.session_id)
+        })
+        .await;
+    assert!(tab.active, "the new tab is the active one: {tab:?}");
+    app.wait_for(&format!("{} .xterm-rows", App::pane(&tab.session_id)), UI)
+        .await;
+    tab.session_id
+}
+
+/// A session's held output on `host`, through the CLI (`outpost read`).
+fn cli_output(desk: &Desktop, host: &str, sid: &str) -> String {
+    let r = desk.cli_ok(&["read", host, sid]);
+    let data = base64::engine::general_purpose::STANDARD
+        .decode(r["data"].as_str().unwrap())
+        .unwrap();
+    String::from_utf8_lossy(&data).into_owned()
+}
+
+/// Polls `f` (a blocking check, such as running the CLI) every 100 ms until it is true.
+async fn wait_blocking(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !f() {
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_shell_echoes_what_is_typed() {
+    let cli = Cli::new();
+    let desk = Desktop::start(&cli);
+    let app = desk.open().await;
+    app.wait_text(&tid("host-local"), UI, |t| t.contains("This computer"))
+        .await;
+
+    let sid = new_shell(&app, "local").await;
+    let m = marker();
+    app.type_in_terminal(&sid, &format!("echo hello-$((6*7))-{m}\n"))
+        .await;
+    // The output differs from the typed line, so this is the shell's answer, not the echo.
+    let text = app.wait_xterm(&sid, &[&format!("hello-42-{m}")], UI).await;
+    assert!(
+        text.contains(&format!("echo hello-$((6*7))-{m}")),
+        "the typed line shows too: {text}"
+    );
+    app.screenshot("local-shell").await;
+
+    // It is a real session of the local agent, with the same output.
+    let sessions = desk.cli_ok(&["sessions", "local"]);
+    assert!(
+        sessions
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["session_id"] == sid.as_str()),
+        "{sid} not in {sessions}"
+    );
+    assert!(cli_output(&desk, "local", &sid).contains(&format!("hello-42-{m}")));
+    desk.close(app).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restarted_app_reattaches_its_tab_with_the_output_of_while_it_was_closed() {
+    let cli = Cli::new();
+    let desk = Desktop::start(&cli);
+    let app = desk.open().await;
+    let sid = new_shell(&app, "local").await;
+    let m = marker();
+    app.type_in_terminal(&sid, &format!("echo before-$((1+1))-{m}\n"))
+        .await;
+    app.wait_xterm(&sid, &[&format!("before-2-{m}")], UI).await;
+    desk.close(app).await;
+
+    // While the app is closed, the session goes on printing.
+    desk.cli_ok(&[
+        "send",
+        "local",
+        &sid,
+        &format!("echo while-$((2+3))-closed-{m}\\n"),
+    ]);
+    wait_blocking("the output while the app is closed", UI, || {
+        cli_output(&desk, "local", &sid).contains(&format!("while-5-closed-{m}"))
+    })
+    .await;
+
+    let app = desk.open().await;
+    let tab = app
+        .wait_tab("the restored tab to connect", UI, |t| {
+            t.session_id == sid && t.state == "connected"
+        })
+        .await;
+    let text = app
+        .wait_xterm(
+            &sid,
+            &[&format!("before-2-{m}"), &format!("while-5-closed-{m}")],
+            UI,
+        )
+        .await;
+    app.screenshot("restored-tab").await;
+    for needle in [format!("before-2-{m}"), format!("while-5-closed-{m}")] {
+        assert_eq!(
+            text.matches(&needle).count(),
+            1,
+            "{needle} exactly once after the reattach: {text}"
+        );
+    }
+    let tabs = app.tabs().await;
+    assert_eq!(
+        tabs.iter().filter(|t| t.session_id == sid).count(),
+        1,
+        "one tab for the session: {tabs:?}"
+    );
+    assert_eq!(tab.host, "local");
+
+    // The reattached tab is live.
+    app.type_in_terminal(&sid, &format!("echo after-$((3+4))-{m}\n"))
+        .await;
+    app.wait_xterm(&sid, &[&format!("after-7-{m}")], UI).await;
+    desk.close(app).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ssh_tab_through_the_jump_host_reaches_the_target() {
+    let j = Jumped::new();
+    let kind = j.topo.kind();
+    note(&format!(
+        "gui e2e ssh tab: {kind} topology{}",
+        match kind {
+            TopologyKind::Netns => " (target reachable only from the jump host)".to_string(),
+            TopologyKind::Loopback => format!(
+                " (fallback: {})",
+                j.topo.fallback_reason().unwrap_or("unknown")
+            ),
+        }
+    ));
+    let desk = Desktop::start(&j.cli);
+    let app = desk.open().await;
+    app.wait_for(&tid("host-jump"), UI).await;
+    app.wait_text(&tid("host-target"), UI, |t| t.contains("jump"))
+        .await;
+    app.screenshot("hosts-sidebar").await;
+
+    let dest = format!(
+        "{}@{}:{}",
+        j.user.name,
+        j.topo.target_addr().ip(),
+        j.topo.target_addr().port()
+    );
+    app.click(&tid("new-ssh-jump"), UI).await;
+    app.type_into(&tid("ssh-target-input"), &dest, UI).await;
+    app.click(&tid("ssh-target-submit"), UI).await;
+    let tab = app
+        .wait_tab("a connected tab on the jump host", FIRST_CONNECT, |t| {
+            t.host == "jump" && t.state == "connected"
+        })
+        .await;
+    let sid = tab.session_id;
+
+    // Type once OpenSSH on the jump host has logged in to the target (the session's link).
+    wait_blocking("the ssh session's link to come up", FIRST_CONNECT, || {
+        let list = desk.cli_ok(&["sessions", "jump"]);
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["session_id"] == sid.as_str() && s["link"] == "up")
+    })
+    .await;
+    app.type_in_terminal(&sid, "echo at-$(hostname)-$((40+2))\n")
+        .await;
+    app.wait_xterm(&sid, &[&format!("at-{}-42", j.topo.target_hostname())], UI)
+        .await;
+
+    // The monitoring panel shows the jump host (the tab's agent) and the ssh target.
+    let agent =
+        r#"[data-testid="monitor-host"][data-target="agent"] [data-testid="monitor-hostname"]"#;
+    app.wait_text(agent, UI, |t| t == j.topo.jump_hostname())
+        .await;
+    let target = format!(
+        r#"[data-testid="monitor-host"][data-target="{sid}"] [data-testid="monitor-hostname"]"#
+    );
+    app.wait_text(&target, UI, |t| t == j.topo.target_hostname())
+        .await;
+    app.screenshot("jump-host-tab").await;
+    desk.close(app).await;
+}
+
+/// True for "CPU 12.5%"-like text: a percentage between 0 and 100.
+fn is_cpu_figure(text: &str) -> bool {
+    text.trim()
+        .strip_prefix("CPU ")
+        .and_then(|t| t.strip_suffix('%'))
+        .and_then(|n| n.trim().parse::<f64>().ok())
+        .is_some_and(|p| (0.0..=100.0).contains(&p))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn monitoring_panel_shows_this_computers_figures() {
+    let cli = Cli::new();
+    let desk = Desktop::start(&cli);
+    let app = desk.open().await;
+    new_shell(&app, "local").await;
+
+    // Whatever its saved state, hide the panel and show it again.
+    let panel = tid("monitor-panel");
+    if app.find(&panel).await.is_some() {
+        app.click(&tid("monitor-toggle"), UI).await;
+        app.wait_gone(&panel, UI).await;
+    }
+    app.click(&tid("monitor-toggle"), UI).await;
+    app.wait_for(&panel, UI).await;
+
+    let host = r#"[data-testid="monitor-host"][data-target="agent"]"#;
+    let me = hostname();
+    app.wait_text(
+        &format!(r#"{host} [data-testid="monitor-hostname"]"#),
+        UI,
+        |t| t == me,
+    )
+    .await;
+    let cpu = app
+        .wait_text(
+            &format!(r#"{host} [data-testid="monitor-cpu"]"#),
+            UI,
+            is_cpu_figure,
+        )
+        .await;
+    let mem = app
+        .wait_text(&format!(r#"{host} [data-testid="monitor-mem"]"#), UI, |t| {
+            t.starts_with("Memory") && t.ends_with("%)")
+        })
+        .await;
+    let load = app
+        .wait_text(
+            &format!(r#"{host} [data-testid="monitor-load"]"#),
+            UI,
+            |t| t.starts_with("Load ") && t.chars().any(|c| c.is_ascii_digit()),
+        )
+        .await;
+    let uptime = app
+        .wait_text(
+            &format!(r#"{host} [data-testid="monitor-uptime"]"#),
+            UI,
+            |t| t.starts_with("Up ") && t.chars().any(|c| c.is_ascii_digit()),
+        )
+        .await;
+    note(&format!(
+        "monitoring panel: {cpu} | {mem} | {load} | {uptime}"
+    ));
+
+    // Live: the figures change as samples arrive (three different readings), and the charts
+    // have lines to draw for the screenshot.
+    let figures =
+        format!(r#"{host} [data-testid="monitor-cpu"], {host} [data-testid="monitor-mem"]"#);
+    let readings = std::sync::Mutex::new(HashSet::new());
+    app.poll("three different monitor readings", UI, || async {
+        let v = app
+            .js(
+                "return Array.from(document.querySelectorAll(arguments[0])).map(e => e.innerText).join(' | ');",
+                vec![figures.as_str().into()],
+            )
+            .await;
+        let mut seen = readings.lock().unwrap();
+        seen.insert(v.as_str().unwrap_or_default().to_string());
+        if seen.len() >= 3 {
+            Ok(())
+        } else {
+            Err(format!("{seen:?}"))
+        }
+    })
+    .await;
+    app.screenshot("monitoring-panel").await;
+    desk.close(app).await;
+}
+
+/// The SHA-256 fingerprint `ssh-keygen -lf` gives for a public key line.
+fn ssh_keygen_fingerprint(public_key: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("key.pub");
+    std::fs::write(&path, format!("{public_key}\n")).unwrap();
+    let out = std::process::Command::new("ssh-keygen")
+        .args(["-l", "-E", "sha256", "-f"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "ssh-keygen -lf: {out:?}");
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_host_key_dialog_shows_the_servers_fingerprint() {
+    let r = Remote::untrusted(Sshd::builder());
+    let fingerprint = ssh_keygen_fingerprint(r.sshd.host_public_key());
+    assert!(fingerprint.starts_with("SHA256:"), "{fingerprint}");
+    let desk = Desktop::start(&r.cli);
+    let app = desk.open().await;
+
+    app.click(&tid("test-host-h"), UI).await;
+    let dialog = tid("dialog-hostkey");
+    app.wait_for(&dialog, UI).await;
+    let shown = app
+        .text(&tid("hostkey-fingerprint"))
+        .await
+        .expect("the fingerprint in the dialog");
+    assert_eq!(shown.trim(), fingerprint, "the dialog's fingerprint");
+    let text = app.text(&dialog).await.unwrap();
+    let port = r.sshd.addr().port().to_string();
+    assert!(
+        text.contains(&port) && text.to_lowercase().contains("ed25519"),
+        "the dialog names the port and the key type: {text}"
+    );
+    app.screenshot("host-key-dialog").await;
+
+    app.click(&tid("hostkey-once"), UI).await;
+    app.wait_gone(&dialog, UI).await;
+    let me = hostname();
+    let result = app
+        .poll("the connection test's result", FIRST_CONNECT, || async {
+            // The host's whole sidebar entry: its result box, an error box, or "Connecting…".
+            let item = app
+                .js(
+                    r#"const row = document.querySelector('[data-testid="host-h"]');
+                    const item = row && row.closest("li");
+                    if (!item) return null;
+                    const q = (id) => item.querySelector(`[data-testid="${id}"]`);
+                    return {
+                        result: q("host-test-result") ? q("host-test-result").innerText : null,
+                        error: q("error-box") ? q("error-box").innerText : null,
+                        text: item.innerText,
+                    };"#,
+                    vec![],
+                )
+                .await;
+            if let Some(e) = item["error"].as_str() {
+                panic!("the connection test failed: {e}");
+            }
+            match item["result"].as_str() {
+                Some(r) if r.contains(&me) && r.contains("ms") => Ok(r.to_string()),
+                _ => Err(format!("{item}")),
+            }
+        })
+        .await;
+    assert!(result.contains("linux"), "the platform: {result}");
+    app.screenshot("host-test-result").await;
+    let own = std::fs::read_to_string(r.cli.own_known_hosts()).unwrap_or_default();
+    assert!(
+        !own.contains(r.sshd.host_public_key()),
+        "\"Trust once\" saved the key: {own}"
+    );
+    desk.close(app).await;
+}
