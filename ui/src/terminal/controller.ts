@@ -15,6 +15,7 @@ import { matchShortcut } from "../shortcuts";
 import { AckCoalescer } from "./ack";
 import { binaryStringToBytes, sliceChunk } from "./chunks";
 import { OrderedInput } from "./input";
+import { OutputPacer } from "./pacer";
 import { exitMarker, gapMarker, type PaneStatus } from "./status";
 import { searchColours, TERMINAL_FONT, terminalTheme } from "./theme";
 
@@ -63,6 +64,9 @@ export class TerminalController {
   private readonly searchAddon = new SearchAddon({ highlightLimit: 1000 });
   private readonly input: OrderedInput;
   private readonly resizeObserver: ResizeObserver;
+  private readonly visibility: IntersectionObserver;
+  /** Output on its way into xterm: at once while visible, paced while the tab is hidden. */
+  private readonly pacer: OutputPacer;
   private current: Current | null = null;
   private status: PaneStatus = { state: "connecting" };
   private disposed = false;
@@ -122,6 +126,12 @@ export class TerminalController {
 
     this.resizeObserver = new ResizeObserver(() => this.requestFit());
     this.resizeObserver.observe(el);
+    this.pacer = new OutputPacer((data, done) => this.writeNow(data, done));
+    this.visibility = new IntersectionObserver((entries) => {
+      const last = entries[entries.length - 1];
+      if (last !== undefined) this.pacer.setVisible(last.isIntersecting);
+    });
+    this.visibility.observe(el);
     if (!this.fit()) {
       // Hidden (a restored tab in the background): attach with the size it will most likely
       // get rather than xterm's 80×24, so the session is not resized back and forth.
@@ -195,10 +205,20 @@ export class TerminalController {
   }
 
   private write(bytes: Uint8Array, acker: AckCoalescer): void {
+    if (this.disposed || this.current?.acker !== acker) return;
+    this.pacer.push(bytes, (n) => acker.add(n));
+  }
+
+  /** Writes into xterm in slices, acknowledging each once xterm has processed it. */
+  private writeNow(data: Uint8Array | string, done: ((bytes: number) => void) | null): void {
     if (this.disposed) return;
-    for (const part of sliceChunk(bytes)) {
+    if (typeof data === "string") {
+      this.term.write(data);
+      return;
+    }
+    for (const part of sliceChunk(data)) {
       const n = part.length;
-      this.term.write(part, () => acker.add(n));
+      this.term.write(part, done === null ? undefined : () => done(n));
     }
   }
 
@@ -217,10 +237,10 @@ export class TerminalController {
         });
         break;
       case "gap":
-        this.term.write(gapMarker(e.from, e.to));
+        this.pacer.push(gapMarker(e.from, e.to), null);
         break;
       case "exited":
-        this.term.write(exitMarker(e.code, e.signal));
+        this.pacer.push(exitMarker(e.code, e.signal), null);
         this.setStatus({ state: "exited", exit_code: e.code, exit_signal: e.signal });
         break;
       case "error": {
@@ -342,6 +362,7 @@ export class TerminalController {
     const cur = this.current;
     if (cur === null) return;
     this.current = null;
+    this.pacer.clear();
     cur.mute();
     cur.acker.close();
     if (cur.id !== null) api.detach(cur.id).catch(() => {});
@@ -354,6 +375,7 @@ export class TerminalController {
     this.disposed = true;
     this.input.close();
     this.resizeObserver.disconnect();
+    this.visibility.disconnect();
     if (this.resizeTimer !== null) clearTimeout(this.resizeTimer);
     if (this.copyTimer !== null) clearTimeout(this.copyTimer);
     if (this.fitFrame !== null) cancelAnimationFrame(this.fitFrame);
