@@ -139,7 +139,15 @@ async fn main() {
         .iter()
         .position(|a| a == "--out")
         .and_then(|i| args.get(i + 1))
-        .map(PathBuf::from);
+        .map(|p| {
+            // Relative to the workspace root (cargo runs benches in the package directory).
+            let p = PathBuf::from(p);
+            if p.is_absolute() {
+                p
+            } else {
+                outpost_testkit::summary::workspace_root().join(p)
+            }
+        });
     let flood_ms: u64 = if quick { 3000 } else { 10_000 };
     let keys = if quick { 10 } else { 40 };
     let load_start = loadavg();
