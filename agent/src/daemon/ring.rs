@@ -125,4 +125,96 @@ mod tests {
             prop_assert_eq!(&got[..], &all[lo..hi]);
         }
     }
+
+    /// One step against the ring and its model.
+    #[derive(Clone, Debug)]
+    enum Op {
+        Push(Vec<u8>),
+        Read { from: u64, max: usize },
+    }
+
+    /// Offsets near the data, anywhere, and at the very top of `u64`.
+    fn offset() -> impl Strategy<Value = u64> {
+        prop_oneof![
+            4 => 0u64..400,
+            1 => any::<u64>(),
+            1 => (u64::MAX - 8)..=u64::MAX,
+        ]
+    }
+
+    /// Read sizes: small, anything, and `usize::MAX`.
+    fn read_size() -> impl Strategy<Value = usize> {
+        prop_oneof![
+            4 => 0usize..80,
+            1 => any::<usize>(),
+            1 => Just(usize::MAX),
+        ]
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            proptest::collection::vec(any::<u8>(), 0..100).prop_map(Op::Push),
+            (offset(), read_size()).prop_map(|(from, max)| Op::Read { from, max }),
+        ]
+    }
+
+    proptest! {
+        /// Interleaved writes and reads against a model that keeps the whole stream in a `Vec`:
+        /// offsets only grow, the ring holds exactly the last `capacity` bytes, reading changes
+        /// nothing, and a read returns the model's bytes from `from`, or from the first offset
+        /// held when `from` is older, appended after what `out` already held. Extreme offsets
+        /// and sizes (up to `u64::MAX` and `usize::MAX`) neither overflow nor over-read.
+        #[test]
+        fn interleaved_ops_match_a_model(
+            cap in prop_oneof![Just(0usize), 1usize..70, 200usize..300],
+            ops in proptest::collection::vec(op(), 0..60),
+        ) {
+            let mut r = Ring::new(cap);
+            let cap = cap.max(1);
+            prop_assert_eq!(r.capacity(), cap);
+            let mut model: Vec<u8> = Vec::new();
+            let (mut last_start, mut last_end) = (0u64, 0u64);
+            for op in ops {
+                match op {
+                    Op::Push(data) => {
+                        r.push(&data);
+                        model.extend_from_slice(&data);
+                    }
+                    Op::Read { from, max } => {
+                        let (start, end) = (r.start(), r.end());
+                        let mut out = b"kept".to_vec();
+                        let at = r.read_into(from, max, &mut out);
+                        prop_assert_eq!((r.start(), r.end()), (start, end));
+                        prop_assert_eq!(at, from.clamp(start, end));
+                        let lo = usize::try_from(at).unwrap();
+                        let hi = lo.saturating_add(max).min(model.len());
+                        prop_assert_eq!(&out[..4], b"kept");
+                        prop_assert_eq!(&out[4..], &model[lo..hi]);
+                    }
+                }
+                let (start, end) = (r.start(), r.end());
+                prop_assert_eq!(end, model.len() as u64);
+                prop_assert_eq!(start, model.len().saturating_sub(cap) as u64);
+                prop_assert!(start >= last_start && end >= last_end);
+                (last_start, last_end) = (start, end);
+            }
+        }
+
+        /// One write larger than the ring keeps only its last `capacity` bytes.
+        #[test]
+        fn oversized_write_keeps_its_tail(
+            cap in 1usize..50,
+            before in proptest::collection::vec(any::<u8>(), 0..50),
+            extra in 1usize..200,
+        ) {
+            let mut r = Ring::new(cap);
+            r.push(&before);
+            let big: Vec<u8> = (0..cap + extra).map(|i| i as u8).collect();
+            r.push(&big);
+            prop_assert_eq!(r.end(), (before.len() + big.len()) as u64);
+            let (at, got) = read(&mut r, 0, usize::MAX);
+            prop_assert_eq!(at, r.end() - cap as u64);
+            prop_assert_eq!(&got[..], &big[big.len() - cap..]);
+        }
+    }
 }

@@ -190,15 +190,22 @@ pub fn parse(text: &str) -> Result<Reading, ProbeError> {
         .unwrap_or(0.0) as u64;
     let mut load = first("loadavg").split_whitespace();
     for slot in &mut r.load {
-        *slot = num(load.next());
+        // `f64` also parses "inf" and "NaN", which JSON cannot carry.
+        let v: f64 = num(load.next());
+        *slot = if v.is_finite() { v } else { 0.0 };
     }
     for line in s.get("stat").into_iter().flatten() {
         let mut f = line.split_whitespace();
         let Some(label) = f.next() else { continue };
         let v: Vec<u64> = f.map(|x| x.parse().unwrap_or(0)).collect();
         // user nice system idle iowait irq softirq steal (guest is already in user).
-        let total: u64 = v.iter().take(8).sum();
-        let idle = v.get(3).copied().unwrap_or(0) + v.get(4).copied().unwrap_or(0);
+        // Counters come from another host: saturate rather than overflow.
+        let total = v.iter().take(8).fold(0u64, |a, &b| a.saturating_add(b));
+        let idle = v
+            .get(3)
+            .copied()
+            .unwrap_or(0)
+            .saturating_add(v.get(4).copied().unwrap_or(0));
         let t = CpuTimes { total, idle };
         if label == "cpu" {
             r.cpu = t;
@@ -209,7 +216,8 @@ pub fn parse(text: &str) -> Result<Reading, ProbeError> {
     let mut mem: HashMap<&str, u64> = HashMap::new();
     for line in s.get("meminfo").into_iter().flatten() {
         if let Some((k, v)) = line.split_once(':') {
-            mem.insert(k.trim(), num::<u64>(v.split_whitespace().next()) * 1024);
+            let kib = num::<u64>(v.split_whitespace().next());
+            mem.insert(k.trim(), kib.saturating_mul(1024));
         }
     }
     let total = mem.get("MemTotal").copied().unwrap_or(0);
@@ -279,8 +287,8 @@ fn parse_df(lines: &[&str]) -> Vec<DiskSample> {
         out.push(DiskSample {
             mount,
             fs: fs.to_string(),
-            total_bytes: total * 1024,
-            used_bytes: used * 1024,
+            total_bytes: total.saturating_mul(1024),
+            used_bytes: used.saturating_mul(1024),
         });
     }
     out
@@ -309,7 +317,7 @@ fn parse_proc_stat(line: &str) -> Option<(u32, ProcTimes)> {
         pid,
         ProcTimes {
             name,
-            ticks: utime + stime,
+            ticks: utime.saturating_add(stime),
             rss_pages: rss.max(0) as u64,
         },
     ))
@@ -375,7 +383,7 @@ pub fn sample(cur: &Reading, prev: Option<&Reading>) -> Sample {
                 pid: *pid,
                 name: p.name.clone(),
                 cpu_percent,
-                memory_bytes: p.rss_pages * cur.page_size,
+                memory_bytes: p.rss_pages.saturating_mul(cur.page_size),
             }
         })
         .collect();

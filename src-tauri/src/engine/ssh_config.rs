@@ -52,7 +52,8 @@ fn read_into(
     parse_into(&text, ssh_dir, depth, hosts, order);
 }
 
-/// Splits a line into keyword and arguments (`Key value`, `Key=value`, quoted arguments).
+/// Splits a line into keyword and arguments (`Key value`, `Key=value`, quoted arguments, a
+/// trailing `# comment`).
 fn split(line: &str) -> Option<(String, Vec<String>)> {
     let line = line.trim();
     if line.is_empty() || line.starts_with('#') {
@@ -71,6 +72,8 @@ fn split(line: &str) -> Option<(String, Vec<String>)> {
     let mut any = false;
     for c in rest.chars() {
         match c {
+            // As in OpenSSH, an unquoted word that starts with `#` begins a comment.
+            '#' if !quoted && !any => break,
             '"' => {
                 quoted = !quoted;
                 any = true;
