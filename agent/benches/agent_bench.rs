@@ -16,6 +16,10 @@
 //! * `--only throughput,echo,replay,memory`: run only some benchmarks; `--paths
 //!   raw,outpost,ssh,tmux`: only some throughput paths (for profiling one of them).
 //!
+//! Every run of all benchmarks and paths (not `--only`/`--paths`) also saves its figures as
+//! `agent_bench.json` in the results directory (`target/bench-results`, or
+//! `$OUTPOST_BENCH_RESULTS`; see `outpost_testkit::summary`) for the summary of `make bench`.
+//!
 //! Under `cargo test --benches` (no `--bench` argument) the program does nothing, so a test run of
 //! all targets never starts a multi-minute benchmark; `--run` forces it.
 //!
@@ -27,6 +31,7 @@
 //! removed at the end.
 
 use outpost_testkit::report::{loadavg, write_section};
+use outpost_testkit::summary::{BenchResults, Measure, Stats};
 use std::collections::VecDeque;
 use std::fmt::Write as _;
 use std::io::{Read, Write};
@@ -158,6 +163,19 @@ impl Opts {
 
     fn wants_path(&self, what: &str) -> bool {
         self.paths.is_empty() || self.paths.iter().any(|o| o == what)
+    }
+
+    /// The command line that ran this, for the results file.
+    fn command(&self) -> String {
+        let mut cmd = String::from("cargo bench -p outpost-agent --bench agent_bench");
+        let args: Vec<String> = std::env::args()
+            .skip(1)
+            .filter(|a| a != "--bench" && a != "--run")
+            .collect();
+        if !args.is_empty() {
+            cmd = format!("{cmd} -- {}", args.join(" "));
+        }
+        cmd
     }
 
     fn mode(&self) -> &'static str {
@@ -2106,6 +2124,11 @@ fn bench_memory(o: &Opts, ctx: &Ctx, agent: &mut AgentClient) -> Result<Vec<MemP
 // Report
 // ---------------------------------------------------------------------------------------------
 
+/// The tmux server's samples (total KiB) as KiB per session.
+fn tmux_per_session(total: &[f64], sessions: usize) -> Vec<f64> {
+    total.iter().map(|t| t / sessions.max(1) as f64).collect()
+}
+
 fn fmt_spread(v: &[f64], prec: usize) -> String {
     let (lo, hi) = min_max(v);
     format!("{lo:.prec$}–{hi:.prec$}")
@@ -2225,6 +2248,15 @@ fn tp_rates(tp: &TpResults, v: &[Result<Tp>], stream: bool) -> Vec<f64> {
         .collect()
 }
 
+/// Every run of `v` succeeded, without a stall, and delivered every byte.
+fn tp_clean(tp: &TpResults, v: &[Result<Tp>]) -> bool {
+    !v.is_empty()
+        && v.iter().all(|x| {
+            x.as_ref()
+                .is_ok_and(|t| t.stall.is_none() && t.lost == 0 && t.bytes == tp.expected)
+        })
+}
+
 fn render_throughput(s: &mut String, o: &Opts, tp: &TpResults) {
     let raw = tp_rates(tp, &tp.raw, true);
     let ssh = tp_rates(tp, &tp.ssh, true);
@@ -2299,9 +2331,7 @@ fn render_throughput(s: &mut String, o: &Opts, tp: &TpResults) {
             ));
         }
         let (target, result) = if is_outpost {
-            let clean = errs == 0
-                && stalled.is_empty()
-                && ok.iter().all(|t| t.lost == 0 && t.bytes == tp.expected);
+            let clean = tp_clean(tp, v);
             let med = median(&mb);
             let aim = if med >= 0.8 * raw_m {
                 "aim met"
@@ -2417,11 +2447,7 @@ fn render_throughput(s: &mut String, o: &Opts, tp: &TpResults) {
 fn render(o: &Opts, m: &Machine, r: &Report, wall: Duration) -> String {
     let mut s = String::new();
     let n = o.reps;
-    let cmd = if o.quick {
-        "cargo bench -p outpost-agent --bench agent_bench -- --quick --out docs/benchmarks.md"
-    } else {
-        "cargo bench -p outpost-agent --bench agent_bench -- --out docs/benchmarks.md"
-    };
+    let cmd = o.command();
     let _ = writeln!(s, "## Results ({} run)\n", o.mode());
     let _ = writeln!(
         s,
@@ -2583,8 +2609,8 @@ fn render(o: &Opts, m: &Machine, r: &Report, wall: Duration) -> String {
             }
             Ok(points) => {
                 let _ = writeln!(s, "Private_Clean + Private_Dirty from `/proc/PID/smaps_rollup`, in KiB; the session's `/bin/sh` is not counted. Pages of the binary that several daemons map are shared, not private, so the private figure per daemon falls as daemons are added; Pss (shared pages split between their users) is given for comparison.\n");
-                let _ = writeln!(s, "| sessions | Outpost KiB per daemon | spread | tmux KiB per session | tmux server total KiB | Outpost ÷ tmux | Pss per session: Outpost / tmux | target | result |");
-                let _ = writeln!(s, "|---:|---:|---:|---:|---:|---:|---:|---|---|");
+                let _ = writeln!(s, "| sessions | Outpost KiB per daemon | spread | tmux KiB per session | spread | tmux server total KiB | Outpost ÷ tmux | Pss per session: Outpost / tmux | target | result |");
+                let _ = writeln!(s, "|---:|---:|---:|---:|---:|---:|---:|---:|---|---|");
                 for p in points {
                     let (ok_cell, spread, med) = match &p.outpost {
                         Ok(v) => (
@@ -2598,14 +2624,16 @@ fn render(o: &Opts, m: &Machine, r: &Report, wall: Duration) -> String {
                             None,
                         ),
                     };
-                    let (t_per, t_tot, tmed) = match &p.tmux_total {
+                    let (t_per, t_spread, t_tot, tmed) = match &p.tmux_total {
                         Ok(v) => (
                             format!("{:.0}", median(v) / p.sessions as f64),
+                            fmt_spread(&tmux_per_session(v, p.sessions), 0),
                             format!("{:.0}", median(v)),
                             Some(median(v) / p.sessions as f64),
                         ),
                         Err(e) => (
                             format!("error: {}", md_escape(&format!("{e:#}"))),
+                            String::new(),
                             String::new(),
                             None,
                         ),
@@ -2626,7 +2654,7 @@ fn render(o: &Opts, m: &Machine, r: &Report, wall: Duration) -> String {
                     );
                     let _ = writeln!(
                         s,
-                        "| {} | {ok_cell} | {spread} | {t_per} | {t_tot} | {ratio} | {pss} | < 1024 KiB | {result} |",
+                        "| {} | {ok_cell} | {spread} | {t_per} | {t_spread} | {t_tot} | {ratio} | {pss} | < 1024 KiB | {result} |",
                         p.sessions
                     );
                 }
@@ -2692,6 +2720,21 @@ fn write_report(path: &Path, section: &str) -> Result<()> {
 const DOC_INTRO: &str = r#"
 # Benchmarks
 
+`make bench` runs every benchmark of Outpost side by side with its peers, in one go on one
+machine: it installs what they need (`./.ci/install-deps`), builds in release mode and runs
+`agent_bench` (against a raw PTY, `ssh -tt` and tmux), `ssh_bench` (against nested `ssh` through
+a jump host), `monitor_cost` and `engine_bench` (against `ssh true`). Each program rewrites its own
+section below and saves its figures as `target/bench-results/<bench>.json`; the last step,
+`agent/benches/bench_report.rs`, reads those files and writes the summary: the machine, then one
+table with every measure, Outpost's median (min–max) beside each peer's, the ratio, the goal of
+the issue and the verdict. `make bench-quick` runs the same pipeline with small sizes as a smoke
+test and leaves this file alone (its summary goes to `target/bench-quick.md`).
+
+<!-- summary:begin (generated by agent/benches/bench_report.rs) -->
+<!-- summary:end -->
+
+## Side by side with a raw PTY, `ssh -tt` and tmux
+
 Outpost's side-by-side benchmark compares a session of the agent with the peers a user would
 otherwise use, in one run on one machine: output throughput of `cat` of a large file (raw PTY,
 Outpost read by a JSON-RPC client, `ssh -tt localhost`, tmux), keystroke echo latency (direct PTY
@@ -2713,6 +2756,206 @@ faked). The machine is shared with whatever else runs on it: the section records
 at the start and the end of the run, and every figure is a median of N runs with its min–max spread.
 The section between the `agent_bench` markers below is rewritten by each run with `--out`.
 "#;
+
+// ---------------------------------------------------------------------------------------------
+// Results file (for the summary of `make bench`)
+// ---------------------------------------------------------------------------------------------
+
+/// The first error of `v`, as a note.
+fn err_note<T>(v: &[Result<T>]) -> String {
+    first_err(v)
+        .map(|e| {
+            format!(
+                "{} of {} runs failed: {e}",
+                v.iter().filter(|x| x.is_err()).count(),
+                v.len()
+            )
+        })
+        .unwrap_or_default()
+}
+
+fn throughput_measures(o: &Opts, tp: &TpResults) -> Vec<Measure> {
+    let rates = |v: &[Result<Tp>], stream: bool| Stats::of(&tp_rates(tp, v, stream));
+    let (raw, outpost) = (rates(&tp.raw, true), rates(&tp.outpost, true));
+    let ssh = rates(&tp.ssh, true);
+    let tmux = rates(&tp.tmux, false);
+    let what = format!(
+        "Output throughput, `cat` of a {} MiB file",
+        o.file_bytes >> 20
+    );
+    let clean = tp_clean(tp, &tp.outpost);
+    let note = if !clean {
+        let stalled = oks(&tp.outpost)
+            .iter()
+            .filter(|t| t.stall.is_some())
+            .count();
+        let lossy = oks(&tp.outpost)
+            .iter()
+            .filter(|t| t.lost > 0 || t.bytes != tp.expected)
+            .count();
+        let mut note = format!("{stalled} run(s) stalled, {lossy} incomplete");
+        let errors = err_note(&tp.outpost);
+        if !errors.is_empty() {
+            note += &format!("; {errors}");
+        }
+        note
+    } else if ssh.is_none() {
+        "no ssh -tt figure to compare with".into()
+    } else {
+        String::new()
+    };
+    let tmux_note = Some("screen updates, not the byte stream".to_string());
+    let vs_ssh = Measure::new(&what, "MiB/s", outpost)
+        .peer("ssh -tt", ssh, tp.ssh_skip.clone())
+        .peer("raw PTY", raw, None)
+        .peer("tmux", tmux, tmux_note)
+        .ratio_to("ssh -tt");
+    let met = clean && vs_ssh.ratio.is_some_and(|r| r >= 1.0);
+    let vs_ssh = vs_ssh
+        .goal("≥ 1.0× ssh -tt, every byte, no stall", met)
+        .note(note);
+    let vs_raw = Measure::new(&format!("{what}, against a raw PTY"), "MiB/s", outpost)
+        .peer("raw PTY", raw, None)
+        .ratio_to("raw PTY");
+    let met = vs_raw.ratio.is_some_and(|r| r >= 0.8);
+    vec![vs_ssh, vs_raw.goal("≈ 0.8× raw PTY (aim: ≥ 0.8×)", met)]
+}
+
+fn echo_measures(o: &Opts, e: &EchoResults) -> Vec<Measure> {
+    let (pty, op) = (oks(&e.pty), oks(&e.outpost));
+    let p50 = |v: &[EchoRep]| Stats::of(&v.iter().map(|x| x.p50).collect::<Vec<_>>());
+    let p99 = |v: &[EchoRep]| Stats::of(&v.iter().map(|x| x.p99).collect::<Vec<_>>());
+    let added: Vec<f64> = e
+        .pty
+        .iter()
+        .zip(&e.outpost)
+        .filter_map(|(a, b)| Some(b.as_ref().ok()?.p50 - a.as_ref().ok()?.p50))
+        .collect();
+    let stalls: usize = op.iter().map(|x| x.stalls).sum();
+    let what = format!("Keystroke echo latency, {} samples per run", o.echo_samples);
+    let mut note = match Stats::of(&added) {
+        Some(a) => format!(
+            "adds {:.3} ms ({:.3}–{:.3}), paired by run",
+            a.median, a.min, a.max
+        ),
+        None => "no paired runs".into(),
+    };
+    if stalls > 0 {
+        note += &format!("; {stalls} keystrokes not echoed until a request");
+    }
+    let e_note = err_note(&e.outpost);
+    if !e_note.is_empty() {
+        note += &format!("; {e_note}");
+    }
+    let pty_note = (pty.is_empty()).then(|| err_note(&e.pty));
+    let met = !added.is_empty() && median(&added) <= 0.2 && stalls == 0;
+    vec![
+        Measure::new(&format!("{what}, p50"), "ms", p50(&op))
+            .peer("direct PTY", p50(&pty), pty_note.clone())
+            .ratio_to("direct PTY")
+            .goal("adds ≤ 0.2 ms p50", met)
+            .note(note),
+        Measure::new(&format!("{what}, p99"), "ms", p99(&op))
+            .peer("direct PTY", p99(&pty), pty_note)
+            .ratio_to("direct PTY"),
+    ]
+}
+
+fn replay_measures(rr: &Result<ReplayResults>) -> Vec<Measure> {
+    let cases = [
+        ("new agent process (reconnect)", 0),
+        ("same agent, detach + re-attach", 1),
+    ];
+    cases
+        .iter()
+        .map(|(case, i)| {
+            let what = format!("Attach + replay of a full 2 MiB scrollback, {case}");
+            let Ok(rr) = rr else {
+                return Measure::new(&what, "ms", None).goal("< 50 ms", false).note(
+                    rr.as_ref()
+                        .err()
+                        .map(|e| format!("{e:#}"))
+                        .unwrap_or_default(),
+                );
+            };
+            let v = if *i == 0 { &rr.cold } else { &rr.warm };
+            let ok = oks(v);
+            let all = ok.iter().all(|x| x.bytes == rr.held);
+            let tot: Vec<f64> = ok.iter().map(|x| x.total_ms).collect();
+            let mut note = err_note(v);
+            if !all {
+                note += " (a replay was incomplete)";
+            }
+            Measure::new(&what, "ms", Stats::of(&tot))
+                .goal("< 50 ms", median(&tot) < 50.0 && all)
+                .note(note.trim().to_string())
+        })
+        .collect()
+}
+
+fn memory_measures(mem: &Result<Vec<MemPoint>>) -> Vec<Measure> {
+    let points = match mem {
+        Ok(p) => p,
+        Err(e) => {
+            return vec![
+                Measure::new("Private memory per idle session daemon", "KiB", None)
+                    .goal("< 1 MiB (1024 KiB)", false)
+                    .note(format!("{e:#}")),
+            ]
+        }
+    };
+    points
+        .iter()
+        .map(|p| {
+            let outpost = p.outpost.as_ref().ok().and_then(|v| Stats::of(v));
+            let tmux = p
+                .tmux_total
+                .as_ref()
+                .ok()
+                .and_then(|v| Stats::of(&tmux_per_session(v, p.sessions)));
+            let tmux_note = p.tmux_total.as_ref().err().map(|e| format!("{e:#}"));
+            let m = Measure::new(
+                &format!(
+                    "Private memory per idle session, {} session{}",
+                    p.sessions,
+                    if p.sessions == 1 { "" } else { "s" }
+                ),
+                "KiB",
+                outpost,
+            )
+            .peer("tmux (server ÷ sessions)", tmux, tmux_note)
+            .ratio_to("tmux (server ÷ sessions)");
+            let met = outpost.is_some_and(|s| s.median < 1024.0);
+            let note = p.outpost.as_ref().err().map(|e| format!("{e:#}"));
+            m.goal("< 1 MiB (1024 KiB) per daemon", met)
+                .note(note.unwrap_or_default())
+        })
+        .collect()
+}
+
+/// Every measure of `r`, for the results file.
+fn measures(o: &Opts, r: &Report) -> Vec<Measure> {
+    let mut v = Vec::new();
+    match &r.throughput {
+        Some(Ok(tp)) => v.extend(throughput_measures(o, tp)),
+        Some(Err(e)) => v.push(
+            Measure::new("Output throughput", "MiB/s", None)
+                .goal("≥ 1.0× ssh -tt", false)
+                .note(format!("{e:#}")),
+        ),
+        None => {}
+    }
+    if let Some(e) = &r.echo {
+        v.extend(echo_measures(o, e));
+    }
+    if let Some(rr) = &r.replay {
+        v.extend(replay_measures(rr));
+    }
+    if let Some(mem) = &r.memory {
+        v.extend(memory_measures(mem));
+    }
+    v
+}
 
 // ---------------------------------------------------------------------------------------------
 // Main
@@ -2771,6 +3014,7 @@ fn run(o: &Opts) -> Result<()> {
         ctx.home.display()
     );
     let m = machine();
+    let results = BenchResults::start("agent_bench", &o.command(), o.quick);
     arm("starting the agent", Duration::from_secs(30));
     let mut agent = AgentClient::start(&ctx.agent_exe, &ctx.home, &ctx.tmp.join("agent.log"))?;
     disarm();
@@ -2809,6 +3053,11 @@ fn run(o: &Opts) -> Result<()> {
         };
         write_report(&path, &section)?;
         println!("agent_bench: wrote {}", path.display());
+    }
+    // A partial run (`--only`, `--paths`) leaves the results of the last complete one alone.
+    if o.only.is_empty() && o.paths.is_empty() {
+        let path = results.save(measures(o, &report))?;
+        println!("agent_bench: results in {}", path.display());
     }
     Ok(())
 }

@@ -5,6 +5,7 @@
 //! cargo bench -p outpost-agent --bench monitor_cost               # 60 s window, updates docs/benchmarks.md
 //! cargo bench -p outpost-agent --bench monitor_cost -- --secs 20  # shorter window
 //! cargo bench -p outpost-agent --bench monitor_cost -- --no-doc   # print only
+//! cargo bench -p outpost-agent --bench monitor_cost -- --quick    # smoke: 10 s window, print only
 //! ```
 //!
 //! Set-up: the `outpost-testkit` jump/target topology (netns where the machine allows it), the
@@ -14,7 +15,12 @@
 //! and after the window; the probe's `ssh` clients are the agent's only children during the
 //! window, so its `cutime + cstime` (reaped children) is their CPU. The target side (the `sshd`
 //! processes of the two connections and the probe scripts they run and reap) is reported too. An
-//! idle baseline (same agent, same sessions, no subscription) comes first.
+//! idle baseline (same agent, same sessions, no subscription) comes first. The window is read in
+//! parts of about 10 s as well (at least two), which gives the figure's median and spread; the
+//! verdict compares that median with the target.
+//!
+//! Every run also saves its figures as `monitor_cost.json` in the results directory
+//! (`target/bench-results`, see `outpost_testkit::summary`) for the summary of `make bench`.
 //!
 //! Needs root (users, namespaces, sshd). Everything is removed at the end (also on panic). Under
 //! `cargo test --benches` (no `--bench` argument) it does nothing; `--run` forces it.
@@ -26,7 +32,8 @@ mod monitor_support;
 #[path = "../tests/support/mod.rs"]
 mod support;
 
-use outpost_testkit::report::{cpu_model, write_section};
+use outpost_testkit::report::{cpu_model, loadavg, write_section};
+use outpost_testkit::summary::{BenchResults, Measure, Stats};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::Command;
@@ -46,6 +53,9 @@ struct Options {
     secs: u64,
     idle_secs: u64,
     doc: bool,
+    quick: bool,
+    /// The arguments as given (for the command line in the report).
+    args: Vec<String>,
 }
 
 fn options() -> Option<Options> {
@@ -60,13 +70,22 @@ fn options() -> Option<Options> {
             .and_then(|v| v.parse::<u64>().ok())
     };
     let env = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
+    let quick = args.iter().any(|a| a == "--quick")
+        || std::env::var("OUTPOST_BENCH_QUICK").is_ok_and(|v| v == "1");
     Some(Options {
         secs: value("--secs")
             .or_else(|| env("OUTPOST_BENCH_MONITOR_SECS"))
-            .unwrap_or(60)
+            .unwrap_or(if quick { 10 } else { 60 })
             .max(5),
-        idle_secs: value("--idle-secs").unwrap_or(15),
-        doc: !args.iter().any(|a| a == "--no-doc"),
+        idle_secs: value("--idle-secs").unwrap_or(if quick { 4 } else { 15 }),
+        // A quick run is a smoke test: its figures never replace the document's.
+        doc: !quick && !args.iter().any(|a| a == "--no-doc"),
+        quick,
+        args: args
+            .iter()
+            .filter(|a| *a != "--bench" && *a != "--run")
+            .cloned()
+            .collect(),
     })
 }
 
@@ -125,6 +144,8 @@ struct Window {
     agent: f64,
     probes: f64,
     target: f64,
+    /// The agent's CPU in each part of the window, % of one core.
+    parts: Vec<f64>,
 }
 
 impl Window {
@@ -133,7 +154,13 @@ impl Window {
     }
 }
 
-/// Measures the agent (and its reaped children, and the target side) over `secs` seconds.
+/// How many parts a window of `secs` is read in: about 10 s each, at least two.
+fn parts_of(secs: u64) -> u64 {
+    (secs / 10).max(2)
+}
+
+/// Measures the agent (and its reaped children, and the target side) over `secs` seconds, the
+/// agent also in [`parts_of`] equal parts.
 fn measure(ja: &JumpAgent, secs: u64) -> Window {
     let tck = clk_tck();
     let pid = ja.agent.pid();
@@ -141,8 +168,18 @@ fn measure(ja: &JumpAgent, secs: u64) -> Window {
     let l0 = live_children_ticks(pid);
     let t0 = target_side_ticks(ja);
     let start = Instant::now();
-    // A measurement window, not a synchronisation: the agent works on its own meanwhile.
-    std::thread::sleep(Duration::from_secs(secs));
+    let n = parts_of(secs);
+    let mut parts = Vec::new();
+    let (mut last_at, mut last) = (start, a0);
+    for k in 1..=n {
+        // A measurement window, not a synchronisation: the agent works on its own meanwhile.
+        let until = start + Duration::from_secs(secs).mul_f64(k as f64 / n as f64);
+        std::thread::sleep(until.saturating_duration_since(Instant::now()));
+        let now = Instant::now();
+        let (a, _) = cpu_ticks(pid).expect("the agent is gone");
+        parts.push((a - last) as f64 / tck / (now - last_at).as_secs_f64() * 100.0);
+        (last_at, last) = (now, a);
+    }
     let wall = start.elapsed().as_secs_f64();
     let (a1, c1) = cpu_ticks(pid).expect("the agent is gone");
     let l1 = live_children_ticks(pid);
@@ -154,6 +191,7 @@ fn measure(ja: &JumpAgent, secs: u64) -> Window {
         probes: ((c1 - c0) + l1.saturating_sub(l0)) as f64 / tck,
         // Connection processes may end within the window; the figure can only undercount.
         target: t1.saturating_sub(t0) as f64 / tck,
+        parts,
     }
 }
 
@@ -163,6 +201,11 @@ fn main() {
         return;
     };
     let started = Instant::now();
+    let mut command = String::from("cargo bench -p outpost-agent --bench monitor_cost");
+    if !opts.args.is_empty() {
+        command = format!("{command} -- {}", opts.args.join(" "));
+    }
+    let results = BenchResults::start("monitor_cost", &command, opts.quick);
     let ja = JumpAgent::start();
     let kind = ja.topo.kind();
     let s1 = ja.ssh_session(json!({}), None);
@@ -225,11 +268,14 @@ fn main() {
     } else {
         f64::NAN
     };
-    let pass = agent_pct < TARGET_PERCENT;
+    let parts = Stats::of(&w.parts);
+    let pass = parts.is_some_and(|p| p.median < TARGET_PERCENT);
+    let (pm, plo, phi) = parts.map_or((f64::NAN, f64::NAN, f64::NAN), |p| (p.median, p.min, p.max));
     println!(
-        "monitor_cost: agent {agent_pct:.3}% of one core ({:.2} CPU s in {:.1} s; {per_sample_ms:.2} ms per sample) — target < {TARGET_PERCENT}%: {}",
+        "monitor_cost: agent {agent_pct:.3}% of one core ({:.2} CPU s in {:.1} s; {per_sample_ms:.2} ms per sample); median of {} parts {pm:.3}% ({plo:.3}–{phi:.3}) — target < {TARGET_PERCENT}%: {}",
         w.agent,
         w.wall,
+        w.parts.len(),
         if pass { "PASS" } else { "FAIL" }
     );
     println!(
@@ -247,6 +293,7 @@ fn main() {
     if opts.doc {
         let section = render(&Rendered {
             opts: &opts,
+            load_start: &results.load_start,
             kind: kind.as_str(),
             w: &w,
             idle: &idle,
@@ -262,10 +309,32 @@ fn main() {
             Err(e) => eprintln!("monitor_cost: cannot update {}: {e}", path.display()),
         }
     }
+    let mut note = format!(
+        "whole {:.0} s window: {agent_pct:.3}%; {delivered} samples, {errors} with error",
+        w.wall
+    );
+    if delivered == 0 {
+        note += "; no sample delivered";
+    }
+    let measure = Measure::new(
+        "Monitoring: agent CPU while sampling two ssh targets every second",
+        "% of one core",
+        parts,
+    )
+    .goal(&format!("< {TARGET_PERCENT}%"), pass && delivered > 0)
+    .note(note);
+    match results.save(vec![measure]) {
+        Ok(path) => println!("monitor_cost: results in {}", path.display()),
+        Err(e) => {
+            eprintln!("monitor_cost: cannot save the results: {e:#}");
+            std::process::exit(1);
+        }
+    }
 }
 
 struct Rendered<'a> {
     opts: &'a Options,
+    load_start: &'a str,
     kind: &'a str,
     w: &'a Window,
     idle: &'a Window,
@@ -290,11 +359,11 @@ fn render(r: &Rendered<'_>) -> String {
     let _ = writeln!(s);
     let _ = writeln!(
         s,
-        "- Command: `cargo bench -p outpost-agent --bench monitor_cost`{} (window {:.0} s after a warm-up; idle baseline {:.0} s; the whole run took {:.0} s).",
-        if r.opts.secs != 60 {
-            format!(" -- --secs {}", r.opts.secs)
-        } else {
+        "- Command: `cargo bench -p outpost-agent --bench monitor_cost{}` (window {:.0} s after a warm-up; idle baseline {:.0} s; the whole run took {:.0} s).",
+        if r.opts.args.is_empty() {
             String::new()
+        } else {
+            format!(" -- {}", r.opts.args.join(" "))
         },
         w.wall,
         r.idle.wall,
@@ -302,13 +371,15 @@ fn render(r: &Rendered<'_>) -> String {
     );
     let _ = writeln!(
         s,
-        "- Machine: {} (`nproc` = {}), Linux {}; {} UTC. Code: git {}, release profile.",
+        "- Machine: {} (`nproc` = {}), Linux {}; {} UTC; load average (1/5/15 min) {} at the start, {} at the end. Code: git {}, release profile.",
         cpu_model(),
         std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(0),
         command_output("uname", &["-r"]),
         command_output("date", &["-u", "+%Y-%m-%d %H:%M"]),
+        r.load_start,
+        loadavg(),
         command_output("git", &["rev-parse", "--short", "HEAD"]),
     );
     let _ = writeln!(
@@ -318,41 +389,54 @@ fn render(r: &Rendered<'_>) -> String {
     );
     let _ = writeln!(
         s,
-        "- Method: CPU time from `/proc/PID/stat` before and after the window: the agent's `utime + stime`; its `cutime + cstime` (reaped children) plus the CPU of its live children (the probes' long-lived `ssh` mux clients); on the target, the two connections' `sshd` processes with the probe scripts they reaped."
+        "- Method: CPU time from `/proc/PID/stat` before and after the window: the agent's `utime + stime`; its `cutime + cstime` (reaped children) plus the CPU of its live children (the probes' long-lived `ssh` mux clients); on the target, the two connections' `sshd` processes with the probe scripts they reaped. The agent's time is also read at the end of each of {} equal parts of the window ({:.0} s each; a clock tick of {:.0} ms is {:.2}% of a part): their median is the figure the target is checked against, their min–max its spread.",
+        w.parts.len(),
+        w.wall / w.parts.len().max(1) as f64,
+        1000.0 / clk_tck(),
+        100.0 / clk_tck() / (w.wall / w.parts.len().max(1) as f64)
     );
     let _ = writeln!(s);
-    let _ = writeln!(s, "| what | CPU s | % of one core | target | result |");
-    let _ = writeln!(s, "|---|---:|---:|---|---|");
+    let spread = |parts: &[f64]| match Stats::of(parts) {
+        Some(p) => format!("{:.3} ({:.3}–{:.3})", p.median, p.min, p.max),
+        None => "—".into(),
+    };
     let _ = writeln!(
         s,
-        "| agent process, sampling two targets every second | {:.2} | {:.3} | < {TARGET_PERCENT}% | **{}** |",
+        "| what | CPU s | % of one core, whole window | % of one core per part: median (min–max) | target | result |"
+    );
+    let _ = writeln!(s, "|---|---:|---:|---:|---|---|");
+    let _ = writeln!(
+        s,
+        "| agent process, sampling two targets every second | {:.2} | {:.3} | {} | < {TARGET_PERCENT}% (median) | **{}** |",
         w.agent,
         w.pct(w.agent),
+        spread(&w.parts),
         if r.pass { "PASS" } else { "FAIL" }
     );
     let _ = writeln!(
         s,
-        "| probe `ssh` clients (the agent's children, live and reaped) | {:.2} | {:.3} | — | — |",
+        "| probe `ssh` clients (the agent's children, live and reaped) | {:.2} | {:.3} | — | — | — |",
         w.probes,
         w.pct(w.probes)
     );
     let _ = writeln!(
         s,
-        "| agent + probe clients | {:.2} | {:.3} | — | — |",
+        "| agent + probe clients | {:.2} | {:.3} | — | — | — |",
         w.agent + w.probes,
         w.pct(w.agent + w.probes)
     );
     let _ = writeln!(
         s,
-        "| target side: `sshd` connections + probe scripts | {:.2} | {:.3} | — | — |",
+        "| target side: `sshd` connections + probe scripts | {:.2} | {:.3} | — | — | — |",
         w.target,
         w.pct(w.target)
     );
     let _ = writeln!(
         s,
-        "| idle baseline: same agent and sessions, no subscription | {:.2} | {:.3} | — | — |",
+        "| idle baseline: same agent and sessions, no subscription | {:.2} | {:.3} | {} | — | — |",
         r.idle.agent,
-        r.idle.pct(r.idle.agent)
+        r.idle.pct(r.idle.agent),
+        spread(&r.idle.parts)
     );
     let _ = writeln!(s);
     let _ = writeln!(

@@ -10,7 +10,10 @@
 //! Options after `--`: `--quick` (or `OUTPOST_BENCH_QUICK=1`), `--reps N`, `--mib M` (file size),
 //! `--no-doc` (never write the document), `--doc` (write it after a quick run too), `--paths
 //! agent,nested,onehop,agent-ssh` (only some routes, e.g. to profile one; never writes the
-//! document), `--run`.
+//! document nor the results file), `--run`.
+//!
+//! Every run of all routes also saves its figures as `ssh_bench.json` in the results directory
+//! (`target/bench-results`, see `outpost_testkit::summary`) for the summary of `make bench`.
 //!
 //! Set-up: the `outpost-testkit` topology (desktop = the bench's own network namespace → "jump"
 //! namespace → "target" namespace, the target reachable only from jump; loopback servers where
@@ -52,6 +55,7 @@ mod ssh_support;
 mod support;
 
 use outpost_testkit::report::{loadavg, write_section};
+use outpost_testkit::summary::{BenchResults, Measure, Stats};
 use std::collections::{HashMap, VecDeque};
 use std::fmt::Write as _;
 use std::io::{Read, Write};
@@ -1947,9 +1951,77 @@ fn measure(o: &Opts, fx: &Fixture) -> Result<Results> {
     })
 }
 
+/// The results file's measures: the figure (a) against nested ssh, and (d) for reference.
+fn measures(r: &Results) -> Vec<Measure> {
+    let stats = |p: Route| Stats::of(&r.rates(p));
+    let errors = |p: Route| {
+        let e = r.errors(p);
+        e.first()
+            .map(|first| format!("{} run(s) failed: {first}", e.len()))
+    };
+    let what = format!(
+        "Jump-host throughput, `cat` of a {} MiB file on the target",
+        r.bytes >> 20
+    );
+    let agent = r.ok(Route::Agent);
+    let lost: u64 = agent.iter().map(|x| x.lost).sum();
+    let short = agent.iter().filter(|x| x.bytes < r.expected).count();
+    let mut note = errors(Route::Agent).unwrap_or_default();
+    if lost > 0 || short > 0 {
+        note += &format!(" {short} run(s) short, {lost} bytes skipped");
+    }
+    let a = Measure::new(
+        &format!("{what}: agent's ssh session"),
+        "MiB/s",
+        stats(Route::Agent),
+    )
+    .peer(
+        "nested ssh -tt",
+        stats(Route::Nested),
+        errors(Route::Nested),
+    )
+    .peer(
+        "one-hop ssh -tt on jump",
+        stats(Route::OneHop),
+        errors(Route::OneHop),
+    )
+    .ratio_to("nested ssh -tt")
+    .goal(
+        &format!("≥ {TARGET_RATIO:.1}× nested ssh, every byte"),
+        r.pass(),
+    )
+    .note(note.trim().to_string());
+    let d_runs = r.ok(Route::AgentSsh);
+    let d_lost: u64 = d_runs.iter().map(|x| x.lost).sum();
+    let d = Measure::new(
+        &format!(
+            "{what}: agent's session with its JSON-RPC through ssh from the desktop (reference)"
+        ),
+        "MiB/s",
+        stats(Route::AgentSsh),
+    )
+    .peer(
+        "nested ssh -tt",
+        stats(Route::Nested),
+        errors(Route::Nested),
+    )
+    .ratio_to("nested ssh -tt")
+    .note(if d_lost > 0 {
+        format!("{d_lost} bytes skipped by the daemon's ring")
+    } else {
+        errors(Route::AgentSsh).unwrap_or_default()
+    });
+    vec![a, d]
+}
+
 fn run(o: &Opts) -> Result<()> {
     let started = Instant::now();
     let m = machine();
+    let mut command = String::from("cargo bench -p outpost-agent --bench ssh_bench");
+    if !o.args.is_empty() {
+        command = format!("{command} -- {}", o.args.join(" "));
+    }
+    let bench_results = BenchResults::start("ssh_bench", &command, o.quick);
     println!(
         "ssh_bench: {} MiB, N = {}{}",
         o.bytes >> 20,
@@ -1969,6 +2041,11 @@ fn run(o: &Opts) -> Result<()> {
         write_section(&path, START, END, &section, "")
             .with_context(|| format!("updating {}", path.display()))?;
         println!("ssh_bench: updated {}", path.display());
+    }
+    // A partial run (`--paths`) leaves the results of the last complete one alone.
+    if o.paths.len() == Route::ALL.len() {
+        let path = bench_results.save(measures(&results))?;
+        println!("ssh_bench: results in {}", path.display());
     }
     if o.paths.contains(&Route::Agent) && o.paths.contains(&Route::Nested) {
         println!(

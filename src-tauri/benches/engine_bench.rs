@@ -11,6 +11,7 @@
 //! ```sh
 //! cargo bench -p outpost-desktop --bench engine_bench                                # print
 //! cargo bench -p outpost-desktop --bench engine_bench -- --out docs/benchmarks.md    # and write
+//! cargo bench -p outpost-desktop --bench engine_bench -- --quick   # smoke: N = 3 and 5
 //! # options: --checks N (default 10), --creates N (default 20)
 //! ```
 //!
@@ -18,11 +19,13 @@
 //! deploys from beside itself. Needs root (a test user and an `sshd`), `openssh-server` and
 //! `openssh-client`. With `--out`, only the part of the file between
 //! `<!-- engine-bench:start -->` and `<!-- engine-bench:end -->` is rewritten (appended when
-//! missing).
+//! missing). Every run also saves its figures as `engine_bench.json` in the results directory
+//! (`target/bench-results`, see `outpost_testkit::summary`) for the summary of `make bench`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use outpost_testkit::report::loadavg;
+use outpost_testkit::summary::{BenchResults, Measure, Stats};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -42,13 +45,14 @@ use outpost_testkit::{public_key_of, require_root, Sshd, TestUser};
 const OUTPOST: &str = env!("CARGO_BIN_EXE_outpost");
 const START: &str = "<!-- engine-bench:start -->";
 const END: &str = "<!-- engine-bench:end -->";
-const COMMAND: &str =
-    "cargo bench -p outpost-desktop --bench engine_bench -- --out docs/benchmarks.md";
 
 struct Opts {
     out: Option<PathBuf>,
     checks: usize,
     creates: usize,
+    quick: bool,
+    /// The arguments as given, for the results file.
+    args: Vec<String>,
 }
 
 fn opts() -> Result<Opts> {
@@ -56,7 +60,13 @@ fn opts() -> Result<Opts> {
         out: None,
         checks: 10,
         creates: 20,
+        quick: false,
+        args: std::env::args()
+            .skip(1)
+            .filter(|a| a != "--bench")
+            .collect(),
     };
+    let (mut checks, mut creates) = (None, None);
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut value = |name: &str| args.next().with_context(|| format!("{name} needs a value"));
@@ -70,15 +80,36 @@ fn opts() -> Result<Opts> {
                     Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(p)
                 });
             }
-            "--checks" => o.checks = value("--checks")?.parse()?,
-            "--creates" => o.creates = value("--creates")?.parse()?,
+            "--checks" => checks = Some(value("--checks")?.parse()?),
+            "--creates" => creates = Some(value("--creates")?.parse()?),
+            "--quick" => o.quick = true,
             // What `cargo bench` passes to every bench target.
             "--bench" => {}
-            other => bail!("unknown argument {other:?} (--out PATH, --checks N, --creates N)"),
+            other => {
+                bail!("unknown argument {other:?} (--out PATH, --checks N, --creates N, --quick)")
+            }
         }
     }
+    o.checks = checks.unwrap_or(if o.quick { 3 } else { 10 });
+    o.creates = creates.unwrap_or(if o.quick { 5 } else { 20 });
     ensure!(o.checks >= 1 && o.creates >= 1, "N must be at least 1");
     Ok(o)
+}
+
+impl Opts {
+    /// The command line that ran this bench.
+    fn command(&self) -> String {
+        let features = if cfg!(feature = "gui") {
+            ""
+        } else {
+            " --no-default-features"
+        };
+        let mut command = format!("cargo bench -p outpost-desktop{features} --bench engine_bench");
+        if !self.args.is_empty() {
+            command = format!("{command} -- {}", self.args.join(" "));
+        }
+        command
+    }
 }
 
 fn sh(cmd: &mut Command) -> String {
@@ -400,7 +431,8 @@ fn render(o: &Opts, m: &Machine, c: &CheckVsSsh, k: &Creates, wall: Duration) ->
     );
     let _ = writeln!(
         s,
-        "- Command: `{COMMAND}` (N = {} runs each of `outpost check`, `ssh true` and `ssh true` with russh's key exchange, interleaved; {} session creations; the whole run took {:.0} s, including `cargo build --release -p outpost-agent`).",
+        "- Command: `{}` (N = {} runs each of `outpost check`, `ssh true` and `ssh true` with russh's key exchange, interleaved; {} session creations; the whole run took {:.0} s, including `cargo build --release -p outpost-agent`).",
+        o.command(),
         o.checks,
         o.creates,
         wall.as_secs_f64()
@@ -456,6 +488,33 @@ fn render(o: &Opts, m: &Machine, c: &CheckVsSsh, k: &Creates, wall: Duration) ->
     s
 }
 
+/// The results file's measures.
+fn measures(c: &CheckVsSsh, k: &Creates) -> Vec<Measure> {
+    let check = Measure::new(
+        "`outpost check` on a deployed host (process wall time)",
+        "ms",
+        Stats::of(&c.check),
+    )
+    .peer("ssh true", Stats::of(&c.ssh), None)
+    .peer(
+        &format!("ssh true with {RUSSH_KEX}"),
+        Stats::of(&c.ssh_same_kex),
+        None,
+    )
+    .ratio_to("ssh true");
+    let met = check.ratio.is_some_and(|r| r <= 1.0);
+    let create = Measure::new(
+        "`session.create` on an open connection",
+        "ms",
+        Stats::of(&k.times),
+    );
+    let km = median(&k.times);
+    vec![
+        check.goal("≤ 1.0× ssh true", met),
+        create.goal("< 50 ms", km < 50.0),
+    ]
+}
+
 fn write_doc_section(path: &Path, section: &str) -> Result<()> {
     let block = format!("{START}\n{}\n{END}\n", section.trim_end());
     outpost_testkit::report::write_section(path, START, END, &block, "")?;
@@ -467,6 +526,8 @@ fn main() -> Result<()> {
     // Before any thread exists: no ssh-agent; the engine finds the agent binary here.
     std::env::remove_var("SSH_AUTH_SOCK");
     let started = Instant::now();
+    let command = o.command();
+    let results = BenchResults::start("engine_bench", &command, o.quick);
     require_root();
     let agent = build_agent()?;
     std::env::set_var("OUTPOST_AGENT_BIN", &agent);
@@ -503,6 +564,8 @@ fn main() -> Result<()> {
         o.creates
     );
     let k = creates(&s, o.creates)?;
+    let path = results.save(measures(&c, &k))?;
+    eprintln!("engine_bench: results in {}", path.display());
     let section = render(&o, &m, &c, &k, started.elapsed());
     println!("{section}");
     if let Some(path) = &o.out {

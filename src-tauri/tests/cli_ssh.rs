@@ -18,6 +18,7 @@ use outpost_desktop::engine::deploy;
 use outpost_testkit::{note, Sshd, TopologyKind};
 use serde_json::Value;
 
+use support::numbered::{assert_each_once, numbered_lines, numbers_loop};
 use support::*;
 
 /// The session in `sessions HOST` output with id `sid`.
@@ -208,12 +209,8 @@ fn attach_survives_a_cut_desktop_to_jump_link_with_every_line_once() {
     let sid = s["session_id"].as_str().unwrap().to_string();
     // Numbered lines until the test creates `stop` in the (shared) home, then a final marker.
     // The line count is left to the clock, so it holds on slow machines too; at most ~25000.
-    j.cli.ok(&[
-        "send",
-        "jump",
-        &sid,
-        "stty -echo; rm -f stop; i=0; while [ ! -e stop ] && [ $i -lt 25000 ]; do i=$((i+1)); echo line-$i; sleep 0.01; done; echo ALL-$((1+1))-DONE-$i; exit 0\\n",
-    ]);
+    j.cli
+        .ok(&["send", "jump", &sid, &numbers_loop("line-", 25_000, None)]);
     let mut attach = j
         .cli
         .cmd()
@@ -275,20 +272,7 @@ fn attach_survives_a_cut_desktop_to_jump_link_with_every_line_once() {
     assert!(err.contains("reconnecting"), "{err}");
     assert!(!err.contains("missing here"), "bytes were lost: {err}");
 
-    let lines: Vec<u32> = out
-        .split(['\r', '\n'])
-        .filter_map(|l| l.strip_prefix("line-"))
-        .map(|n| n.parse().unwrap_or_else(|_| panic!("mangled line-{n}")))
-        .collect();
-    let last = *lines.last().expect("no lines at all");
-    let want: Vec<u32> = (1..=last).collect();
-    if lines != want {
-        let dup = lines.windows(2).find(|w| w[1] != w[0] + 1);
-        panic!(
-            "lines are not 1..={last} exactly once each ({} lines; first break at {dup:?})",
-            lines.len()
-        );
-    }
+    let last = assert_each_once(&numbered_lines(&out, "line-"), "the attachment's output");
     assert_eq!(
         out.matches("ALL-2-DONE").count(),
         1,

@@ -36,7 +36,9 @@
 pub mod netns;
 pub mod process;
 pub mod report;
+pub mod soak;
 pub mod sshd;
+pub mod summary;
 pub mod topology;
 pub mod user;
 

@@ -1,7 +1,8 @@
 //! What the SSH-facing tests of the `outpost` CLI share (`deploy.rs`, `cli_ssh.rs`): a private
 //! CLI configuration ([`Cli`]), a loopback `sshd` with a fresh user ([`Remote`]), the jump/target
 //! topology with hosts saved for both ([`Jumped`]), and small helpers (deadlines, SHA-256, the
-//! agent's install path on the remote user's home).
+//! agent's install path on the remote user's home). [`numbered`] holds the numbered-lines loop
+//! and `outpost attach` collection of the link-cut tests, [`reliability`] their report sections.
 //!
 //! The CLI always runs with `--json`, `HOME` and `OUTPOST_CONFIG_DIR` in a temporary directory
 //! of the test, no ssh-agent (`SSH_AUTH_SOCK` removed) and `OUTPOST_AGENT_BIN` pointing at a
@@ -23,6 +24,9 @@ use outpost_desktop::engine::deploy;
 use outpost_testkit::{public_key_of, require_root, Sshd, SshdBuilder, TestUser, Topology};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+
+pub mod numbered;
+pub mod reliability;
 
 /// The CLI under test.
 pub const OUTPOST: &str = env!("CARGO_BIN_EXE_outpost");
@@ -233,14 +237,20 @@ impl Cli {
         assert_eq!(h["name"], name);
     }
 
-    /// A session's held output as text (`outpost read`, decoded from base64).
-    pub fn read_text(&self, host: &str, sid: &str) -> String {
+    /// A session's held output (`outpost read`, decoded from base64) and the offset of its
+    /// first byte.
+    pub fn read_bytes(&self, host: &str, sid: &str) -> (u64, Vec<u8>) {
         use base64::Engine as _;
         let r = self.ok(&["read", host, sid]);
         let data = base64::engine::general_purpose::STANDARD
             .decode(r["data"].as_str().unwrap())
             .unwrap();
-        String::from_utf8_lossy(&data).into_owned()
+        (r["offset"].as_u64().unwrap(), data)
+    }
+
+    /// A session's held output as text (`outpost read`, decoded from base64).
+    pub fn read_text(&self, host: &str, sid: &str) -> String {
+        String::from_utf8_lossy(&self.read_bytes(host, sid).1).into_owned()
     }
 
     /// Waits until a session's output contains `needle`; returns the output.
