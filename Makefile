@@ -35,6 +35,7 @@ unit: ui
 ## docs/benchmarks.md and its figures to target/bench-results/<bench>.json; bench_report then
 ## writes the summary table at the top of docs/benchmarks.md. A benchmark that fails does not stop
 ## the others; the summary says which one is missing and `make bench` fails at the end.
+bench: ui
 bench: export OUTPOST_BENCH_RESULTS = target/bench-results
 bench:
 	./.ci/install-deps
@@ -43,10 +44,12 @@ bench:
 	-$(CARGO) bench -p outpost-agent --bench ssh_bench
 	-$(CARGO) bench -p outpost-agent --bench monitor_cost
 	-$(CARGO) bench -p outpost-desktop --no-default-features --bench engine_bench -- --out docs/benchmarks.md
+	-$(CARGO) bench -p outpost-desktop --bench gui_bench -- --out docs/benchmarks.md
 	$(CARGO) bench -p outpost-agent --bench bench_report -- --out docs/benchmarks.md
 
 ## The same pipeline as a smoke run (small sizes, a few minutes): figures in
 ## target/bench-results-quick/, the summary in target/bench-quick.md; docs/benchmarks.md untouched.
+bench-quick: ui
 bench-quick: export OUTPOST_BENCH_RESULTS = target/bench-results-quick
 bench-quick:
 	./.ci/install-deps
@@ -55,6 +58,7 @@ bench-quick:
 	-$(CARGO) bench -p outpost-agent --bench ssh_bench -- --quick
 	-$(CARGO) bench -p outpost-agent --bench monitor_cost -- --quick
 	-$(CARGO) bench -p outpost-desktop --no-default-features --bench engine_bench -- --quick
+	-$(CARGO) bench -p outpost-desktop --bench gui_bench -- --quick
 	$(CARGO) bench -p outpost-agent --bench bench_report -- --out target/bench-quick.md --command 'make bench-quick'
 
 ## One hour of random sessions on the release agent (kill -9 included), every byte checked, then

@@ -38,7 +38,13 @@ pub const SUMMARY_END: &str = "<!-- summary:end -->";
 
 /// The benchmark programs `make bench` runs, in its order: the summary expects one results file
 /// from each.
-pub const BENCHES: [&str; 4] = ["agent_bench", "ssh_bench", "monitor_cost", "engine_bench"];
+pub const BENCHES: [&str; 5] = [
+    "agent_bench",
+    "ssh_bench",
+    "monitor_cost",
+    "engine_bench",
+    "gui_bench",
+];
 
 /// Median and min–max of `n` runs (or samples) of one figure.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
