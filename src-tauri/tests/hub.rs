@@ -86,6 +86,41 @@ async fn wait_for(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
     }
 }
 
+/// Attaches a tab to `sid` (from `from`, or everything held) and waits for its first event.
+async fn open_tab(hub: &Arc<Hub>, sid: &str, from: Option<u64>) -> (Attachment, Arc<Tab>) {
+    let tab = Arc::new(Tab::default());
+    let a = Attachment::spawn(
+        hub.clone(),
+        "local".into(),
+        sid.into(),
+        from,
+        (100, 30),
+        tab.clone(),
+    );
+    wait_for("connected", Duration::from_secs(20), || {
+        !tab.events().is_empty()
+    })
+    .await;
+    (a, tab)
+}
+
+/// Acknowledges output as a renderer would until the tab shows `needle`.
+async fn ack_until(a: &Attachment, tab: &Tab, needle: &str) {
+    let mut acked = 0;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !tab.text().contains(needle) {
+        let now = tab.len();
+        a.ack(now - acked);
+        acked = now;
+        assert!(
+            Instant::now() < deadline,
+            "never saw {needle:?}; events {:?}",
+            tab.events()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 async fn new_shell(hub: &Hub) -> String {
     let params = targets::create_params(None, Some("hub test".into()), 100, 30).unwrap();
     hub.call::<method::SessionCreate>("local", params)
@@ -184,19 +219,7 @@ async fn a_tab_types_and_reads_back_through_the_shared_connection() {
 async fn a_tab_that_stops_acknowledging_pauses_then_resumes_with_a_visible_gap() {
     let hub = local_hub();
     let sid = new_shell(&hub).await;
-    let tab = Arc::new(Tab::default());
-    let a = Attachment::spawn(
-        hub.clone(),
-        "local".into(),
-        sid.clone(),
-        None,
-        (100, 30),
-        tab.clone(),
-    );
-    wait_for("connected", Duration::from_secs(20), || {
-        !tab.events().is_empty()
-    })
-    .await;
+    let (a, tab) = open_tab(&hub, &sid, None).await;
     // 24 MiB of output: far more than the 2 MiB high-water mark and the 2 MiB ring.
     a.input(b"yes flood-line | head -c 25165824; echo; echo FLOOD-$((40+2))-DONE\n".to_vec());
     let end = {
@@ -226,19 +249,7 @@ async fn a_tab_that_stops_acknowledging_pauses_then_resumes_with_a_visible_gap()
         "an unacknowledging tab received {held} of {end} bytes"
     );
     // Acknowledge as a renderer would: the tab resumes, is told of the gap, and gets the end.
-    let mut acked = 0;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !tab.text().contains("FLOOD-42-DONE") {
-        let now = tab.len();
-        a.ack(now - acked);
-        acked = now;
-        assert!(
-            Instant::now() < deadline,
-            "never resumed; events {:?}",
-            tab.events()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    ack_until(&a, &tab, "FLOOD-42-DONE").await;
     let events = tab.events();
     let gaps: u64 = events
         .iter()
@@ -286,19 +297,7 @@ async fn a_tab_that_stops_acknowledging_pauses_then_resumes_with_a_visible_gap()
 async fn a_tab_reconnects_after_its_agent_is_killed_and_loses_nothing() {
     let hub = local_hub();
     let sid = new_shell(&hub).await;
-    let tab = Arc::new(Tab::default());
-    let a = Attachment::spawn(
-        hub.clone(),
-        "local".into(),
-        sid.clone(),
-        None,
-        (100, 30),
-        tab.clone(),
-    );
-    wait_for("connected", Duration::from_secs(20), || {
-        !tab.events().is_empty()
-    })
-    .await;
+    let (a, tab) = open_tab(&hub, &sid, None).await;
     a.input(
         b"for i in $(seq 1 1500); do echo line-$i; sleep 0.002; done; echo ALL-DONE-$((1+1))\n"
             .to_vec(),
@@ -313,19 +312,7 @@ async fn a_tab_reconnects_after_its_agent_is_killed_and_loses_nothing() {
         nix::sys::signal::Signal::SIGKILL,
     )
     .unwrap();
-    let mut acked = 0;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !tab.text().contains("ALL-DONE-2") {
-        let now = tab.len();
-        a.ack(now - acked);
-        acked = now;
-        assert!(
-            Instant::now() < deadline,
-            "never finished; events {:?}",
-            tab.events()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    ack_until(&a, &tab, "ALL-DONE-2").await;
     let events = tab.events();
     assert!(
         events

@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use outpost_protocol::method;
 use outpost_protocol::session::{AttachParams, InputParams, ResizeParams, SessionRef};
-use outpost_protocol::{Base64Bytes, ErrorCode};
+use outpost_protocol::Base64Bytes;
 use serde::Serialize;
 use tokio::sync::{mpsc, watch};
 
@@ -186,18 +186,6 @@ struct Task {
     size: watch::Receiver<(u16, u16)>,
 }
 
-/// Errors that no reconnect can cure.
-fn fatal(e: &EngineError) -> bool {
-    match e {
-        EngineError::Rpc(RpcError::Remote(o)) => {
-            o.code == ErrorCode::SessionNotFound.code() || o.code == ErrorCode::InvalidParams.code()
-        }
-        EngineError::Rpc(_) | EngineError::Agent(_) => false,
-        EngineError::Ssh(e) => !e.is_transient(),
-        _ => true,
-    }
-}
-
 impl Task {
     async fn run(mut self) {
         let mut attempt = 0u32;
@@ -215,10 +203,10 @@ impl Task {
                         backoff = BACKOFF_START;
                         reason
                     }
-                    Err(e) if fatal(&e) => return self.fail(&e),
+                    Err(e) if e.is_permanent() => return self.fail(&e),
                     Err(e) => e.to_string(),
                 },
-                Err(e) if fatal(&e) => return self.fail(&e),
+                Err(e) if e.is_permanent() => return self.fail(&e),
                 Err(e) => e.to_string(),
             };
             attempt += 1;

@@ -83,6 +83,22 @@ pub enum EngineError {
 }
 
 impl EngineError {
+    /// Whether retrying cannot help a long-lived view of a session: the session is gone, the
+    /// request is invalid, or the user must act first (host keys, credentials, configuration).
+    /// Lost connections, timeouts and agent start-up failures are worth retrying.
+    pub fn is_permanent(&self) -> bool {
+        use outpost_protocol::ErrorCode;
+        match self {
+            EngineError::Rpc(rpc_client::RpcError::Remote(o)) => {
+                o.code == ErrorCode::SessionNotFound.code()
+                    || o.code == ErrorCode::InvalidParams.code()
+            }
+            EngineError::Rpc(_) | EngineError::Agent(_) => false,
+            EngineError::Ssh(e) => !e.is_transient(),
+            _ => true,
+        }
+    }
+
     /// A stable, machine-readable code.
     pub fn code(&self) -> String {
         match self {

@@ -12,13 +12,12 @@ use outpost_protocol::method;
 use outpost_protocol::monitor::{
     MonitorTarget, Sample, SampleParams, SubscribeParams, UnsubscribeParams,
 };
-use outpost_protocol::ErrorCode;
 use serde::Serialize;
 use tokio::sync::mpsc;
 
 use super::hub::Hub;
 use super::reconnect::{BACKOFF_MAX, BACKOFF_START};
-use super::rpc_client::{RpcClient, RpcError};
+use super::rpc_client::RpcClient;
 use super::EngineError;
 
 /// What a monitoring panel is told.
@@ -72,17 +71,6 @@ async fn subscribe(
         },
         result.history,
     ))
-}
-
-fn gone(e: &EngineError) -> bool {
-    match e {
-        EngineError::Rpc(RpcError::Remote(o)) => {
-            o.code == ErrorCode::SessionNotFound.code() || o.code == ErrorCode::InvalidParams.code()
-        }
-        EngineError::Rpc(_) | EngineError::Agent(_) => false,
-        EngineError::Ssh(e) => !e.is_transient(),
-        _ => true,
-    }
 }
 
 impl MonitorFeed {
@@ -164,7 +152,7 @@ async fn run(
                     }
                     break next;
                 }
-                Err(e) if gone(&e) => {
+                Err(e) if e.is_permanent() => {
                     sink.event(MonitorEvent::Closed);
                     return;
                 }
