@@ -107,8 +107,9 @@ fn first_deploy_into_an_empty_home_then_a_second_connect_reuses_it() {
     assert_eq!(check["agent_version"], deploy::AGENT_VERSION);
     assert_eq!(check["platform"], Platform::current().to_string().as_str());
     assert!(check["latency_ms"].as_f64().unwrap() > 0.0, "{check}");
-    assert!(
-        check.get("preamble").is_none(),
+    assert_eq!(
+        check["preamble"],
+        serde_json::json!([]),
         "no shell noise here: {check}"
     );
     assert_installed(&r);
