@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 use faults_support::lean_client::LeanClient;
 use faults_support::memory::{self, mib, Peak};
 use faults_support::mount::Tmpfs;
-use faults_support::report::{bytes, code, ms, percentile, Section};
+use faults_support::report::{bytes, code, ms, percentile, section};
 use faults_support::{
     check_consecutive, daemon_pid, entries, numbered, numbers, one_at_a_time, read_held,
     sessions_with_processes,
@@ -117,7 +117,7 @@ fn agent_kill() {
     );
     a2.assert_no_violations();
 
-    let mut s = Section::new("agent-kill", "Agent killed with SIGKILL under heavy output");
+    let mut s = section("agent-kill", "Agent killed with SIGKILL under heavy output");
     s.what(&format!(
         "A shell session runs `seq 1 {SEQ_LINES}` (about {:.0} MB through the terminal) with a \
          {} MiB ring. After the client has received 2 MiB, the agent is killed with SIGKILL. A new \
@@ -253,7 +253,7 @@ fn daemon_kill() {
     assert_eq!(lost_survivors, 0);
     a.assert_no_violations();
 
-    let mut s = Section::new("daemon-kill", "A session daemon killed with SIGKILL");
+    let mut s = section("daemon-kill", "A session daemon killed with SIGKILL");
     s.what(&format!(
         "{TICKERS} shell sessions each print a numbered line every 5 ms; one client is attached \
          to all of them. The daemon of one session is killed with SIGKILL."
@@ -468,7 +468,7 @@ fn flood_100() {
     let p50 = percentile(&echoes, 50.0);
     let p99 = percentile(&echoes, 99.0);
     let max = percentile(&echoes, 100.0);
-    let mut s = Section::new("flood-100", "100 sessions flooding at once");
+    let mut s = section("flood-100", "100 sessions flooding at once");
     s.what(&format!(
         "{FLOODS} shell sessions (default 2 MiB rings) each print 400 lines (29 KiB), wait 50 ms \
          and start again, all at once: more than the client takes, so every ring wraps and the \
@@ -729,7 +729,7 @@ fn client_stall() {
     a.assert_no_violations();
 
     let growth = late.max.rss_kib.saturating_sub(early.max.rss_kib);
-    let mut s = Section::new("client-stall", "A client that stops reading for 60 s");
+    let mut s = section("client-stall", "A client that stops reading for 60 s");
     s.what(&format!(
         "{STALL_FLOODS} shell sessions flood as in the previous scenario (default 2 MiB \
          rings) and a 9th stays quiet; one client is attached to all of them. The \
@@ -961,7 +961,7 @@ fn state_dir() {
     a.assert_no_violations();
 
     let generic = |m: &str| m.replace(&*home.path().to_string_lossy(), "$OUTPOST_HOME");
-    let mut s = Section::new("state-dir", "State directory full or read-only");
+    let mut s = section("state-dir", "State directory full or read-only");
     s.what(&format!(
         "The state directory (`$OUTPOST_HOME/state`: session records and daemon logs) is a {} KiB \
          `tmpfs` mounted by the test. Three sessions run (two print a numbered line every 10 ms, \
@@ -1172,7 +1172,7 @@ fn other_user() {
     assert!(c.errors.is_empty() && c.gaps.is_empty());
     a.assert_no_violations();
 
-    let mut s = Section::new("other-user", "Another local user");
+    let mut s = section("other-user", "Another local user");
     s.what(
         "A session runs in a home whose directories above the agent's own are opened to \
          everyone (0755). A second local user (created for the test) then tries every way in, \

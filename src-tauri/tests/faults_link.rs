@@ -32,7 +32,7 @@ use outpost_testkit::{note, TopologyKind};
 use serde_json::{json, Value};
 
 use support::numbered::{assert_each_once, numbered_lines, numbers_loop, Attached};
-use support::reliability::{secs, Section};
+use support::reliability::{secs, section};
 use support::{installed_agent, Jumped, DEADLINE};
 
 /// How long the desktop → jump link stays cut.
@@ -179,7 +179,7 @@ fn desktop_link_cut_for_30s_under_output_loses_nothing() {
     assert_eq!(j.cli.ok(&["sessions", "jump"]), json!([]));
 
     let during_cut = produced_at_restore.saturating_sub(lines_at_cut as u32);
-    let mut sec = Section::new(
+    let mut sec = section(
         "link-desktop",
         "Desktop → jump link cut for 30 s under output",
         "`outpost attach` streams a shell session on the jump host that prints a numbered line \
@@ -509,7 +509,7 @@ fn target_link_cut_under_output_keeps_the_session_and_shows_markers() {
         Some(_) => "already gone when the link came back".to_string(),
         None => format!("alive and {state} when the link came back; still there 60 s later"),
     };
-    let mut sec = Section::new(
+    let mut sec = section(
         "link-target",
         "Jump → target link cut under output (ssh session with a reconnect policy)",
         &format!(

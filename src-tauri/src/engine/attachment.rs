@@ -321,7 +321,7 @@ impl Task {
                         match ev {
                             SessionEvent::Output { offset, data } => {
                                 let out = if paused { &mut held } else { &mut batch };
-                                self.accept(offset, &data, out);
+                                self.accept(offset, data, out);
                             }
                             SessionEvent::Exit(e) => {
                                 exit = Some(e);
@@ -373,7 +373,7 @@ impl Task {
 
     /// Takes the part of `data` (at `offset`) not delivered yet into `out`, reporting a gap
     /// when bytes were skipped.
-    fn accept(&mut self, offset: u64, data: &[u8], out: &mut Vec<u8>) {
+    fn accept(&mut self, offset: u64, data: Vec<u8>, out: &mut Vec<u8>) {
         let end = offset + data.len() as u64;
         let expected = self.next.unwrap_or(offset);
         if end <= expected {
@@ -386,7 +386,12 @@ impl Task {
             });
         }
         let skip = expected.saturating_sub(offset) as usize;
-        out.extend_from_slice(&data[skip..]);
+        if skip == 0 && out.is_empty() {
+            // The usual case (one event, nothing skipped): hand the buffer on without a copy.
+            *out = data;
+        } else {
+            out.extend_from_slice(&data[skip..]);
+        }
         self.next = Some(end);
     }
 
