@@ -13,11 +13,13 @@
 pub mod bytes;
 pub mod codec;
 pub mod error;
+pub mod incoming;
 pub mod initialize;
 pub mod jsonrpc;
 pub mod method;
 pub mod monitor;
 pub mod notification;
+pub mod output;
 pub mod session;
 pub mod ssh_hosts;
 

@@ -33,9 +33,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context, Result};
-use outpost_desktop::engine::connect::Connection;
-use outpost_desktop::engine::hosts::HostStore;
-use outpost_desktop::engine::known_hosts::KnownHosts;
+use outpost_desktop::engine::agent::connect::Connection;
+use outpost_desktop::engine::store::hosts::HostStore;
+use outpost_desktop::engine::ssh::known_hosts::KnownHosts;
 use outpost_desktop::engine::ssh::{AutoPrompter, Credentials};
 use outpost_desktop::engine::EngineContext;
 use outpost_protocol::method;

@@ -14,7 +14,7 @@ mod support;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use outpost_desktop::engine::deploy;
+use outpost_desktop::engine::agent::deploy;
 use outpost_testkit::{note, Sshd, TopologyKind};
 use serde_json::Value;
 

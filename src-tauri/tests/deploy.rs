@@ -1,6 +1,6 @@
 //! Agent deployment over SSH against real OpenSSH servers (`outpost-testkit`), through the
 //! `outpost` CLI and, where a test must hand the engine something wrong, through
-//! `engine::deploy` itself: the first deploy into an empty home (SFTP, mode 755, the local
+//! `engine::agent::deploy` itself: the first deploy into an empty home (SFTP, mode 755, the local
 //! binary's SHA-256) and an idempotent second connect; an upgrade over an older version and a
 //! stale file; a corrupted upload caught with nothing installed and nothing left behind; the
 //! `cat >` fallback when the server has no SFTP; shell startup files that print to stdout; and
@@ -16,9 +16,9 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::sync::Arc;
 use std::time::Duration;
 
-use outpost_desktop::engine::agent_bin::Platform;
-use outpost_desktop::engine::deploy;
-use outpost_desktop::engine::known_hosts::KnownHosts;
+use outpost_desktop::engine::agent::bin::Platform;
+use outpost_desktop::engine::agent::deploy;
+use outpost_desktop::engine::ssh::known_hosts::KnownHosts;
 use outpost_desktop::engine::ssh::{AgentSource, AutoPrompter, Credentials, SshSession, SshTarget};
 use outpost_testkit::{note, Sshd, TopologyKind};
 

@@ -14,7 +14,7 @@ mod checks;
 
 use std::path::{Path, PathBuf};
 
-use outpost_desktop::engine::ssh_config;
+use outpost_desktop::engine::store::ssh_config;
 
 /// Every file of `corpus/<target>` and `regressions/<target>` (a missing folder is empty).
 fn inputs(target: &str) -> Vec<PathBuf> {

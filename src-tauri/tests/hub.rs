@@ -1,4 +1,4 @@
-//! The GUI's engine pieces without a window: the [`Hub`]'s shared connections, tab
+//! The GUI's engine pieces without a window: the [`Connections`]'s shared connections, tab
 //! [`Attachment`]s (batching, flow control, reconnect after the agent dies), monitoring feeds and
 //! the [`PromptBroker`] answering a real `sshd`'s unknown host key.
 //!
@@ -11,12 +11,12 @@ mod support;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use outpost_desktop::engine::attachment::{Attachment, TabEvent, TabSink, HIGH_WATER};
-use outpost_desktop::engine::hub::Hub;
-use outpost_desktop::engine::monitor_feed::{MonitorEvent, MonitorFeed, MonitorSink};
-use outpost_desktop::engine::prompt_broker::{PromptAnswer, PromptBroker, PromptRequest};
+use outpost_desktop::engine::live::attachment::{Attachment, TabEvent, TabSink, HIGH_WATER};
+use outpost_desktop::engine::live::connections::Connections;
+use outpost_desktop::engine::live::monitor_feed::{MonitorEvent, MonitorFeed, MonitorSink};
+use outpost_desktop::engine::live::prompt_broker::{PromptAnswer, PromptBroker, PromptRequest};
 use outpost_desktop::engine::ssh::AutoPrompter;
-use outpost_desktop::engine::{targets, EngineContext};
+use outpost_desktop::engine::{store::targets, EngineContext};
 use outpost_protocol::method;
 use outpost_protocol::monitor::MonitorTarget;
 use outpost_protocol::session::{ListParams, SessionRef};
@@ -37,9 +37,9 @@ fn local_env() -> &'static std::path::Path {
     })
 }
 
-fn local_hub() -> Arc<Hub> {
+fn local_hub() -> Arc<Connections> {
     let dir = local_env().join(format!("c{}", rand_suffix()));
-    Hub::new(EngineContext::new(dir, Arc::new(AutoPrompter::new())))
+    Connections::new(EngineContext::new(dir, Arc::new(AutoPrompter::new())))
 }
 
 fn rand_suffix() -> u64 {
@@ -87,7 +87,7 @@ async fn wait_for(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
 }
 
 /// Attaches a tab to `sid` (from `from`, or everything held) and waits for its first event.
-async fn open_tab(hub: &Arc<Hub>, sid: &str, from: Option<u64>) -> (Attachment, Arc<Tab>) {
+async fn open_tab(hub: &Arc<Connections>, sid: &str, from: Option<u64>) -> (Attachment, Arc<Tab>) {
     let tab = Arc::new(Tab::default());
     let a = Attachment::spawn(
         hub.clone(),
@@ -121,7 +121,7 @@ async fn ack_until(a: &Attachment, tab: &Tab, needle: &str) {
     }
 }
 
-async fn new_shell(hub: &Hub) -> String {
+async fn new_shell(hub: &Connections) -> String {
     let params = targets::create_params(None, Some("hub test".into()), 100, 30).unwrap();
     hub.call::<method::SessionCreate>("local", params)
         .await
@@ -130,7 +130,7 @@ async fn new_shell(hub: &Hub) -> String {
         .session_id
 }
 
-async fn close(hub: &Hub, sid: &str) {
+async fn close(hub: &Connections, sid: &str) {
     hub.call::<method::SessionClose>(
         "local",
         SessionRef {
@@ -142,7 +142,7 @@ async fn close(hub: &Hub, sid: &str) {
 }
 
 /// The pid of the hub's local agent.
-async fn agent_pid(hub: &Hub) -> u32 {
+async fn agent_pid(hub: &Connections) -> u32 {
     hub.connection("local")
         .await
         .unwrap()
@@ -211,6 +211,80 @@ async fn a_tab_types_and_reads_back_through_the_shared_connection() {
         tab.events().contains(&TabEvent::Detached)
     })
     .await;
+    close(&hub, &sid).await;
+    hub.shutdown().await;
+}
+
+/// The same session in two tabs over one shared connection: both stream, neither reconnects,
+/// and when one leaves the other keeps streaming. (Routing by session id alone once made the
+/// second tab's route replace the first's, and both tabs reconnected forever.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_tabs_of_one_session_stream_side_by_side_and_outlive_each_other() {
+    let hub = local_hub();
+    let sid = new_shell(&hub).await;
+    let (a, tab_a) = open_tab(&hub, &sid, Some(0)).await;
+    a.input(b"echo first-$((6*7))\n".to_vec());
+    wait_for("the first echo", Duration::from_secs(20), || {
+        tab_a.text().contains("first-42")
+    })
+    .await;
+    let (b, tab_b) = open_tab(&hub, &sid, Some(0)).await;
+    wait_for("the second tab's replay", Duration::from_secs(20), || {
+        tab_b.text().contains("first-42")
+    })
+    .await;
+    b.input(b"echo both-$((7*7))\n".to_vec());
+    wait_for("the echo in both tabs", Duration::from_secs(20), || {
+        tab_a.text().contains("both-49") && tab_b.text().contains("both-49")
+    })
+    .await;
+    // Same offsets from 0, each byte once: the two streams are the same bytes.
+    wait_for(
+        "both tabs at the same length",
+        Duration::from_secs(10),
+        || tab_a.len() == tab_b.len(),
+    )
+    .await;
+    assert_eq!(tab_a.text(), tab_b.text());
+    for (name, tab) in [("first", &tab_a), ("second", &tab_b)] {
+        let events = tab.events();
+        assert!(
+            events == [TabEvent::Connected { replay_from: 0 }],
+            "the {name} tab saw {events:?}"
+        );
+    }
+    // The first tab leaves; the second keeps streaming on the shared connection.
+    a.detach();
+    wait_for("detached", Duration::from_secs(10), || {
+        tab_a.events().contains(&TabEvent::Detached)
+    })
+    .await;
+    let left_at = tab_a.len();
+    b.input(b"echo after-$((8*8))\n".to_vec());
+    wait_for(
+        "the second tab still streams",
+        Duration::from_secs(20),
+        || tab_b.text().contains("after-64"),
+    )
+    .await;
+    assert_eq!(tab_a.len(), left_at, "a detached tab got more output");
+    assert!(tab_b.text().starts_with(&tab_a.text()));
+    assert_eq!(tab_b.events(), [TabEvent::Connected { replay_from: 0 }]);
+    // Opening the first tab again (from where it left) sees only what it missed, once.
+    let (_a2, tab_a2) = open_tab(&hub, &sid, Some(left_at)).await;
+    wait_for(
+        "the reopened tab catches up",
+        Duration::from_secs(20),
+        || tab_a2.text().contains("after-64"),
+    )
+    .await;
+    wait_for(
+        "the reopened tab level with the other",
+        Duration::from_secs(10),
+        || left_at + tab_a2.len() == tab_b.len(),
+    )
+    .await;
+    assert_eq!(format!("{}{}", tab_a.text(), tab_a2.text()), tab_b.text());
     close(&hub, &sid).await;
     hub.shutdown().await;
 }
@@ -396,7 +470,7 @@ async fn an_unknown_host_key_is_asked_through_the_broker() {
         let _ = tx.send(r);
     }));
     let ctx = EngineContext::new(remote.cli.config_dir(), broker.clone());
-    let hub = Hub::new(ctx);
+    let hub = Connections::new(ctx);
     let want = remote.sshd.host_key_fingerprint();
 
     // Refused: the connection fails and nothing is trusted.

@@ -1,4 +1,4 @@
-//! The SSH layer (`engine::ssh`, `engine::known_hosts`) against real OpenSSH servers started by
+//! The SSH layer (`engine::ssh`, `engine::ssh::known_hosts`) against real OpenSSH servers started by
 //! `outpost-testkit`: every authentication method, every host-key flow, ProxyJump through the
 //! jump host to a target the test cannot reach itself, exec and streams, and keepalives that
 //! notice a dead link. No mocks.
@@ -20,7 +20,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use outpost_desktop::engine::known_hosts::KnownHosts;
+use outpost_desktop::engine::ssh::known_hosts::KnownHosts;
 use outpost_desktop::engine::ssh::{
     AgentSource, AutoPrompter, Credentials, HostKeyDecision, Prompter, SecretKind, SshError,
     SshSession, SshTarget,

@@ -13,8 +13,8 @@
 
 use std::path::Path;
 
-use outpost_desktop::engine::known_hosts::{fingerprint, HostKeyStatus, KnownHosts};
-use outpost_desktop::engine::ssh_config::{self, SshConfigHost};
+use outpost_desktop::engine::ssh::known_hosts::{fingerprint, HostKeyStatus, KnownHosts};
+use outpost_desktop::engine::store::ssh_config::{self, SshConfigHost};
 use russh::keys::PublicKey;
 
 /// Files an `Include` in fuzzed text may reach, written into the scratch `.ssh` directory.

@@ -9,8 +9,10 @@ use tokio::sync::mpsc;
 
 use super::commands::is_not_found;
 use super::output::Output;
-use crate::engine::hosts::HostStore;
-use crate::engine::reconnect::{run_attached, AttachEnd, AttachSink, InputEvent, LinkState};
+use crate::engine::live::stay_attached::{
+    run_attached, AttachEnd, AttachSink, InputEvent, LinkState,
+};
+use crate::engine::store::hosts::HostStore;
 use crate::engine::{EngineContext, EngineError};
 
 /// The detach key: Ctrl-].

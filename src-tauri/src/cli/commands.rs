@@ -7,12 +7,12 @@ use outpost_protocol::{Base64Bytes, ErrorCode};
 
 use super::output::Output;
 use super::{Cli, Command, HostsAction};
-use crate::engine::config_dir::home_dir;
-use crate::engine::connect::Connection;
-use crate::engine::hosts::{Host, HostStore};
-use crate::engine::rpc_client::RpcError;
-use crate::engine::targets::{self, parse_destination};
-use crate::engine::{ssh_config, EngineContext, EngineError};
+use crate::engine::agent::connect::Connection;
+use crate::engine::agent::rpc_client::RpcError;
+use crate::engine::store::config_dir::home_dir;
+use crate::engine::store::hosts::{Host, HostStore};
+use crate::engine::store::targets::{self, parse_destination};
+use crate::engine::{store::ssh_config, EngineContext, EngineError};
 
 /// Runs one command; returns the exit code.
 pub async fn run(cli: Cli, out: Output, ctx: &EngineContext) -> Result<i32, EngineError> {

@@ -167,7 +167,7 @@ pub fn run(cli: Cli) -> i32 {
             return 1;
         }
     };
-    let ctx = match crate::engine::config_dir::config_dir() {
+    let ctx = match crate::engine::store::config_dir::config_dir() {
         Ok(dir) => crate::engine::EngineContext::new(
             dir,
             std::sync::Arc::new(prompt::TerminalPrompter {

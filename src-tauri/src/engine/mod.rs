@@ -1,25 +1,17 @@
-//! The desktop's engine, built and tested without a window: hosts, SSH, agent deployment, the
-//! JSON-RPC client and reconnection. The CLI and the GUI are thin layers over it; the GUI's
-//! long-lived pieces (shared connections, attachments, monitoring feeds, prompts, saved window
-//! state) live here too, so they are tested without a window.
+//! The desktop's engine, built and tested without a window. The CLI and the GUI are thin layers
+//! over it; the GUI's long-lived pieces live here too, so they are tested without a window.
+//!
+//! | folder | what it holds |
+//! |---|---|
+//! | [`ssh`] | SSH on `russh`: connect through jump hosts, host keys (`known_hosts`), authentication, channels |
+//! | [`agent`] | the agent: binary lookup, deployment, the local agent, connecting, the JSON-RPC client |
+//! | [`store`] | what is kept on disk: configuration directory, saved hosts, window state, `~/.ssh/config` import |
+//! | [`live`] | long-lived views: shared connections, following a session, tabs, monitoring feeds, prompts |
 
-pub mod agent_bin;
-pub mod attachment;
-pub mod config_dir;
-pub mod connect;
-pub mod deploy;
-pub mod hosts;
-pub mod hub;
-pub mod known_hosts;
-pub mod local;
-pub mod monitor_feed;
-pub mod prompt_broker;
-pub mod reconnect;
-pub mod rpc_client;
+pub mod agent;
+pub mod live;
 pub mod ssh;
-pub mod ssh_config;
-pub mod targets;
-pub mod ui_state;
+pub mod store;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -31,7 +23,7 @@ pub struct EngineContext {
     /// The configuration directory (`hosts.json`, Outpost's `known_hosts`).
     pub config_dir: PathBuf,
     /// Trusted host keys.
-    pub known_hosts: Arc<known_hosts::KnownHosts>,
+    pub known_hosts: Arc<ssh::known_hosts::KnownHosts>,
     /// Answers host-key questions and secret prompts.
     pub prompter: Arc<dyn ssh::Prompter>,
     /// Secrets that worked, for reconnecting without asking again.
@@ -42,7 +34,7 @@ impl EngineContext {
     /// A context over `config_dir` with the default known-hosts files.
     pub fn new(config_dir: PathBuf, prompter: Arc<dyn ssh::Prompter>) -> Self {
         EngineContext {
-            known_hosts: Arc::new(known_hosts::KnownHosts::default_paths(&config_dir)),
+            known_hosts: Arc::new(ssh::known_hosts::KnownHosts::default_paths(&config_dir)),
             config_dir,
             prompter,
             credentials: Arc::new(ssh::Credentials::new()),
@@ -55,19 +47,19 @@ impl EngineContext {
 pub enum EngineError {
     /// Saved hosts could not be read or changed.
     #[error(transparent)]
-    Hosts(#[from] hosts::HostsError),
+    Hosts(#[from] store::hosts::HostsError),
     /// The configuration could not be read or written.
     #[error(transparent)]
-    Config(#[from] config_dir::ConfigError),
+    Config(#[from] store::config_dir::ConfigError),
     /// No agent binary for the host's platform.
     #[error(transparent)]
-    NoAgentBinary(#[from] agent_bin::NoAgentBinary),
+    NoAgentBinary(#[from] agent::bin::NoAgentBinary),
     /// The agent could not be started or spoke nonsense.
     #[error("{0}")]
     Agent(String),
     /// A call to the agent failed.
     #[error(transparent)]
-    Rpc(#[from] rpc_client::RpcError),
+    Rpc(#[from] agent::rpc_client::RpcError),
     /// Bad input from the user.
     #[error("{0}")]
     Usage(String),
@@ -79,7 +71,7 @@ pub enum EngineError {
     Deploy(String),
     /// The window's saved state could not be read or written.
     #[error(transparent)]
-    UiState(#[from] ui_state::UiStateError),
+    UiState(#[from] store::ui_state::UiStateError),
 }
 
 impl EngineError {
@@ -89,7 +81,7 @@ impl EngineError {
     pub fn is_permanent(&self) -> bool {
         use outpost_protocol::ErrorCode;
         match self {
-            EngineError::Rpc(rpc_client::RpcError::Remote(o)) => {
+            EngineError::Rpc(agent::rpc_client::RpcError::Remote(o)) => {
                 o.code == ErrorCode::SessionNotFound.code()
                     || o.code == ErrorCode::InvalidParams.code()
             }
@@ -99,21 +91,32 @@ impl EngineError {
         }
     }
 
+    /// Whether the connection to the agent went away (closed, or stopped answering): the view
+    /// was working and should reconnect at once.
+    pub fn is_lost_link(&self) -> bool {
+        matches!(
+            self,
+            EngineError::Rpc(
+                agent::rpc_client::RpcError::Closed | agent::rpc_client::RpcError::Timeout { .. }
+            )
+        )
+    }
+
     /// A stable, machine-readable code.
     pub fn code(&self) -> String {
         match self {
-            EngineError::Hosts(hosts::HostsError::NotFound(_)) => "host_not_found".into(),
-            EngineError::Hosts(hosts::HostsError::Exists(_)) => "host_exists".into(),
-            EngineError::Hosts(hosts::HostsError::Invalid(_)) => "invalid".into(),
-            EngineError::Hosts(hosts::HostsError::Config(_)) | EngineError::Config(_) => {
+            EngineError::Hosts(store::hosts::HostsError::NotFound(_)) => "host_not_found".into(),
+            EngineError::Hosts(store::hosts::HostsError::Exists(_)) => "host_exists".into(),
+            EngineError::Hosts(store::hosts::HostsError::Invalid(_)) => "invalid".into(),
+            EngineError::Hosts(store::hosts::HostsError::Config(_)) | EngineError::Config(_) => {
                 "config".into()
             }
             EngineError::NoAgentBinary(_) => "no_agent_binary".into(),
             EngineError::Agent(_) => "agent".into(),
-            EngineError::Rpc(rpc_client::RpcError::Remote(e)) => format!("rpc_{}", -e.code),
-            EngineError::Rpc(rpc_client::RpcError::Closed) => "disconnected".into(),
-            EngineError::Rpc(rpc_client::RpcError::Timeout { .. }) => "timeout".into(),
-            EngineError::Rpc(rpc_client::RpcError::BadResult { .. }) => "protocol".into(),
+            EngineError::Rpc(agent::rpc_client::RpcError::Remote(e)) => format!("rpc_{}", -e.code),
+            EngineError::Rpc(agent::rpc_client::RpcError::Closed) => "disconnected".into(),
+            EngineError::Rpc(agent::rpc_client::RpcError::Timeout { .. }) => "timeout".into(),
+            EngineError::Rpc(agent::rpc_client::RpcError::BadResult { .. }) => "protocol".into(),
             EngineError::Usage(_) => "usage".into(),
             EngineError::Ssh(e) => e.code().into(),
             EngineError::Deploy(_) => "deploy".into(),

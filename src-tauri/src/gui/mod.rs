@@ -1,6 +1,6 @@
 //! The desktop window: Tauri 2 over the [`engine`](crate::engine).
 //!
-//! [`run`] builds the app: the engine's [`Hub`] (one connection per host), a [`PromptBroker`]
+//! [`run`] builds the app: the engine's [`Connections`] (one connection per host), a [`PromptBroker`]
 //! that turns host-key and password questions into `prompt` events, and the commands of
 //! [`commands`], each a few lines over the engine. Terminal output reaches the front end through
 //! `tauri::ipc::Channel`s (raw bytes, batched); events carry only low-rate state. The UI lives in
@@ -14,9 +14,9 @@ use std::sync::Arc;
 
 use tauri::{Emitter, Manager, RunEvent};
 
-use crate::engine::config_dir::config_dir;
-use crate::engine::hub::Hub;
-use crate::engine::prompt_broker::PromptBroker;
+use crate::engine::live::connections::Connections;
+use crate::engine::live::prompt_broker::PromptBroker;
+use crate::engine::store::config_dir::config_dir;
 use crate::engine::EngineContext;
 use state::AppState;
 
@@ -39,7 +39,7 @@ pub fn run() -> Result<(), GuiError> {
                     tracing::warn!("could not show a prompt: {e}");
                 }
             }));
-            let hub = Hub::new(EngineContext::new(config_dir()?, prompts.clone()));
+            let hub = Connections::new(EngineContext::new(config_dir()?, prompts.clone()));
             app.manage(AppState::new(hub, prompts));
             Ok(())
         })

@@ -1,19 +1,19 @@
-//! What the window's commands share: the engine's [`Hub`], the prompt broker, and the live
+//! What the window's commands share: the engine's [`Connections`], the prompt broker, and the live
 //! attachments and monitoring feeds, each under an id the front end holds.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::engine::attachment::Attachment;
-use crate::engine::hub::Hub;
-use crate::engine::monitor_feed::MonitorFeed;
-use crate::engine::prompt_broker::PromptBroker;
+use crate::engine::live::attachment::Attachment;
+use crate::engine::live::connections::Connections;
+use crate::engine::live::monitor_feed::MonitorFeed;
+use crate::engine::live::prompt_broker::PromptBroker;
 
 /// The state behind every command.
 pub struct AppState {
     /// Shared connections, one per host.
-    pub hub: Arc<Hub>,
+    pub hub: Arc<Connections>,
     /// Open questions to the user.
     pub prompts: Arc<PromptBroker>,
     attachments: Mutex<HashMap<String, Attachment>>,
@@ -27,7 +27,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl AppState {
     /// State over `hub`, asking the user through `prompts`.
-    pub fn new(hub: Arc<Hub>, prompts: Arc<PromptBroker>) -> Self {
+    pub fn new(hub: Arc<Connections>, prompts: Arc<PromptBroker>) -> Self {
         AppState {
             hub,
             prompts,

@@ -20,7 +20,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use outpost_desktop::engine::deploy;
+use outpost_desktop::engine::agent::deploy;
 use outpost_testkit::{public_key_of, require_root, Sshd, SshdBuilder, TestUser, Topology};
 use serde_json::Value;
 use sha2::{Digest, Sha256};

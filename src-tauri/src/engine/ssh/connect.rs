@@ -23,7 +23,7 @@ use super::credentials::Credentials;
 use super::error::SshError;
 use super::handler::{ClientHandler, HopState};
 use super::prompt::Prompter;
-use crate::engine::known_hosts::KnownHosts;
+use crate::engine::ssh::known_hosts::KnownHosts;
 
 /// How long [`SshSession::disconnect`] waits for each hop to say goodbye.
 const DISCONNECT_GRACE: Duration = Duration::from_secs(2);

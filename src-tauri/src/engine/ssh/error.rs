@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::engine::known_hosts::KnownHostsError;
+use crate::engine::ssh::known_hosts::KnownHostsError;
 
 /// An SSH failure. Messages name the host and, where it helps, what to do next.
 #[derive(Debug, thiserror::Error)]

@@ -15,7 +15,7 @@ use tokio::sync::watch;
 use super::clock::PromptClock;
 use super::error::SshError;
 use super::prompt::{HostKeyDecision, HostKeyQuestion, Prompter};
-use crate::engine::known_hosts::{fingerprint, lookup_name, HostKeyStatus, KnownHosts};
+use crate::engine::ssh::known_hosts::{fingerprint, lookup_name, HostKeyStatus, KnownHosts};
 
 /// Liveness of one hop's connection, shared by its handler (inside russh's session task) and
 /// the [`SshSession`](super::SshSession).

@@ -3,7 +3,7 @@
 //!
 //! ```no_run
 //! # use std::sync::Arc;
-//! # use outpost_desktop::engine::known_hosts::KnownHosts;
+//! # use outpost_desktop::engine::ssh::known_hosts::KnownHosts;
 //! # use outpost_desktop::engine::ssh::*;
 //! # async fn demo() -> Result<(), SshError> {
 //! let known = KnownHosts::default_paths(std::path::Path::new("/home/me/.config/outpost"));
@@ -32,6 +32,7 @@
 //! | [`SshSession::exec`], [`ChannelStream`], subsystems | `channel.rs` |
 //! | connect timeout that stops at prompts | `clock.rs` |
 //! | [`SshError`] and its codes | `error.rs` |
+//! | host-key trust: `~/.ssh/known_hosts` and Outpost's own file | `known_hosts.rs` |
 //!
 //! Security rules kept here: nothing is sent to a server before its host key is trusted (the
 //! check runs inside key exchange; a changed key is refused with both fingerprints, an unknown
@@ -46,6 +47,7 @@ mod connect;
 mod credentials;
 mod error;
 mod handler;
+pub mod known_hosts;
 mod prompt;
 
 pub use channel::{ChannelExit, ChannelExitWatch, ChannelStream, ExecOutput, STDERR_TAIL};

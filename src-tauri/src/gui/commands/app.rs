@@ -4,8 +4,8 @@ use serde::Serialize;
 use tauri::{AppHandle, State};
 use tauri_plugin_clipboard_manager::ClipboardExt;
 
-use crate::engine::prompt_broker::PromptAnswer;
-use crate::engine::{ui_state, EngineError};
+use crate::engine::live::prompt_broker::PromptAnswer;
+use crate::engine::{store::ui_state, EngineError};
 use crate::gui::error::{CommandError, CommandResult};
 use crate::gui::state::AppState;
 

@@ -2,10 +2,10 @@
 
 use tauri::State;
 
-use crate::engine::config_dir::home_dir;
-use crate::engine::connect::ConnectInfo;
-use crate::engine::hosts::{Host, HostStore};
-use crate::engine::{ssh_config, EngineError};
+use crate::engine::agent::connect::ConnectInfo;
+use crate::engine::store::config_dir::home_dir;
+use crate::engine::store::hosts::{Host, HostStore};
+use crate::engine::{store::ssh_config, EngineError};
 use crate::gui::error::{CommandError, CommandResult};
 use crate::gui::state::AppState;
 

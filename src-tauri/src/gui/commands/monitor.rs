@@ -7,7 +7,7 @@ use serde::Serialize;
 use tauri::ipc::Channel;
 use tauri::State;
 
-use crate::engine::monitor_feed::{MonitorEvent, MonitorFeed, MonitorSink};
+use crate::engine::live::monitor_feed::{MonitorEvent, MonitorFeed, MonitorSink};
 use crate::gui::error::CommandResult;
 use crate::gui::state::AppState;
 

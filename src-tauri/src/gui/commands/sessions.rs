@@ -4,7 +4,7 @@ use outpost_protocol::method;
 use outpost_protocol::session::{ListParams, SessionInfo, SessionRef};
 use tauri::State;
 
-use crate::engine::targets;
+use crate::engine::store::targets;
 use crate::gui::error::CommandResult;
 use crate::gui::state::AppState;
 

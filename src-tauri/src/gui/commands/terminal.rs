@@ -6,7 +6,7 @@ use std::sync::Arc;
 use tauri::ipc::{Channel, InvokeResponseBody};
 use tauri::State;
 
-use crate::engine::attachment::{Attachment, TabEvent, TabSink};
+use crate::engine::live::attachment::{Attachment, TabEvent, TabSink};
 use crate::gui::error::{CommandError, CommandResult};
 use crate::gui::state::AppState;
 

@@ -1,11 +1,13 @@
 //! The JSON-RPC client that speaks to an agent over any byte stream (an SSH exec channel, or
 //! pipes to a local agent).
 //!
-//! Requests are typed by the protocol crate's [`Method`] markers and may run concurrently; a
-//! reader task matches responses to requests by id and routes notifications: each session's
-//! output and exit to the stream registered for it, monitoring samples to theirs. Lines the agent
-//! did not write (a shell startup file printing to stdout before the agent started) are kept as
-//! a preamble and reported, instead of breaking the protocol.
+//! Requests are typed by the protocol crate's [`Method`] markers and may run concurrently. A
+//! reader task reads each line once ([`AgentMessage::parse`]: `session.output` borrowed from the
+//! line, decoded only when a view is attached), matches responses to requests by id, and hands
+//! notifications to the [`routes`](super::routes): every view attached to a session gets its
+//! output and exit, monitoring samples go to their subscription. Lines the agent did not write (a
+//! shell startup file printing to stdout before the agent started) are kept as a preamble and
+//! reported, instead of breaking the protocol.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -13,13 +15,16 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use outpost_protocol::codec::{encode_line, LineDecoder};
-use outpost_protocol::jsonrpc::{NotificationMessage, Outcome, Request, Version};
+use outpost_protocol::incoming::AgentMessage;
+use outpost_protocol::jsonrpc::{NotificationMessage, Request, Version};
 use outpost_protocol::monitor::SampleParams;
-use outpost_protocol::session::{ExitParams, OutputParams};
-use outpost_protocol::{ErrorObject, Message, Method, Notification, RequestId, MAX_LINE_BYTES};
-use serde::Serialize;
+use outpost_protocol::session::{AttachParams, AttachResult};
+use outpost_protocol::{method, ErrorObject, Method, Notification, RequestId, MAX_LINE_BYTES};
+use serde_json::value::RawValue;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, oneshot, watch};
+
+use super::routes::{Routes, SessionStream};
 
 /// How long a request may wait for its answer by default.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -64,32 +69,13 @@ impl RpcError {
     }
 }
 
-/// What an attached session's stream carries.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SessionEvent {
-    /// Output bytes at an offset.
-    Output {
-        /// Offset of the first byte.
-        offset: u64,
-        /// The bytes.
-        data: Vec<u8>,
-    },
-    /// The session's process ended.
-    Exit(ExitParams),
-}
+type Answer = Result<Box<RawValue>, ErrorObject>;
+type Pending = HashMap<i64, oneshot::Sender<Answer>>;
 
-type Pending = HashMap<i64, oneshot::Sender<Result<serde_json::Value, ErrorObject>>>;
-
-#[derive(Default)]
-struct Routes {
-    sessions: HashMap<String, mpsc::Sender<SessionEvent>>,
-    samples: HashMap<String, mpsc::Sender<SampleParams>>,
-}
-
-struct Inner {
+pub(super) struct Inner {
     out: mpsc::Sender<Vec<u8>>,
     pending: Mutex<Pending>,
-    routes: Mutex<Routes>,
+    pub(super) routes: Routes,
     preamble: Mutex<Vec<String>>,
     next_id: AtomicI64,
     closed: watch::Receiver<bool>,
@@ -98,11 +84,18 @@ struct Inner {
 /// A connection to one agent. Cheap to clone.
 #[derive(Clone)]
 pub struct RpcClient {
-    inner: Arc<Inner>,
+    pub(super) inner: Arc<Inner>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A request written to the agent, whose answer is still to come.
+pub(super) struct Sent {
+    id: i64,
+    method: &'static str,
+    answer: oneshot::Receiver<Answer>,
 }
 
 impl RpcClient {
@@ -117,7 +110,7 @@ impl RpcClient {
         let inner = Arc::new(Inner {
             out,
             pending: Mutex::default(),
-            routes: Mutex::default(),
+            routes: Routes::default(),
             preamble: Mutex::default(),
             next_id: AtomicI64::new(1),
             closed,
@@ -144,9 +137,7 @@ impl RpcClient {
             read_loop(reader, &weak).await;
             if let Some(inner) = weak.upgrade() {
                 lock(&inner.pending).clear();
-                let mut routes = lock(&inner.routes);
-                routes.sessions.clear();
-                routes.samples.clear();
+                inner.routes.close_all();
             }
             let _ = closed_tx.send(true);
         });
@@ -164,51 +155,71 @@ impl RpcClient {
         params: M::Params,
         timeout: Duration,
     ) -> Result<M::Result, RpcError> {
-        let value = self.call_raw(M::NAME, &params, timeout).await?;
-        serde_json::from_value(value).map_err(|e| RpcError::BadResult {
-            method: M::NAME.into(),
-            message: e.to_string(),
-        })
+        let sent = self.send::<M>(&params).await?;
+        self.answer::<M>(sent, timeout).await
     }
 
-    async fn call_raw<P: Serialize>(
+    /// Writes a request; its answer is awaited with [`answer`](Self::answer). Requests written
+    /// in turn reach the agent in that order.
+    pub(super) async fn send<M: Method>(&self, params: &M::Params) -> Result<Sent, RpcError> {
+        self.send_with::<M>(params, |_| {}).await
+    }
+
+    /// [`send`](Self::send), calling `numbered` with the request's id before it is written.
+    pub(super) async fn send_with<M: Method>(
         &self,
-        method: &str,
-        params: &P,
-        timeout: Duration,
-    ) -> Result<serde_json::Value, RpcError> {
+        params: &M::Params,
+        numbered: impl FnOnce(i64),
+    ) -> Result<Sent, RpcError> {
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
-        let (tx, rx) = oneshot::channel();
-        lock(&self.inner.pending).insert(id, tx);
+        numbered(id);
+        let (tx, answer) = oneshot::channel();
+        let params = serde_json::to_value(params).map_err(|e| RpcError::BadResult {
+            method: M::NAME.into(),
+            message: e.to_string(),
+        })?;
         let req = Request {
             jsonrpc: Version,
             id: RequestId::Number(id),
-            method: method.into(),
-            params: Some(
-                serde_json::to_value(params).map_err(|e| RpcError::BadResult {
-                    method: method.into(),
-                    message: e.to_string(),
-                })?,
-            ),
+            method: M::NAME.into(),
+            params: Some(params),
         };
         let mut line = Vec::new();
         let _ = encode_line(&req, &mut line);
+        lock(&self.inner.pending).insert(id, tx);
         if self.inner.out.send(line).await.is_err() {
             lock(&self.inner.pending).remove(&id);
             return Err(RpcError::Closed);
         }
-        match tokio::time::timeout(timeout, rx).await {
-            Ok(Ok(Ok(v))) => Ok(v),
-            Ok(Ok(Err(e))) => Err(RpcError::Remote(e)),
-            Ok(Err(_)) => Err(RpcError::Closed),
+        Ok(Sent {
+            id,
+            method: M::NAME,
+            answer,
+        })
+    }
+
+    /// Waits for a sent request's answer and reads it as `M`'s result.
+    pub(super) async fn answer<M: Method>(
+        &self,
+        sent: Sent,
+        timeout: Duration,
+    ) -> Result<M::Result, RpcError> {
+        let raw = match tokio::time::timeout(timeout, sent.answer).await {
+            Ok(Ok(Ok(raw))) => raw,
+            Ok(Ok(Err(e))) => return Err(RpcError::Remote(e)),
+            Ok(Err(_)) => return Err(RpcError::Closed),
             Err(_) => {
-                lock(&self.inner.pending).remove(&id);
-                Err(RpcError::Timeout {
-                    method: method.into(),
+                lock(&self.inner.pending).remove(&sent.id);
+                return Err(RpcError::Timeout {
+                    method: sent.method.into(),
                     timeout,
-                })
+                });
             }
-        }
+        };
+        serde_json::from_str(raw.get()).map_err(|e| RpcError::BadResult {
+            method: sent.method.into(),
+            message: e.to_string(),
+        })
     }
 
     /// Sends a method as a notification (no answer; used for low-latency input).
@@ -227,28 +238,44 @@ impl RpcClient {
             .map_err(|_| RpcError::Closed)
     }
 
-    /// Routes a session's output and exit to a new stream (replacing any earlier one). Register
-    /// before `session.attach` so no output is missed.
-    pub fn session_events(&self, session_id: &str) -> mpsc::Receiver<SessionEvent> {
-        let (tx, rx) = mpsc::channel(1024);
-        lock(&self.inner.routes)
-            .sessions
-            .insert(session_id.to_string(), tx);
-        rx
+    /// Attaches a new view to a session: its stream gets every `session.output` and
+    /// `session.exit` of the session from the agent's replay on. Several views of one session
+    /// share the agent's attachment on this connection; see [`routes`](super::routes).
+    pub async fn attach(
+        &self,
+        session_id: &str,
+        from_offset: Option<u64>,
+    ) -> Result<(AttachResult, SessionStream), RpcError> {
+        let (stream, sent) = self
+            .inner
+            .routes
+            .attach(self, session_id, from_offset)
+            .await?;
+        let result = self
+            .answer::<method::SessionAttach>(sent, DEFAULT_TIMEOUT)
+            .await?;
+        Ok((result, stream))
     }
 
-    /// Stops routing a session's events.
-    pub fn drop_session_events(&self, session_id: &str) {
-        lock(&self.inner.routes).sessions.remove(session_id);
+    /// Writes `session.attach` (for the routes, which order it with detaches and need its id
+    /// before it is written).
+    pub(super) async fn send_attach(
+        &self,
+        session_id: &str,
+        from_offset: Option<u64>,
+        numbered: impl FnOnce(i64),
+    ) -> Result<Sent, RpcError> {
+        let params = AttachParams {
+            session_id: session_id.into(),
+            from_offset,
+        };
+        self.send_with::<method::SessionAttach>(&params, numbered)
+            .await
     }
 
     /// Routes a monitoring subscription's samples to a new stream.
     pub fn samples(&self, subscription_id: &str) -> mpsc::Receiver<SampleParams> {
-        let (tx, rx) = mpsc::channel(256);
-        lock(&self.inner.routes)
-            .samples
-            .insert(subscription_id.to_string(), tx);
-        rx
+        self.inner.routes.samples(subscription_id)
     }
 
     /// Lines that arrived but were not protocol (e.g. printed by a shell startup file).
@@ -288,24 +315,32 @@ async fn read_loop<R: AsyncRead + Unpin>(mut reader: R, weak: &std::sync::Weak<I
 }
 
 async fn handle_line(inner: &Inner, line: &[u8]) {
-    match Message::parse(line) {
-        Ok(Message::Response(r)) => {
-            let Some(RequestId::Number(id)) = r.id else {
-                if let Outcome::Error(e) = r.outcome {
+    match AgentMessage::parse(line) {
+        Ok(AgentMessage::Output(out)) => inner.routes.output(&out).await,
+        Ok(AgentMessage::Notification(Notification::SessionExit(exit))) => {
+            inner.routes.exit(exit).await
+        }
+        Ok(AgentMessage::Notification(Notification::MonitorSample(s))) => {
+            inner.routes.sample(*s).await
+        }
+        Ok(AgentMessage::Notification(Notification::SessionOutput(_))) => {
+            // Output lines always parse as AgentMessage::Output.
+        }
+        Ok(AgentMessage::Response { id, outcome }) => {
+            let Some(RequestId::Number(id)) = id else {
+                if let Err(e) = outcome {
                     tracing::warn!("agent error without a request id: {e}");
                 }
                 return;
             };
+            // A view whose attach this answers gets the output that follows, not what came before.
+            inner.routes.answered(id);
             if let Some(tx) = lock(&inner.pending).remove(&id) {
-                let _ = tx.send(match r.outcome {
-                    Outcome::Result(v) => Ok(v),
-                    Outcome::Error(e) => Err(e),
-                });
+                let _ = tx.send(outcome.map(|raw| raw.to_owned()));
             }
         }
-        Ok(Message::Notification(n)) => route(inner, n).await,
-        Ok(Message::Request(r)) => {
-            tracing::debug!(method = %r.method, "ignoring a request from the agent")
+        Ok(AgentMessage::Unknown { method }) => {
+            tracing::debug!(%method, "ignoring an unknown message from the agent")
         }
         Err(_) => {
             let text = String::from_utf8_lossy(line).into_owned();
@@ -313,43 +348,6 @@ async fn handle_line(inner: &Inner, line: &[u8]) {
             let mut p = lock(&inner.preamble);
             if p.len() < MAX_PREAMBLE_LINES {
                 p.push(text);
-            }
-        }
-    }
-}
-
-async fn route(inner: &Inner, n: NotificationMessage) {
-    let value = serde_json::json!({"method": n.method, "params": n.params});
-    let Ok(note) = serde_json::from_value::<Notification>(value) else {
-        tracing::debug!(method = %n.method, "unknown notification");
-        return;
-    };
-    match note {
-        Notification::SessionOutput(OutputParams {
-            session_id,
-            offset,
-            data,
-        }) => {
-            let tx = lock(&inner.routes).sessions.get(&session_id).cloned();
-            if let Some(tx) = tx {
-                let _ = tx
-                    .send(SessionEvent::Output {
-                        offset,
-                        data: data.into_inner(),
-                    })
-                    .await;
-            }
-        }
-        Notification::SessionExit(exit) => {
-            let tx = lock(&inner.routes).sessions.get(&exit.session_id).cloned();
-            if let Some(tx) = tx {
-                let _ = tx.send(SessionEvent::Exit(exit)).await;
-            }
-        }
-        Notification::MonitorSample(s) => {
-            let tx = lock(&inner.routes).samples.get(&s.subscription_id).cloned();
-            if let Some(tx) = tx {
-                let _ = tx.send(*s).await;
             }
         }
     }

@@ -9,12 +9,12 @@ use outpost_protocol::PROTOCOL_VERSION;
 use serde::Serialize;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
-use super::deploy;
-use super::hosts::{Host, HostStore};
-use super::local::LocalAgent;
-use super::rpc_client::{RpcClient, RpcError, DEFAULT_TIMEOUT};
-use super::ssh::SshSession;
-use super::{targets, EngineContext, EngineError};
+use crate::engine::agent::deploy;
+use crate::engine::agent::local::LocalAgent;
+use crate::engine::agent::rpc_client::{RpcClient, RpcError, DEFAULT_TIMEOUT};
+use crate::engine::ssh::SshSession;
+use crate::engine::store::hosts::{Host, HostStore};
+use crate::engine::{store::targets, EngineContext, EngineError};
 
 /// What `outpost check` reports about a connection.
 #[derive(Clone, Debug, Serialize)]

@@ -15,9 +15,9 @@
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
-use super::agent_bin::{self, Platform};
-use super::ssh::SshSession;
-use super::EngineError;
+use crate::engine::agent::bin::{self as agent_bin, Platform};
+use crate::engine::ssh::SshSession;
+use crate::engine::EngineError;
 
 /// Where agents live on a host, relative to the login directory.
 pub const AGENT_ROOT: &str = ".local/share/outpost/agent";

@@ -16,7 +16,7 @@
 //! [`HostKeyStatus::Unknown`] otherwise.
 //!
 //! ```no_run
-//! # use outpost_desktop::engine::known_hosts::{KnownHosts, HostKeyStatus};
+//! # use outpost_desktop::engine::ssh::known_hosts::{KnownHosts, HostKeyStatus};
 //! # fn demo(key: &russh::keys::PublicKey) -> Result<(), Box<dyn std::error::Error>> {
 //! let known = KnownHosts::default_paths(std::path::Path::new("/home/me/.config/outpost"));
 //! match known.check("example.com", 22, key)? {

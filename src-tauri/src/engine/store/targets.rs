@@ -5,10 +5,10 @@ use std::path::PathBuf;
 
 use outpost_protocol::session::{CreateParams, SessionKind, SshSpec};
 
-use super::config_dir::home_dir;
-use super::hosts::{Host, HostStore};
-use super::ssh::SshTarget;
-use super::EngineError;
+use crate::engine::ssh::SshTarget;
+use crate::engine::store::config_dir::home_dir;
+use crate::engine::store::hosts::{Host, HostStore};
+use crate::engine::EngineError;
 
 /// How deep `ProxyJump` chains may nest through saved hosts.
 const MAX_JUMP_DEPTH: usize = 8;

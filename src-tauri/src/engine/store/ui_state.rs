@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::config_dir::{ensure_dir, write_private, ConfigError};
+use crate::engine::store::config_dir::{ensure_dir, write_private, ConfigError};
 
 /// The documents the front end may keep.
 pub const KEYS: &[&str] = &["settings", "workspace"];

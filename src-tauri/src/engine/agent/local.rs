@@ -2,9 +2,9 @@
 
 use std::process::Stdio;
 
-use super::agent_bin::{self, Platform};
-use super::rpc_client::RpcClient;
-use super::EngineError;
+use crate::engine::agent::bin::{self as agent_bin, Platform};
+use crate::engine::agent::rpc_client::RpcClient;
+use crate::engine::EngineError;
 
 /// A running local agent.
 pub struct LocalAgent {

@@ -1,6 +1,6 @@
 //! A terminal tab's live view of a session, for a long-lived front end.
 //!
-//! [`Attachment::spawn`] attaches to a session through the [`Hub`]'s shared connection and runs
+//! [`Attachment::spawn`] attaches to a session through the [`Connections`]'s shared connection and runs
 //! until the tab detaches, the session exits or an error no reconnect can cure. It:
 //!
 //! - forwards output in batches: every event already queued is merged into one chunk (at most
@@ -10,26 +10,29 @@
 //!   [`HIGH_WATER`] bytes unacknowledged the attachment detaches from the session (the agent's
 //!   ring keeps the output) and re-attaches from the next offset once the front end is below
 //!   [`LOW_WATER`]. A front end that cannot keep up sees a gap marker, never unbounded memory;
-//! - reconnects with backoff when the connection drops and re-attaches from the offset after
-//!   the last byte delivered, so nothing is lost or repeated while the agent still holds it.
+//! - is a [`Follower`] over the hub's shared connection ([`SharedLink`]): it reconnects with the
+//!   shared backoff when the connection drops and re-attaches from its [`Cursor`], so nothing is
+//!   lost or repeated while the agent still holds it. Another tab may show the same session over
+//!   the same connection; each has its own view and cursor.
 //!
-//! Calls whose answers come back through the connection's reader (resize, detach) are made from
-//! separate tasks: the reader may be waiting to hand this task an event, and this task must never
+//! Calls whose answers come back through the connection's reader (resize) are made from a
+//! separate task: the reader may be waiting to hand this task an event, and this task must never
 //! wait on the reader in turn.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use outpost_protocol::method;
-use outpost_protocol::session::{AttachParams, InputParams, ResizeParams, SessionRef};
+use outpost_protocol::session::{InputParams, ResizeParams};
 use outpost_protocol::Base64Bytes;
 use serde::Serialize;
 use tokio::sync::{mpsc, watch};
 
-use super::hub::Hub;
-use super::reconnect::{BACKOFF_MAX, BACKOFF_START};
-use super::rpc_client::{RpcClient, RpcError, SessionEvent};
-use super::EngineError;
+use super::connections::Connections;
+use super::follow::{follow, Cursor, Follower, SharedLink, Step};
+use crate::engine::agent::routes::{SessionEvent, SessionStream};
+use crate::engine::agent::rpc_client::RpcClient;
+use crate::engine::EngineError;
 
 /// The largest chunk handed to the front end at once.
 pub const MAX_BATCH: usize = 256 * 1024;
@@ -107,7 +110,7 @@ impl Attachment {
     /// Attaches to `session_id` on `host` (from `from_offset`, or everything the agent holds)
     /// with the terminal size `size`, and starts streaming to `sink`.
     pub fn spawn(
-        hub: Arc<Hub>,
+        hub: Arc<Connections>,
         host: String,
         session_id: String,
         from_offset: Option<u64>,
@@ -116,18 +119,26 @@ impl Attachment {
     ) -> Attachment {
         let (control, control_rx) = mpsc::unbounded_channel();
         let (size_tx, size_rx) = watch::channel(size);
-        let task = Task {
-            hub,
-            host,
+        let mut task = Task {
             session_id,
-            next: from_offset,
+            cursor: Cursor::new(from_offset),
             sent: 0,
             acked: 0,
             sink,
             control: control_rx,
             size: size_rx,
         };
-        tokio::spawn(task.run());
+        tokio::spawn(async move {
+            let mut link = SharedLink::new(hub, host);
+            match follow(&mut link, &mut task).await {
+                Ok(Ended::Detached) => task.sink.event(TabEvent::Detached),
+                Ok(Ended::Exited) => {}
+                Err(e) => task.sink.event(TabEvent::Error {
+                    code: e.code(),
+                    message: e.to_string(),
+                }),
+            }
+        });
         Attachment {
             control,
             size: size_tx,
@@ -161,22 +172,18 @@ impl Drop for Attachment {
     }
 }
 
-/// How one connection's worth of streaming ended.
-enum Streamed {
+/// How an attachment ended.
+enum Ended {
     /// The tab detached or went away.
     Detached,
     /// The session exited.
     Exited,
-    /// The connection was lost.
-    Lost(String),
 }
 
 struct Task {
-    hub: Arc<Hub>,
-    host: String,
     session_id: String,
-    /// The offset after the last byte delivered (None before the first attach).
-    next: Option<u64>,
+    /// Where the tab's stream stands.
+    cursor: Cursor,
     /// Bytes handed to the sink.
     sent: u64,
     /// Bytes the front end acknowledged.
@@ -186,133 +193,22 @@ struct Task {
     size: watch::Receiver<(u16, u16)>,
 }
 
-impl Task {
-    async fn run(mut self) {
-        let mut attempt = 0u32;
-        let mut backoff = BACKOFF_START;
-        loop {
-            let reason = match self.hub.rpc(&self.host).await {
-                Ok(rpc) => match self.stream(&rpc).await {
-                    Ok(Streamed::Detached) => {
-                        self.sink.event(TabEvent::Detached);
-                        return;
-                    }
-                    Ok(Streamed::Exited) => return,
-                    Ok(Streamed::Lost(reason)) => {
-                        attempt = 0;
-                        backoff = BACKOFF_START;
-                        reason
-                    }
-                    Err(e) if e.is_permanent() => return self.fail(&e),
-                    Err(e) => e.to_string(),
-                },
-                Err(e) if e.is_permanent() => return self.fail(&e),
-                Err(e) => e.to_string(),
-            };
-            attempt += 1;
-            self.sink.event(TabEvent::Reconnecting {
-                attempt,
-                retry_in_ms: backoff.as_millis() as u64,
-                reason,
-            });
-            if !self.wait(backoff).await {
-                self.sink.event(TabEvent::Detached);
-                return;
-            }
-            backoff = (backoff * 2).min(BACKOFF_MAX);
-        }
-    }
+impl Follower for Task {
+    type End = Ended;
 
-    fn fail(&self, e: &EngineError) {
-        self.sink.event(TabEvent::Error {
-            code: e.code(),
-            message: e.to_string(),
+    async fn run(&mut self, rpc: &RpcClient) -> Result<Step<Ended>, EngineError> {
+        let mut events = Some(self.attach(rpc).await?);
+        self.sink.event(TabEvent::Connected {
+            replay_from: self.cursor.next().unwrap_or(0),
         });
-    }
-
-    /// Waits `d` before the next attempt, still taking acks; false when the tab detached.
-    async fn wait(&mut self, d: Duration) -> bool {
-        let sleep = tokio::time::sleep(d);
-        tokio::pin!(sleep);
-        loop {
-            tokio::select! {
-                _ = &mut sleep => return true,
-                c = self.control.recv() => match c {
-                    None | Some(Control::Detach) => return false,
-                    Some(Control::Ack(n)) => self.acked += n,
-                    // Typing while disconnected is dropped, not replayed later into a shell
-                    // that may be in another state.
-                    Some(Control::Input(_)) => {}
-                },
-            }
-        }
-    }
-
-    fn unacked(&self) -> u64 {
-        self.sent.saturating_sub(self.acked)
-    }
-
-    /// Attaches from `self.next` and returns the offset the agent replays from.
-    async fn attach(&mut self, rpc: &RpcClient) -> Result<u64, EngineError> {
-        let attached = rpc
-            .call::<method::SessionAttach>(AttachParams {
-                session_id: self.session_id.clone(),
-                from_offset: self.next,
-            })
-            .await?;
-        if let Some(want) = self.next {
-            if attached.replay_from > want {
-                self.sink.event(TabEvent::Gap {
-                    from: want,
-                    to: attached.replay_from,
-                });
-            }
-        }
-        self.next = Some(attached.replay_from);
-        Ok(attached.replay_from)
-    }
-
-    fn spawn_call_detach(&self, rpc: &RpcClient) {
-        let rpc = rpc.clone();
-        let session_id = self.session_id.clone();
-        tokio::spawn(async move {
-            let _ = rpc
-                .call::<method::SessionDetach>(SessionRef { session_id })
-                .await;
-        });
-    }
-
-    /// Streams over one connection.
-    async fn stream(&mut self, rpc: &RpcClient) -> Result<Streamed, EngineError> {
-        let mut events = rpc.session_events(&self.session_id);
-        let result = self.stream_events(rpc, &mut events).await;
-        rpc.drop_session_events(&self.session_id);
-        match result {
-            Err(EngineError::Rpc(RpcError::Closed | RpcError::Timeout { .. })) => {
-                Ok(Streamed::Lost("the connection was lost".into()))
-            }
-            other => other,
-        }
-    }
-
-    async fn stream_events(
-        &mut self,
-        rpc: &RpcClient,
-        events: &mut mpsc::Receiver<SessionEvent>,
-    ) -> Result<Streamed, EngineError> {
-        let replay_from = self.attach(rpc).await?;
-        self.sink.event(TabEvent::Connected { replay_from });
         let resizer = spawn_resizer(rpc.clone(), self.session_id.clone(), self.size.clone());
         let _resizer = AbortOnDrop(resizer);
-        // While paused the session is detached; output that was already on its way is held.
-        let mut paused = false;
-        let mut held: Vec<u8> = Vec::new();
         let mut batch: Vec<u8> = Vec::new();
         loop {
             tokio::select! {
-                ev = events.recv() => {
+                ev = next_event(&mut events) => {
                     let Some(ev) = ev else {
-                        return Ok(Streamed::Lost("the connection was lost".into()));
+                        return Ok(Step::Lost("the connection was lost".into()));
                     };
                     let mut exit = None;
                     let mut next_ev = Some(ev);
@@ -320,8 +216,7 @@ impl Task {
                     while let Some(ev) = next_ev.take() {
                         match ev {
                             SessionEvent::Output { offset, data } => {
-                                let out = if paused { &mut held } else { &mut batch };
-                                self.accept(offset, data, out);
+                                self.accept(offset, data, &mut batch)
                             }
                             SessionEvent::Exit(e) => {
                                 exit = Some(e);
@@ -331,23 +226,27 @@ impl Task {
                         if batch.len() >= MAX_BATCH {
                             break;
                         }
-                        next_ev = events.try_recv().ok();
+                        next_ev = events.as_mut().and_then(SessionStream::try_recv);
                     }
                     self.flush(&mut batch);
                     if let Some(e) = exit {
-                        self.flush(&mut held);
                         self.sink.event(TabEvent::Exited { code: e.exit_code, signal: e.signal });
-                        return Ok(Streamed::Exited);
+                        return Ok(Step::Done(Ended::Exited));
                     }
-                    if !paused && self.unacked() >= HIGH_WATER {
-                        paused = true;
-                        self.spawn_call_detach(rpc);
+                    if self.unacked() >= HIGH_WATER {
+                        // Pause: the agent's ring keeps the output; what was already on its
+                        // way is fetched again on resume.
+                        if let Some(ev) = events.take() {
+                            ev.detach().await;
+                        }
                     }
                 }
                 c = self.control.recv() => match c {
                     None | Some(Control::Detach) => {
-                        self.spawn_call_detach(rpc);
-                        return Ok(Streamed::Detached);
+                        if let Some(ev) = events.take() {
+                            ev.detach().await;
+                        }
+                        return Ok(Step::Done(Ended::Detached));
                     }
                     Some(Control::Input(data)) => {
                         rpc.notify::<method::SessionInput>(InputParams {
@@ -357,42 +256,80 @@ impl Task {
                     }
                     Some(Control::Ack(n)) => {
                         self.acked += n;
-                        if paused && self.unacked() < LOW_WATER {
-                            self.flush(&mut held);
-                            if self.unacked() < LOW_WATER {
-                                paused = false;
-                                self.attach(rpc).await?;
-                            }
+                        if events.is_none() && self.unacked() < LOW_WATER {
+                            events = Some(self.attach(rpc).await?);
                         }
                     }
                 },
-                _ = rpc.closed() => return Ok(Streamed::Lost("the connection was lost".into())),
+                _ = rpc.closed() => return Ok(Step::Lost("the connection was lost".into())),
             }
         }
+    }
+
+    fn reconnecting(&mut self, attempt: u32, retry_in: Duration, reason: &str) {
+        self.sink.event(TabEvent::Reconnecting {
+            attempt,
+            retry_in_ms: retry_in.as_millis() as u64,
+            reason: reason.into(),
+        });
+    }
+
+    /// Waits `d` before the next attempt, still taking acks; ends when the tab detached.
+    async fn wait(&mut self, d: Duration) -> Option<Ended> {
+        let sleep = tokio::time::sleep(d);
+        tokio::pin!(sleep);
+        loop {
+            tokio::select! {
+                _ = &mut sleep => return None,
+                c = self.control.recv() => match c {
+                    None | Some(Control::Detach) => return Some(Ended::Detached),
+                    Some(Control::Ack(n)) => self.acked += n,
+                    // Typing while disconnected is dropped, not replayed later into a shell
+                    // that may be in another state.
+                    Some(Control::Input(_)) => {}
+                },
+            }
+        }
+    }
+}
+
+/// The next event of the stream, or never while paused (no stream).
+async fn next_event(events: &mut Option<SessionStream>) -> Option<SessionEvent> {
+    match events {
+        Some(events) => events.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+impl Task {
+    fn unacked(&self) -> u64 {
+        self.sent.saturating_sub(self.acked)
+    }
+
+    /// Attaches a view from the cursor, reporting bytes the agent no longer holds.
+    async fn attach(&mut self, rpc: &RpcClient) -> Result<SessionStream, EngineError> {
+        let (attached, events) = rpc.attach(&self.session_id, self.cursor.next()).await?;
+        if let Some((from, to)) = self.cursor.attached(attached.replay_from) {
+            self.sink.event(TabEvent::Gap { from, to });
+        }
+        Ok(events)
     }
 
     /// Takes the part of `data` (at `offset`) not delivered yet into `out`, reporting a gap
     /// when bytes were skipped.
     fn accept(&mut self, offset: u64, data: Vec<u8>, out: &mut Vec<u8>) {
-        let end = offset + data.len() as u64;
-        let expected = self.next.unwrap_or(offset);
-        if end <= expected {
+        let Some(a) = self.cursor.accept(offset, data.len()) else {
             return;
+        };
+        if let Some((from, to)) = a.gap {
+            self.sink.event(TabEvent::Gap { from, to });
         }
-        if offset > expected {
-            self.sink.event(TabEvent::Gap {
-                from: expected,
-                to: offset,
-            });
-        }
-        let skip = expected.saturating_sub(offset) as usize;
-        if skip == 0 && out.is_empty() {
+        if a.skip == 0 && out.is_empty() {
             // The usual case (one event, nothing skipped): hand the buffer on without a copy.
             *out = data;
         } else {
-            out.extend_from_slice(&data[skip..]);
+            out.extend_from_slice(&data[a.skip..]);
         }
-        self.next = Some(end);
     }
 
     fn flush(&mut self, batch: &mut Vec<u8>) {

@@ -1,12 +1,13 @@
 //! A monitoring panel's live feed of one target's samples, for a long-lived front end.
 //!
-//! [`MonitorFeed::start`] subscribes through the [`Hub`]'s shared connection and returns the
+//! [`MonitorFeed::start`] subscribes through the [`Connections`]'s shared connection and returns the
 //! agent's history (the last 10 minutes) so a chart fills at once; later samples go to a
-//! [`MonitorSink`]. When the connection drops the feed says so, reconnects with backoff and
-//! subscribes again, forwarding only the samples newer than the last one delivered. Dropping
-//! the feed ends the subscription.
+//! [`MonitorSink`]. The feed is a [`Follower`] over the shared connection: when the connection
+//! drops it says so, reconnects with the shared backoff and subscribes again, forwarding only the
+//! samples newer than the last one delivered. Dropping the feed ends the subscription.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use outpost_protocol::method;
 use outpost_protocol::monitor::{
@@ -15,10 +16,10 @@ use outpost_protocol::monitor::{
 use serde::Serialize;
 use tokio::sync::mpsc;
 
-use super::hub::Hub;
-use super::reconnect::{BACKOFF_MAX, BACKOFF_START};
-use super::rpc_client::RpcClient;
-use super::EngineError;
+use super::connections::Connections;
+use super::follow::{follow, Follower, SharedLink, Step};
+use crate::engine::agent::rpc_client::RpcClient;
+use crate::engine::EngineError;
 
 /// What a monitoring panel is told.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -56,16 +57,14 @@ struct Subscription {
 }
 
 async fn subscribe(
-    hub: &Hub,
-    host: &str,
+    rpc: &RpcClient,
     params: &SubscribeParams,
 ) -> Result<(Subscription, Vec<Sample>), EngineError> {
-    let rpc = hub.rpc(host).await?;
     let result = rpc.call::<method::MonitorSubscribe>(params.clone()).await?;
     let samples = rpc.samples(&result.subscription_id);
     Ok((
         Subscription {
-            rpc,
+            rpc: rpc.clone(),
             id: result.subscription_id,
             samples,
         },
@@ -76,7 +75,7 @@ async fn subscribe(
 impl MonitorFeed {
     /// Subscribes to `target` on `host` every `interval_ms`; returns the feed and the history.
     pub async fn start(
-        hub: Arc<Hub>,
+        hub: Arc<Connections>,
         host: String,
         target: MonitorTarget,
         interval_ms: u64,
@@ -86,9 +85,21 @@ impl MonitorFeed {
             target,
             interval_ms,
         };
-        let (sub, history) = subscribe(&hub, &host, &params).await?;
-        let last_at = history.last().map(|s| s.at).unwrap_or(0);
-        let task = tokio::spawn(run(hub, host, params, sub, last_at, sink));
+        let (sub, history) = subscribe(&hub.rpc(&host).await?, &params).await?;
+        let mut feed = Feed {
+            host: host.clone(),
+            params,
+            last_at: history.last().map(|s| s.at).unwrap_or(0),
+            first: Some(sub),
+            sink,
+        };
+        let task = tokio::spawn(async move {
+            let mut link = SharedLink::new(hub, host);
+            // Only a permanent error ends the loop: the target is gone.
+            if follow(&mut link, &mut feed).await.is_err() {
+                feed.sink.event(MonitorEvent::Closed);
+            }
+        });
         Ok((MonitorFeed { task }, history))
     }
 }
@@ -116,49 +127,58 @@ impl Drop for Unsubscribe {
     }
 }
 
-async fn run(
-    hub: Arc<Hub>,
+/// One panel's feed of one target.
+struct Feed {
     host: String,
     params: SubscribeParams,
-    first: Subscription,
-    mut last_at: u64,
+    /// The time of the last sample delivered.
+    last_at: u64,
+    /// The subscription made by [`MonitorFeed::start`], used by the first run.
+    first: Option<Subscription>,
     sink: Arc<dyn MonitorSink>,
-) {
-    let mut sub = first;
-    loop {
+}
+
+impl Feed {
+    fn deliver(&mut self, sample: Sample) {
+        self.last_at = self.last_at.max(sample.at);
+        self.sink.event(MonitorEvent::Sample {
+            sample: Box::new(sample),
+        });
+    }
+}
+
+impl Follower for Feed {
+    type End = ();
+
+    async fn run(&mut self, rpc: &RpcClient) -> Result<Step<()>, EngineError> {
+        let mut sub = match self.first.take() {
+            Some(sub) => sub,
+            None => {
+                let (sub, history) = subscribe(rpc, &self.params).await?;
+                let since = self.last_at;
+                for sample in history.into_iter().filter(|s| s.at > since) {
+                    self.deliver(sample);
+                }
+                sub
+            }
+        };
         let mut guard = Unsubscribe(Some((sub.rpc.clone(), sub.id.clone())));
         while let Some(s) = sub.samples.recv().await {
-            last_at = last_at.max(s.sample.at);
-            sink.event(MonitorEvent::Sample {
-                sample: Box::new(s.sample),
-            });
+            self.deliver(s.sample);
         }
         // The route closed: the connection is gone, and the subscription with it.
         guard.0 = None;
-        let mut backoff = BACKOFF_START;
-        sub = loop {
-            sink.event(MonitorEvent::Error {
-                message: format!("lost the connection to {host}; reconnecting"),
-            });
-            tokio::time::sleep(backoff).await;
-            match subscribe(&hub, &host, &params).await {
-                Ok((next, history)) => {
-                    let since = last_at;
-                    for sample in history.into_iter().filter(|s| s.at > since) {
-                        last_at = sample.at;
-                        sink.event(MonitorEvent::Sample {
-                            sample: Box::new(sample),
-                        });
-                    }
-                    break next;
-                }
-                Err(e) if e.is_permanent() => {
-                    sink.event(MonitorEvent::Closed);
-                    return;
-                }
-                Err(e) => tracing::debug!(host = %host, "monitor resubscribe failed: {e}"),
-            }
-            backoff = (backoff * 2).min(BACKOFF_MAX);
-        };
+        Ok(Step::Lost(format!("lost the connection to {}", self.host)))
+    }
+
+    fn reconnecting(&mut self, _attempt: u32, _retry_in: Duration, _reason: &str) {
+        self.sink.event(MonitorEvent::Error {
+            message: format!("lost the connection to {}; reconnecting", self.host),
+        });
+    }
+
+    async fn wait(&mut self, d: Duration) -> Option<()> {
+        tokio::time::sleep(d).await;
+        None
     }
 }

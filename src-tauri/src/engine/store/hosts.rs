@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::config_dir::{write_private, ConfigError};
-use super::ssh_config::SshConfigHost;
+use crate::engine::store::config_dir::{write_private, ConfigError};
+use crate::engine::store::ssh_config::SshConfigHost;
 
 /// The name of the built-in local host.
 pub const LOCAL: &str = "local";

@@ -12,7 +12,9 @@ use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
-use super::ssh::{BoxFuture, HostKeyDecision, HostKeyQuestion, Prompter, SecretKind, SecretPrompt};
+use crate::engine::ssh::{
+    BoxFuture, HostKeyDecision, HostKeyQuestion, Prompter, SecretKind, SecretPrompt,
+};
 
 /// What the front end is asked to show.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

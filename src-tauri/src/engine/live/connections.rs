@@ -2,9 +2,9 @@
 //!
 //! The CLI opens a connection per command; a window keeps many tabs and a monitoring panel open
 //! on the same hosts, and they must share one SSH connection (one login, one host-key question)
-//! and reconnect together. [`Hub`] holds at most one [`Connection`] per saved host, opens it on
+//! and reconnect together. [`Connections`] holds at most one [`Connection`] per saved host, opens it on
 //! first use and again after it was lost (single-flight: concurrent callers wait for the same
-//! attempt), and closes them all on [`Hub::shutdown`]. The sessions themselves live on the
+//! attempt), and closes them all on [`Connections::shutdown`]. The sessions themselves live on the
 //! hosts and never depend on these connections.
 
 use std::collections::HashMap;
@@ -12,10 +12,10 @@ use std::sync::{Arc, Mutex};
 
 use outpost_protocol::method::Method;
 
-use super::connect::{ConnectInfo, Connection};
-use super::hosts::{Host, HostStore};
-use super::rpc_client::{RpcClient, RpcError};
-use super::{EngineContext, EngineError};
+use crate::engine::agent::connect::{ConnectInfo, Connection};
+use crate::engine::agent::rpc_client::{RpcClient, RpcError};
+use crate::engine::store::hosts::{Host, HostStore};
+use crate::engine::{EngineContext, EngineError};
 
 /// One host's slot: the open connection, if any, behind a lock that makes opening single-flight.
 #[derive(Default)]
@@ -24,15 +24,15 @@ struct Slot {
 }
 
 /// The connections of a front end, keyed by host name.
-pub struct Hub {
+pub struct Connections {
     ctx: EngineContext,
     slots: Mutex<HashMap<String, Arc<Slot>>>,
 }
 
-impl Hub {
+impl Connections {
     /// An empty hub over `ctx`.
-    pub fn new(ctx: EngineContext) -> Arc<Hub> {
-        Arc::new(Hub {
+    pub fn new(ctx: EngineContext) -> Arc<Connections> {
+        Arc::new(Connections {
             ctx,
             slots: Mutex::default(),
         })
