@@ -31,9 +31,10 @@ lint: ui
 unit: ui
 	$(CARGO) test --workspace -- --test-threads=2
 
-## Every side-by-side benchmark (release build, about 10 minutes). Each one writes its section of
-## docs/benchmarks.md and its figures to target/bench-results/<bench>.json; bench_report then
-## writes the summary table at the top of docs/benchmarks.md. A benchmark that fails does not stop
+## Every side-by-side benchmark (release build, about 10 minutes). Each one writes its figures
+## into its generated section of docs/benchmarks.md (the prose around it is written by hand) and
+## to target/bench-results/<bench>.json; bench_report then writes the summary table at the top of
+## docs/benchmarks.md. A benchmark that fails does not stop
 ## the others; the summary says which one is missing and `make bench` fails at the end.
 bench: ui
 bench: export OUTPOST_BENCH_RESULTS = target/bench-results

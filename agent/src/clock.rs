@@ -3,7 +3,7 @@
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-/// The current time in RFC 3339 (UTC, with nanoseconds so records sort by creation).
+/// The current time in RFC 3339 (UTC, with nanoseconds so metadata files sort by creation).
 pub fn now_rfc3339() -> String {
     OffsetDateTime::now_utc()
         .format(&Rfc3339)

@@ -1,19 +1,25 @@
 //! The Outpost agent: a JSON-RPC server on stdio ([`rpc`]) in front of per-session daemons
-//! ([`daemon`]) that own the terminals and outlive every agent.
+//! ([`daemon`]) that own the terminals ([`terminal`]) and outlive every agent.
 //!
-//! `main.rs` only parses the command line; everything else lives in these modules.
+//! Layers, top down: [`rpc`] parses requests and routes them; [`registry`] finds, starts and
+//! talks to session daemons and [`monitor`] samples hosts, both sending what the client should
+//! see through an [`outbound::Sink`]; [`daemon`], [`terminal`] and [`ssh`] run inside each
+//! session daemon. `main.rs` only parses the command line.
 
 pub mod clock;
 pub mod daemon;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 pub mod host;
 pub mod logging;
 pub mod monitor;
+pub mod outbound;
 pub mod paths;
-pub mod record;
+pub mod registry;
 pub mod rpc;
-pub mod sessions;
 pub mod socket;
-pub mod ssh_hosts;
+pub mod ssh;
+pub mod terminal;
 
 /// `outpost-agent <semver> protocol <N>`, as printed by `--version`.
 pub fn version_line() -> String {

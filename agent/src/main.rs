@@ -4,7 +4,9 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use outpost_agent::outbound::Discard;
 use outpost_agent::paths::Paths;
+use outpost_agent::registry::Registry;
 
 #[derive(Parser)]
 #[command(
@@ -77,12 +79,9 @@ fn main() -> anyhow::Result<()> {
             outpost_agent::logging::init_stderr();
             let paths = Paths::from_env()?;
             paths.ensure()?;
-            let sessions = runtime()?.block_on(async {
-                let out = outpost_agent::rpc::outbound::Outbound::start(std::io::sink());
-                outpost_agent::sessions::Registry::new(paths, out)
-                    .list()
-                    .await
-            });
+            // No client: nothing the registry might send has anywhere to go.
+            let registry = Registry::new(paths, Discard);
+            let sessions = runtime()?.block_on(registry.list());
             println!("{}", serde_json::to_string_pretty(&sessions)?);
             Ok(())
         }

@@ -3,10 +3,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
-
+use outpost_protocol::session::{SCROLLBACK_RANGE, SIZE_RANGE};
+use outpost_protocol::MAX_LINE_BYTES;
+use outpost_testkit::fixture::{sid_of, wait_until, Agent, Home, DEADLINE};
+use outpost_testkit::text::b64;
 use serde_json::{json, Value};
-use support::{Agent, Home};
 
 /// A well-formed call that must succeed after each bad one.
 fn still_serving(a: &Agent) {
@@ -112,7 +113,7 @@ fn json_arrays_are_invalid_requests() {
     // An array that happens to line up with the fields of a request must not be run as one.
     a.send_raw(b"[\"2.0\", 901, \"session.list\", null, null, null]\n");
     let mut executed = None;
-    support::wait_until(support::DEADLINE, "an answer to the array", || {
+    wait_until(DEADLINE, "an answer to the array", || {
         executed = a.try_response(&json!(901), std::time::Duration::ZERO);
         executed.is_some() || a.pending_null_id_responses() > 0
     });
@@ -129,10 +130,7 @@ fn json_arrays_are_invalid_requests() {
 fn invalid_params() {
     let home = Home::new();
     let a = home.agent_initialized();
-    let sid = a.create_bash(80, 24)["session_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let sid = sid_of(&a.create_bash(80, 24));
     let bash = a.bash_params(80, 24);
     let with = |k: &str, v: Value| {
         let mut p = bash.clone();
@@ -151,11 +149,11 @@ fn invalid_params() {
         ),
         ("session.create", with("cols", json!("x"))),
         ("session.create", with("cols", json!(0))),
-        ("session.create", with("rows", json!(1001))),
+        ("session.create", with("rows", json!(SIZE_RANGE.end() + 1))),
         ("session.create", with("scrollback_bytes", json!(1))),
         (
             "session.create",
-            with("scrollback_bytes", json!(512u64 << 20)),
+            with("scrollback_bytes", json!(SCROLLBACK_RANGE.end() * 2)),
         ),
         ("session.create", with("colour", json!("red"))),
         ("session.create", with("kind", json!("telnet"))),
@@ -194,7 +192,7 @@ fn invalid_params() {
         a.call_err("session.attach", json!({"session_id": bad}), -32602);
         a.call_err(
             "session.input",
-            json!({"session_id": bad, "data": support::b64(b"x")}),
+            json!({"session_id": bad, "data": b64(b"x")}),
             -32602,
         );
         a.call_err(
@@ -213,7 +211,7 @@ fn invalid_params() {
     );
     a.attach_ok(&sid, None);
     a.type_line(&sid, "echo fine-$((8*8))");
-    a.wait_for_output(&sid, b"fine-64\r\n", support::DEADLINE);
+    a.wait_for_output(&sid, b"fine-64\r\n", DEADLINE);
     a.assert_no_violations();
 }
 
@@ -227,7 +225,7 @@ fn unknown_session_id() {
     a.call_err("session.detach", json!({"session_id": sid}), -32001);
     a.call_err(
         "session.input",
-        json!({"session_id": sid, "data": support::b64(b"x")}),
+        json!({"session_id": sid, "data": b64(b"x")}),
         -32001,
     );
     a.call_err(
@@ -256,7 +254,7 @@ fn huge_line_is_refused_and_the_agent_keeps_serving() {
     let home = Home::new();
     let a = home.agent_initialized();
     let mut line = br#"{"jsonrpc":"2.0","id":9,"method":"session.list","params":{"pad":""#.to_vec();
-    line.resize(10 * 1024 * 1024, b'x');
+    line.resize(MAX_LINE_BYTES * 5 / 2, b'x');
     line.extend_from_slice(b"\"}}\n");
     a.send_raw(&line);
     let id = a.send_request("session.list", json!({}));
@@ -272,11 +270,11 @@ fn huge_line_is_refused_and_the_agent_keeps_serving() {
     );
 
     // A long but allowed line (3 MiB) goes through.
-    let pad = "x".repeat(3 * 1024 * 1024);
+    let pad = "x".repeat(MAX_LINE_BYTES * 3 / 4);
     a.call_ok("session.list", json!({"pad": pad}));
     // Two more in a row: one error each.
     for _ in 0..2 {
-        let mut l = vec![b'{'; 10 * 1024 * 1024];
+        let mut l = vec![b'{'; MAX_LINE_BYTES * 5 / 2];
         l.push(b'\n');
         a.send_raw(&l);
         let r = a.null_id_response();

@@ -20,13 +20,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod faults_support;
-mod support;
 
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use faults_support::lean_client::LeanClient;
 use faults_support::memory::{self, mib, Peak};
 use faults_support::mount::Tmpfs;
 use faults_support::report::{bytes, code, ms, percentile, section};
@@ -34,14 +32,14 @@ use faults_support::{
     check_consecutive, daemon_pid, entries, numbered, numbers, one_at_a_time, read_held,
     sessions_with_processes,
 };
+use outpost_protocol::session::DEFAULT_SCROLLBACK_BYTES;
+use outpost_testkit::client::Mode;
+use outpost_testkit::fixture::{
+    agent_bin, kill9, sid_of, wait_until, walk, Agent, Home, BASH, DEADLINE,
+};
+use outpost_testkit::text::{b64, file_tail, find};
 use outpost_testkit::TestUser;
 use serde_json::{json, Value};
-use support::{b64, find, kill9, wait_until, Agent, Home, Mode, DEADLINE};
-
-/// The id of a `SessionInfo`.
-fn sid_of(info: &Value) -> String {
-    info["session_id"].as_str().expect("session_id").to_string()
-}
 
 // ---------------------------------------------------------------------------------------------
 // The agent killed under heavy output
@@ -305,7 +303,7 @@ const FLOOD_TIME: Duration = Duration::from_secs(10);
 /// plus its per-connection buffers (a 64 KiB output chunk, its frame and a 64 KiB socket
 /// writer), with room to spare; anything proportional to the output (hundreds of MB here) would
 /// blow through it.
-const DAEMON_RSS_LIMIT_KIB: u64 = 2 * 1024 + 12 * 1024;
+const DAEMON_RSS_LIMIT_KIB: u64 = DEFAULT_SCROLLBACK_BYTES / 1024 + 12 * 1024;
 
 /// The largest the agent's `VmRSS` may grow while attached to every session: what an idle agent
 /// takes (about 10 MiB), plus, per attached session, its socket reader and writer buffers
@@ -336,38 +334,42 @@ const ECHO_LIMIT: Duration = Duration::from_secs(2);
 fn flood_100() {
     let _one = one_at_a_time();
     let home = Home::new();
-    let a = LeanClient::start(&home);
+    let a = home.agent_initialized();
     let params = json!({
         "kind": "shell", "cols": 80, "rows": 24, "cwd": home.root(),
         "env": {"PS1": "$ ", "HISTFILE": "", "LC_ALL": "C"},
-        "shell": {"program": support::BASH, "args": ["--norc", "--noprofile"]},
+        "shell": {"program": BASH, "args": ["--norc", "--noprofile"]},
     });
     let t_setup = Instant::now();
     // Create in batches of 10 concurrent requests.
     let mut floods = Vec::new();
     for _ in 0..FLOODS / 10 {
-        let ids: Vec<u64> = (0..10)
+        let ids: Vec<Value> = (0..10)
             .map(|_| a.send_request("session.create", params.clone()))
             .collect();
         for id in ids {
-            let r = a.response(id, DEADLINE).expect("session.create");
+            let r = a.response(&id, "session.create").expect("session.create");
             floods.push(sid_of(&r["session"]));
         }
     }
     let idle = sid_of(&a.call("session.create", params).expect("session.create")["session"]);
     let idle_daemon = daemon_pid(&home, &idle);
-    a.attach(&idle, true);
-    a.wait_stream(&idle, "the prompt", DEADLINE, |s| {
-        s.data.as_ref().is_some_and(|d| find(d, b"$ ").is_some())
+    // The idle session's bytes are kept (gaps recorded, checked below); the floods' only
+    // counted.
+    a.set_mode(&idle, Mode::keep_all_with_gaps());
+    a.attach_ok(&idle, None);
+    a.wait_output_until(&idle, "the prompt", DEADLINE, |s| {
+        find(&s.data, b"$ ").is_some()
     });
     let idle_mem = memory::mem(idle_daemon).expect("the idle daemon");
     let agent_idle_mem = memory::mem(a.pid()).expect("the agent");
     for sid in &floods {
-        a.attach(sid, false);
+        a.set_mode(sid, Mode::count_only());
+        a.attach_ok(sid, None);
     }
     let daemons: Vec<u32> = floods.iter().map(|s| daemon_pid(&home, s)).collect();
     let setup = t_setup.elapsed();
-    let received = |a: &LeanClient| -> u64 { floods.iter().map(|s| a.received(s)).sum() };
+    let received = |a: &Agent| -> u64 { floods.iter().map(|s| a.client().received(s)).sum() };
     let at_start = received(&a);
     for sid in &floods {
         a.notify(
@@ -390,24 +392,24 @@ fn flood_100() {
             next_sample = Instant::now() + Duration::from_millis(500);
         }
         // One keystroke in the idle session, timed until its echo arrives.
-        let before = a.received(&idle);
+        let before = a.client().received(&idle);
         let t = Instant::now();
         a.notify(
             "session.input",
             json!({"session_id": idle, "data": b64(b"x")}),
         );
-        a.wait_stream(&idle, "the echo of a keystroke", DEADLINE, |s| {
+        a.wait_output_until(&idle, "the echo of a keystroke", DEADLINE, |s| {
             s.received > before
         });
         echoes.push(t.elapsed());
         // Keep the line short (no wrapping): Ctrl-U every 40 keys, untimed.
         if echoes.len() % 40 == 0 {
-            let before = a.received(&idle);
+            let before = a.client().received(&idle);
             a.notify(
                 "session.input",
                 json!({"session_id": idle, "data": b64(b"\x15")}),
             );
-            a.wait_stream(&idle, "the line to be cleared", DEADLINE, |s| {
+            a.wait_output_until(&idle, "the line to be cleared", DEADLINE, |s| {
                 s.received > before
             });
         }
@@ -417,7 +419,7 @@ fn flood_100() {
 
     // Every session really flooded: each produced more than its ring holds. (Asked of a second
     // client: on the flooded one, each daemon's answer queues behind that session's output.)
-    let b = LeanClient::start(&home);
+    let b = home.agent_initialized();
     let t_list = Instant::now();
     let listed = b.call("session.list", json!({})).expect("session.list");
     let list_time = t_list.elapsed();
@@ -437,24 +439,18 @@ fn flood_100() {
     let total: u64 = produced.iter().sum();
     let skipping = floods
         .iter()
-        .filter(|s| !a.stream(s).gaps.is_empty())
+        .filter(|s| a.client().with_stream(s, |s| !s.gaps.is_empty()) == Some(true))
         .count();
     let skipped: u64 = floods
         .iter()
-        .flat_map(|s| a.stream(s).gaps)
+        .flat_map(|s| a.output(s).gaps)
         .map(|(want, got)| got - want)
         .sum();
     // The idle session echoed exactly what was typed, and nothing was skipped there.
     let typed = echoes.len();
-    let echoed = a.stream(&idle);
+    let echoed = a.output(&idle);
     assert!(echoed.gaps.is_empty(), "{:?}", echoed.gaps);
-    let xs = echoed
-        .data
-        .as_deref()
-        .unwrap()
-        .iter()
-        .filter(|&&b| b == b'x')
-        .count();
+    let xs = echoed.data.iter().filter(|&&b| b == b'x').count();
     assert_eq!(
         xs, typed,
         "the idle session echoed {xs} of {typed} keystrokes"
@@ -558,7 +554,7 @@ fn flood_100() {
     s.publish("flood_100");
 
     assert!(
-        least > 2 << 20,
+        least > DEFAULT_SCROLLBACK_BYTES,
         "a session produced only {least} bytes, less than its ring: it did not flood"
     );
     assert!(
@@ -586,12 +582,12 @@ fn flood_100() {
         );
     }
     for method in ["session.detach", "session.close"] {
-        let ids: Vec<u64> = floods
+        let ids: Vec<Value> = floods
             .iter()
             .map(|s| a.send_request(method, json!({"session_id": s})))
             .collect();
         for id in ids {
-            if let Err(e) = a.response(id, DEADLINE) {
+            if let Err(e) = a.response(&id, method) {
                 panic!("{method}: {e:?}");
             }
         }
@@ -701,7 +697,7 @@ fn client_stall() {
         let c = a.wait_output_until(sid, "the jump over what was missed", DEADLINE, |c| {
             c.gaps
                 .iter()
-                .any(|&(want, got)| want >= from && got + (2 << 20) >= end)
+                .any(|&(want, got)| want >= from && got + DEFAULT_SCROLLBACK_BYTES >= end)
         });
         caught_up.push(t_resume.elapsed());
         assert!(c.errors.is_empty(), "{sid}: {:?}", c.errors);
@@ -1013,7 +1009,7 @@ fn state_dir() {
 /// `(succeeded, stdout, stderr)`.
 fn sessions_as(user: &TestUser, home_dir: &Path) -> (bool, String, String) {
     let out = user
-        .command(support::AGENT_BIN)
+        .command(agent_bin())
         .arg("sessions")
         .env("OUTPOST_HOME", home_dir)
         .env("OUTPOST_LOG", "debug")
@@ -1083,7 +1079,7 @@ fn other_user() {
     let open_home_err = one_line(&err);
     // What the agent made is private: directories 0700, files and sockets without group or
     // other bits.
-    for (path, meta) in support::walk(home.path()).into_iter().skip(1) {
+    for (path, meta) in walk(home.path()).into_iter().skip(1) {
         let mode = meta.permissions().mode() & 0o777;
         let private = if meta.is_dir() {
             mode == 0o700
@@ -1157,8 +1153,7 @@ fn other_user() {
     assert!(ok, "{err}");
     assert_eq!(out.trim(), "[]", "the other user sees no session");
     wait_until(DEADLINE, "the daemon to log the refused connection", || {
-        support::file_tail(&log, 64 * 1024)
-            .contains("refused a socket connection from another user")
+        file_tail(&log, 64 * 1024).contains("refused a socket connection from another user")
     });
     std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o700))
         .expect("closing the socket again");

@@ -3,14 +3,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
-
 use std::fs;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::PathBuf;
 
+use outpost_testkit::fixture::{sid_of, wait_until, walk, Home, DEADLINE};
 use serde_json::Value;
-use support::{walk, Home, DEADLINE};
 
 /// After a session exists, every directory under `$OUTPOST_HOME` is 0700, every file 0600, and
 /// the socket is ours and closed to others.
@@ -18,10 +16,7 @@ use support::{walk, Home, DEADLINE};
 fn modes_are_private() {
     let home = Home::new();
     let a = home.agent_initialized();
-    let sid = a.create_bash(80, 24)["session_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let sid = sid_of(&a.create_bash(80, 24));
     a.attach_ok(&sid, None);
     a.type_line(&sid, "echo hi-$((1+1))");
     a.wait_for_output(&sid, b"hi-2\r\n", DEADLINE);
@@ -141,10 +136,7 @@ fn sessions_command_prints_json() {
     assert_eq!(v, Value::Array(vec![]), "no sessions yet");
 
     let a = home.agent_initialized();
-    let sid = a.create_bash(80, 24)["session_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let sid = sid_of(&a.create_bash(80, 24));
     let out = home.command().arg("sessions").output().unwrap();
     assert!(out.status.success(), "{out:?}");
     let v: Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
@@ -173,10 +165,7 @@ fn very_long_home_still_works() {
     let home = Home::with_subdir(&deep);
     assert!(home.path().as_os_str().len() > 200);
     let a = home.agent_initialized();
-    let sid = a.create_bash(80, 24)["session_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let sid = sid_of(&a.create_bash(80, 24));
     let rec = home.record(&sid).expect("record under the long home");
     let socket = PathBuf::from(rec["socket"].as_str().unwrap());
     assert!(
@@ -201,5 +190,5 @@ fn very_long_home_still_works() {
     assert!(b.session(&sid).is_some());
     drop(b);
     a.close(&sid).expect("close");
-    support::wait_until(DEADLINE, "the socket to go", || !socket.exists());
+    wait_until(DEADLINE, "the socket to go", || !socket.exists());
 }

@@ -2,15 +2,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
-
+use outpost_protocol::session::DEFAULT_SCROLLBACK_BYTES;
+use outpost_testkit::fixture::{agent_bin, hostname, Home};
 use serde_json::json;
-use support::{hostname, Home, AGENT_BIN};
 
 /// `--version` prints `outpost-agent <semver> protocol 1` and nothing else.
 #[test]
 fn version_flag_prints_semver_and_protocol() {
-    let out = std::process::Command::new(AGENT_BIN)
+    let out = std::process::Command::new(agent_bin())
         .arg("--version")
         .output()
         .expect("running outpost-agent --version");
@@ -119,8 +118,7 @@ fn initialize_result_describes_the_host() {
         .expect("session_kinds array");
     assert!(kinds.contains(&json!("shell")), "{r}");
     assert_eq!(
-        r["capabilities"]["default_scrollback_bytes"],
-        2 * 1024 * 1024,
+        r["capabilities"]["default_scrollback_bytes"], DEFAULT_SCROLLBACK_BYTES,
         "{r}"
     );
     assert!(

@@ -15,9 +15,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod monitor_support;
-mod support;
-
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 use std::time::{Duration, Instant};
@@ -25,16 +22,20 @@ use std::time::{Duration, Instant};
 use outpost_testkit::{require_root, Sshd, Topology, TopologyKind};
 use serde_json::{json, Value};
 
-use monitor_support::*;
-use support::{hostname, Agent, Home, DEADLINE};
+use outpost_agent::monitor::probe::PSEUDO_FS;
+use outpost_protocol::ErrorCode;
+use outpost_testkit::fixture::monitor::host::*;
+use outpost_testkit::fixture::monitor::traffic::*;
+use outpost_testkit::fixture::monitor::*;
+use outpost_testkit::fixture::{hostname, Agent, Home, DEADLINE};
 
 /// How long a subscription may take to deliver what a test waits for.
 const SAMPLE_DEADLINE: Duration = Duration::from_secs(30);
 
 /// JSON-RPC error codes.
-const INVALID_PARAMS: i64 = -32602;
-const SESSION_NOT_FOUND: i64 = -32001;
-const TARGET_UNAVAILABLE: i64 = -32006;
+const INVALID_PARAMS: i64 = ErrorCode::InvalidParams.code() as i64;
+const SESSION_NOT_FOUND: i64 = ErrorCode::SessionNotFound.code() as i64;
+const TARGET_UNAVAILABLE: i64 = ErrorCode::TargetUnavailable.code() as i64;
 
 // ---------------------------------------------------------------------------------------------
 // Shared checks

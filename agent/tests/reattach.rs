@@ -4,12 +4,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
-
 use std::time::Duration;
 
+use outpost_testkit::fixture::{kill9, sid_of, wait_pid_gone, wait_until, Home, DEADLINE};
+use outpost_testkit::procfs;
+use outpost_testkit::text::find;
 use serde_json::json;
-use support::{find, pid_alive, wait_pid_gone, wait_until, Home, DEADLINE};
 
 const LINES: u32 = 3000;
 
@@ -33,10 +33,7 @@ fn numbered_lines(data: &[u8]) -> Vec<u32> {
 fn kill9_agent_mid_output_then_resume_exactly_once() {
     let home = Home::new();
     let a1 = home.agent_initialized();
-    let sid = a1.create_bash(200, 50)["session_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let sid = sid_of(&a1.create_bash(200, 50));
     let att = a1.attach_ok(&sid, Some(0));
     assert_eq!(att["replay_from"], 0);
     // A burst of 10 lines every few milliseconds: about 300 sleeps, so printing takes seconds.
@@ -104,7 +101,7 @@ fn stdin_close_exits_agent_and_keeps_session() {
     let home = Home::new();
     let a1 = home.agent_initialized();
     let s = a1.create_bash(80, 24);
-    let sid = s["session_id"].as_str().unwrap().to_string();
+    let sid = sid_of(&s);
     let shell = s["pid"].as_u64().unwrap() as u32;
     a1.attach_ok(&sid, None);
     a1.type_line(&sid, "echo before-$((20+1))");
@@ -112,7 +109,7 @@ fn stdin_close_exits_agent_and_keeps_session() {
     a1.close_stdin();
     let status = a1.wait_exit_status(Duration::from_secs(10));
     assert!(status.success(), "agent exit status: {status:?}");
-    assert!(pid_alive(shell), "the shell must outlive the agent");
+    assert!(procfs::alive(shell), "the shell must outlive the agent");
 
     let a2 = home.agent_initialized();
     let listed = a2.session(&sid).expect("still listed");
@@ -138,14 +135,8 @@ fn stdin_close_exits_agent_and_keeps_session() {
 fn dead_daemon_remains_are_cleaned_up() {
     let home = Home::new();
     let a1 = home.agent_initialized();
-    let dead = a1.create_bash(80, 24)["session_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let live = a1.create_bash(80, 24)["session_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let dead = sid_of(&a1.create_bash(80, 24));
+    let live = sid_of(&a1.create_bash(80, 24));
     // The first agent leaves (it would otherwise clean up when its connection drops).
     a1.close_stdin();
     a1.wait_exit_status(Duration::from_secs(10));
@@ -155,15 +146,11 @@ fn dead_daemon_remains_are_cleaned_up() {
     let socket = std::path::PathBuf::from(rec["socket"].as_str().expect("socket"));
     assert!(socket.exists());
     assert!(home.log_path(&dead).exists());
-    support::kill9(daemon);
+    kill9(daemon);
     wait_pid_gone(daemon, "the killed daemon", DEADLINE);
 
     let a2 = home.agent_initialized();
-    let ids: Vec<String> = a2
-        .list()
-        .iter()
-        .map(|s| s["session_id"].as_str().unwrap().to_string())
-        .collect();
+    let ids: Vec<String> = a2.list().iter().map(sid_of).collect();
     assert_eq!(ids, vec![live.clone()], "only the live session is listed");
     wait_until(DEADLINE, "the dead session's files to go", || {
         !home.record_path(&dead).exists() && !socket.exists() && !home.log_path(&dead).exists()

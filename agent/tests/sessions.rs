@@ -3,16 +3,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
-
 use std::time::Duration;
 
+use outpost_protocol::session::{DEFAULT_SCROLLBACK_BYTES, MAX_READ_BYTES, SCROLLBACK_RANGE};
+use outpost_testkit::fixture::{children_named, sid_of, wait_pid_gone, wait_until, Home, DEADLINE};
+use outpost_testkit::procfs;
+use outpost_testkit::text::{b64, find};
 use serde_json::{json, Value};
-use support::{children_named, find, pid_alive, wait_pid_gone, wait_until, Home, DEADLINE};
 
-fn sid_of(s: &Value) -> String {
-    s["session_id"].as_str().expect("session_id").to_string()
-}
+/// The smallest ring a session may have (64 KiB).
+const SMALL_RING: u64 = *SCROLLBACK_RANGE.start();
 
 /// create → type `echo` of a computed string → see the result; `session.list` shows the
 /// session running with sensible fields.
@@ -52,8 +52,8 @@ fn create_echo_and_list() {
     assert_eq!(listed["output_start"], 0);
     assert!(listed.get("exit_code").is_none(), "{listed}");
     let pid = listed["pid"].as_u64().expect("pid") as u32;
-    assert!(pid_alive(pid), "the shell (pid {pid}) should be alive");
-    let stat = support::proc_stat(pid).unwrap();
+    assert!(procfs::alive(pid), "the shell (pid {pid}) should be alive");
+    let stat = procfs::stat(pid).unwrap();
     assert_eq!(stat.comm, "bash");
     assert_eq!(
         stat.session, pid as i32,
@@ -79,7 +79,7 @@ fn create_echo_and_list() {
         "output_end {end} < bytes received {}",
         got.next
     );
-    assert_eq!(listed["scrollback_bytes"], 2 * 1024 * 1024);
+    assert_eq!(listed["scrollback_bytes"], DEFAULT_SCROLLBACK_BYTES);
     a.assert_no_violations();
 }
 
@@ -177,8 +177,8 @@ fn child_exit_code_is_reported() {
     a.attach_ok(&sid, None);
     a.type_line(&sid, "echo bye-$((3+4)); exit 7");
     let ev = a.wait_exit(&sid);
-    assert_eq!(ev.params()["exit_code"], 7, "{:?}", ev.msg);
-    assert!(ev.params().get("signal").is_none(), "{:?}", ev.msg);
+    assert_eq!(ev.params()["exit_code"], 7, "{:?}", ev.line);
+    assert!(ev.params().get("signal").is_none(), "{:?}", ev.line);
     let out = a.output(&sid);
     let before_exit = &out.data[..ev.output_received as usize];
     assert!(
@@ -196,7 +196,7 @@ fn child_exit_code_is_reported() {
 
     a.call_err(
         "session.input",
-        json!({"session_id": sid, "data": support::b64(b"echo x\n")}),
+        json!({"session_id": sid, "data": b64(b"echo x\n")}),
         -32005,
     );
     a.call_err(
@@ -234,14 +234,14 @@ fn child_killed_by_signal_is_reported() {
     a.attach_ok(&sid, None);
     a.type_line(&sid, "kill -9 $$");
     let ev = a.wait_exit(&sid);
-    assert_eq!(ev.params()["signal"], "KILL", "{:?}", ev.msg);
-    assert!(ev.params().get("exit_code").is_none(), "{:?}", ev.msg);
+    assert_eq!(ev.params()["signal"], "KILL", "{:?}", ev.line);
+    assert!(ev.params().get("exit_code").is_none(), "{:?}", ev.line);
     let s = a.session(&sid).unwrap();
     assert_eq!(s["state"], "exited");
     assert_eq!(s["exit_signal"], "KILL", "{s}");
     a.call_err(
         "session.input",
-        json!({"session_id": sid, "data": support::b64(b"x")}),
+        json!({"session_id": sid, "data": b64(b"x")}),
         -32005,
     );
 }
@@ -294,9 +294,9 @@ fn read_the_largest_page() {
         "head -c 1500000 /dev/zero | tr '\\0' x; echo; echo big-$((2*21))",
     );
     a.wait_for_output(&sid, b"big-42\r\n", DEADLINE);
-    let (offset, data, end) = a.read(&sid, 0, 1024 * 1024);
+    let (offset, data, end) = a.read(&sid, 0, MAX_READ_BYTES);
     assert_eq!(offset, 0);
-    assert_eq!(data.len(), 1024 * 1024, "a whole 1 MiB page");
+    assert_eq!(data.len() as u64, MAX_READ_BYTES, "a whole 1 MiB page");
     assert!(end > 1_500_000);
 }
 
@@ -355,7 +355,7 @@ fn read_paging() {
     );
     a.call_err(
         "session.read",
-        json!({"session_id": sid, "from_offset": 0, "max_bytes": 1024 * 1024 + 1}),
+        json!({"session_id": sid, "from_offset": 0, "max_bytes": MAX_READ_BYTES + 1}),
         -32602,
     );
     a.call_err(
@@ -375,11 +375,11 @@ fn small_scrollback_truncates() {
     // Print ~200 KB, then a marker, then go quiet (sleep replaces the shell: no prompt).
     let script = "head -c 200000 /dev/zero | tr '\\0' x; echo; echo fin-$((2*3)); exec sleep 600";
     let s = a.create_bash_with(json!({
-        "scrollback_bytes": 65536,
+        "scrollback_bytes": SMALL_RING,
         "shell": {"program": "/bin/sh", "args": ["-c", script]},
     }));
     let sid = sid_of(&s);
-    assert_eq!(s["scrollback_bytes"], 65536);
+    assert_eq!(s["scrollback_bytes"], SMALL_RING);
     let mut info = Value::Null;
     wait_until(DEADLINE, "fin-6 at the end of the output", || {
         info = a.session(&sid).unwrap();
@@ -392,7 +392,7 @@ fn small_scrollback_truncates() {
     assert!(end > 200_000, "{info}");
     assert_eq!(
         end - start,
-        65536,
+        SMALL_RING,
         "the ring holds exactly its capacity: {info}"
     );
 
@@ -408,7 +408,7 @@ fn small_scrollback_truncates() {
     assert_eq!(att["session"]["output_start"], start, "{att}");
     let got = a.wait_output_until(&sid, "the whole ring", DEADLINE, |c| c.next >= end);
     assert_eq!(got.replay_from, start);
-    assert_eq!(got.data.len(), 65536);
+    assert_eq!(got.data.len() as u64, SMALL_RING);
     assert!(got.data.ends_with(b"fin-6\r\n"));
 
     // From inside the held range: not truncated.
@@ -431,7 +431,7 @@ fn close_leaves_nothing_behind() {
     let rec = home.record(&sid).expect("record file");
     let daemon = rec["daemon_pid"].as_u64().unwrap() as u32;
     assert_eq!(rec["child_pid"].as_u64(), Some(child as u64));
-    assert!(pid_alive(daemon) && pid_alive(child));
+    assert!(procfs::alive(daemon) && procfs::alive(child));
     assert!(home.socket_path(&sid).exists());
     assert!(home.log_path(&sid).exists());
     a.attach_ok(&sid, None);
@@ -468,7 +468,7 @@ fn close_leaves_nothing_behind() {
     );
     a.call_err(
         "session.input",
-        json!({"session_id": sid, "data": support::b64(b"x")}),
+        json!({"session_id": sid, "data": b64(b"x")}),
         -32001,
     );
     a.call_err("session.close", json!({"session_id": sid}), -32001);

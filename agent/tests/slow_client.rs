@@ -4,12 +4,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
-
 use std::time::{Duration, Instant};
 
+use outpost_protocol::session::SCROLLBACK_RANGE;
+use outpost_testkit::client::Mode;
+use outpost_testkit::fixture::{sid_of, Home, DEADLINE};
 use serde_json::json;
-use support::{Home, Mode, DEADLINE};
+
+/// The session's ring: the smallest allowed (64 KiB).
+const RING: u64 = *SCROLLBACK_RANGE.start();
 
 /// The agent's resident memory must stay under this while its client does not read.
 const RSS_LIMIT_KIB: u64 = 64 * 1024;
@@ -21,10 +24,7 @@ const PAUSE: Duration = Duration::from_secs(3);
 fn slow_client_is_skipped_ahead_with_bounded_memory() {
     let home = Home::new();
     let a = home.agent_initialized();
-    let sid = a.create_bash_with(json!({"scrollback_bytes": 65536}))["session_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let sid = sid_of(&a.create_bash_with(json!({"scrollback_bytes": RING})));
     a.set_mode(&sid, Mode::lenient());
     a.attach_ok(&sid, None);
     a.type_line(&sid, "yes 0123456789abcdefghijklmnopqrstuvwxyz");
@@ -64,7 +64,7 @@ fn slow_client_is_skipped_ahead_with_bounded_memory() {
     // The backlog queued before the pause drains, then the stream skips ahead: one jump of
     // many MiB (far more than any jump while reading) that lands inside the ring as it stood
     // when reading resumed.
-    let big = |&(expected, got): &(u64, u64)| got - expected >= 8 << 20 && got + 65536 >= end;
+    let big = |&(expected, got): &(u64, u64)| got - expected >= 8 << 20 && got + RING >= end;
     let c = a.wait_output_until(&sid, "the jump over what was missed", DEADLINE, |c| {
         c.gaps.iter().any(big)
     });

@@ -14,24 +14,23 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
-
 use std::path::Path;
 use std::process::Command;
 
+use outpost_protocol::ErrorCode;
+use outpost_testkit::fixture::{agent_bin, Agent, Home};
 use outpost_testkit::{require_root, TestUser};
 use serde_json::{json, Value};
-use support::{Agent, Home, AGENT_BIN};
 
-const INVALID_PARAMS: i64 = -32602;
-const INTERNAL_ERROR: i64 = -32603;
-const NOT_INITIALIZED: i64 = -32002;
-const LIMIT_REACHED: i64 = -32008;
+const INVALID_PARAMS: i64 = ErrorCode::InvalidParams.code() as i64;
+const INTERNAL_ERROR: i64 = ErrorCode::InternalError.code() as i64;
+const NOT_INITIALIZED: i64 = ErrorCode::NotInitialized.code() as i64;
+const LIMIT_REACHED: i64 = ErrorCode::LimitReached.code() as i64;
 
 /// Starts an agent as `user` (its real home as `HOME`) and initializes it.
 fn agent_as(home: &Home, user: &TestUser) -> Agent {
     home.give_to(user.uid, user.gid);
-    let a = home.agent_via(user.command(AGENT_BIN));
+    let a = home.agent_via(user.command(agent_bin()));
     let init = a.initialize();
     assert_eq!(init["host"]["user"], user.name.as_str(), "{init}");
     a
@@ -39,7 +38,7 @@ fn agent_as(home: &Home, user: &TestUser) -> Agent {
 
 /// Starts an agent (as the test's user) with `HOME` set to `dir`.
 fn agent_with_home(home: &Home, dir: &Path) -> Agent {
-    let mut cmd = Command::new(AGENT_BIN);
+    let mut cmd = Command::new(agent_bin());
     cmd.env("HOME", dir);
     home.agent_via(cmd)
 }

@@ -18,17 +18,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod ssh_support;
-mod support;
-
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::Path;
 use std::time::Duration;
 
+use outpost_testkit::fixture::ssh::{comm_of, count_lines, exit_events, Fixture, SSH_DEADLINE};
+use outpost_testkit::fixture::{hostname, sid_of, walk, Agent};
+use outpost_testkit::text::{b64, find, has_line, tail_text};
 use outpost_testkit::Topology;
 use serde_json::{json, Value};
-use ssh_support::{comm_of, count_lines, exit_events, sid_of, Fixture, SSH_DEADLINE};
-use support::{b64, find, has_line, hostname, walk};
 
 /// Every `line-N` that is a whole terminal line of `data`, in order.
 fn numbered_lines(data: &[u8]) -> Vec<u32> {
@@ -65,7 +63,7 @@ fn unique_secret(prefix: &str) -> String {
 /// agent's standard error, the daemon's log, the session record, any file under the test's
 /// temporary directory (the whole `$OUTPOST_HOME` and the agents' logs), nor the terminal output;
 /// neither as typed nor as the base64 `session.input` carried.
-fn assert_secret_nowhere(fx: &Fixture, a: &support::Agent, sid: &str, secret: &str) {
+fn assert_secret_nowhere(fx: &Fixture, a: &Agent, sid: &str, secret: &str) {
     let needles: Vec<(&str, Vec<u8>)> = vec![
         ("the secret", secret.as_bytes().to_vec()),
         (
@@ -182,11 +180,11 @@ fn remote_exit_code_reaches_session_exit() {
     fx.wait_prompt_after(&a, &sid, 0);
     a.type_line(&sid, "exit 7");
     let e = fx.wait_exit(&a, &sid, SSH_DEADLINE);
-    assert_eq!(e.params()["exit_code"], 7, "{}", e.msg);
+    assert_eq!(e.params()["exit_code"], 7, "{}", e.line);
     assert!(
         e.params().get("signal").is_none_or(Value::is_null),
         "{}",
-        e.msg
+        e.line
     );
     let listed = a.session(&sid).expect("an exited session stays listed");
     assert_eq!(listed["state"], "exited", "{listed}");
@@ -202,12 +200,12 @@ fn remote_exit_code_reaches_session_exit() {
     let sid2 = sid_of(&fx.create(&a, fx.params(spec)));
     a.attach_ok(&sid2, Some(0));
     let e = fx.wait_exit(&a, &sid2, SSH_DEADLINE);
-    assert_eq!(e.params()["exit_code"], 3, "{}", e.msg);
+    assert_eq!(e.params()["exit_code"], 3, "{}", e.line);
     let out = a.output(&sid2);
     assert!(
         has_line(&out.data, b"hi-42"),
         "the remote command's output arrives before session.exit: {}",
-        support::tail_text(&out.data, 500)
+        tail_text(&out.data, 500)
     );
     assert_eq!(a.session(&sid2).expect("listed")["exit_code"], 3);
     a.assert_no_violations();
@@ -318,7 +316,7 @@ fn unknown_host_key_question_is_answered_by_typing() {
     assert!(
         asked.contains(fx.topo.target().host_key_fingerprint().as_bytes()),
         "the question shows the target's fingerprint: {}",
-        support::tail_text(&asked.data, 800)
+        tail_text(&asked.data, 800)
     );
     assert_eq!(
         fx.link(&a, &sid).as_deref(),
@@ -356,7 +354,7 @@ fn strict_host_key_checking_with_unknown_key_fails_cleanly() {
     let sid = sid_of(&fx.create(&a, fx.params(spec)));
     a.attach_ok(&sid, Some(0));
     let e = fx.wait_exit(&a, &sid, SSH_DEADLINE);
-    assert_eq!(e.params()["exit_code"], 255, "{}", e.msg);
+    assert_eq!(e.params()["exit_code"], 255, "{}", e.line);
     let out = a.output(&sid);
     let text = String::from_utf8_lossy(&out.data);
     assert!(text.contains("Host key verification failed"), "{text}");
@@ -395,7 +393,7 @@ fn changed_host_key_is_refused() {
     let sid = sid_of(&fx.create(&a, fx.params(fx.spec())));
     a.attach_ok(&sid, Some(0));
     let e = fx.wait_exit(&a, &sid, SSH_DEADLINE);
-    assert_eq!(e.params()["exit_code"], 255, "{}", e.msg);
+    assert_eq!(e.params()["exit_code"], 255, "{}", e.line);
     let out = a.output(&sid);
     let text = String::from_utf8_lossy(&out.data);
     assert!(
@@ -553,7 +551,7 @@ fn cut_link_reconnects_in_the_same_session() {
     assert!(
         lost.contains(b"(attempt 1 of 20)"),
         "{}",
-        support::tail_text(&lost.data, 800)
+        tail_text(&lost.data, 800)
     );
     assert!(
         exit_events(&a, &sid).is_empty(),
@@ -643,7 +641,7 @@ fn reconnect_policy_gives_up_when_the_link_stays_down() {
 
     fx.topo.cut_link().expect("cutting the link");
     let e = fx.wait_exit(&a, &sid, Duration::from_secs(60));
-    assert_eq!(e.params()["exit_code"], 255, "{}", e.msg);
+    assert_eq!(e.params()["exit_code"], 255, "{}", e.line);
     let out = a.output(&sid);
     let text = String::from_utf8_lossy(&out.data);
     let target = fx.target();
@@ -683,12 +681,12 @@ fn signal_ends_an_ssh_session_despite_a_reconnect_policy() {
         json!({"session_id": sid, "signal": "TERM"}),
     );
     let e = fx.wait_exit(&a, &sid, SSH_DEADLINE);
-    assert_eq!(e.params()["exit_code"], 255, "{}", e.msg);
+    assert_eq!(e.params()["exit_code"], 255, "{}", e.line);
     let out = a.output(&sid);
     assert!(
         !out.contains(b"[outpost]"),
         "no reconnect after a signal the client sent: {}",
-        support::tail_text(&out.data, 800)
+        tail_text(&out.data, 800)
     );
     let listed = a.session(&sid).expect("listed");
     assert_eq!(listed["state"], "exited", "{listed}");

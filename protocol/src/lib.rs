@@ -13,6 +13,8 @@
 pub mod bytes;
 pub mod codec;
 pub mod error;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 pub mod incoming;
 pub mod initialize;
 pub mod jsonrpc;

@@ -12,6 +12,11 @@ pub const HISTORY_MS: u64 = 10 * 60 * 1000;
 /// What to monitor: `"agent"` (the agent's host) or `{"session_id": ...}` (an `ssh` session's
 /// target, read over that session's own connection).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "ts",
+    derive(ts_rs::TS),
+    ts(type = r#""agent" | { session_id: string }"#)
+)]
 pub enum MonitorTarget {
     /// The agent's host.
     Agent,
@@ -54,6 +59,7 @@ impl<'de> Deserialize<'de> for MonitorTarget {
 }
 
 /// CPU usage.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CpuSample {
     /// All cores together, 0..=100.
@@ -63,6 +69,7 @@ pub struct CpuSample {
 }
 
 /// Memory and swap.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemorySample {
     /// Physical memory.
@@ -78,6 +85,7 @@ pub struct MemorySample {
 }
 
 /// One mounted filesystem (real filesystems only).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DiskSample {
     /// Mount point.
@@ -91,6 +99,7 @@ pub struct DiskSample {
 }
 
 /// Traffic of one network interface.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct InterfaceSample {
     /// Interface name.
@@ -106,6 +115,7 @@ pub struct InterfaceSample {
 }
 
 /// Network traffic (loopback excluded).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct NetSample {
     /// Received bytes per second, all interfaces.
@@ -117,6 +127,7 @@ pub struct NetSample {
 }
 
 /// One of the busiest processes.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ProcessSample {
     /// Process id.
@@ -130,6 +141,7 @@ pub struct ProcessSample {
 }
 
 /// One sample of a host.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Sample {
     /// When it was taken, Unix milliseconds.

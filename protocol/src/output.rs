@@ -110,9 +110,10 @@ impl<'a> OutputRef<'a> {
         (b.len() / 4 * 3).saturating_sub(pad)
     }
 
-    /// The offset just past the last byte.
-    pub fn end_offset(&self) -> u64 {
-        self.offset.saturating_add(self.data_len() as u64)
+    /// The offset just past the last byte; `None` when it does not fit in 64 bits (a peer that
+    /// sends that breaks the protocol).
+    pub fn end_offset(&self) -> Option<u64> {
+        self.offset.checked_add(self.data_len() as u64)
     }
 
     /// Decodes the bytes.
@@ -180,9 +181,18 @@ mod tests {
             assert_eq!(out.session_id, "s1");
             assert_eq!(out.offset, 5);
             assert_eq!(out.data_len(), len);
-            assert_eq!(out.end_offset(), 5 + len as u64);
+            assert_eq!(out.end_offset(), Some(5 + len as u64));
             assert_eq!(out.decode().unwrap(), &data[..len]);
         }
+    }
+
+    #[test]
+    fn an_end_past_2_64_is_none() {
+        let out = OutputRef::parse_params(
+            br#"{"session_id":"a","offset":18446744073709551610,"data":"aGVsbG8gd29ybGQ="}"#,
+        )
+        .unwrap();
+        assert_eq!(out.end_offset(), None);
     }
 
     #[test]

@@ -19,7 +19,13 @@ pub const SCROLLBACK_RANGE: std::ops::RangeInclusive<u64> = 64 * 1024..=256 * 10
 /// The most `session.read` returns in one call: 1 MiB.
 pub const MAX_READ_BYTES: u64 = 1024 * 1024;
 
+/// The most bytes a client puts in one `session.input`: 1 MiB, whose base64 keeps the line well
+/// under [`MAX_LINE_BYTES`](crate::MAX_LINE_BYTES). Longer input (a large paste) is sent as
+/// several, in order.
+pub const MAX_INPUT_BYTES: usize = 1024 * 1024;
+
 /// What runs inside a session.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SessionKind {
@@ -30,6 +36,7 @@ pub enum SessionKind {
 }
 
 /// Whether the session's process still runs.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SessionState {
@@ -40,6 +47,7 @@ pub enum SessionState {
 }
 
 /// Everything a client needs to show a session.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SessionInfo {
     /// The session's id: 1 to 32 characters of `[a-z0-9]`.
@@ -82,6 +90,7 @@ pub struct SessionInfo {
 }
 
 /// The state of an `ssh` session's connection to its target.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LinkState {

@@ -16,6 +16,7 @@ pub struct SshHostsParams {}
 /// The optional fields are the first `HostName`, `User` and `Port` lines written in a block that
 /// names this alias literally; values from pattern blocks (`Host *`) and `Match` blocks are not
 /// applied, so `ssh` on the agent's host may still end up using other values.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SshHost {
     /// The alias, as written after `Host`.
@@ -32,6 +33,7 @@ pub struct SshHost {
 }
 
 /// `ssh.hosts` result.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SshHostsResult {
     /// Every literal alias, in file order (following `Include`), each once.

@@ -1,51 +1,22 @@
 //! Replays every kept fuzz input of the protocol through the fuzz checks, on stable Rust.
 //!
-//! The checks live in `protocol/fuzz/src/lib.rs` and are included here as a module, so the fuzz
-//! targets and this test run the same code. Each target's seeds (`protocol/fuzz/corpus/<target>/`)
+//! The checks live in the crate's `fuzzing` module (feature `fuzzing`), which the fuzz targets
+//! call too, so both run the same code. Each target's seeds (`protocol/fuzz/corpus/<target>/`)
 //! and the inputs that once made it fail (`protocol/fuzz/regressions/<target>/`) are fed to it;
 //! a new crash is fixed, then its input is added to `regressions/` and guarded here from then on.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../fuzz/src/lib.rs"]
-mod checks;
+use std::path::Path;
 
-use std::path::{Path, PathBuf};
+use outpost_protocol::fuzzing as checks;
 
 use outpost_protocol::method;
 
-/// Every file of `corpus/<target>` and `regressions/<target>` (a missing folder is empty).
-fn inputs(target: &str) -> Vec<PathBuf> {
-    let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
-    let mut files: Vec<PathBuf> = ["corpus", "regressions"]
-        .iter()
-        .filter_map(|kind| std::fs::read_dir(fuzz.join(kind).join(target)).ok())
-        .flatten()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_file())
-        .collect();
-    files.sort();
-    files
-}
-
 /// Runs `check` on every kept input of `target`, then fails naming each input that panicked.
 fn replay(target: &str, check: fn(&[u8])) {
-    let files = inputs(target);
-    assert!(
-        files
-            .iter()
-            .any(|f| f.components().any(|c| c.as_os_str() == "corpus")),
-        "no seed inputs for {target}"
-    );
-    let failed: Vec<String> = files
-        .iter()
-        .filter(|f| {
-            let data = std::fs::read(f).unwrap();
-            std::panic::catch_unwind(|| check(&data)).is_err()
-        })
-        .map(|f| f.display().to_string())
-        .collect();
-    assert!(failed.is_empty(), "{target} fails on {failed:#?}");
+    let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
+    outpost_testkit::fuzz::replay(&fuzz, target, check);
 }
 
 #[test]
@@ -63,7 +34,7 @@ fn params_inputs() {
     replay("params", checks::params);
 }
 
-/// A method added to the protocol must get its typed check in `protocol/fuzz/src/lib.rs`.
+/// A method added to the protocol must get its typed check in `protocol/src/fuzzing.rs`.
 #[test]
 fn every_method_has_a_typed_check() {
     let checked: Vec<&str> = checks::TYPED.iter().map(|t| t.name).collect();

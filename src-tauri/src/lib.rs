@@ -4,5 +4,7 @@
 
 pub mod cli;
 pub mod engine;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 #[cfg(feature = "gui")]
 pub mod gui;

@@ -165,6 +165,27 @@ fn hosts_commands_json() {
     );
 }
 
+/// Names a shell would interpret (OpenSSH before 9.6 expands `%h`/`%r` into commands) are
+/// refused in destinations, users and jumps; a saved host's name may not be a pattern.
+#[test]
+fn hosts_add_refuses_shell_metacharacters_and_patterns() {
+    let env = Env::new();
+    for dest in ["x$(id)", "x;id", "x`id`", "x|id", "u;id@db", "u$(id)@db"] {
+        let (code, msg) = env.err(&["hosts", "add", "h", dest]);
+        assert_eq!(code, "invalid", "{dest:?}: {msg}");
+        assert!(msg.contains("may not hold"), "{dest:?}: {msg}");
+    }
+    let (code, _) = env.err(&["hosts", "add", "h", "db", "-J", "x;id"]);
+    assert_eq!(code, "invalid");
+    for name in ["web*", "db?", "!x", "a[1]", "x;id"] {
+        let (code, msg) = env.err(&["hosts", "add", name, "db"]);
+        assert_eq!(code, "invalid", "{name:?}: {msg}");
+    }
+    let (code, _) = env.err(&["new", "local", "--ssh", "x$(id)"]);
+    assert_eq!(code, "invalid");
+    assert_eq!(env.ok(&["hosts", "list"]).as_array().unwrap().len(), 1);
+}
+
 #[test]
 fn session_commands_json() {
     let env = Env::new();
@@ -212,25 +233,13 @@ fn session_commands_json() {
     assert_eq!(env.err(&["new", "local", "--ssh", "@bad"]).0, "usage");
 }
 
-/// Children of `pid` (from /proc).
+/// Live children of `pid`.
 fn children(pid: u32) -> Vec<u32> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Some(p) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{p}/stat")) else {
-            continue;
-        };
-        let Some((_, rest)) = stat.rsplit_once(')') else {
-            continue;
-        };
-        let f: Vec<&str> = rest.split_whitespace().collect();
-        if f.first() != Some(&"Z") && f.get(1).and_then(|x| x.parse::<u32>().ok()) == Some(pid) {
-            out.push(p);
-        }
-    }
-    out
+    outpost_testkit::procfs::all()
+        .into_iter()
+        .filter(|s| s.ppid == pid && !s.is_zombie())
+        .map(|s| s.pid)
+        .collect()
 }
 
 #[test]
@@ -318,4 +327,64 @@ fn attach_survives_its_agent_being_killed_with_every_line_once() {
     assert_eq!(lines.len(), want.len(), "every line exactly once");
     assert_eq!(lines, want);
     assert_eq!(count("ALL-2-DONE"), 1);
+}
+
+/// A hostile agent: answers `initialize` with a host name and `session.list` with a title and
+/// exit signal holding OSC 52 (clipboard write), OSC 0 (window title), `ESC[2J` and a C1 CSI.
+/// A POSIX shell script, so the test needs nothing but `sh`.
+const HOSTILE_AGENT: &str = r#"#!/bin/sh
+E='\u001b]52;c;cHduZWQ=\u0007\u001b]0;owned\u0007\u001b[2J\u009b31m'
+while IFS= read -r line; do
+  id=$(printf '%s' "$line" | sed -n 's/.*"id":\([0-9]*\).*/\1/p')
+  case "$line" in
+    *'"initialize"'*)
+      printf '{"jsonrpc":"2.0","id":%s,"result":{"agent_version":"0.1.0","capabilities":{"default_scrollback_bytes":2097152,"max_line_bytes":4194304,"max_sessions":64,"session_kinds":["shell"]},"host":{"arch":"x86_64","hostname":"h%s","os":"linux","user":"u"},"protocol_version":1}}\n' "$id" "$E" ;;
+    *'"session.list"'*)
+      printf '{"jsonrpc":"2.0","id":%s,"result":{"sessions":[{"attached_clients":0,"cols":80,"created_at":"2026-01-01T00:00:00Z","kind":"shell","output_end":0,"output_start":0,"pid":1,"rows":24,"scrollback_bytes":1024,"session_id":"abc","state":"exited","exit_signal":"KILL%s","title":"x%s"}]}}\n' "$id" "$E" "$E" ;;
+    *'"id"'*)
+      printf '{"jsonrpc":"2.0","id":%s,"result":{}}\n' "$id" ;;
+  esac
+done
+"#;
+
+/// `outpost sessions` and `outpost check` in text mode print a hostile agent's strings with
+/// control characters made visible (no ESC byte reaches the terminal); `--json` still carries
+/// them exactly.
+#[test]
+fn text_output_shows_remote_control_characters_visibly() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::new();
+    let fake = env.dir.path().join("hostile-agent");
+    std::fs::write(&fake, HOSTILE_AGENT).unwrap();
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let run = |args: &[&str]| {
+        let out = env
+            .cmd()
+            .env("OUTPOST_AGENT_BIN", &fake)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        out.stdout
+    };
+    let hostile = "\u{1b}]52;c;cHduZWQ=\u{7}\u{1b}]0;owned\u{7}\u{1b}[2J\u{9b}31m";
+    let json: Value = serde_json::from_slice(&run(&["--json", "sessions", "local"])).unwrap();
+    assert_eq!(json["data"][0]["title"], format!("x{hostile}"), "{json}");
+
+    let shown = "\\033]52;c;cHduZWQ=\\007\\033]0;owned\\007\\033[2J\\302\\23331m";
+    for (args, want) in [
+        (&["sessions", "local"][..], format!("x{shown}")),
+        (&["sessions", "local"][..], format!("killed by KILL{shown}")),
+        (&["check", "local"][..], format!("h{shown}")),
+    ] {
+        let stdout = run(args);
+        let text = String::from_utf8_lossy(&stdout);
+        assert!(!stdout.contains(&0x1b), "{args:?}: raw ESC in {text:?}");
+        assert!(!stdout.contains(&0x07), "{args:?}: raw BEL in {text:?}");
+        assert!(!text.contains('\u{9b}'), "{args:?}: raw CSI in {text:?}");
+        assert!(
+            text.contains(&want),
+            "{args:?}: {want:?} missing from {text:?}"
+        );
+    }
 }

@@ -15,6 +15,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use outpost_desktop::engine::agent::deploy;
+use outpost_testkit::cli::DEADLINE;
 use outpost_testkit::{note, Sshd, TopologyKind};
 use serde_json::Value;
 

@@ -436,3 +436,84 @@ fn two_first_connects_at_once_both_deploy_a_whole_agent() {
     assert_installed(&r);
     assert_eq!(r.cli.ok(&["check", "h"])["deployed"], false);
 }
+
+/// A `.bashrc` that changes directory does not move the install: every path is absolute,
+/// resolved from `$HOME` once.
+#[test]
+fn a_cd_in_bashrc_does_not_move_the_install() {
+    let r = Remote::start(Sshd::builder());
+    r.user.write_file("elsewhere/.keep", "", 0o644).unwrap();
+    r.user
+        .write_file(".bashrc", "cd \"$HOME/elsewhere\"\n", 0o644)
+        .unwrap();
+    let check = r.cli.ok(&["check", "h"]);
+    assert_eq!(check["deployed"], true, "{check}");
+    assert_installed(&r);
+    assert!(
+        !r.user.home.join("elsewhere/.local").exists(),
+        "the agent was installed relative to the shell's directory"
+    );
+    assert_eq!(r.cli.ok(&["sessions", "h"]), serde_json::json!([]));
+}
+
+/// A file planted at the install path that answers `--version` correctly is not run before its
+/// checksum is verified: it is replaced by the real agent.
+#[test]
+fn a_planted_binary_is_not_run_before_its_checksum_is_checked() {
+    let r = Remote::start(Sshd::builder());
+    let planted = format!(
+        "#!/bin/sh\ntouch \"$HOME/planted-ran\"\necho '{}'\n",
+        version_line()
+    );
+    r.user
+        .write_file(deploy::agent_path(deploy::AGENT_VERSION), planted, 0o755)
+        .unwrap();
+    let check = r.cli.ok(&["check", "h"]);
+    assert!(
+        !r.user.home.join("planted-ran").exists(),
+        "the planted binary ran: {check}"
+    );
+    assert_eq!(check["deployed"], true, "{check}");
+    assert_installed(&r);
+}
+
+/// An install directory writable by group or others is refused, not used.
+#[test]
+fn a_group_writable_install_directory_is_refused() {
+    let r = Remote::start(Sshd::builder());
+    let path = r
+        .user
+        .write_file(deploy::agent_path(deploy::AGENT_VERSION), "x", 0o600)
+        .unwrap();
+    std::fs::remove_file(&path).unwrap();
+    let dir = path.parent().unwrap();
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o770)).unwrap();
+    let (code, msg) = r.cli.err(&["check", "h"]);
+    assert_eq!(code, "deploy", "{msg}");
+    assert!(msg.contains("writable"), "{msg}");
+    assert!(
+        !path.exists(),
+        "the agent was installed into {}",
+        dir.display()
+    );
+}
+
+/// `uname -m` is allow-listed before any local file name is built from it.
+#[test]
+fn an_unknown_architecture_is_refused() {
+    let r = Remote::start(Sshd::builder());
+    r.user
+        .write_file(
+            "bin/uname",
+            "#!/bin/sh\necho 'Linux x86_64;rm -rf'\n",
+            0o755,
+        )
+        .unwrap();
+    r.user
+        .write_file(".bashrc", "PATH=\"$HOME/bin:$PATH\"\n", 0o644)
+        .unwrap();
+    let (code, msg) = r.cli.err(&["check", "h"]);
+    assert_eq!(code, "deploy", "{msg}");
+    assert!(msg.contains("platform"), "{msg}");
+    assert!(!agent_root(&r.user).exists(), "something was installed");
+}

@@ -28,12 +28,13 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use outpost_testkit::cli::DEADLINE;
 use outpost_testkit::{note, TopologyKind};
 use serde_json::{json, Value};
 
 use support::numbered::{assert_each_once, numbered_lines, numbers_loop, Attached};
 use support::reliability::{secs, section};
-use support::{installed_agent, Jumped, DEADLINE};
+use support::{installed_agent, Jumped};
 
 /// How long the desktop → jump link stays cut.
 const DESKTOP_CUT: Duration = Duration::from_secs(30);
@@ -56,12 +57,30 @@ fn topology(j: &Jumped) -> String {
     }
 }
 
-/// The number in a counter file the numbered loop writes (0 before its first line).
+/// The number in a counter file the numbered loop writes (0 before its first line). The loop
+/// rewrites the file in place (`echo $i > file`), so a read can land between the truncation and
+/// the write and see it empty: that is read again, never taken for 0 (it once made a test wait
+/// for `line-0` while line 8490 was on screen).
 fn counter(j: &Jumped, file: &str) -> u32 {
-    std::fs::read_to_string(j.user.home.join(file))
-        .ok()
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(0)
+    let path = j.user.home.join(file);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        match std::fs::read_to_string(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return 0,
+            Ok(s) => {
+                if let Ok(n) = s.trim().parse() {
+                    return n;
+                }
+            }
+            Err(_) => {}
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} never held a number",
+            path.display()
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
 }
 
 /// Bytes of the lines `PREFIXn\r\n` for n in `from..=to`.
@@ -134,7 +153,16 @@ fn desktop_link_cut_for_30s_under_output_loses_nothing() {
         .poll(DEADLINE, |a| {
             a.out_from(len_at_restore).contains(&backlog_line)
         })
-        .expect("the lines printed during the cut to arrive")
+        .unwrap_or_else(|| {
+            let out = attach.out_from(len_at_restore);
+            let tail = &out[out.len().saturating_sub(400)..];
+            panic!(
+                "the lines printed during the cut to arrive ({backlog_line:?}); {} bytes since \
+                 the restore, ending {tail:?}; stderr: {}",
+                out.len(),
+                attach.err()
+            )
+        })
         - restored;
     note(&format!(
         "link cut for {cut_for:?}; lost noticed after {noticed:?}; first byte {first_byte:?} and backlog (to line {produced_at_restore}) {caught_up:?} after the restore"
@@ -277,13 +305,7 @@ fn wait_link(j: &Jumped, sid: &str, want: &str, timeout: Duration) -> Instant {
 /// Whether process `pid` exists and is not a zombie (the topology's hosts share the test's
 /// process namespace).
 fn alive(pid: i32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
-        !s.rsplit(')')
-            .next()
-            .unwrap_or("")
-            .trim_start()
-            .starts_with('Z')
-    })
+    u32::try_from(pid).is_ok_and(outpost_testkit::procfs::alive)
 }
 
 /// The `[outpost] …` marker lines of `text`, in order, without their colour codes.

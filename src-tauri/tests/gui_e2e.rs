@@ -1,7 +1,7 @@
 //! End-to-end tests of the real desktop app: `target/debug/outpost` (with the UI of `ui/dist`
-//! embedded) in a real window on a private Xvfb display, driven through WebKitWebDriver
-//! (`gui_support`). Every test has its own X server, WebDriver, configuration directory and
-//! local agent home, so they run in parallel; none sleeps a fixed time.
+//! embedded) in a real window on a private Xvfb display, driven through WebKitWebDriver (the
+//! testkit's `gui` harness). Every test has its own X server, WebDriver, configuration
+//! directory and local agent home, so they run in parallel; none sleeps a fixed time.
 //!
 //! - a "This computer" shell: a command typed into the terminal and its output read back from
 //!   xterm's rows;
@@ -10,7 +10,11 @@
 //! - an ssh tab through the jump host of the testkit's topology ("New SSH to…"), reaching the
 //!   target, with the monitoring panel showing both hosts;
 //! - the monitoring panel of "This computer", hidden and shown again;
-//! - the unknown-host-key dialog with the server's real fingerprint, trusted once.
+//! - the unknown-host-key dialog with the server's real fingerprint, trusted once;
+//! - the changed-host-key dialog with both fingerprints, from the error's typed details;
+//! - the "keys of another type are on record" warning, Cancel focused, nothing saved;
+//! - a paste trying to break out of bracketed paste (`ESC[201~`) confirmed and not run;
+//! - a keyboard-interactive question (PAM) in its own dialog titled `user@host asks:`.
 //!
 //! Screenshots go to `target/e2e-screenshots/` (and `$OUTPOST_SCREENSHOTS_DIR`). The ssh tests
 //! need root (throwaway users, `sshd`, network namespaces) and fail without it; all of them need
@@ -18,16 +22,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod gui_support;
 mod support;
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use gui_support::{App, Desktop};
+use outpost_testkit::gui::{fantoccini, App, Desktop};
 use outpost_testkit::{note, Sshd, TopologyKind};
-use support::{Cli, Jumped, Remote};
+use support::{Cli, Jumped, Remote, OUTPOST};
 
 /// How long anything the UI shows may take (WebKit on two busy cores, debug builds).
 const UI: Duration = Duration::from_secs(60);
@@ -95,7 +98,7 @@ async fn wait_blocking(what: &str, timeout: Duration, mut f: impl FnMut() -> boo
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn local_shell_echoes_what_is_typed() {
-    let cli = Cli::new();
+    let cli = Cli::new(OUTPOST);
     let desk = Desktop::start(&cli);
     let app = desk.open().await;
     app.wait_text(&tid("host-local"), UI, |t| t.contains("This computer"))
@@ -129,7 +132,7 @@ async fn local_shell_echoes_what_is_typed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restarted_app_reattaches_its_tab_with_the_output_of_while_it_was_closed() {
-    let cli = Cli::new();
+    let cli = Cli::new(OUTPOST);
     let desk = Desktop::start(&cli);
     let app = desk.open().await;
     let sid = new_shell(&app, "local").await;
@@ -263,7 +266,7 @@ fn is_cpu_figure(text: &str) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn monitoring_panel_shows_this_computers_figures() {
-    let cli = Cli::new();
+    let cli = Cli::new(OUTPOST);
     let desk = Desktop::start(&cli);
     let app = desk.open().await;
     new_shell(&app, "local").await;
@@ -418,5 +421,213 @@ async fn unknown_host_key_dialog_shows_the_servers_fingerprint() {
         !own.contains(r.sshd.host_public_key()),
         "\"Trust once\" saved the key: {own}"
     );
+    desk.close(app).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changed_host_key_dialog_shows_both_fingerprints_from_the_error_details() {
+    let mut r = Remote::start(Sshd::builder());
+    let old = r.sshd.host_key_fingerprint().to_owned();
+    r.sshd.regenerate_host_key().unwrap();
+    let new = r.sshd.host_key_fingerprint().to_owned();
+    let desk = Desktop::start(&r.cli);
+    let app = desk.open().await;
+
+    app.click(&tid("test-host-h"), UI).await;
+    let dialog = tid("dialog-hostkey-changed");
+    app.wait_for(&dialog, UI).await;
+    let presented = app.text(&tid("hostkey-changed-presented")).await.unwrap();
+    assert_eq!(presented.trim(), new, "the presented fingerprint");
+    let expected = app.text(&tid("hostkey-changed-expected")).await.unwrap();
+    assert_eq!(expected.trim(), old, "the fingerprint on record");
+    let host = app.text(&tid("hostkey-changed-host")).await.unwrap();
+    assert_eq!(
+        host.trim(),
+        r.sshd.host_pattern(),
+        "the host as known_hosts names it"
+    );
+    let text = app.text(&dialog).await.unwrap();
+    assert!(
+        text.contains(&format!("ssh-keygen -R '{}'", r.sshd.host_pattern())),
+        "the dialog says how to remove the old key: {text}"
+    );
+    app.screenshot("host-key-changed-dialog").await;
+    desk.close(app).await;
+}
+
+/// A key of a new type from a host whose keys of another type are on record (a man in the middle
+/// offering only another key type looks like this): a warning dialog of its own, listing the
+/// keys on record, with Cancel focused and no button styled as the default; cancelling saves
+/// nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn other_key_types_dialog_warns_with_cancel_as_the_default() {
+    let r = Remote::untrusted(Sshd::builder());
+    let dir = tempfile::tempdir().unwrap();
+    let other = dir.path().join("ecdsa");
+    let out = std::process::Command::new("ssh-keygen")
+        .args(["-q", "-t", "ecdsa", "-N", "", "-f"])
+        .arg(&other)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "ssh-keygen: {out:?}");
+    let other_pub = std::fs::read_to_string(other.with_extension("pub")).unwrap();
+    let other_fp = ssh_keygen_fingerprint(other_pub.trim());
+    r.cli
+        .trust(&format!("{} {}\n", r.sshd.host_pattern(), other_pub.trim()));
+    let presented = ssh_keygen_fingerprint(r.sshd.host_public_key());
+    let desk = Desktop::start(&r.cli);
+    let app = desk.open().await;
+
+    app.click(&tid("test-host-h"), UI).await;
+    let dialog = tid("dialog-hostkey-other-types");
+    app.wait_for(&dialog, UI).await;
+    assert!(
+        app.find(&tid("dialog-hostkey")).await.is_none(),
+        "not the ordinary unknown-host dialog"
+    );
+    let shown = app
+        .text(&tid("hostkey-other-types-presented"))
+        .await
+        .unwrap();
+    assert!(
+        shown.contains(&presented) && shown.contains("ssh-ed25519"),
+        "{shown}"
+    );
+    let known = app.text(&tid("hostkey-other-types-known")).await.unwrap();
+    assert!(
+        known.contains(&other_fp) && known.contains("ecdsa-sha2-nistp256"),
+        "{known}"
+    );
+    let warning = app.text(&tid("hostkey-other-types-warning")).await.unwrap();
+    assert!(warning.contains("man-in-the-middle"), "{warning}");
+    let focus = app
+        .js(
+            r#"const d = document.querySelector('[data-testid="dialog-hostkey-other-types"]');
+            return {
+                focused: document.activeElement && document.activeElement.getAttribute("data-testid"),
+                primary: d.querySelectorAll("button.primary").length,
+            };"#,
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        focus["focused"], "hostkey-reject",
+        "Cancel is focused: {focus}"
+    );
+    assert_eq!(focus["primary"], 0, "no button stands out: {focus}");
+    app.screenshot("host-key-other-types-dialog").await;
+
+    app.click(&tid("hostkey-reject"), UI).await;
+    app.wait_gone(&dialog, UI).await;
+    app.wait_for(&tid("error-box"), UI).await;
+    assert!(
+        !r.cli.own_known_hosts().exists(),
+        "cancelling saved the key"
+    );
+    desk.close(app).await;
+}
+
+/// A paste that tries to end the bracketed paste early (`ESC[201~`) and run a command with its
+/// line break: the markers are stripped, the multi-line confirmation comes first, and the text
+/// lands on the command line without running.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paste_cannot_break_out_of_bracketed_paste() {
+    let cli = Cli::new(OUTPOST);
+    let desk = Desktop::start(&cli);
+    let app = desk.open().await;
+    let sid = new_shell(&app, "local").await;
+    let m = marker();
+    // The shell is ready (and bracketed paste is on) once it has answered once.
+    app.type_in_terminal(&sid, &format!("echo ready-$((1+1))-{m}\n"))
+        .await;
+    app.wait_xterm(&sid, &[&format!("ready-2-{m}")], UI).await;
+
+    // The browser's own paste event, as a middle click or the context menu delivers it.
+    let payload = format!("true X{m}\u{1b}[201~; echo PW''NED-{m}\r");
+    let dispatched = app
+        .js(
+            r#"const ta = document.querySelector(arguments[0] + " .xterm-helper-textarea");
+            ta.focus();
+            const dt = new DataTransfer();
+            dt.setData("text/plain", arguments[1]);
+            const ev = new ClipboardEvent("paste", { clipboardData: dt, bubbles: true, cancelable: true });
+            ta.dispatchEvent(ev);
+            return ev.clipboardData !== null && ev.clipboardData.getData("text/plain") === arguments[1];"#,
+            vec![
+                serde_json::Value::from(App::pane(&sid)),
+                serde_json::Value::from(payload),
+            ],
+        )
+        .await;
+    assert_eq!(dispatched, true, "the paste event carried the text");
+    let confirm = tid("dialog-confirm");
+    app.wait_for(&confirm, UI).await;
+    app.screenshot("paste-confirm-dialog").await;
+    app.click(&tid("confirm-ok"), UI).await;
+    app.wait_gone(&confirm, UI).await;
+    let line = format!("true X{m}; echo PW''NED-{m}");
+    app.wait_xterm(&sid, &[&line], UI).await;
+
+    // Comment the pasted line out and run a marker command: anything the paste ran would have
+    // printed before the marker.
+    let home = char::from(fantoccini::key::Key::Home);
+    app.type_in_terminal(&sid, &format!("{home}#\n")).await;
+    app.type_in_terminal(&sid, &format!("echo after-$((2+2))-{m}\n"))
+        .await;
+    let text = app.wait_xterm(&sid, &[&format!("after-4-{m}")], UI).await;
+    assert!(
+        !text.contains(&format!("PWNED-{m}")),
+        "the pasted command ran: {text}"
+    );
+    assert!(!text.contains('\u{1b}'), "{text}");
+    app.screenshot("paste-not-run").await;
+    desk.close(app).await;
+}
+
+/// A keyboard-interactive question (PAM's "Password: ") gets a dialog of its own: the title names
+/// the asker (`user@host asks:`), the server's words are quoted as the server's, and it is not
+/// the password or passphrase dialog.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keyboard_interactive_dialog_names_the_asker_and_quotes_the_server() {
+    if !std::path::Path::new("/etc/pam.d/sshd").exists() {
+        note("SKIPPED keyboard_interactive_dialog: /etc/pam.d/sshd is missing (no PAM)");
+        return;
+    }
+    let r = Remote::start(
+        Sshd::builder()
+            .config_line("UsePAM yes")
+            .config_line("KbdInteractiveAuthentication yes")
+            .config_line("AuthenticationMethods keyboard-interactive"),
+    );
+    r.user.set_password("kbd-e2e-pw-1").unwrap();
+    let desk = Desktop::start(&r.cli);
+    let app = desk.open().await;
+
+    app.click(&tid("test-host-h"), UI).await;
+    let dialog = tid("dialog-kbd-interactive");
+    app.wait_for(&dialog, UI).await;
+    assert!(app.find(&tid("dialog-secret")).await.is_none());
+    let title = app
+        .js(
+            r#"const d = document.querySelector('[data-testid="dialog-kbd-interactive"]');
+            const h = d.querySelector("h2, h3, .modal-title");
+            return h ? h.innerText : d.innerText.split("\n")[0];"#,
+            vec![],
+        )
+        .await;
+    let asker = format!("{}@{}", r.user.name, r.sshd.addr().ip());
+    assert_eq!(
+        title.as_str().map(str::trim),
+        Some(format!("{asker} asks:").as_str()),
+        "{title}"
+    );
+    let quoted = app.text(&tid("kbd-server-text")).await.unwrap();
+    assert!(
+        quoted.contains("assword"),
+        "the server's prompt, quoted: {quoted}"
+    );
+    app.screenshot("keyboard-interactive-dialog").await;
+    app.click(&tid("secret-cancel"), UI).await;
+    app.wait_gone(&dialog, UI).await;
     desk.close(app).await;
 }

@@ -514,6 +514,67 @@ async fn unknown_host_key_reject_accept_once_and_save() {
     assert!(p2.host_key_questions().is_empty());
 }
 
+/// A server offering only a key type not on record while keys of other types are (what a man in
+/// the middle offering only another key type looks like): the question lists the keys on record,
+/// `--accept-new-host-key`'s policy refuses it (while it still accepts a host never seen), and
+/// nothing is saved; a person who answers the warning may still trust it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn other_key_types_known_is_a_warning_that_accept_new_does_not_accept() {
+    let s = Server::start(Sshd::builder(), false);
+    let key = s.authorized_key("id_ed25519", None);
+    let mut t = s.target();
+    t.identity_files = vec![key];
+    let creds = Credentials::new();
+
+    // An ECDSA key of some other machine on record for this host and port (made by the kit's
+    // `ssh-keygen`; authorizing it on the server changes nothing here).
+    let other = s.authorized_key_of_type("ecdsa", "other_ecdsa");
+    let other_pub = public_key_of(&other).unwrap();
+    let out = Command::new("ssh-keygen")
+        .arg("-lf")
+        .arg(other.with_extension("pub"))
+        .output()
+        .unwrap();
+    let listed = String::from_utf8(out.stdout).unwrap();
+    let other_fp = listed.split_whitespace().nth(1).unwrap().to_owned();
+    std::fs::write(
+        s.user_known_hosts(),
+        format!("{} {}", s.sshd.host_pattern(), other_pub.trim()),
+    )
+    .unwrap();
+
+    let p = prompter(AutoPrompter::new().accept_new_host_key(true));
+    let err = connect(&t, &s.known(), &p, &creds).await.unwrap_err();
+    assert_eq!(err.code(), "host_key_rejected", "{err}");
+    let q = p.host_key_questions();
+    assert_eq!(q.len(), 1, "{q:?}");
+    assert_eq!(q[0].key_type, "ssh-ed25519");
+    assert_eq!(q[0].fingerprint, s.sshd.host_key_fingerprint());
+    assert!(q[0].other_types_known());
+    assert_eq!(q[0].known.len(), 1, "{q:?}");
+    assert_eq!(q[0].known[0].key_type, "ecdsa-sha2-nistp256");
+    assert_eq!(q[0].known[0].fingerprint, other_fp);
+    assert!(!s.own_known_hosts().exists(), "nothing saved");
+
+    // A person who read the warning and answers "once" connects; still nothing saved.
+    let p = prompter(AutoPrompter::new().host_key_decision(HostKeyDecision::AcceptOnce));
+    let session = connect(&t, &s.known(), &p, &creds).await.unwrap();
+    session.disconnect().await;
+    assert!(p.host_key_questions()[0].other_types_known());
+    assert!(!s.own_known_hosts().exists());
+
+    // The same policy still accepts a host never seen.
+    std::fs::remove_file(s.user_known_hosts()).unwrap();
+    let p = prompter(AutoPrompter::new().accept_new_host_key(true));
+    let session = connect(&t, &s.known(), &p, &creds).await.unwrap();
+    session.disconnect().await;
+    assert!(!p.host_key_questions()[0].other_types_known());
+    assert_eq!(
+        std::fs::read_to_string(s.own_known_hosts()).unwrap(),
+        s.sshd.known_hosts_entry()
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hashed_known_hosts_entry_is_trusted() {
     let s = Server::start(Sshd::builder(), true);
@@ -578,13 +639,14 @@ async fn changed_host_key_is_refused_before_any_credential_is_sent() {
     let err = connect(&t, &s.known(), &p, &creds).await.unwrap_err();
     assert_eq!(err.code(), "host_key_changed", "{err}");
     match &err {
-        SshError::HostKeyChanged {
-            host,
-            fingerprint,
-            expected_fingerprints,
-        } => {
-            assert_eq!(host, &format!("[{}]:{}", t.host, t.port));
-            assert_eq!(fingerprint, &new);
+        SshError::HostKeyChanged(changed) => {
+            let (presented, expected_fingerprints) =
+                (&changed.presented, &changed.expected_fingerprints);
+            assert_eq!(
+                presented.known_hosts_name,
+                format!("[{}]:{}", t.host, t.port)
+            );
+            assert_eq!(presented.fingerprint, new);
             assert_eq!(expected_fingerprints, &vec![old.clone()]);
         }
         other => panic!("{other:?}"),

@@ -1,6 +1,7 @@
 // What the user can do, as functions over the api and the store: load hosts, open, split and
 // close tabs, start and end sessions, copy and paste, and persist settings and the workspace.
 import { effect } from "@preact/signals";
+import { uiError } from "./api/errors";
 import * as api from "./api/tauri";
 import type { SessionInfo, SessionKind } from "./api/types";
 import { allPanes, focusedPane, type PaneRef, singleTab, type SplitDirection } from "./state/layout";
@@ -170,7 +171,7 @@ export async function copySelection(): Promise<void> {
   try {
     await api.clipboardWrite(text);
   } catch (e) {
-    reportError({ code: "clipboard", message: reportable(e) }, "Copying");
+    reportError(uiError("clipboard", reportable(e)), "Copying");
   }
 }
 
@@ -182,7 +183,7 @@ export async function pasteClipboard(): Promise<void> {
     const text = await api.clipboardRead();
     controllerOf(p.pane_id)?.paste(text);
   } catch (e) {
-    reportError({ code: "clipboard", message: reportable(e) }, "Pasting");
+    reportError(uiError("clipboard", reportable(e)), "Pasting");
   }
 }
 

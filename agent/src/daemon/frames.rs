@@ -24,8 +24,9 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 /// plus room for the envelope.
 pub const MAX_PAYLOAD: usize = 2 * 1024 * 1024;
 
-/// The most output or input bytes sent in one frame.
-pub const MAX_CHUNK: usize = 64 * 1024;
+/// The most output or input bytes sent in one frame: one frame of output becomes one
+/// `session.output` line, so this is the protocol's limit for a line's output.
+pub const MAX_CHUNK: usize = outpost_protocol::output::MAX_CHUNK_BYTES;
 
 const KIND_REQUEST: u8 = 0x01;
 const KIND_INPUT: u8 = 0x02;

@@ -15,8 +15,8 @@ use tokio::io::{AsyncWriteExt, BufWriter};
 use tokio::sync::{mpsc, Notify};
 
 use super::frames::{read_frame, DaemonReply, DaemonRequest, Frame, MAX_CHUNK};
-use super::pty::Pty;
 use super::state::Shared;
+use crate::terminal::pty::Pty;
 
 /// What every connection can reach.
 pub struct Daemon {

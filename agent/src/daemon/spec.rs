@@ -47,9 +47,19 @@ pub struct DaemonSpec {
 pub struct SshWatch {
     /// `[user@]host[:port]` as asked.
     pub target: String,
+    /// The host as asked (validated again wherever it is read back from disk).
+    #[serde(default)]
+    pub host: String,
+    /// The user as asked.
+    #[serde(default)]
+    pub user: Option<String>,
+    /// The port as asked.
+    #[serde(default)]
+    pub port: Option<u16>,
     /// The session's ControlMaster socket.
     pub control_path: PathBuf,
-    /// The `ssh` binary.
+    /// The `ssh` binary (used by the daemon, which got it from its agent; never run when read
+    /// back from a metadata file).
     pub program: String,
     /// The argv of `ssh -O check`.
     pub check_args: Vec<String>,

@@ -7,7 +7,7 @@ use outpost_protocol::session::{LinkState, SessionInfo, SessionKind, SessionStat
 use tokio::sync::watch;
 
 use super::frames::ExitInfo;
-use super::ring::Ring;
+use crate::terminal::ring::Ring;
 
 /// Where the output stream stands; connections wait on changes of it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -5,6 +5,10 @@
 //! stops when its session is closed, or after it has had no subscription for as long as its
 //! history spans. Subscriptions end with `monitor.unsubscribe` or when the client goes (the agent
 //! exits).
+//!
+//! Turning readings into samples runs on blocking threads, never on the async workers, and the
+//! history a subscription starts with is cut to [`HISTORY_BUDGET_BYTES`] (newest kept), so its
+//! result line stays under the protocol's limit.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -20,10 +24,9 @@ use tokio::sync::broadcast;
 
 use super::local::LocalSampler;
 use super::probe::{self, Reading};
-use super::remote;
-use crate::daemon::spec::SshWatch;
-use crate::rpc::outbound::Outbound;
-use crate::sessions::Registry;
+use super::remote::{self, ProbeCommand};
+use crate::outbound::Sink;
+use crate::registry::Registry;
 
 /// How long one probe of a target may take.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -31,29 +34,35 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
 /// The most subscriptions one client may hold.
 const MAX_SUBSCRIPTIONS: usize = 256;
 
+/// The most JSON bytes of history one `monitor.subscribe` result carries: half the protocol's
+/// line limit, the rest left for the envelope.
+pub const HISTORY_BUDGET_BYTES: usize = outpost_protocol::MAX_LINE_BYTES / 2;
+
 type Key = (MonitorTarget, u64);
 
 /// Subscription id → (its sampler, the task forwarding its samples).
 type Subscriptions = HashMap<String, (Arc<Sampler>, tokio::task::JoinHandle<()>)>;
 
 struct Sampler {
-    history: Mutex<VecDeque<Sample>>,
+    /// Each sample with the size of its JSON.
+    history: Mutex<VecDeque<(Sample, usize)>>,
     capacity: usize,
     tx: broadcast::Sender<Sample>,
     subscribers: AtomicUsize,
 }
 
 impl Sampler {
-    fn lock(&self) -> MutexGuard<'_, VecDeque<Sample>> {
+    fn lock(&self) -> MutexGuard<'_, VecDeque<(Sample, usize)>> {
         self.history.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn publish(&self, s: Sample) {
+        let size = serde_json::to_vec(&s).map_or(usize::MAX, |v| v.len());
         let mut h = self.lock();
         if h.len() == self.capacity {
             h.pop_front();
         }
-        h.push_back(s.clone());
+        h.push_back((s.clone(), size));
         // Sent under the lock, so a subscription taken under it sees each sample exactly once.
         let _ = self.tx.send(s);
     }
@@ -70,9 +79,9 @@ impl Starter {
 }
 
 /// The monitoring hub of one agent.
-pub struct Monitor {
-    registry: Arc<Registry>,
-    out: Outbound,
+pub struct Monitor<S> {
+    registry: Arc<Registry<S>>,
+    out: S,
     samplers: Mutex<HashMap<Key, Arc<Sampler>>>,
     subs: Mutex<Subscriptions>,
     next_id: AtomicU64,
@@ -90,9 +99,9 @@ fn error_sample(error: String) -> Sample {
     }
 }
 
-impl Monitor {
-    /// A hub reading sessions from `registry` and notifying through `out`.
-    pub fn new(registry: Arc<Registry>, out: Outbound) -> Arc<Monitor> {
+impl<S: Sink> Monitor<S> {
+    /// A hub reading sessions from `registry` and sending samples through `out`.
+    pub fn new(registry: Arc<Registry<S>>, out: S) -> Arc<Monitor<S>> {
         Arc::new(Monitor {
             registry,
             out,
@@ -102,11 +111,15 @@ impl Monitor {
         })
     }
 
-    /// The `ssh` details of a session target, checked: -32001 unknown, -32602 not `ssh`.
-    async fn ssh_of(&self, session_id: &str) -> Result<SshWatch, ErrorObject> {
-        let record = self.registry.record(session_id)?;
-        match (record.kind, record.ssh) {
-            (SessionKind::Ssh, Some(ssh)) => Ok(ssh),
+    /// The probe command of a session target, rebuilt from its checked metadata: -32001
+    /// unknown, -32602 not `ssh`, -32006 when what it names does not pass validation.
+    async fn ssh_of(&self, session_id: &str) -> Result<ProbeCommand, ErrorObject> {
+        let meta = self.registry.meta(session_id)?;
+        match (meta.kind, meta.ssh) {
+            (SessionKind::Ssh, Some(ssh)) => {
+                ProbeCommand::for_session(self.registry.paths(), session_id, &ssh)
+                    .map_err(unavailable)
+            }
             _ => Err(ErrorObject::new(
                 ErrorCode::InvalidParams,
                 format!("session {session_id} is not an ssh session; only the agent's host and ssh targets can be monitored"),
@@ -142,7 +155,10 @@ impl Monitor {
                     remote::read_pair(&ssh, Duration::from_millis(250), PROBE_TIMEOUT)
                         .await
                         .map_err(unavailable)?;
-                Ok(probe::sample(&second, Some(&first)))
+                let (sample, _) = sample_off_thread(second, Some(Box::new(first)))
+                    .await
+                    .map_err(|e| ErrorObject::new(ErrorCode::InternalError, e))?;
+                Ok(sample)
             }
         }
     }
@@ -173,10 +189,7 @@ impl Monitor {
         let sampler = self.sampler(target, interval_ms, ssh)?;
         let (history, mut rx) = {
             let h = sampler.lock();
-            (
-                h.iter().cloned().collect::<Vec<_>>(),
-                sampler.tx.subscribe(),
-            )
+            (within_budget(&h), sampler.tx.subscribe())
         };
         let subscription_id = format!("m{}", self.next_id.fetch_add(1, Ordering::Relaxed));
         let out = self.out.clone();
@@ -242,7 +255,7 @@ impl Monitor {
         self: &Arc<Self>,
         target: MonitorTarget,
         interval_ms: u64,
-        ssh: Option<SshWatch>,
+        ssh: Option<ProbeCommand>,
     ) -> Result<Arc<Sampler>, ErrorObject> {
         let key = (target.clone(), interval_ms);
         if let Some(s) = self.join_existing(&key) {
@@ -381,11 +394,13 @@ impl Monitor {
                             },
                         };
                         match reading {
-                            Ok(r) => {
-                                let s = probe::sample(&r, prev.as_deref());
-                                *prev = Some(Box::new(r));
-                                s
-                            }
+                            Ok(r) => match sample_off_thread(r, prev.take()).await {
+                                Ok((s, r)) => {
+                                    *prev = Some(Box::new(r));
+                                    s
+                                }
+                                Err(e) => error_sample(e),
+                            },
                             Err(e) => {
                                 // A failed shell is not reused: the next tick starts a new one.
                                 *prev = None;
@@ -401,13 +416,43 @@ impl Monitor {
     }
 }
 
+/// Turns a reading (and the previous one) into a sample on a blocking thread; gives the reading
+/// back to become the next one's previous.
+async fn sample_off_thread(
+    cur: Reading,
+    prev: Option<Box<Reading>>,
+) -> Result<(Sample, Reading), String> {
+    tokio::task::spawn_blocking(move || (probe::sample(&cur, prev.as_deref()), cur))
+        .await
+        .map_err(|e| format!("sampling failed: {e}"))
+}
+
+/// The newest samples of `history` whose JSON fits [`HISTORY_BUDGET_BYTES`], oldest first.
+fn within_budget(history: &VecDeque<(Sample, usize)>) -> Vec<Sample> {
+    let mut left = HISTORY_BUDGET_BYTES;
+    let mut kept: Vec<Sample> = history
+        .iter()
+        .rev()
+        .take_while(|(_, size)| {
+            // Each sample also costs a comma in the array.
+            let cost = size.saturating_add(1);
+            let fits = cost <= left;
+            left = left.saturating_sub(cost);
+            fits
+        })
+        .map(|(s, _)| s.clone())
+        .collect();
+    kept.reverse();
+    kept
+}
+
 // One per sampler, never moved in a hot loop: the size difference does not matter.
 #[allow(clippy::large_enum_variant)]
 enum Source {
     Local(Arc<Mutex<LocalSampler>>),
     Remote {
         session_id: String,
-        ssh: SshWatch,
+        ssh: ProbeCommand,
         prev: Option<Box<Reading>>,
         shell: Option<remote::ProbeShell>,
     },
@@ -416,15 +461,31 @@ enum Source {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::outbound::Discard;
 
-    fn monitor(dir: &std::path::Path) -> Arc<Monitor> {
-        let out = Outbound::start(std::io::sink());
+    fn monitor(dir: &std::path::Path) -> Arc<Monitor<Discard>> {
         let paths = crate::paths::Paths::new(
             &dir.join("run"),
             &dir.join("state"),
             nix::unistd::getuid().as_raw(),
         );
-        Monitor::new(Registry::new(paths, out.clone()), out)
+        Monitor::new(Registry::new(paths, Discard), Discard)
+    }
+
+    #[test]
+    fn history_is_cut_to_the_budget_newest_first() {
+        let size = HISTORY_BUDGET_BYTES / 3;
+        let history: VecDeque<(Sample, usize)> = (0..5)
+            .map(|at| {
+                let s = Sample {
+                    at,
+                    ..Default::default()
+                };
+                (s, size)
+            })
+            .collect();
+        let kept: Vec<u64> = within_budget(&history).iter().map(|s| s.at).collect();
+        assert_eq!(kept, [3, 4]);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -1,5 +1,7 @@
-//! Sampling the agent's own host with `sysinfo`.
+//! Sampling the agent's own host with `sysinfo`, within the same caps and text rules as a
+//! target's samples ([`super::probe`]).
 
+use std::collections::HashSet;
 use std::time::Instant;
 
 use outpost_protocol::monitor::{
@@ -7,7 +9,7 @@ use outpost_protocol::monitor::{
 };
 use sysinfo::{Disks, Networks, ProcessRefreshKind, ProcessesToUpdate, System};
 
-use super::probe::PSEUDO_FS;
+use super::probe::{clean_text, MAX_CORES, MAX_DISKS, MAX_INTERFACES, PSEUDO_FS};
 
 /// Keeps `sysinfo`'s state between samples, so CPU use and rates are deltas.
 pub struct LocalSampler {
@@ -55,7 +57,7 @@ impl LocalSampler {
                 continue;
             }
             let i = InterfaceSample {
-                name: name.to_string_lossy().into_owned(),
+                name: clean_text(&name.to_string_lossy()),
                 rx_bytes_per_s: data.received() as f64 / secs,
                 tx_bytes_per_s: data.transmitted() as f64 / secs,
                 rx_bytes_total: data.total_received(),
@@ -66,14 +68,19 @@ impl LocalSampler {
             net.interfaces.push(i);
         }
         net.interfaces.sort_by(|a, b| a.name.cmp(&b.name));
+        net.interfaces.truncate(MAX_INTERFACES);
 
         let mut disks: Vec<DiskSample> = Vec::new();
+        let mut mounts: HashSet<String> = HashSet::new();
         for d in self.disks.iter() {
-            let fs = d.file_system().to_string_lossy().into_owned();
-            let mount = d.mount_point().to_string_lossy().into_owned();
+            if disks.len() == MAX_DISKS {
+                break;
+            }
+            let fs = clean_text(&d.file_system().to_string_lossy());
+            let mount = clean_text(&d.mount_point().to_string_lossy());
             if PSEUDO_FS.contains(&fs.as_str())
                 || d.total_space() == 0
-                || disks.iter().any(|x| x.mount == mount)
+                || !mounts.insert(mount.clone())
             {
                 continue;
             }
@@ -96,7 +103,7 @@ impl LocalSampler {
             .filter(|p| p.thread_kind().is_none())
             .map(|p| ProcessSample {
                 pid: p.pid().as_u32(),
-                name: p.name().to_string_lossy().into_owned(),
+                name: clean_text(&p.name().to_string_lossy()),
                 cpu_percent: f64::from(p.cpu_usage()),
                 memory_bytes: p.memory(),
             })
@@ -114,9 +121,9 @@ impl LocalSampler {
         let available = sys.available_memory();
         Sample {
             at: super::now_ms(),
-            hostname: System::host_name().unwrap_or_default(),
+            hostname: clean_text(&System::host_name().unwrap_or_default()),
             os: std::env::consts::OS.into(),
-            kernel: System::kernel_version().unwrap_or_default(),
+            kernel: clean_text(&System::kernel_version().unwrap_or_default()),
             uptime_s: System::uptime().unwrap_or_default(),
             load: [load.one, load.five, load.fifteen],
             cpu: CpuSample {
@@ -124,6 +131,7 @@ impl LocalSampler {
                 per_core: sys
                     .cpus()
                     .iter()
+                    .take(MAX_CORES)
                     .map(|c| f64::from(c.usage()).clamp(0.0, 100.0))
                     .collect(),
             },

@@ -3,8 +3,13 @@
 //!
 //! Rates and CPU percentages need two readings; [`sample`] turns a reading and the previous one
 //! into a [`Sample`].
+//!
+//! The output comes from a target that may be hostile: parsing is linear in its size, lists are
+//! capped ([`MAX_CORES`], [`MAX_DISKS`], [`MAX_INTERFACES`], [`MAX_PROCESSES`]) and every text
+//! is cut to [`MAX_TEXT_BYTES`] with control characters replaced ([`clean_text`]), so a sample
+//! stays far below the protocol's line limit.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use outpost_protocol::monitor::{
     CpuSample, DiskSample, InterfaceSample, MemorySample, NetSample, ProcessSample, Sample,
@@ -35,6 +40,32 @@ done
 /// of ours (no outside text), quoted for the remote shell.
 pub fn probe_command() -> String {
     format!("exec sh -c '{}'", PROBE_LOOP.replace('\'', r"'\''"))
+}
+
+/// The most CPU cores a sample lists.
+pub const MAX_CORES: usize = 1024;
+/// The most filesystems a sample lists.
+pub const MAX_DISKS: usize = 128;
+/// The most network interfaces a sample lists.
+pub const MAX_INTERFACES: usize = 128;
+/// The most processes one reading keeps (the sample lists the top 5 and counts the rest).
+pub const MAX_PROCESSES: usize = 65_536;
+/// The longest text (host name, kernel, mount, file system, interface or process name) a sample
+/// carries, in bytes; control characters are replaced by U+FFFD.
+pub const MAX_TEXT_BYTES: usize = 255;
+
+/// Text from the target made safe to show: every control character (C0, DEL, C1) becomes
+/// U+FFFD, and the result is cut to at most [`MAX_TEXT_BYTES`] bytes on a character boundary.
+pub fn clean_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len().min(MAX_TEXT_BYTES));
+    for c in s.chars() {
+        let c = if c.is_control() { '\u{fffd}' } else { c };
+        if out.len() + c.len_utf8() > MAX_TEXT_BYTES {
+            break;
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Filesystem types that are not real storage.
@@ -127,24 +158,31 @@ pub struct Reading {
     pub net: Vec<(String, u64, u64)>,
     /// Real filesystems.
     pub disks: Vec<DiskSample>,
-    /// pid → times.
+    /// pid → times, at most [`MAX_PROCESSES`].
     pub procs: HashMap<u32, ProcTimes>,
+    /// How many processes the target reported (also those past the cap).
+    pub process_count: u32,
     /// Bytes per page.
     pub page_size: u64,
     /// Clock ticks per second.
     pub clk_tck: u64,
 }
 
-fn sections(text: &str) -> HashMap<&str, Vec<&str>> {
+fn sections<'a>(lines: impl IntoIterator<Item = &'a str>) -> HashMap<&'a str, Vec<&'a str>> {
     let mut out: HashMap<&str, Vec<&str>> = HashMap::new();
-    let mut current = "";
-    for line in text.lines() {
+    let mut current: Option<&str> = None;
+    let mut section: Vec<&str> = Vec::new();
+    for line in lines {
         if let Some(name) = line.strip_prefix('@') {
-            current = name.trim();
-            out.entry(current).or_default();
-        } else if !current.is_empty() {
-            out.entry(current).or_default().push(line);
+            if let Some(done) = current.replace(name.trim()) {
+                out.entry(done).or_default().append(&mut section);
+            }
+        } else if current.is_some() {
+            section.push(line);
         }
+    }
+    if let Some(done) = current {
+        out.entry(done).or_default().append(&mut section);
     }
     out
 }
@@ -155,7 +193,12 @@ fn num<T: std::str::FromStr + Default>(s: Option<&str>) -> T {
 
 /// Parses the probe's output.
 pub fn parse(text: &str) -> Result<Reading, ProbeError> {
-    let s = sections(text);
+    parse_lines(text.lines())
+}
+
+/// Parses the probe's output, given as lines (without their newlines).
+pub fn parse_lines<'a>(lines: impl IntoIterator<Item = &'a str>) -> Result<Reading, ProbeError> {
+    let s = sections(lines);
     let uname = s
         .get("uname")
         .ok_or_else(|| ProbeError::Malformed("no uname section".into()))?;
@@ -164,7 +207,7 @@ pub fn parse(text: &str) -> Result<Reading, ProbeError> {
         return Err(ProbeError::NotLinux(if os.is_empty() {
             "an unknown system".into()
         } else {
-            os.into()
+            clean_text(os)
         }));
     }
     if !s.contains_key("end") || !s.contains_key("meminfo") {
@@ -174,11 +217,11 @@ pub fn parse(text: &str) -> Result<Reading, ProbeError> {
         os: "linux".into(),
         hostname: uname
             .get(1)
-            .map(|l| l.trim().to_string())
+            .map(|l| clean_text(l.trim()))
             .unwrap_or_default(),
         kernel: uname
             .get(2)
-            .map(|l| l.trim().to_string())
+            .map(|l| clean_text(l.trim()))
             .unwrap_or_default(),
         ..Default::default()
     };
@@ -197,6 +240,9 @@ pub fn parse(text: &str) -> Result<Reading, ProbeError> {
     for line in s.get("stat").into_iter().flatten() {
         let mut f = line.split_whitespace();
         let Some(label) = f.next() else { continue };
+        if label != "cpu" && r.cores.len() == MAX_CORES {
+            continue;
+        }
         let v: Vec<u64> = f.map(|x| x.parse().unwrap_or(0)).collect();
         // user nice system idle iowait irq softirq steal (guest is already in user).
         // Counters come from another host: saturate rather than overflow.
@@ -209,7 +255,7 @@ pub fn parse(text: &str) -> Result<Reading, ProbeError> {
         let t = CpuTimes { total, idle };
         if label == "cpu" {
             r.cpu = t;
-        } else if label.starts_with("cpu") {
+        } else if label.starts_with("cpu") && r.cores.len() < MAX_CORES {
             r.cores.push(t);
         }
     }
@@ -233,12 +279,16 @@ pub fn parse(text: &str) -> Result<Reading, ProbeError> {
         swap_total_bytes: swap_total,
         swap_used_bytes: swap_total.saturating_sub(mem.get("SwapFree").copied().unwrap_or(0)),
     };
+    let mut seen: HashSet<&str> = HashSet::new();
     for line in s.get("netdev").into_iter().flatten() {
+        if r.net.len() == MAX_INTERFACES {
+            break;
+        }
         let Some((name, rest)) = line.split_once(':') else {
             continue;
         };
         let name = name.trim();
-        if name == "lo" {
+        if name == "lo" || !seen.insert(name) {
             continue;
         }
         let f: Vec<u64> = rest
@@ -246,13 +296,16 @@ pub fn parse(text: &str) -> Result<Reading, ProbeError> {
             .map(|x| x.parse().unwrap_or(0))
             .collect();
         if f.len() >= 9 {
-            r.net.push((name.to_string(), f[0], f[8]));
+            r.net.push((clean_text(name), f[0], f[8]));
         }
     }
     r.disks = parse_df(s.get("df").map(Vec::as_slice).unwrap_or_default());
     for line in s.get("procs").into_iter().flatten() {
         if let Some((pid, p)) = parse_proc_stat(line) {
-            r.procs.insert(pid, p);
+            r.process_count = r.process_count.saturating_add(1);
+            if r.procs.len() < MAX_PROCESSES {
+                r.procs.insert(pid, p);
+            }
         }
     }
     r.page_size = num::<u64>(Some(first("pagesize").trim())).max(1);
@@ -267,7 +320,11 @@ fn parse_df(lines: &[&str]) -> Vec<DiskSample> {
     };
     let typed = header.contains("Type");
     let mut out: Vec<DiskSample> = Vec::new();
+    let mut mounts: HashSet<String> = HashSet::new();
     for line in &lines[1..] {
+        if out.len() == MAX_DISKS {
+            break;
+        }
         let f: Vec<&str> = line.split_whitespace().collect();
         let (source, fs, rest) = if typed && f.len() >= 7 {
             (f[0], f[1], &f[2..])
@@ -279,14 +336,14 @@ fn parse_df(lines: &[&str]) -> Vec<DiskSample> {
         // 1024-blocks Used Available Capacity Mounted-on (the mount may hold spaces).
         let total: u64 = num(Some(rest[0]));
         let used: u64 = num(Some(rest[1]));
-        let mount = rest[4..].join(" ");
+        let mount = clean_text(&rest[4..].join(" "));
         let pseudo = PSEUDO_FS.contains(&fs) || (fs.is_empty() && !source.starts_with('/'));
-        if pseudo || total == 0 || out.iter().any(|d| d.mount == mount) {
+        if pseudo || total == 0 || !mounts.insert(mount.clone()) {
             continue;
         }
         out.push(DiskSample {
             mount,
-            fs: fs.to_string(),
+            fs: clean_text(fs),
             total_bytes: total.saturating_mul(1024),
             used_bytes: used.saturating_mul(1024),
         });
@@ -303,7 +360,7 @@ fn parse_proc_stat(line: &str) -> Option<(u32, ProcTimes)> {
     let open = line.find('(')?;
     let close = line.rfind(')')?;
     let pid = line[..open].trim().parse().ok()?;
-    let name = line[open + 1..close].to_string();
+    let name = clean_text(&line[open + 1..close]);
     let rest: Vec<&str> = line[close + 1..].split_whitespace().collect();
     // rest[0] is field 3 (state): field N is rest[N - 3].
     let flags: u64 = rest.get(6)?.parse().ok()?;
@@ -349,16 +406,24 @@ pub fn sample(cur: &Reading, prev: Option<&Reading>) -> Sample {
         None => (0.0, vec![0.0; cur.cores.len()]),
     };
     let mut net = NetSample::default();
+    let before_net: HashMap<&str, (u64, u64)> = prev
+        .map(|p| {
+            p.net
+                .iter()
+                .map(|(n, rx, tx)| (n.as_str(), (*rx, *tx)))
+                .collect()
+        })
+        .unwrap_or_default();
     for (name, rx, tx) in &cur.net {
-        let before = prev.and_then(|p| p.net.iter().find(|(n, _, _)| n == name));
+        let before = before_net.get(name.as_str());
         let rate = |now: u64, then: Option<u64>| match (then, secs) {
             (Some(t), Some(s)) => now.saturating_sub(t) as f64 / s,
             _ => 0.0,
         };
         let i = InterfaceSample {
             name: name.clone(),
-            rx_bytes_per_s: rate(*rx, before.map(|b| b.1)),
-            tx_bytes_per_s: rate(*tx, before.map(|b| b.2)),
+            rx_bytes_per_s: rate(*rx, before.map(|b| b.0)),
+            tx_bytes_per_s: rate(*tx, before.map(|b| b.1)),
             rx_bytes_total: *rx,
             tx_bytes_total: *tx,
         };
@@ -404,7 +469,7 @@ pub fn sample(cur: &Reading, prev: Option<&Reading>) -> Sample {
         memory: cur.memory.clone(),
         disks: cur.disks.clone(),
         net,
-        processes: cur.procs.len() as u32,
+        processes: cur.process_count,
         top,
         error: None,
     }
@@ -488,6 +553,95 @@ mod tests {
         assert!(!r.procs.is_empty());
         assert!(probe_command().starts_with("exec sh -c 'LC_ALL=C"));
         assert!(probe_command().contains(r"'\''^cpu'\''"));
+    }
+
+    /// Probe output a hostile target could print: 50,000 cores, 25,000 mounts, 5,000
+    /// interfaces, 70,000 processes, a 1 MiB process name and escape sequences in names.
+    fn hostile_output() -> String {
+        let mut t = String::from("@uname\nLinux\nevil\x1b]0;pwned\x07\x1b[2J\n6.1\u{9b}31m\n@uptime\n1\n@loadavg\n1 1 1\n@stat\ncpu 1 1 1 1\n");
+        for i in 0..50_000 {
+            t.push_str(&format!("cpu{i} 1 1 1 1\n"));
+        }
+        t.push_str("@meminfo\nMemTotal: 1000 kB\n@netdev\nh\nh\n");
+        for i in 0..5_000 {
+            t.push_str(&format!("eth{i}\x1b[31m: 1 0 0 0 0 0 0 0 2 0\n"));
+        }
+        t.push_str("@df\nFilesystem Type 1024-blocks Used Available Capacity Mounted on\n");
+        for i in 0..25_000 {
+            t.push_str(&format!("/dev/x ext4 10 5 5 50% /mnt/{i}\x7f\n"));
+        }
+        t.push_str("@procs\n");
+        t.push_str(&format!(
+            "1 ({}) S 0 1 1 0 -1 0 0 0 0 0 500 0 0 0 20 0 1 0 1 1 9 0\n",
+            "n".repeat(1 << 20)
+        ));
+        for i in 2..70_000 {
+            t.push_str(&format!(
+                "{i} (p\x1b) S 0 1 1 0 -1 0 0 0 0 0 1 0 0 0 20 0 1 0 1 1 1 0\n"
+            ));
+        }
+        t.push_str("@pagesize\n4096\n@clk\n100\n@end\n");
+        t
+    }
+
+    fn clean_text(what: &str, s: &str) {
+        assert!(s.len() <= MAX_TEXT_BYTES, "{what} is {} bytes", s.len());
+        assert!(
+            !s.chars().any(|c| c.is_control()),
+            "{what} holds control characters: {s:?}"
+        );
+    }
+
+    #[test]
+    fn hostile_output_is_bounded_cleaned_and_parsed_fast() {
+        let text = hostile_output();
+        let started = std::time::Instant::now();
+        let mut a = parse(&text).unwrap();
+        a.at = 1000;
+        let mut b = parse(&text).unwrap();
+        b.at = 2000;
+        let s = sample(&b, Some(&a));
+        let took = started.elapsed();
+        // Two parses and a sample in a debug build; quadratic matching took 18 s here.
+        assert!(took < std::time::Duration::from_secs(5), "took {took:?}");
+        assert_eq!(s.cpu.per_core.len(), MAX_CORES);
+        assert_eq!(s.disks.len(), MAX_DISKS);
+        assert_eq!(s.net.interfaces.len(), MAX_INTERFACES);
+        assert!(
+            b.procs.len() <= MAX_PROCESSES,
+            "{} processes",
+            b.procs.len()
+        );
+        clean_text("hostname", &s.hostname);
+        assert!(
+            s.hostname.starts_with("evil\u{fffd}]0;pwned"),
+            "{:?}",
+            s.hostname
+        );
+        clean_text("kernel", &s.kernel);
+        for d in &s.disks {
+            clean_text("mount", &d.mount);
+            clean_text("fs", &d.fs);
+        }
+        for i in &s.net.interfaces {
+            clean_text("interface", &i.name);
+        }
+        for p in &s.top {
+            clean_text("process", &p.name);
+        }
+        let n = outpost_protocol::Notification::MonitorSample(Box::new(
+            outpost_protocol::monitor::SampleParams {
+                subscription_id: "m1".into(),
+                sample: s,
+            },
+        ));
+        let envelope = outpost_protocol::notification::NotificationEnvelope::from(n);
+        let line = serde_json::to_vec(&envelope).unwrap();
+        assert!(
+            line.len() <= outpost_protocol::MAX_LINE_BYTES,
+            "a sample line of {} bytes",
+            line.len()
+        );
     }
 
     #[test]

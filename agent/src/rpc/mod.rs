@@ -1,24 +1,24 @@
 //! The JSON-RPC server on standard input and output.
 //!
-//! One task reads lines (bounded by [`MAX_LINE_BYTES`]) and dispatches them: `initialize` and
-//! `session.input` are handled in arrival order (input must never be reordered); every other
-//! request runs in its own task, so a slow `session.create` never stalls other sessions. Answers
-//! and notifications all leave through [`outbound::Outbound`]. End of input (the SSH channel
-//! closed) ends the agent; sessions live on in their daemons.
+//! One task reads lines (bounded by [`MAX_LINE_BYTES`]) and dispatches them ([`dispatch`]):
+//! `initialize` and `session.input` are handled in arrival order (input must never be
+//! reordered); every other request runs in its own task, so a slow `session.create` never stalls
+//! other sessions. Each method's handler is in [`routes`]. Answers and notifications all leave
+//! through the one stdout [`Writer`]. End of input (the SSH channel closed) ends the agent;
+//! sessions live on in their daemons.
 
 pub mod dispatch;
-pub mod outbound;
-
-use std::sync::Arc;
+pub mod routes;
 
 use outpost_protocol::codec::{CodecError, LineDecoder};
 use outpost_protocol::{ErrorCode, ErrorObject, MAX_LINE_BYTES};
 use tokio::io::{AsyncRead, AsyncReadExt};
 
+use crate::outbound::{Sink, Writer};
 use crate::paths::Paths;
-use crate::sessions::Registry;
+use crate::registry::Registry;
 use dispatch::Dispatcher;
-use outbound::Outbound;
+use routes::Context;
 
 /// Serves one client over `input`/`output` until `input` ends.
 pub async fn serve<R, W>(mut input: R, output: W, paths: Paths)
@@ -26,7 +26,7 @@ where
     R: AsyncRead + Unpin,
     W: std::io::Write + Send + 'static,
 {
-    let out = Outbound::start(output);
+    let out = Writer::start(output);
     let registry = Registry::new(paths, out.clone());
     {
         // Find live sessions and clean up the remains of dead ones.
@@ -36,7 +36,7 @@ where
             tracing::info!(sessions = n, "found existing sessions");
         });
     }
-    let dispatcher = Arc::new(Dispatcher::new(registry, out.clone()));
+    let dispatcher = Dispatcher::new(Context::new(registry, out.clone()));
     let mut decoder = LineDecoder::new(MAX_LINE_BYTES);
     let mut buf = vec![0u8; 256 * 1024];
     'read: loop {
@@ -51,7 +51,7 @@ where
         decoder.push(&buf[..n]);
         while let Some(line) = decoder.next_line() {
             match line {
-                Ok(line) => dispatcher.clone().handle_line(&line).await,
+                Ok(line) => dispatcher.handle_line(&line).await,
                 Err(CodecError::LineTooLong { max }) => {
                     let err = ErrorObject::new(
                         ErrorCode::MessageTooLarge,
@@ -66,7 +66,7 @@ where
         }
     }
     if let Some(Ok(line)) = decoder.finish() {
-        dispatcher.clone().handle_line(&line).await;
+        dispatcher.handle_line(&line).await;
     }
     tracing::info!("input closed; the agent exits and sessions keep running");
     // Let requests in flight finish and their answers go out, then stop.

@@ -1,14 +1,28 @@
-//! Test support for Outpost: throwaway users, real OpenSSH servers and a "jump"/"target" host
-//! topology, for integration tests that run the system's `ssh` against real servers.
+//! Test support for the whole Outpost workspace: the agent's integration tests, the desktop's
+//! tests, the benches and the soak. Its modules, by job:
 //!
-//! - [`TestUser`] — a fresh local user (home, keys, files, commands run as it), deleted on drop.
-//! - [`Sshd`] — `/usr/sbin/sshd` with its own host key and authorized keys, killed on drop.
-//! - [`Topology`] — a target host reachable only from a jump host (network namespaces, or
-//!   loopback servers where namespaces are not permitted), each with an sshd and its own host
-//!   name; the link between them can be cut and restored.
+//! | module | job |
+//! |---|---|
+//! | [`client`] | the one test client of the real agent: typed calls, responses by id, output reassembled and checked |
+//! | [`fixture`] | the agent's test fixtures: a private `$OUTPOST_HOME` and agents in it, `ssh` sessions across the topology, the monitoring tests' jump-host agent and host oracle |
+//! | [`topology`] | throwaway users ([`TestUser`]), OpenSSH servers ([`Sshd`]) and the jump/target [`Topology`] |
+//! | [`process`] | running commands (as a user, in a namespace), waiting, killing process trees |
+//! | [`procfs`] | the one reader of `/proc`: `stat`, `status`, `smaps_rollup`, environment |
+//! | [`text`] | finding bytes and terminal lines in output; readable tails for failure messages |
+//! | [`report`] | rewriting one section of `docs/*.md`; the fault scenarios' sections |
+//! | [`soak`] | the long randomized run against one agent (`make soak`, `tests/soak_short.rs`) |
+//! | [`bench`], [`summary`] | what the benches share: options, statistics, machine, results |
+//! | [`fuzz`] | replaying the kept fuzz inputs of a crate under `cargo test` |
+//! | [`cli`] | running the desktop's `outpost` CLI with a private configuration, `--json` answers checked |
+//! | `gui` (feature `gui`) | the desktop's real window under a private Xvfb through WebKitWebDriver: the app, waits, screenshots, every process reaped |
 //!
-//! Everything needs root (users, namespaces, `sshd`); [`require_root`] fails a test with a clear
-//! message otherwise. Every object gets a name unique to the process and instance
+//! Lower modules never import higher ones: `procfs`, `text` and `cli` import nothing of the kit;
+//! `process` only `procfs`; `client` only `text`; `topology` `process` and `procfs`; `fixture`
+//! the client, `topology`, `process`, `procfs` and `text`; `soak` the client, `process`, `procfs`
+//! and `report`; `gui` `cli`, `process` and `procfs`.
+//!
+//! Everything that touches users, namespaces or `sshd` needs root; [`require_root`] fails a test
+//! with a clear message otherwise. Every object gets a name unique to the process and instance
 //! (`<pid>-<n>`), so tests may run in parallel; what a killed test process leaves behind is
 //! removed by the next process that uses the kit.
 //!
@@ -33,21 +47,25 @@
 //! leaves-first, so the kit itself leaves no zombies. Processes a test detaches on its own
 //! (daemons) become PID 1's zombies when they end; that is harmless but shows in `ps`.
 
-pub mod netns;
+pub mod bench;
+pub mod cli;
+pub mod client;
+pub mod fixture;
+pub mod fuzz;
+#[cfg(feature = "gui")]
+pub mod gui;
 pub mod process;
+pub mod procfs;
 pub mod report;
 pub mod soak;
-pub mod sshd;
 pub mod summary;
+pub mod text;
 pub mod topology;
-pub mod user;
-
-mod global;
 
 pub use process::ProcessId;
-pub use sshd::{Sshd, SshdBuilder};
+pub use topology::sshd::{Sshd, SshdBuilder};
+pub use topology::user::{public_key_of, TestUser};
 pub use topology::{Topology, TopologyBuilder, TopologyKind};
-pub use user::{public_key_of, TestUser};
 
 use std::io::Write;
 

@@ -18,6 +18,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
+use crate::procfs;
+
 /// Runs a setup command to completion and returns its standard output; fails with the command
 /// line, exit status and standard error when it does not succeed.
 pub fn run(cmd: &mut Command) -> Result<String> {
@@ -160,40 +162,9 @@ where
     }
 }
 
-/// One line of `/proc/PID/stat` that matters here.
-struct Stat {
-    ppid: u32,
-    state: char,
-    start_time: u64,
-}
-
-fn read_stat(pid: u32) -> Option<Stat> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name is in parentheses and may itself contain spaces or parentheses.
-    let rest = &text[text.rfind(')')? + 2..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    Some(Stat {
-        state: fields.first()?.chars().next()?,
-        ppid: fields.get(1)?.parse().ok()?,
-        start_time: fields.get(19)?.parse().ok()?,
-    })
-}
-
-/// Every pid in `/proc`.
-pub(crate) fn all_pids() -> Vec<u32> {
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-        .collect()
-}
-
 /// Every descendant of `root` (children, grandchildren, …; zombies included), not `root` itself.
 pub fn descendants(root: u32) -> Vec<u32> {
-    let table: Vec<(u32, u32)> = all_pids()
-        .into_iter()
-        .filter_map(|p| Some((p, read_stat(p)?.ppid)))
-        .collect();
+    let table: Vec<(u32, u32)> = procfs::all().into_iter().map(|s| (s.pid, s.ppid)).collect();
     let mut found = Vec::new();
     let mut frontier = vec![root];
     while let Some(parent) = frontier.pop() {
@@ -221,18 +192,18 @@ impl ProcessId {
     pub fn of(pid: u32) -> Option<ProcessId> {
         Some(ProcessId {
             pid,
-            start_time: read_stat(pid)?.start_time,
+            start_time: procfs::stat(pid)?.start_time,
         })
     }
 
     /// True while this very process still exists, zombie or not.
     pub fn exists(&self) -> bool {
-        read_stat(self.pid).is_some_and(|s| s.start_time == self.start_time)
+        procfs::stat(self.pid).is_some_and(|s| s.start_time == self.start_time)
     }
 
     /// True while this process exists and is a zombie.
     pub fn is_zombie(&self) -> bool {
-        read_stat(self.pid).is_some_and(|s| s.start_time == self.start_time && s.state == 'Z')
+        procfs::stat(self.pid).is_some_and(|s| s.start_time == self.start_time && s.state == 'Z')
     }
 }
 

@@ -259,14 +259,7 @@ impl BenchResults {
     }
 }
 
-/// The workspace's root directory.
-pub fn workspace_root() -> PathBuf {
-    let testkit = Path::new(env!("CARGO_MANIFEST_DIR"));
-    testkit
-        .ancestors()
-        .nth(2)
-        .map_or_else(|| testkit.join("../.."), Path::to_path_buf)
-}
+pub use crate::report::workspace_root;
 
 /// Where the results files go: `$OUTPOST_BENCH_RESULTS` (relative to the workspace root), else
 /// `bench-results` in `$CARGO_TARGET_DIR` or the workspace's `target/`.

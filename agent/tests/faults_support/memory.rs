@@ -6,7 +6,7 @@
 //! many daemons the private figure is what one more session really costs; the tests assert on
 //! `VmRSS` (the stricter of the two) and report both.
 
-use std::fs;
+use outpost_testkit::procfs;
 
 /// One reading of a process's memory, in KiB.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -17,26 +17,11 @@ pub struct Mem {
     pub private_kib: u64,
 }
 
-/// The value of `key` (a line `key: N kB`) in a `/proc` file's text.
-fn field_kib(text: &str, key: &str) -> Option<u64> {
-    text.lines()
-        .find_map(|l| l.strip_prefix(key))?
-        .trim_start_matches(':')
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
-}
-
 /// Reads the memory of `pid`; `None` once the process is gone.
 pub fn mem(pid: u32) -> Option<Mem> {
-    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let rss_kib = field_kib(&status, "VmRSS")?;
-    let rollup = fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
-    let private_kib = field_kib(&rollup, "Private_Clean")? + field_kib(&rollup, "Private_Dirty")?;
     Some(Mem {
-        rss_kib,
-        private_kib,
+        rss_kib: procfs::status(pid)?.rss_kib,
+        private_kib: procfs::smaps_rollup(pid)?.private_kib(),
     })
 }
 

@@ -1,11 +1,8 @@
-//! Helpers of the fault suite (`tests/faults.rs`): a client that keeps up with floods
-//! ([`lean_client`]), memory readings ([`memory`]), a test-mounted `tmpfs` ([`mount`]), the
+//! Helpers of the fault suite (`tests/faults.rs`): memory readings ([`memory`]), a
+//! test-mounted `tmpfs` ([`mount`]), the
 //! figures each scenario reports ([`report`]), and small tools shared by the scenarios (one
 //! scenario at a time, numbered output, the processes of a session).
 
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
-
-pub mod lean_client;
 pub mod memory;
 pub mod mount;
 pub mod report;
@@ -14,7 +11,9 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::sync::{Mutex, MutexGuard};
 
-use crate::support::{all_procs, Home};
+use outpost_protocol::session::MAX_READ_BYTES;
+use outpost_testkit::fixture::{Agent, Home};
+use outpost_testkit::procfs;
 
 /// Scenarios measure time and memory: they run one at a time even when the harness runs tests
 /// in parallel, so no scenario's flood skews another's figures.
@@ -67,17 +66,17 @@ pub fn sessions_with_processes(home: &Home) -> BTreeSet<String> {
     let mut want_home = b"OUTPOST_HOME=".to_vec();
     want_home.extend_from_slice(home.path().as_os_str().as_encoded_bytes());
     let mut out = BTreeSet::new();
-    for p in all_procs() {
+    for p in procfs::all() {
         if p.state == 'Z' {
             continue;
         }
-        let Ok(env) = fs::read(format!("/proc/{}/environ", p.pid)) else {
+        let Some(env) = procfs::environ(p.pid) else {
             continue;
         };
         let mut ours = false;
         let mut sid = None;
-        for e in env.split(|&b| b == 0) {
-            if e == want_home {
+        for e in &env {
+            if *e == want_home {
                 ours = true;
             } else if let Some(s) = e.strip_prefix(b"OUTPOST_SESSION_ID=") {
                 sid = Some(String::from_utf8_lossy(s).into_owned());
@@ -113,19 +112,10 @@ pub fn daemon_pid(home: &Home, sid: &str) -> u32 {
 /// the daemon's reply carries the bytes as base64 JSON in one frame of at most 1 MiB + 64
 /// bytes, so a full 1 MiB read of a session holding that much fails today; reading in pieces
 /// whose base64 fits a frame avoids that (the fault suite's report names it).
-pub const READ_PIECE: u64 = 512 * 1024;
+pub const READ_PIECE: u64 = MAX_READ_BYTES / 2;
 
 /// Every byte a session holds, read with `session.read` in [`READ_PIECE`]s: `(offset of the first
 /// byte, bytes)`.
-pub fn read_held(a: &crate::support::Agent, sid: &str) -> (u64, Vec<u8>) {
-    let (first, mut data, mut end) = a.read(sid, 0, READ_PIECE);
-    let mut next = first + data.len() as u64;
-    while next < end {
-        let (at, more, e) = a.read(sid, next, READ_PIECE);
-        assert_eq!(at, next, "session.read skipped from {next} to {at}");
-        next += more.len() as u64;
-        data.extend_from_slice(&more);
-        end = e;
-    }
-    (first, data)
+pub fn read_held(a: &Agent, sid: &str) -> (u64, Vec<u8>) {
+    a.read_all_in(sid, READ_PIECE)
 }

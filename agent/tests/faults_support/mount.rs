@@ -48,11 +48,6 @@ impl Tmpfs {
         }
     }
 
-    /// The mount point.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// Lays a read-only bind mount of the directory over itself: every path lookup from now on
     /// finds a read-only file system (`EROFS` for any new file or write-open), while files
     /// already open stay writable. (The `tmpfs` itself cannot be remounted read-only while

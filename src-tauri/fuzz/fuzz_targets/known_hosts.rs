@@ -13,5 +13,5 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
             .tempdir()
             .unwrap_or_else(|e| panic!("creating a scratch directory: {e}"))
     });
-    outpost_desktop_fuzz::known_hosts(data, dir.path());
+    outpost_desktop::fuzzing::known_hosts(data, dir.path());
 });

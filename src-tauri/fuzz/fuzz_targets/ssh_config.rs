@@ -12,9 +12,9 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
             .prefix("outpost-fuzz-ssh-config-")
             .tempdir()
             .unwrap_or_else(|e| panic!("creating a scratch directory: {e}"));
-        outpost_desktop_fuzz::prepare_ssh_dir(dir.path())
+        outpost_desktop::fuzzing::prepare_ssh_dir(dir.path())
             .unwrap_or_else(|e| panic!("preparing the scratch directory: {e}"));
         dir
     });
-    outpost_desktop_fuzz::ssh_config(data, dir.path());
+    outpost_desktop::fuzzing::ssh_config(data, dir.path());
 });

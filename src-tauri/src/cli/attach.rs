@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 use super::commands::is_not_found;
 use super::output::Output;
 use crate::engine::live::stay_attached::{
-    run_attached, AttachEnd, AttachSink, InputEvent, LinkState,
+    run_attached, AttachEnd, AttachSink, ConnectionState, InputEvent,
 };
 use crate::engine::store::hosts::HostStore;
 use crate::engine::{EngineContext, EngineError};
@@ -76,10 +76,10 @@ impl AttachSink for TerminalSink {
         );
     }
 
-    fn state(&mut self, state: &LinkState) {
+    fn state(&mut self, state: &ConnectionState) {
         match state {
-            LinkState::Connected => {}
-            LinkState::Reconnecting {
+            ConnectionState::Connected => {}
+            ConnectionState::Reconnecting {
                 attempt,
                 retry_in,
                 reason,

@@ -1,4 +1,9 @@
 //! The commands behind the `outpost` command line, each a few calls into the engine.
+//!
+//! In text mode every string an agent or a target sent (titles, host names, platform, preamble
+//! lines, monitoring errors) is printed through [`visible`], so an escape sequence in it (OSC 52
+//! clipboard writes, OSC 0 titles, `ESC[2J`) shows as `\033…` instead of reaching the terminal;
+//! `attach` and `read` pass session output through raw by design, and `--json` escapes anyway.
 
 use outpost_protocol::method;
 use outpost_protocol::monitor::{MonitorTarget, Sample, SnapshotParams, SubscribeParams};
@@ -9,10 +14,11 @@ use super::output::Output;
 use super::{Cli, Command, HostsAction};
 use crate::engine::agent::connect::Connection;
 use crate::engine::agent::rpc_client::RpcError;
-use crate::engine::store::config_dir::home_dir;
+use crate::engine::ssh::visible;
 use crate::engine::store::hosts::{Host, HostStore};
 use crate::engine::store::targets::{self, parse_destination};
 use crate::engine::{store::ssh_config, EngineContext, EngineError};
+use outpost_openssh::home_dir;
 
 /// Runs one command; returns the exit code.
 pub async fn run(cli: Cli, out: Output, ctx: &EngineContext) -> Result<i32, EngineError> {
@@ -26,10 +32,10 @@ pub async fn run(cli: Cli, out: Output, ctx: &EngineContext) -> Result<i32, Engi
                 format!(
                     "{}: {} ({}), user {}, agent {}{}; connected in {:.0} ms, latency {:.1} ms{}",
                     info.host,
-                    info.hostname,
-                    info.platform,
-                    info.user,
-                    info.agent_version,
+                    visible(&info.hostname),
+                    visible(&info.platform),
+                    visible(&info.user),
+                    visible(&info.agent_version),
                     if info.deployed { " (deployed now)" } else { "" },
                     info.connect_ms,
                     info.latency_ms,
@@ -37,8 +43,8 @@ pub async fn run(cli: Cli, out: Output, ctx: &EngineContext) -> Result<i32, Engi
                         String::new()
                     } else {
                         format!(
-                            "\nwarning: the host printed text before the agent started (check your shell startup files): {:?}",
-                            info.preamble[0]
+                            "\nwarning: the host printed text before the agent started (check your shell startup files): \"{}\"",
+                            visible(&info.preamble[0])
                         )
                     }
                 )
@@ -76,7 +82,7 @@ pub async fn run(cli: Cli, out: Output, ctx: &EngineContext) -> Result<i32, Engi
             let r = conn.rpc.call::<method::SessionCreate>(params).await;
             conn.close().await;
             let session = r?.session;
-            out.ok(&session, || session.session_id.clone());
+            out.ok(&session, || visible(&session.session_id));
             Ok(0)
         }
         Command::Attach {
@@ -97,13 +103,7 @@ pub async fn run(cli: Cli, out: Output, ctx: &EngineContext) -> Result<i32, Engi
         } => {
             let data = unescape(&text);
             let conn = connect(&host, ctx).await?;
-            let r = conn
-                .rpc
-                .call::<method::SessionInput>(outpost_protocol::session::InputParams {
-                    session_id: session.clone(),
-                    data: Base64Bytes(data.clone()),
-                })
-                .await;
+            let r = conn.rpc.input_confirmed(&session, &data).await;
             conn.close().await;
             r?;
             out.ok(
@@ -271,7 +271,14 @@ fn describe(s: &SessionInfo) -> String {
         .unwrap_or_default();
     format!(
         "{}\t{}\t{}{}\t{}x{}\t{} bytes\t{}",
-        s.session_id, s.title, state, link, s.cols, s.rows, s.output_end, s.created_at
+        visible(&s.session_id),
+        visible(&s.title),
+        visible(&state),
+        link,
+        s.cols,
+        s.rows,
+        s.output_end,
+        visible(&s.created_at)
     )
 }
 
@@ -391,12 +398,12 @@ async fn monitor(
 
 fn summary(s: &Sample) -> String {
     if let Some(e) = &s.error {
-        return format!("error: {e}");
+        return format!("error: {}", visible(e));
     }
     let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
     format!(
         "{} cpu {:5.1}%  mem {:.1}/{:.1} GiB  load {:.2} {:.2} {:.2}  net rx {:.0} B/s tx {:.0} B/s  procs {}",
-        s.hostname,
+        visible(&s.hostname),
         s.cpu.percent,
         gib(s.memory.used_bytes),
         gib(s.memory.total_bytes),
@@ -417,6 +424,21 @@ pub fn is_not_found(e: &RpcError) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn monitor_text_shows_remote_controls_visibly() {
+        let mut s = Sample {
+            hostname: "evil\x1b]0;pwned\x07\x1b[2J".into(),
+            ..Sample::default()
+        };
+        let text = summary(&s);
+        assert!(
+            text.starts_with("evil\\033]0;pwned\\007\\033[2J cpu"),
+            "{text}"
+        );
+        s.error = Some("probe failed\x1b]52;c;eA==\x07".into());
+        assert_eq!(summary(&s), "error: probe failed\\033]52;c;eA==\\007");
+    }
 
     #[test]
     fn escapes() {

@@ -1,10 +1,15 @@
 //! How commands print: plain text for people, or `{"ok":true,"data":…}` /
-//! `{"ok":false,"error":{"code","message"}}` with `--json`.
+//! `{"ok":false,"error":{"code","message","details"?}}` with `--json` (the engine's `ErrorReport`:
+//! the same error data the window gets).
+//!
+//! An error's text may quote an agent or a server, so in text mode it is printed with control
+//! characters made visible ([`visible_lines`]).
 
 use std::io::Write;
 
 use serde::Serialize;
 
+use crate::engine::ssh::visible_lines;
 use crate::engine::EngineError;
 
 /// The output mode of one invocation.
@@ -36,10 +41,10 @@ impl Output {
             let _ = writeln!(
                 std::io::stdout(),
                 "{}",
-                serde_json::json!({"ok": false, "error": {"code": e.code(), "message": e.to_string()}})
+                serde_json::json!({"ok": false, "error": e.report()})
             );
         } else {
-            eprintln!("outpost: {e}");
+            eprintln!("outpost: {}", visible_lines(&e.to_string()));
         }
     }
 }

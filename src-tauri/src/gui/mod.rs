@@ -4,8 +4,12 @@
 //! that turns host-key and password questions into `prompt` events, and the commands of
 //! [`commands`], each a few lines over the engine. Terminal output reaches the front end through
 //! `tauri::ipc::Channel`s (raw bytes, batched); events carry only low-rate state. The UI lives in
-//! `ui/` and is built into `ui/dist`, which is embedded in the binary.
+//! `ui/` and is built into `ui/dist`, which is embedded in the binary. Commands reject with the
+//! engine's `{code, message, details}` ([`error`]); the UI's TypeScript types of everything
+//! they carry are generated from the Rust types (`bindings`, a test).
 
+#[cfg(test)]
+mod bindings;
 pub mod commands;
 pub mod error;
 pub mod state;

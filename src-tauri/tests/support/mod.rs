@@ -1,8 +1,9 @@
 //! What the SSH-facing tests of the `outpost` CLI share (`deploy.rs`, `cli_ssh.rs`): a private
-//! CLI configuration ([`Cli`]), a loopback `sshd` with a fresh user ([`Remote`]), the jump/target
-//! topology with hosts saved for both ([`Jumped`]), and small helpers (deadlines, SHA-256, the
-//! agent's install path on the remote user's home). [`numbered`] holds the numbered-lines loop
-//! and `outpost attach` collection of the link-cut tests, [`reliability`] their report sections.
+//! CLI configuration ([`Cli`], the testkit's), a loopback `sshd` with a fresh user ([`Remote`]),
+//! the jump/target topology with hosts saved for both ([`Jumped`]), and small helpers (waits,
+//! SHA-256, the agent's install path on the remote user's home). [`numbered`] holds the
+//! numbered-lines loop and `outpost attach` collection of the link-cut tests, [`reliability`]
+//! their report sections.
 //!
 //! The CLI always runs with `--json`, `HOME` and `OUTPOST_CONFIG_DIR` in a temporary directory
 //! of the test, no ssh-agent (`SSH_AUTH_SOCK` removed) and `OUTPOST_AGENT_BIN` pointing at a
@@ -16,13 +17,14 @@
 use std::io::Read;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::Child;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use outpost_desktop::engine::agent::deploy;
+use outpost_testkit::cli::agent_beside;
+pub use outpost_testkit::cli::Cli;
 use outpost_testkit::{public_key_of, require_root, Sshd, SshdBuilder, TestUser, Topology};
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 pub mod numbered;
@@ -31,18 +33,9 @@ pub mod reliability;
 /// The CLI under test.
 pub const OUTPOST: &str = env!("CARGO_BIN_EXE_outpost");
 
-/// How long anything that crosses SSH may take (2 slow cores, debug builds, a 70 MB upload).
-pub const DEADLINE: Duration = Duration::from_secs(60);
-
 /// The agent binary beside the CLI (built by `cargo test --workspace`).
 pub fn agent_bin() -> PathBuf {
-    let p = Path::new(OUTPOST).with_file_name("outpost-agent");
-    assert!(
-        p.is_file(),
-        "{} is missing: build the workspace (cargo test --workspace, or cargo build -p outpost-agent) first",
-        p.display()
-    );
-    p
+    agent_beside(Path::new(OUTPOST))
 }
 
 /// Lower-case hex SHA-256 of `data`.
@@ -102,174 +95,6 @@ pub fn stamp(path: &Path) -> (i128, u64) {
     )
 }
 
-/// A private configuration of the CLI: `HOME` and `OUTPOST_CONFIG_DIR` in a temporary
-/// directory, and its own copy of the agent binary (so that a rebuild of the workspace while the
-/// test runs cannot change what it deploys and compares against).
-pub struct Cli {
-    dir: tempfile::TempDir,
-    agent: PathBuf,
-}
-
-impl Default for Cli {
-    fn default() -> Self {
-        Cli::new()
-    }
-}
-
-impl Cli {
-    /// A fresh, empty configuration (no saved hosts, no trusted keys).
-    pub fn new() -> Cli {
-        let dir = tempfile::Builder::new()
-            .prefix("ocs")
-            .tempdir_in("/tmp")
-            .unwrap();
-        let agent = dir.path().join("outpost-agent");
-        std::fs::copy(agent_bin(), &agent).unwrap();
-        Cli { dir, agent }
-    }
-
-    /// The agent binary this CLI deploys (`OUTPOST_AGENT_BIN`).
-    pub fn agent(&self) -> &Path {
-        &self.agent
-    }
-
-    /// The CLI's `HOME`.
-    pub fn home(&self) -> &Path {
-        self.dir.path()
-    }
-
-    /// `OUTPOST_CONFIG_DIR`.
-    pub fn config_dir(&self) -> PathBuf {
-        self.dir.path().join("config")
-    }
-
-    /// Outpost's own known-hosts file (keys accepted in Outpost).
-    pub fn own_known_hosts(&self) -> PathBuf {
-        self.config_dir().join("known_hosts")
-    }
-
-    /// Trusts host keys as the user's `~/.ssh/known_hosts` would (`known_hosts` lines).
-    pub fn trust(&self, known_hosts: &str) {
-        let ssh = self.home().join(".ssh");
-        std::fs::create_dir_all(&ssh).unwrap();
-        let path = ssh.join("known_hosts");
-        let mut text = std::fs::read_to_string(&path).unwrap_or_default();
-        text.push_str(known_hosts);
-        std::fs::write(path, text).unwrap();
-    }
-
-    /// `outpost` with this configuration (no `--json` yet), stdin from /dev/null.
-    pub fn cmd(&self) -> Command {
-        let mut c = Command::new(OUTPOST);
-        c.env("OUTPOST_CONFIG_DIR", self.config_dir())
-            .env("OUTPOST_AGENT_BIN", &self.agent)
-            .env("HOME", self.home())
-            .env_remove("SSH_AUTH_SOCK")
-            .env_remove("OUTPOST_HOME")
-            .env_remove("XDG_CONFIG_HOME")
-            .stdin(Stdio::null());
-        c
-    }
-
-    /// Runs `outpost --json ARGS`: (exit code, the JSON it printed, the whole output).
-    pub fn run(&self, args: &[&str]) -> (i32, Value, Output) {
-        let out = self.cmd().arg("--json").args(args).output().unwrap();
-        let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        let line = text.lines().last().unwrap_or_else(|| {
-            panic!(
-                "no output from outpost {args:?} (exit {:?}); stderr: {}",
-                out.status,
-                String::from_utf8_lossy(&out.stderr)
-            )
-        });
-        let v: Value = serde_json::from_str(line).unwrap_or_else(|e| {
-            panic!(
-                "outpost {args:?} printed {line:?}, not JSON: {e}; stderr: {}",
-                String::from_utf8_lossy(&out.stderr)
-            )
-        });
-        (out.status.code().unwrap_or(-1), v, out)
-    }
-
-    /// `outpost --json ARGS`, which must succeed: its `data`.
-    pub fn ok(&self, args: &[&str]) -> Value {
-        let (code, v, out) = self.run(args);
-        assert!(
-            code == 0 && v["ok"] == true,
-            "outpost {args:?} failed (exit {code}): {v}; stderr: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert_eq!(
-            String::from_utf8_lossy(&out.stdout).lines().count(),
-            1,
-            "one JSON line"
-        );
-        v["data"].clone()
-    }
-
-    /// `outpost --json ARGS`, which must fail with a non-zero exit: (code, message).
-    pub fn err(&self, args: &[&str]) -> (String, String) {
-        let (code, v, _) = self.run(args);
-        assert_ne!(code, 0, "outpost {args:?} should fail: {v}");
-        assert_eq!(v["ok"], false, "{v}");
-        (
-            v["error"]["code"].as_str().unwrap().to_string(),
-            v["error"]["message"].as_str().unwrap().to_string(),
-        )
-    }
-
-    /// Saves a host: `outpost hosts add NAME USER@ADDR:PORT -i KEY [-J JUMP]`.
-    pub fn add_host(
-        &self,
-        name: &str,
-        user: &str,
-        addr: std::net::SocketAddr,
-        key: &Path,
-        jump: Option<&str>,
-    ) {
-        let dest = format!("{user}@{}:{}", addr.ip(), addr.port());
-        let key = key.display().to_string();
-        let mut args = vec!["hosts", "add", name, &dest, "-i", &key];
-        if let Some(j) = jump {
-            args.extend(["-J", j]);
-        }
-        let h = self.ok(&args);
-        assert_eq!(h["name"], name);
-    }
-
-    /// A session's held output (`outpost read`, decoded from base64) and the offset of its
-    /// first byte.
-    pub fn read_bytes(&self, host: &str, sid: &str) -> (u64, Vec<u8>) {
-        use base64::Engine as _;
-        let r = self.ok(&["read", host, sid]);
-        let data = base64::engine::general_purpose::STANDARD
-            .decode(r["data"].as_str().unwrap())
-            .unwrap();
-        (r["offset"].as_u64().unwrap(), data)
-    }
-
-    /// A session's held output as text (`outpost read`, decoded from base64).
-    pub fn read_text(&self, host: &str, sid: &str) -> String {
-        String::from_utf8_lossy(&self.read_bytes(host, sid).1).into_owned()
-    }
-
-    /// Waits until a session's output contains `needle`; returns the output.
-    pub fn wait_output(&self, host: &str, sid: &str, needle: &str) -> String {
-        let deadline = Instant::now() + DEADLINE;
-        loop {
-            let text = self.read_text(host, sid);
-            if text.contains(needle) {
-                return text;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{needle:?} never showed in session {sid} on {host}; it holds: {text:?}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
 /// A fresh ed25519 key of `user`, without passphrase.
 fn user_key(user: &TestUser) -> PathBuf {
     user.generate_key("id_ed25519", None).expect("user key")
@@ -306,7 +131,7 @@ impl Remote {
         let key = user_key(&user);
         sshd.authorize_key(&user.name, &public_key_of(&key).unwrap())
             .unwrap();
-        let cli = Cli::new();
+        let cli = Cli::new(OUTPOST);
         cli.add_host("h", &user.name, sshd.addr(), &key, None);
         Remote {
             cli,
@@ -348,7 +173,7 @@ impl Jumped {
             .unwrap();
         user.write_file(".ssh/known_hosts", topo.known_hosts(), 0o600)
             .unwrap();
-        let cli = Cli::new();
+        let cli = Cli::new(OUTPOST);
         cli.trust(&topo.known_hosts());
         let jump_addr = topo.jump_addr().expect("jump sshd");
         cli.add_host("jump", &user.name, jump_addr, &key, None);

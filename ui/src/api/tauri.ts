@@ -15,9 +15,9 @@ import type {
   Prompt,
   SessionInfo,
   SessionKind,
-  SshHosts,
+  SshHostsResult,
   StateKey,
-  Subscription,
+  Subscribed,
   TabEvent,
 } from "./types";
 
@@ -55,7 +55,7 @@ export const hostTest = async (name: string): Promise<ConnectInfo> => {
 /** The live sessions of a host's agent. */
 export const sessionsList = (host: string): Promise<SessionInfo[]> => call("sessions_list", { host });
 /** The aliases of the host's own `~/.ssh/config`. */
-export const sshHosts = (host: string): Promise<SshHosts> => call("ssh_hosts", { host });
+export const sshHosts = (host: string): Promise<SshHostsResult> => call("ssh_hosts", { host });
 
 /** What `session_new` needs. */
 export interface NewSession {
@@ -145,7 +145,7 @@ export const resize = (attachment_id: string, cols: number, rows: number): Promi
 export const detach = (attachment_id: string): Promise<void> => call("detach", { attachment_id });
 
 /** A started monitoring subscription. */
-export interface MonitorSubscription extends Subscription {
+export interface MonitorSubscription extends Subscribed {
   /** Stops calling the handler. */
   mute: () => void;
 }
@@ -164,7 +164,7 @@ export function monitorSubscribe(
   const mute = () => {
     muted = true;
   };
-  const promise = call<Subscription>("monitor_subscribe", { host, target, interval_ms, samples }).then(
+  const promise = call<Subscribed>("monitor_subscribe", { host, target, interval_ms, samples }).then(
     (s) => ({ ...s, mute }),
   );
   return { promise, muteEarly: mute };

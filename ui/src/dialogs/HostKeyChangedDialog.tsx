@@ -1,31 +1,41 @@
 // The blocking dialog for a changed host key (any command's `host_key_changed` error): what
-// happened, both fingerprints as the engine gave them, and what to do next.
+// happened, both fingerprints from the error's typed details, and what to do next.
 import type { JSX } from "preact";
 import { changedKey } from "../state/store";
-import { parseChangedKey, removeKeyCommand } from "./advice";
+import { changedKeyOf, removeKeyCommand } from "./advice";
 import { Modal } from "./Modal";
 
 /** Shown while `changedKey` holds an error. */
 export function HostKeyChangedDialog(): JSX.Element | null {
   const err = changedKey.value;
   if (err === null) return null;
-  const k = parseChangedKey(err.message);
-  const cmd = removeKeyCommand(k.host);
+  const k = changedKeyOf(err);
+  const cmd = k ? removeKeyCommand(k.known_hosts_name) : null;
   const close = () => {
     changedKey.value = null;
   };
   return (
     <Modal title="Host key changed — connection blocked" testid="dialog-hostkey-changed" onCancel={close} tone="danger" wide>
       <p class="modal-text">
-        The host {k.host ? <strong>{k.host}</strong> : null} presented a different key from the one on record. Someone may
+        The host {k ? <strong data-testid="hostkey-changed-host">{k.known_hosts_name}</strong> : null} presented a different key from the one on record. Someone may
         be intercepting the connection (a man-in-the-middle attack), or the host was reinstalled. Outpost sent nothing to
         the server.
       </p>
       <dl class="facts">
+        {k ? (
+          <>
+            <dt>Key type</dt>
+            <dd class="mono">{k.key_type}</dd>
+          </>
+        ) : null}
         <dt>Presented now</dt>
-        <dd class="mono">{k.presented ?? "(see the message below)"}</dd>
+        <dd class="mono" data-testid="hostkey-changed-presented">
+          {k?.fingerprint ?? "(see the message below)"}
+        </dd>
         <dt>On record</dt>
-        <dd class="mono">{k.expected.length > 0 ? k.expected.join(" or ") : "(see the message below)"}</dd>
+        <dd class="mono" data-testid="hostkey-changed-expected">
+          {k && k.expected_fingerprints.length > 0 ? k.expected_fingerprints.join(" or ") : "(see the message below)"}
+        </dd>
       </dl>
       <p class="modal-text">
         <strong>What to do next:</strong> if you know why the key changed (for example, the host was reinstalled), remove

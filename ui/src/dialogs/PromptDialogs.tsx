@@ -1,12 +1,17 @@
 // Answers to the backend's prompts: unknown host keys ("Trust once", "Trust and remember",
-// "Cancel") and secrets (passwords, passphrases, keyboard-interactive questions; masked unless
-// the server asked to echo). Prompts are answered in arrival order, one at a time.
-import type { JSX } from "preact";
+// "Cancel"), a key of a new type for a host whose keys of other types are on record (a warning:
+// Cancel is the default, nothing else stands out), and secrets (passwords, passphrases,
+// keyboard-interactive questions; masked unless the server asked to echo). A keyboard-interactive
+// question has a layout of its own: a fixed title naming the asker and the server's words quoted
+// as the server's (promptText.ts), so a server cannot pass for Outpost's own passphrase dialog.
+// Prompts are answered in arrival order, one at a time.
+import type { ComponentChildren, JSX } from "preact";
 import { useState } from "preact/hooks";
 import * as api from "../api/tauri";
 import type { HostKeyAnswer, HostKeyPrompt, SecretPrompt } from "../api/types";
 import { prompts, reportError } from "../state/store";
 import { Modal } from "./Modal";
+import { askerOf, keyboardInteractiveText, localSecretTitle, type OtherTypesRequest, otherTypesWarning } from "./promptText";
 
 function finish(id: number): void {
   prompts.value = prompts.value.filter((p) => p.id !== id);
@@ -51,52 +56,71 @@ function HostKeyDialog({ p }: { p: HostKeyPrompt }): JSX.Element {
   );
 }
 
-function secretTitle(p: SecretPrompt): string {
-  switch (p.secret) {
-    case "password":
-      return `Password for ${p.user}@${p.host}`;
-    case "passphrase":
-      return "Key passphrase";
-    case "keyboard_interactive":
-      return p.name && p.name.trim().length > 0 ? p.name : `${p.user}@${p.host} asks`;
-  }
+function HostKeyOtherTypesDialog({ p }: { p: OtherTypesRequest }): JSX.Element {
+  const answer = (a: HostKeyAnswer) => {
+    finish(p.id);
+    api.answerHostKey(p.id, a).catch((e: unknown) => reportError(e, "Answering the host-key question"));
+  };
+  return (
+    <Modal title="Warning: a new key type for a known host" testid="dialog-hostkey-other-types" onCancel={() => answer("reject")} tone="danger" wide>
+      <p class="modal-text" data-testid="hostkey-other-types-warning">
+        {otherTypesWarning(p)}
+      </p>
+      <dl class="facts">
+        <dt>Presented now</dt>
+        <dd class="mono" data-testid="hostkey-other-types-presented">
+          {p.key_type} {p.fingerprint}
+        </dd>
+        <dt>On record</dt>
+        <dd class="mono" data-testid="hostkey-other-types-known">
+          {p.known.map((k) => (
+            <div key={k.fingerprint}>
+              {k.key_type} {k.fingerprint}
+            </div>
+          ))}
+        </dd>
+      </dl>
+      <div class="modal-actions">
+        <button data-testid="hostkey-reject" data-autofocus onClick={() => answer("reject")}>
+          Cancel
+        </button>
+        <button data-testid="hostkey-once" onClick={() => answer("once")}>
+          Trust once
+        </button>
+        <button data-testid="hostkey-always" onClick={() => answer("always")}>
+          Trust and remember
+        </button>
+      </div>
+    </Modal>
+  );
 }
 
-function SecretDialog({ p }: { p: SecretPrompt }): JSX.Element {
+/** The answer form both secret dialogs share: what comes before the field, the field, the buttons. */
+function SecretForm(props: {
+  p: SecretPrompt;
+  title: string;
+  testid: string;
+  label: string;
+  okLabel: string;
+  children: ComponentChildren;
+}): JSX.Element {
+  const { p } = props;
   const [value, setValue] = useState("");
   const answer = (a: string | null) => {
     finish(p.id);
     api.answerSecret(p.id, a).catch((e: unknown) => reportError(e, "Answering the prompt"));
   };
-  const label =
-    p.prompt && p.prompt.trim().length > 0
-      ? p.prompt.trim()
-      : p.secret === "passphrase"
-        ? "Passphrase"
-        : p.secret === "password"
-          ? "Password"
-          : "Answer";
   return (
-    <Modal title={secretTitle(p)} testid="dialog-secret" onCancel={() => answer(null)}>
+    <Modal title={props.title} testid={props.testid} onCancel={() => answer(null)}>
       <form
         onSubmit={(e) => {
           e.preventDefault();
           answer(value);
         }}
       >
-        {p.secret === "passphrase" ? (
-          <p class="modal-text">
-            The key <span class="mono">{p.key_path ?? "(unnamed)"}</span> is protected by a passphrase. It is needed to
-            log in to <strong>{p.host}</strong> as {p.user}.
-          </p>
-        ) : p.secret === "password" ? (
-          <p class="modal-text">
-            <strong>{p.host}</strong> asks for the password of {p.user}. It is kept in memory only, for reconnecting.
-          </p>
-        ) : null}
-        {p.instructions && p.instructions.trim().length > 0 ? <p class="modal-text pre">{p.instructions}</p> : null}
+        {props.children}
         <label class="field">
-          <span>{label}</span>
+          <span>{props.label}</span>
           <input
             data-testid="secret-input"
             type={p.echo ? "text" : "password"}
@@ -111,7 +135,7 @@ function SecretDialog({ p }: { p: SecretPrompt }): JSX.Element {
             Cancel
           </button>
           <button type="submit" data-testid="secret-ok" class="primary">
-            OK
+            {props.okLabel}
           </button>
         </div>
       </form>
@@ -119,9 +143,57 @@ function SecretDialog({ p }: { p: SecretPrompt }): JSX.Element {
   );
 }
 
+/** A keyboard-interactive question: the server's words, quoted, under a title naming the asker. */
+function KeyboardInteractiveDialog({ p }: { p: SecretPrompt }): JSX.Element {
+  const t = keyboardInteractiveText(p);
+  return (
+    <SecretForm p={p} title={t.title} testid="dialog-kbd-interactive" label={t.label} okLabel="Send to the server">
+      <p class="modal-text">
+        The server <strong>{askerOf(p)}</strong> asks a question during login. The text below is the server's, not
+        Outpost's.
+      </p>
+      {t.quoted.length > 0 ? (
+        <blockquote
+          class="modal-text pre mono"
+          data-testid="kbd-server-text"
+          style={{ borderLeft: "3px solid var(--warn)", margin: "8px 0", padding: "4px 10px", background: "var(--warn-bg)" }}
+        >
+          {t.quoted.join("\n")}
+        </blockquote>
+      ) : null}
+    </SecretForm>
+  );
+}
+
+/** Outpost's own secret questions: a password, a key passphrase. */
+function SecretDialog({ p }: { p: SecretPrompt }): JSX.Element {
+  const label = p.secret === "passphrase" ? "Passphrase" : "Password";
+  return (
+    <SecretForm p={p} title={localSecretTitle(p)} testid="dialog-secret" label={label} okLabel="OK">
+      {p.secret === "passphrase" ? (
+        <p class="modal-text">
+          The key <span class="mono">{p.key_path ?? "(unnamed)"}</span> is protected by a passphrase. It is needed to log
+          in to <strong>{p.host}</strong> as {p.user}.
+        </p>
+      ) : (
+        <p class="modal-text">
+          <strong>{p.host}</strong> asks for the password of {p.user}. It is kept in memory only, for reconnecting.
+        </p>
+      )}
+    </SecretForm>
+  );
+}
+
 /** The oldest pending prompt, if any. */
 export function PromptDialogs(): JSX.Element | null {
   const p = prompts.value[0];
   if (p === undefined) return null;
-  return p.kind === "host_key" ? <HostKeyDialog key={p.id} p={p} /> : <SecretDialog key={p.id} p={p} />;
+  switch (p.kind) {
+    case "host_key":
+      return <HostKeyDialog key={p.id} p={p} />;
+    case "host_key_other_types":
+      return <HostKeyOtherTypesDialog key={p.id} p={p} />;
+    case "secret":
+      return p.secret === "keyboard_interactive" ? <KeyboardInteractiveDialog key={p.id} p={p} /> : <SecretDialog key={p.id} p={p} />;
+  }
 }

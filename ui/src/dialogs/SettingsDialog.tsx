@@ -72,6 +72,15 @@ export function SettingsDialog(): JSX.Element {
           <input type="checkbox" data-testid="copy-on-select" checked={s.copy_on_select} onChange={(e) => updateSettings({ copy_on_select: e.currentTarget.checked })} />
         </label>
         <label class="setting">
+          <span class="setting-label">Ask before pasting several lines</span>
+          <input
+            type="checkbox"
+            data-testid="confirm-multiline-paste"
+            checked={s.confirm_multiline_paste}
+            onChange={(e) => updateSettings({ confirm_multiline_paste: e.currentTarget.checked })}
+          />
+        </label>
+        <label class="setting">
           <span class="setting-label">Show the monitoring panel</span>
           <input type="checkbox" checked={s.monitor_open} onChange={(e) => updateSettings({ monitor_open: e.currentTarget.checked })} />
         </label>

@@ -1,11 +1,11 @@
-// Tests for error advice and host-key-change parsing.
+// Tests for error advice and the typed facts of changed host keys and deploy failures.
 import { describe, expect, it } from "vitest";
-import { adviceFor, KNOWN_CODES, parseChangedKey, removeKeyCommand } from "./advice";
+import { adviceFor, changedKeyOf, KNOWN_CODES, removeKeyCommand } from "./advice";
 
 describe("adviceFor", () => {
   it("gives every known code a title and a next step, keeping the message", () => {
     for (const code of KNOWN_CODES) {
-      const a = adviceFor({ code, message: "the engine's words" });
+      const a = adviceFor({ code, message: "the engine's words", details: null });
       expect(a.title.length).toBeGreaterThan(0);
       expect(a.next?.length ?? 0).toBeGreaterThan(0);
       expect(a.message).toBe("the engine's words");
@@ -17,7 +17,7 @@ describe("adviceFor", () => {
     }
   });
   it("shows the message alone for unknown codes", () => {
-    expect(adviceFor({ code: "martian", message: "it broke" })).toEqual({
+    expect(adviceFor({ code: "martian", message: "it broke", details: null })).toEqual({
       title: "Something went wrong",
       message: "it broke",
       next: null,
@@ -25,27 +25,47 @@ describe("adviceFor", () => {
   });
 });
 
-describe("parseChangedKey", () => {
-  const msg =
-    "the host key of [db-1]:2222 has CHANGED: the server presents SHA256:newKEY+/abc, but the key on " +
-    "record is SHA256:old1 or SHA256:old2=. Someone may be intercepting the connection (man-in-the-middle), " +
-    "or the host was reinstalled. Nothing was sent to the server.";
-  it("finds the host and both fingerprints", () => {
-    expect(parseChangedKey(msg)).toEqual({
-      host: "[db-1]:2222",
-      presented: "SHA256:newKEY+/abc",
-      expected: ["SHA256:old1", "SHA256:old2="],
-    });
+describe("changed host keys", () => {
+  const details = {
+    kind: "host_key_changed" as const,
+    host: "db-1",
+    port: 2222,
+    known_hosts_name: "[db-1]:2222",
+    key_type: "ssh-ed25519",
+    fingerprint: "SHA256:newKEY+/abc",
+    expected_fingerprints: ["SHA256:old1", "SHA256:old2="],
+  };
+  it("reads the host and both fingerprints from the typed details", () => {
+    const k = changedKeyOf({ code: "host_key_changed", message: "prose that is never parsed", details });
+    expect(k?.known_hosts_name).toBe("[db-1]:2222");
+    expect(k?.fingerprint).toBe("SHA256:newKEY+/abc");
+    expect(k?.expected_fingerprints).toEqual(["SHA256:old1", "SHA256:old2="]);
+    expect(k?.key_type).toBe("ssh-ed25519");
   });
-  it("copes with messages in another shape", () => {
-    expect(parseChangedKey("changed: SHA256:a vs SHA256:b")).toEqual({
-      host: null,
-      presented: null,
-      expected: ["SHA256:a", "SHA256:b"],
-    });
+  it("finds nothing in other errors, whatever their message says", () => {
+    expect(changedKeyOf({ code: "host_key_changed", message: "changed: SHA256:a vs SHA256:b", details: null })).toBeNull();
+    expect(changedKeyOf({ code: "auth_failed", message: "no", details: null })).toBeNull();
   });
-  it("suggests ssh-keygen -R", () => {
+  it("suggests ssh-keygen -R with the known_hosts name", () => {
     expect(removeKeyCommand("db-1")).toBe("ssh-keygen -R 'db-1'");
-    expect(removeKeyCommand(null)).toBeNull();
+    expect(removeKeyCommand(details.known_hosts_name)).toBe("ssh-keygen -R '[db-1]:2222'");
+  });
+});
+
+describe("deploy errors", () => {
+  it("advise by the failed step", () => {
+    const a = adviceFor({
+      code: "deploy",
+      message: "the uploaded agent is corrupted",
+      details: { kind: "deploy", reason: "checksum_mismatch", expected: "ab", actual: null },
+    });
+    expect(a.title).toMatch(/corrupted/);
+    expect(a.message).toBe("the uploaded agent is corrupted");
+    expect(a.next?.length ?? 0).toBeGreaterThan(0);
+  });
+  it("fall back to the code's advice without details", () => {
+    expect(adviceFor({ code: "deploy", message: "m", details: null }).title).toBe(
+      adviceFor({ code: "deploy", message: "other", details: null }).title,
+    );
   });
 });

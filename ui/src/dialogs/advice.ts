@@ -1,6 +1,6 @@
 // Error codes → plain words: a short title and what to do next. The engine's message is always
 // shown as well (it names the host and the cause); unknown codes get the message alone.
-import type { ApiError } from "../api/types";
+import type { ApiError, ChangedKey, DeployError } from "../api/types";
 
 /** What an error box shows. */
 export interface Advice {
@@ -147,8 +147,53 @@ const TABLE: Record<string, { title: string; next: string }> = {
   },
 };
 
+/** Deployment failures by step (the `reason` of a `deploy` error's details); typed by the
+ * generated union, so a new step on the Rust side fails the build until it has advice. */
+const DEPLOY: Record<DeployError["reason"], { title: string; next: string }> = {
+  probe_not_run: {
+    title: "The host's shell did not run Outpost's check",
+    next: "A login script may print text or start another program. Check your shell startup files (~/.bashrc, ~/.profile), then test the connection again.",
+  },
+  unknown_platform: {
+    title: "The host's platform could not be read",
+    next: "The host did not answer `uname -sm` as expected. Check its shell startup files, then test the connection again.",
+  },
+  unsupported_platform: {
+    title: "The Outpost agent does not run on this host's system",
+    next: "The agent runs on Linux hosts. Use a Linux host (or a Linux jump host) instead.",
+  },
+  read_binary: {
+    title: "The agent binary on this computer could not be read",
+    next: "Check that Outpost is installed completely and that its files are readable.",
+  },
+  create_dir: {
+    title: "The agent could not be installed on the host",
+    next: "Check free disk space and write access to your home directory on the host, then test the connection again.",
+  },
+  upload_failed: {
+    title: "The agent could not be uploaded to the host",
+    next: "Check free disk space and write access to your home directory on the host, then test the connection again.",
+  },
+  checksum_mismatch: {
+    title: "The uploaded agent arrived corrupted",
+    next: "Nothing was installed. Test the connection again; if it keeps happening, check the host's disk and the network.",
+  },
+  install_failed: {
+    title: "The agent could not be installed on the host",
+    next: "Check free disk space and write access to your home directory on the host, then test the connection again.",
+  },
+  wrong_version: {
+    title: "The installed agent does not start properly",
+    next: "The host may not be able to run the binary (missing libraries, noexec home). Check the message, then test the connection again.",
+  },
+};
+
 /** Headline and advice for an error; unknown codes keep the message and give no advice. */
 export function adviceFor(error: ApiError): Advice {
+  if (error.details?.kind === "deploy") {
+    const step = DEPLOY[error.details.reason];
+    return { title: step.title, message: error.message, next: step.next };
+  }
   const known = TABLE[error.code];
   if (known === undefined) return { title: "Something went wrong", message: error.message, next: null };
   return { title: known.title, message: error.message, next: known.next };
@@ -157,30 +202,12 @@ export function adviceFor(error: ApiError): Advice {
 /** Every code with specific advice (for tests and documentation). */
 export const KNOWN_CODES: readonly string[] = Object.keys(TABLE);
 
-/** What a `host_key_changed` message says: the host, the key presented, the keys on record. */
-export interface ChangedKey {
-  host: string | null;
-  presented: string | null;
-  expected: string[];
+/** The facts of a `host_key_changed` error (null for any other error). */
+export function changedKeyOf(error: ApiError): ChangedKey | null {
+  return error.details?.kind === "host_key_changed" ? error.details : null;
 }
 
-/**
- * Reads the host and fingerprints from the engine's `host_key_changed` message ("the host key
- * of HOST has CHANGED: the server presents SHA256:…, but the key on record is SHA256:… or …").
- */
-export function parseChangedKey(message: string): ChangedKey {
-  const host = /host key of (.+?) has CHANGED/.exec(message)?.[1] ?? null;
-  const presentedMatch = /presents\s+(SHA256:[A-Za-z0-9+/=]+)/.exec(message);
-  const presented = presentedMatch?.[1] ?? null;
-  const recordPart = /on record is (.*?)(?:\.\s|\.$|$)/.exec(message)?.[1] ?? "";
-  let expected: string[] = [...(recordPart.match(/SHA256:[A-Za-z0-9+/=]+/g) ?? [])];
-  if (expected.length === 0) {
-    expected = (message.match(/SHA256:[A-Za-z0-9+/=]+/g) ?? []).filter((f) => f !== presented);
-  }
-  return { host, presented, expected };
-}
-
-/** The command that removes the old key, when the host is known. */
-export function removeKeyCommand(host: string | null): string | null {
-  return host === null ? null : `ssh-keygen -R '${host}'`;
+/** The command that removes the old key of a host, named as known_hosts names it. */
+export function removeKeyCommand(knownHostsName: string): string {
+  return `ssh-keygen -R '${knownHostsName}'`;
 }

@@ -1,9 +1,10 @@
 // A host's sample history for charts: keeps the last 10 minutes, in time order, without
 // duplicates; samples carrying `error` are not figures and are left out of charts.
+import { MONITOR_HISTORY_MS } from "../api/generated/limits";
 import type { Sample } from "../api/types";
 
-/** How much history the charts show. */
-export const WINDOW_MS = 10 * 60 * 1000;
+/** How much history the charts show: what the agent keeps. */
+export const WINDOW_MS = MONITOR_HISTORY_MS;
 
 /** The samples within `windowMs` of the newest, oldest first. */
 export function trimWindow(samples: readonly Sample[], windowMs: number = WINDOW_MS): Sample[] {

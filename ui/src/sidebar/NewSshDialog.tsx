@@ -5,7 +5,7 @@ import { useEffect, useState } from "preact/hooks";
 import { hostLabel, newSsh } from "../actions";
 import * as api from "../api/tauri";
 import { toApiError } from "../api/errors";
-import type { ApiError, SshHosts } from "../api/types";
+import type { ApiError, SshHostsResult } from "../api/types";
 import { ErrorBox } from "../dialogs/ErrorBox";
 import { Modal } from "../dialogs/Modal";
 import { dialog } from "../state/store";
@@ -13,7 +13,7 @@ import { dialog } from "../state/store";
 /** The dialog for one host. */
 export function NewSshDialog({ host }: { host: string }): JSX.Element {
   const [target, setTarget] = useState("");
-  const [aliases, setAliases] = useState<SshHosts | null>(null);
+  const [aliases, setAliases] = useState<SshHostsResult | null>(null);
   const [aliasError, setAliasError] = useState<ApiError | null>(null);
   const [starting, setStarting] = useState(false);
   const close = () => (dialog.value = null);

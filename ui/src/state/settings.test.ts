@@ -13,8 +13,15 @@ describe("settings", () => {
       theme: "light",
       font_size: FONT_MAX,
       copy_on_select: true,
+      confirm_multiline_paste: true,
       monitor_open: false,
     });
+  });
+  it("confirms multi-line pastes unless turned off", () => {
+    expect(DEFAULT_SETTINGS.confirm_multiline_paste).toBe(true);
+    expect(readSettings({}).confirm_multiline_paste).toBe(true);
+    expect(readSettings({ confirm_multiline_paste: "no" }).confirm_multiline_paste).toBe(true);
+    expect(readSettings({ confirm_multiline_paste: false }).confirm_multiline_paste).toBe(false);
   });
   it("steps the font within limits", () => {
     expect(stepFont(14, 1)).toBe(15);

@@ -1,4 +1,4 @@
-// User settings (theme, font size, copy on select, monitoring panel), their defaults, and
+// User settings (theme, font size, copy on select, confirm multi-line paste, monitoring panel), their defaults, and
 // validation of what state_load("settings") returns. Pure.
 
 /** The app's colour theme. */
@@ -9,6 +9,8 @@ export interface Settings {
   theme: Theme;
   font_size: number;
   copy_on_select: boolean;
+  /** Ask before pasting text with a line break (it may run commands). */
+  confirm_multiline_paste: boolean;
   monitor_open: boolean;
 }
 
@@ -22,6 +24,7 @@ export const DEFAULT_SETTINGS: Settings = {
   theme: "dark",
   font_size: FONT_DEFAULT,
   copy_on_select: false,
+  confirm_multiline_paste: true,
   monitor_open: true,
 };
 
@@ -44,6 +47,8 @@ export function readSettings(value: unknown): Settings {
     theme: v.theme === "light" || v.theme === "dark" ? v.theme : DEFAULT_SETTINGS.theme,
     font_size: typeof v.font_size === "number" ? clampFont(v.font_size) : DEFAULT_SETTINGS.font_size,
     copy_on_select: typeof v.copy_on_select === "boolean" ? v.copy_on_select : DEFAULT_SETTINGS.copy_on_select,
+    confirm_multiline_paste:
+      typeof v.confirm_multiline_paste === "boolean" ? v.confirm_multiline_paste : DEFAULT_SETTINGS.confirm_multiline_paste,
     monitor_open: typeof v.monitor_open === "boolean" ? v.monitor_open : DEFAULT_SETTINGS.monitor_open,
   };
 }

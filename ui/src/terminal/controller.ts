@@ -1,21 +1,26 @@
 // The wrapper that owns one pane's xterm.js terminal and its addons, and its attachment to a
 // session: output is written in slices with xterm's write callback and acknowledged to the
 // backend (flow control), input is sent in order, size changes follow the pane, and attachment
-// events become the pane's status. Everything Tauri-related goes through api/.
+// events become the pane's status. Everything Tauri-related goes through api/. Every paste (the
+// app's paste action and the browser's paste event, which xterm would otherwise handle itself)
+// goes through paste.ts: sanitised, and confirmed first when it has a line break.
 import { FitAddon } from "@xterm/addon-fit";
 import { SearchAddon } from "@xterm/addon-search";
 import { Unicode11Addon } from "@xterm/addon-unicode11";
 import { WebLinksAddon } from "@xterm/addon-web-links";
 import { Terminal } from "@xterm/xterm";
 import * as api from "../api/tauri";
-import { toApiError } from "../api/errors";
+import { toApiError, uiError } from "../api/errors";
+import { TERMINAL_SIZE_MAX, TERMINAL_SIZE_MIN } from "../api/generated/limits";
 import type { ApiError, TabEvent } from "../api/types";
 import type { Theme } from "../state/settings";
+import { confirm, settings } from "../state/store";
 import { matchShortcut } from "../shortcuts";
 import { AckCoalescer } from "./ack";
 import { binaryStringToBytes, sliceChunk } from "./chunks";
 import { OrderedInput } from "./input";
 import { OutputPacer } from "./pacer";
+import { preparePaste } from "./paste";
 import { exitMarker, gapMarker, type PaneStatus } from "./status";
 import { searchColours, TERMINAL_FONT, terminalTheme } from "./theme";
 
@@ -53,8 +58,9 @@ const RESIZE_DEBOUNCE_MS = 60;
 /** How long a selection must rest before copy-on-select copies it. */
 const COPY_DEBOUNCE_MS = 150;
 
-const clampCols = (n: number) => Math.max(2, Math.min(1000, Math.floor(n)));
-const clampRows = (n: number) => Math.max(1, Math.min(1000, Math.floor(n)));
+// Within the protocol's terminal sizes (xterm.js itself needs two columns).
+const clampCols = (n: number) => Math.max(2, TERMINAL_SIZE_MIN, Math.min(TERMINAL_SIZE_MAX, Math.floor(n)));
+const clampRows = (n: number) => Math.max(TERMINAL_SIZE_MIN, Math.min(TERMINAL_SIZE_MAX, Math.floor(n)));
 
 /** One pane's terminal and attachment. */
 export class TerminalController {
@@ -101,6 +107,17 @@ export class TerminalController {
     this.term.unicode.activeVersion = "11";
     // App shortcuts are handled by the window's key handler; xterm must not also act on them.
     this.term.attachCustomKeyEventHandler((e) => matchShortcut(e) === null);
+    // Browser pastes (middle click, the context menu, the webview's own shortcut) are taken
+    // before xterm sees them (capture phase, on its container) and pasted through the guard.
+    el.addEventListener(
+      "paste",
+      (e: ClipboardEvent) => {
+        e.preventDefault();
+        e.stopPropagation();
+        this.paste(e.clipboardData?.getData("text/plain") ?? "");
+      },
+      { capture: true },
+    );
     this.term.open(el);
 
     this.input = new OrderedInput((e) => this.inputFailed(e));
@@ -244,7 +261,7 @@ export class TerminalController {
         this.setStatus({ state: "exited", exit_code: e.code, exit_signal: e.signal });
         break;
       case "error": {
-        const error = { code: e.code, message: e.message };
+        const error: ApiError = { code: e.code, message: e.message, details: e.details };
         this.setStatus({ state: "error", error });
         if (e.code === "host_key_changed") this.opts.onError(error);
         break;
@@ -253,7 +270,7 @@ export class TerminalController {
         if (this.status.state !== "exited" && this.status.state !== "error") {
           this.setStatus({
             state: "error",
-            error: { code: "detached", message: "This tab was detached from the session; the session keeps running." },
+            error: uiError("detached", "This tab was detached from the session; the session keeps running."),
           });
         }
         break;
@@ -332,9 +349,31 @@ export class TerminalController {
     return this.term.getSelection();
   }
 
-  /** Pastes text as if typed (bracketed paste when the program asked for it). */
+  /**
+   * Pastes text as if typed (bracketed paste when the program asked for it): without bracket
+   * markers or control characters, and after a confirmation when it has a line break and the
+   * setting asks for one.
+   */
   paste(text: string): void {
-    if (!this.disposed && text.length > 0) this.term.paste(text);
+    if (this.disposed || text.length === 0) return;
+    const guard = {
+      confirmMultiLine: settings.peek().confirm_multiline_paste,
+      confirm: (lines: number) =>
+        confirm(
+          lines === 1 ? "Paste text with a line break?" : `Paste ${lines} lines?`,
+          lines === 1
+            ? "The text ends with a line break: pasting it may run a command at once."
+            : `The text has ${lines} lines: pasting it may run each line as a command.`,
+          "Paste",
+          true,
+        ),
+    };
+    void preparePaste(text, guard).then((clean) => {
+      if (clean !== null && !this.disposed) {
+        this.term.focus();
+        this.term.paste(clean);
+      }
+    });
   }
 
   /** Finds the next (or previous) match of `query`; false when there is none. */

@@ -34,7 +34,7 @@ describe("exit and gap text", () => {
     expect(statusLabel({ state: "reconnecting", retry_at: 3_000, attempt: 1 }, 0)).toBe(
       "Reconnecting in 3 s (attempt 1)",
     );
-    expect(statusLabel({ state: "error", error: { code: "x", message: "gone" } }, 0)).toBe("gone");
+    expect(statusLabel({ state: "error", error: { code: "x", message: "gone", details: null } }, 0)).toBe("gone");
     expect(statusLabel({ state: "exited", exit_code: 2 }, 0)).toBe("Session exited with code 2");
   });
 });

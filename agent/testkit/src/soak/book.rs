@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use outpost_protocol::session::{AttachResult, ExitParams, OutputParams};
 
-use super::client::Note;
+use super::agent::Note;
 use super::expected::Expected;
 use crate::process::ProcessId;
 

@@ -27,8 +27,8 @@
 //! which holds a connection per session). Every breach is a failure in the [`SoakReport`].
 
 mod actions;
+pub mod agent;
 pub mod book;
-pub mod client;
 pub mod expected;
 mod markdown;
 pub mod procs;

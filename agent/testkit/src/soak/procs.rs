@@ -1,6 +1,6 @@
-//! What the soak reads from `/proc` and the kernel: resident memory and open descriptors of a
-//! process, the processes that carry the soak's `$OUTPOST_HOME`, zombies, CPU time, and the
-//! child-subreaper setting that makes the soak the parent of every daemon it causes.
+//! The soak's own processes: zombies, CPU time, and the child-subreaper setting that makes the
+//! soak the parent of every daemon it causes (what it reads of other processes comes from
+//! [`crate::procfs`]).
 //!
 //! Session daemons detach (fork, `setsid`) and their launcher exits, so they are re-parented to
 //! the nearest *child subreaper* among their ancestors, or to PID 1. The soak makes itself a
@@ -8,36 +8,9 @@
 //! never lingers as a zombie of a PID 1 that does not reap, and a zombie left over is the soak's
 //! own finding ([`zombie_children`]).
 
-use std::path::Path;
-
 use anyhow::{bail, Result};
 
-use crate::process::all_pids;
-
-/// State letter and parent of a process (`/proc/PID/stat`), `None` when it is gone.
-fn state_and_parent(pid: u32) -> Option<(char, u32)> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name is in parentheses and may itself contain spaces or parentheses.
-    let mut rest = text[text.rfind(')')? + 2..].split_whitespace();
-    let state = rest.next()?.chars().next()?;
-    let ppid = rest.next()?.parse().ok()?;
-    Some((state, ppid))
-}
-
-/// Resident memory of `pid` in KiB (`VmRSS`), `None` when it is gone.
-pub fn rss_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-}
-
-/// How many descriptors `pid` has open, `None` when it is gone (or not readable).
-pub fn fd_count(pid: u32) -> Option<u64> {
-    Some(std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?.count() as u64)
-}
+use crate::procfs;
 
 /// Makes this process a child subreaper: orphans below it are re-parented to it.
 pub fn become_subreaper() -> Result<()> {
@@ -55,9 +28,10 @@ pub fn become_subreaper() -> Result<()> {
 /// Children of this process that are zombies.
 pub fn zombie_children() -> Vec<u32> {
     let me = std::process::id();
-    all_pids()
+    procfs::all()
         .into_iter()
-        .filter(|&p| state_and_parent(p).is_some_and(|(s, pp)| pp == me && s == 'Z'))
+        .filter(|s| s.ppid == me && s.state == 'Z')
+        .map(|s| s.pid)
         .collect()
 }
 
@@ -84,22 +58,6 @@ pub fn reap_orphans(keep: &[u32]) -> usize {
     reaped
 }
 
-/// Every live (non-zombie) process whose environment holds `OUTPOST_HOME=home`.
-pub fn processes_of_home(home: &Path) -> Vec<u32> {
-    let mut entry = b"OUTPOST_HOME=".to_vec();
-    entry.extend_from_slice(home.as_os_str().as_encoded_bytes());
-    let me = std::process::id();
-    all_pids()
-        .into_iter()
-        .filter(|&p| p != me)
-        .filter(|&p| state_and_parent(p).is_some_and(|(s, _)| s != 'Z'))
-        .filter(|&p| {
-            std::fs::read(format!("/proc/{p}/environ"))
-                .is_ok_and(|env| env.split(|&b| b == 0).any(|e| e == entry))
-        })
-        .collect()
-}
-
 /// Sends SIGKILL to `pid`, ignoring errors (it may be gone).
 pub fn kill9(pid: u32) {
     if let Ok(raw) = libc::pid_t::try_from(pid) {
@@ -112,25 +70,14 @@ pub fn kill9(pid: u32) {
 
 /// CPU seconds used so far: (this process, its reaped children).
 pub fn cpu_seconds() -> (f64, f64) {
-    let Ok(text) = std::fs::read_to_string("/proc/self/stat") else {
+    let Some(me) = procfs::stat_at("/proc/self/stat") else {
         return (0.0, 0.0);
     };
-    let Some(close) = text.rfind(')') else {
-        return (0.0, 0.0);
-    };
-    // Fields 14–17 (utime, stime, cutime, cstime), counted from the state field (3).
-    let f: Vec<f64> = text[close + 2..]
-        .split_whitespace()
-        .skip(11)
-        .take(4)
-        .map(|v| v.parse().unwrap_or(0.0))
-        .collect();
-    // SAFETY: sysconf with a constant name.
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
-    if f.len() < 4 || hz <= 0.0 {
-        return (0.0, 0.0);
-    }
-    ((f[0] + f[1]) / hz, (f[2] + f[3]) / hz)
+    let hz = procfs::ticks_per_second();
+    (
+        me.cpu_ticks() as f64 / hz,
+        me.children_cpu_ticks() as f64 / hz,
+    )
 }
 
 #[cfg(test)]
@@ -139,10 +86,6 @@ mod tests {
 
     #[test]
     fn reads_this_process() {
-        let me = std::process::id();
-        assert!(rss_kib(me).is_some_and(|k| k > 0));
-        assert!(fd_count(me).is_some_and(|n| n >= 3));
-        assert_eq!(rss_kib(u32::MAX), None);
         let (own, _) = cpu_seconds();
         assert!(own >= 0.0);
         let mut child = std::process::Command::new("true").spawn().unwrap();

@@ -12,12 +12,13 @@ use outpost_protocol::session::{SessionInfo, SessionState};
 use outpost_protocol::Method;
 
 use super::actions::WARM_UP_LINES;
+use super::agent::AgentProc;
 use super::book::Book;
-use super::client::AgentProc;
 use super::procs;
 use super::trend::Series;
 use super::SoakOptions;
 use crate::process::ProcessId;
+use crate::procfs;
 
 /// How long one call may take before the run counts it as a failure.
 const CALL_TIMEOUT: Duration = Duration::from_secs(60);
@@ -211,7 +212,7 @@ impl Runner {
     fn sample(&mut self) {
         let t = self.started.elapsed().as_secs_f64();
         if let Some(pid) = self.agent.as_ref().map(|a| a.pid) {
-            if let (Some(rss), Some(fds)) = (procs::rss_kib(pid), procs::fd_count(pid)) {
+            if let (Some(rss), Some(fds)) = (procfs::rss_kib(pid), procfs::fd_count(pid)) {
                 self.series[self.agent_rss].push(t, rss as f64);
                 self.series[self.agent_fds].push(t, fds as f64);
             }
@@ -225,8 +226,8 @@ impl Runner {
             .collect();
         for (id, pid) in anchors {
             for (what, value) in [
-                ("RSS (KiB)", procs::rss_kib(pid)),
-                ("fds", procs::fd_count(pid)),
+                ("RSS (KiB)", procfs::rss_kib(pid)),
+                ("fds", procfs::fd_count(pid)),
             ] {
                 let name = format!("daemon {id} {what}");
                 let Some(v) = value else { continue };
@@ -384,7 +385,7 @@ impl Runner {
             c.agent_kills,
             self.agent
                 .as_ref()
-                .and_then(|a| procs::rss_kib(a.pid))
+                .and_then(|a| procfs::rss_kib(a.pid))
                 .unwrap_or(0),
             self.book.failure_count
         ));
@@ -477,14 +478,14 @@ impl Runner {
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
             self.reap();
-            let left = procs::processes_of_home(&self.home);
+            let left = procfs::processes_of_home(&self.home);
             let ever_left = self.ever.iter().any(ProcessId::exists);
             if (left.is_empty() && !ever_left) || Instant::now() >= deadline {
                 break;
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        let left = procs::processes_of_home(&self.home);
+        let left = procfs::processes_of_home(&self.home);
         self.book.leaks.home_processes = left.len();
         if !left.is_empty() {
             self.book.fail(format!(
@@ -547,7 +548,7 @@ impl Runner {
     /// Kills whatever is left after a run that stopped early.
     pub(crate) fn kill_leftovers(&mut self) {
         drop(self.agent.take());
-        for pid in procs::processes_of_home(&self.home) {
+        for pid in procfs::processes_of_home(&self.home) {
             procs::kill9(pid);
         }
         for p in &self.ever {

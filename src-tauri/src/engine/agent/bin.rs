@@ -24,17 +24,32 @@ impl Platform {
         }
     }
 
-    /// Parses `uname -s` and `uname -m` output (`Linux x86_64`).
+    /// Parses `uname -s` and `uname -m` output (`Linux x86_64`) through an allow-list: a host
+    /// names which local file is read, so only known systems and architectures get a
+    /// [`Platform`]; anything else (`x86_64;rm -rf`, `../x`) is `None`.
     pub fn from_uname(text: &str) -> Option<Platform> {
         let mut f = text.split_whitespace();
-        let os = f.next()?.to_ascii_lowercase();
-        let arch = match f.next()? {
-            "amd64" => "x86_64",
-            "arm64" => "aarch64",
-            other => other,
+        let os = match f.next()? {
+            "Linux" => "linux",
+            "Darwin" => "darwin",
+            "FreeBSD" => "freebsd",
+            _ => return None,
         };
+        let arch = match f.next()? {
+            "x86_64" | "amd64" => "x86_64",
+            "aarch64" | "arm64" => "aarch64",
+            "armv7l" => "armv7l",
+            "i686" => "i686",
+            "riscv64" => "riscv64",
+            "ppc64le" => "ppc64le",
+            "s390x" => "s390x",
+            _ => return None,
+        };
+        if f.next().is_some() {
+            return None;
+        }
         Some(Platform {
-            os,
+            os: os.into(),
             arch: arch.into(),
         })
     }
@@ -48,12 +63,14 @@ impl std::fmt::Display for Platform {
 
 /// No agent binary for a platform.
 #[derive(Debug, thiserror::Error)]
-#[error("no outpost-agent binary for {platform}: looked for {looked}. Build one for that platform and put it there, or set OUTPOST_AGENT_BIN")]
+#[error("no outpost-agent binary for {platform}: looked for {}. Build {file_name} for that platform and put it there, or set OUTPOST_AGENT_BIN", .looked.join(", "))]
 pub struct NoAgentBinary {
     /// The platform.
     pub platform: String,
-    /// Where it looked.
-    pub looked: String,
+    /// The file that would serve it, beside the executable (`outpost-agent-<os>-<arch>`).
+    pub file_name: String,
+    /// Every path it looked at, in order.
+    pub looked: Vec<String>,
 }
 
 /// The agent binary for `platform`.
@@ -69,7 +86,7 @@ pub fn find(platform: &Platform) -> Result<PathBuf, NoAgentBinary> {
         .ok()
         .and_then(|e| e.parent().map(PathBuf::from))
     {
-        candidates.push(dir.join(format!("outpost-agent-{platform}")));
+        candidates.push(dir.join(platform_file_name(platform)));
         if native {
             candidates.push(dir.join("outpost-agent"));
         }
@@ -80,12 +97,14 @@ pub fn find(platform: &Platform) -> Result<PathBuf, NoAgentBinary> {
         .cloned()
         .ok_or_else(|| NoAgentBinary {
             platform: platform.to_string(),
-            looked: candidates
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", "),
+            file_name: platform_file_name(platform),
+            looked: candidates.iter().map(|p| p.display().to_string()).collect(),
         })
+}
+
+/// The file name of the agent binary for `platform` beside the desktop's executable.
+pub fn platform_file_name(platform: &Platform) -> String {
+    format!("outpost-agent-{platform}")
 }
 
 #[cfg(test)]
@@ -101,5 +120,13 @@ mod tests {
             "darwin-aarch64"
         );
         assert!(Platform::from_uname("").is_none());
+        for bad in [
+            "Linux x86_64;rm -rf",
+            "Linux x86_64; rm",
+            "Linux ../../x",
+            "Plan9 x86_64",
+        ] {
+            assert!(Platform::from_uname(bad).is_none(), "{bad:?}");
+        }
     }
 }

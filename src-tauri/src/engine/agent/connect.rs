@@ -18,6 +18,7 @@ use crate::engine::{store::targets, EngineContext, EngineError};
 
 /// What `outpost check` reports about a connection.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ConnectInfo {
     /// The saved host's name.
     pub host: String,
@@ -76,9 +77,7 @@ impl Connection {
             )
             .await?;
             let dep = deploy::ensure_agent(&ssh).await?;
-            let mut stream = ssh
-                .exec_stream(&deploy::serve_command(deploy::AGENT_VERSION))
-                .await?;
+            let mut stream = ssh.exec_stream(&deploy::serve_command(&dep.path)).await?;
             exit_watch = Some(stream.exit_watch());
             // What startup files print comes before the marker, the agent's protocol after it.
             let (shell_lines, rest) =

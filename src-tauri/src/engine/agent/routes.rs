@@ -170,14 +170,14 @@ impl Routes {
         }
     }
 
-    /// Hands an output line to every view of its session, decoded once.
-    pub(super) async fn output(&self, out: &OutputRef<'_>) {
+    /// Hands an output line to every view of its session, decoded once; `end` is its checked
+    /// [`end_offset`](OutputRef::end_offset).
+    pub(super) async fn output(&self, out: &OutputRef<'_>, end: u64) {
         let senders: Vec<mpsc::Sender<SessionEvent>> = {
             let mut t = lock(&self.table);
             let Some(views) = t.sessions.get_mut(out.session_id) else {
                 return;
             };
-            let end = out.end_offset();
             views
                 .iter_mut()
                 .filter(|v| v.live)

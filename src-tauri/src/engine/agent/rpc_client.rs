@@ -8,6 +8,12 @@
 //! output and exit, monitoring samples go to their subscription. Lines the agent did not write (a
 //! shell startup file printing to stdout before the agent started) are kept as a preamble and
 //! reported, instead of breaking the protocol.
+//!
+//! An agent is not trusted with the desktop's memory or arithmetic: a line longer than
+//! [`MAX_LINE_BYTES`] is dropped (with a warning at most once per [`WARN_EVERY`], counting the
+//! ones not reported), and a `session.output` whose `offset + length` does not fit in 64 bits
+//! is a protocol violation: the connection is closed and every view of it ends with
+//! [`RpcError::BadResult`] (a `protocol` error) instead of reconnecting to the same agent.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -18,8 +24,10 @@ use outpost_protocol::codec::{encode_line, LineDecoder};
 use outpost_protocol::incoming::AgentMessage;
 use outpost_protocol::jsonrpc::{NotificationMessage, Request, Version};
 use outpost_protocol::monitor::SampleParams;
-use outpost_protocol::session::{AttachParams, AttachResult};
-use outpost_protocol::{method, ErrorObject, Method, Notification, RequestId, MAX_LINE_BYTES};
+use outpost_protocol::session::{AttachParams, AttachResult, InputParams, MAX_INPUT_BYTES};
+use outpost_protocol::{
+    method, Base64Bytes, ErrorObject, Method, Notification, RequestId, MAX_LINE_BYTES,
+};
 use serde_json::value::RawValue;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, oneshot, watch};
@@ -31,6 +39,12 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The most preamble lines kept for the report.
 const MAX_PREAMBLE_LINES: usize = 20;
+
+/// The most bytes of each preamble line kept (and logged).
+const MAX_PREAMBLE_LINE: usize = 1024;
+
+/// At most one warning about bad lines from the agent per this interval.
+pub const WARN_EVERY: Duration = Duration::from_secs(10);
 
 /// Why a call failed.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -79,6 +93,8 @@ pub(super) struct Inner {
     preamble: Mutex<Vec<String>>,
     next_id: AtomicI64,
     closed: watch::Receiver<bool>,
+    /// Why the connection was closed by this side, when the agent broke the protocol.
+    violation: Mutex<Option<String>>,
 }
 
 /// A connection to one agent. Cheap to clone.
@@ -114,6 +130,7 @@ impl RpcClient {
             preamble: Mutex::default(),
             next_id: AtomicI64::new(1),
             closed,
+            violation: Mutex::default(),
         });
         tokio::spawn(async move {
             let mut w = tokio::io::BufWriter::new(writer);
@@ -134,8 +151,12 @@ impl RpcClient {
         });
         let weak = Arc::downgrade(&inner);
         tokio::spawn(async move {
-            read_loop(reader, &weak).await;
+            let violation = read_loop(reader, &weak).await;
             if let Some(inner) = weak.upgrade() {
+                if let Some(v) = violation {
+                    tracing::warn!("closing the connection: the agent broke the protocol: {v}");
+                    *lock(&inner.violation) = Some(v);
+                }
                 lock(&inner.pending).clear();
                 inner.routes.close_all();
             }
@@ -238,6 +259,32 @@ impl RpcClient {
             .map_err(|_| RpcError::Closed)
     }
 
+    /// Types `data` into a session, in order, as `session.input` notifications of at most
+    /// [`MAX_INPUT_BYTES`] each (a notification: no answer to wait for, for low latency).
+    pub async fn input(&self, session_id: &str, data: &[u8]) -> Result<(), RpcError> {
+        for chunk in data.chunks(MAX_INPUT_BYTES) {
+            self.notify::<method::SessionInput>(InputParams {
+                session_id: session_id.into(),
+                data: Base64Bytes(chunk.to_vec()),
+            })
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Types `data` into a session and waits until the session has it (`session.input` as
+    /// requests of at most [`MAX_INPUT_BYTES`] each).
+    pub async fn input_confirmed(&self, session_id: &str, data: &[u8]) -> Result<(), RpcError> {
+        for chunk in data.chunks(MAX_INPUT_BYTES) {
+            self.call::<method::SessionInput>(InputParams {
+                session_id: session_id.into(),
+                data: Base64Bytes(chunk.to_vec()),
+            })
+            .await?;
+        }
+        Ok(())
+    }
+
     /// Attaches a new view to a session: its stream gets every `session.output` and
     /// `session.exit` of the session from the agent's replay on. Several views of one session
     /// share the agent's attachment on this connection; see [`routes`](super::routes).
@@ -293,30 +340,91 @@ impl RpcClient {
         let mut rx = self.inner.closed.clone();
         let _ = rx.wait_for(|c| *c).await;
     }
+
+    /// Why the connection is gone: [`RpcError::BadResult`] when this side closed it because the
+    /// agent broke the protocol (reconnecting to the same agent would not help), else
+    /// [`RpcError::Closed`].
+    pub fn closed_error(&self) -> RpcError {
+        match lock(&self.inner.violation).clone() {
+            Some(message) => RpcError::BadResult {
+                method: "session.output".into(),
+                message,
+            },
+            None => RpcError::Closed,
+        }
+    }
 }
 
-async fn read_loop<R: AsyncRead + Unpin>(mut reader: R, weak: &std::sync::Weak<Inner>) {
-    let mut decoder = LineDecoder::new(MAX_LINE_BYTES * 2);
+/// Warnings about bad lines, at most one per [`WARN_EVERY`].
+struct BadLines {
+    last: Option<std::time::Instant>,
+    unreported: u64,
+}
+
+impl BadLines {
+    fn warn(&mut self, what: &str) {
+        let now = std::time::Instant::now();
+        if self
+            .last
+            .is_some_and(|t| now.duration_since(t) < WARN_EVERY)
+        {
+            self.unreported += 1;
+            return;
+        }
+        tracing::warn!(
+            "{what} (and {} more bad lines since the last warning)",
+            self.unreported
+        );
+        self.last = Some(now);
+        self.unreported = 0;
+    }
+}
+
+/// Reads lines until the stream ends (`None`) or the agent breaks the protocol (why).
+async fn read_loop<R: AsyncRead + Unpin>(
+    mut reader: R,
+    weak: &std::sync::Weak<Inner>,
+) -> Option<String> {
+    let mut decoder = LineDecoder::new(MAX_LINE_BYTES);
+    let mut bad = BadLines {
+        last: None,
+        unreported: 0,
+    };
     let mut buf = vec![0u8; 256 * 1024];
     loop {
         let n = match reader.read(&mut buf).await {
-            Ok(0) | Err(_) => return,
+            Ok(0) | Err(_) => return None,
             Ok(n) => n,
         };
         decoder.push(&buf[..n]);
         while let Some(line) = decoder.next_line() {
-            let Some(inner) = weak.upgrade() else { return };
+            let inner = weak.upgrade()?;
             match line {
-                Ok(line) => handle_line(&inner, &line).await,
-                Err(e) => tracing::warn!("agent sent an over-long line: {e}"),
+                Ok(line) => {
+                    if let Err(why) = handle_line(&inner, &line, &mut bad).await {
+                        return Some(why);
+                    }
+                }
+                Err(e) => bad.warn(&format!("dropped an over-long line from the agent: {e}")),
             }
         }
     }
 }
 
-async fn handle_line(inner: &Inner, line: &[u8]) {
+/// Handles one line; `Err` with the reason when it breaks the protocol.
+async fn handle_line(inner: &Inner, line: &[u8], bad: &mut BadLines) -> Result<(), String> {
     match AgentMessage::parse(line) {
-        Ok(AgentMessage::Output(out)) => inner.routes.output(&out).await,
+        Ok(AgentMessage::Output(out)) => {
+            let Some(end) = out.end_offset() else {
+                return Err(format!(
+                    "session.output of {} at offset {} with {} bytes ends past 2^64",
+                    out.session_id,
+                    out.offset,
+                    out.data_len()
+                ));
+            };
+            inner.routes.output(&out, end).await
+        }
         Ok(AgentMessage::Notification(Notification::SessionExit(exit))) => {
             inner.routes.exit(exit).await
         }
@@ -329,9 +437,9 @@ async fn handle_line(inner: &Inner, line: &[u8]) {
         Ok(AgentMessage::Response { id, outcome }) => {
             let Some(RequestId::Number(id)) = id else {
                 if let Err(e) = outcome {
-                    tracing::warn!("agent error without a request id: {e}");
+                    bad.warn(&format!("agent error without a request id: {e}"));
                 }
-                return;
+                return Ok(());
             };
             // A view whose attach this answers gets the output that follows, not what came before.
             inner.routes.answered(id);
@@ -343,12 +451,16 @@ async fn handle_line(inner: &Inner, line: &[u8]) {
             tracing::debug!(%method, "ignoring an unknown message from the agent")
         }
         Err(_) => {
-            let text = String::from_utf8_lossy(line).into_owned();
-            tracing::warn!(line = %text, "the agent's stream carried a line that is not protocol");
+            let text: String =
+                String::from_utf8_lossy(&line[..line.len().min(MAX_PREAMBLE_LINE)]).into_owned();
             let mut p = lock(&inner.preamble);
             if p.len() < MAX_PREAMBLE_LINES {
+                tracing::warn!(line = %text, "the agent's stream carried a line that is not protocol");
                 p.push(text);
+            } else {
+                bad.warn("the agent's stream carried a line that is not protocol");
             }
         }
     }
+    Ok(())
 }

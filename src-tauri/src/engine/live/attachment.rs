@@ -23,8 +23,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use outpost_protocol::method;
-use outpost_protocol::session::{InputParams, ResizeParams};
-use outpost_protocol::Base64Bytes;
+use outpost_protocol::session::ResizeParams;
 use serde::Serialize;
 use tokio::sync::{mpsc, watch};
 
@@ -32,7 +31,7 @@ use super::connections::Connections;
 use super::follow::{follow, Cursor, Follower, SharedLink, Step};
 use crate::engine::agent::routes::{SessionEvent, SessionStream};
 use crate::engine::agent::rpc_client::RpcClient;
-use crate::engine::EngineError;
+use crate::engine::{EngineError, ErrorReport};
 
 /// The largest chunk handed to the front end at once.
 pub const MAX_BATCH: usize = 256 * 1024;
@@ -43,6 +42,7 @@ pub const LOW_WATER: u64 = 512 * 1024;
 
 /// What a tab is told besides its output bytes.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum TabEvent {
     /// Attached; output follows from `replay_from`.
@@ -73,13 +73,8 @@ pub enum TabEvent {
         /// The signal that ended it.
         signal: Option<String>,
     },
-    /// The attachment ended with an error.
-    Error {
-        /// A stable code ([`EngineError::code`]).
-        code: String,
-        /// What happened, in plain words.
-        message: String,
-    },
+    /// The attachment ended with an error: `{code, message, details}` beside `type`.
+    Error(ErrorReport),
     /// The tab detached; the session runs on.
     Detached,
 }
@@ -133,10 +128,7 @@ impl Attachment {
             match follow(&mut link, &mut task).await {
                 Ok(Ended::Detached) => task.sink.event(TabEvent::Detached),
                 Ok(Ended::Exited) => {}
-                Err(e) => task.sink.event(TabEvent::Error {
-                    code: e.code(),
-                    message: e.to_string(),
-                }),
+                Err(e) => task.sink.event(TabEvent::Error(e.report())),
             }
         });
         Attachment {
@@ -208,7 +200,7 @@ impl Follower for Task {
             tokio::select! {
                 ev = next_event(&mut events) => {
                     let Some(ev) = ev else {
-                        return Ok(Step::Lost("the connection was lost".into()));
+                        return Err(rpc.closed_error().into());
                     };
                     let mut exit = None;
                     let mut next_ev = Some(ev);
@@ -249,10 +241,7 @@ impl Follower for Task {
                         return Ok(Step::Done(Ended::Detached));
                     }
                     Some(Control::Input(data)) => {
-                        rpc.notify::<method::SessionInput>(InputParams {
-                            session_id: self.session_id.clone(),
-                            data: Base64Bytes(data),
-                        }).await?;
+                        rpc.input(&self.session_id, &data).await?;
                     }
                     Some(Control::Ack(n)) => {
                         self.acked += n;
@@ -261,7 +250,7 @@ impl Follower for Task {
                         }
                     }
                 },
-                _ = rpc.closed() => return Ok(Step::Lost("the connection was lost".into())),
+                _ = rpc.closed() => return Err(rpc.closed_error().into()),
             }
         }
     }

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::engine::agent::connect::Connection;
-use crate::engine::agent::rpc_client::RpcClient;
+use crate::engine::agent::rpc_client::{RpcClient, RpcError};
 use crate::engine::live::connections::Connections;
 use crate::engine::store::hosts::Host;
 use crate::engine::{EngineContext, EngineError};
@@ -201,7 +201,9 @@ pub trait Follower: Send {
     type End: Send;
 
     /// Follows over `rpc` until done or the connection is lost. Errors that
-    /// [`is_permanent`](EngineError::is_permanent) end the loop; others reconnect.
+    /// [`is_permanent`](EngineError::is_permanent) end the loop, and so does an agent that broke
+    /// the protocol ([`RpcError::BadResult`]: the same agent would do it again); others
+    /// reconnect.
     fn run(
         &mut self,
         rpc: &RpcClient,
@@ -213,6 +215,11 @@ pub trait Follower: Send {
     /// Waits `d` before the next attempt, still taking what the user does meanwhile; `Some` ends
     /// the loop (the user detached).
     fn wait(&mut self, d: Duration) -> impl Future<Output = Option<Self::End>> + Send;
+}
+
+/// Whether the agent broke the protocol (reconnecting to it would not help).
+fn broke_protocol(e: &EngineError) -> bool {
+    matches!(e, EngineError::Rpc(RpcError::BadResult { .. }))
 }
 
 /// Follows until the follower is done or a permanent error.
@@ -229,7 +236,7 @@ pub async fn follow<L: Link, F: Follower>(
                     backoff.reset();
                     reason
                 }
-                Err(e) if e.is_permanent() => return Err(e),
+                Err(e) if e.is_permanent() || broke_protocol(&e) => return Err(e),
                 Err(e) if e.is_lost_link() => {
                     backoff.reset();
                     "the connection was lost".to_string()

@@ -23,6 +23,7 @@ use crate::engine::EngineError;
 
 /// What a monitoring panel is told.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum MonitorEvent {
     /// A new sample (which may carry an `error` instead of figures).

@@ -10,8 +10,7 @@
 use std::time::Duration;
 
 use outpost_protocol::method;
-use outpost_protocol::session::{ExitParams, InputParams, ResizeParams};
-use outpost_protocol::Base64Bytes;
+use outpost_protocol::session::{ExitParams, ResizeParams};
 use tokio::sync::mpsc;
 
 use super::follow::{follow, Cursor, Follower, OwnLink, Step};
@@ -38,7 +37,7 @@ pub enum InputEvent {
 
 /// The connection's state, as shown to the user.
 #[derive(Debug, Clone, PartialEq)]
-pub enum LinkState {
+pub enum ConnectionState {
     /// Attached and streaming.
     Connected,
     /// Lost; the next attempt starts after `retry_in`.
@@ -59,7 +58,7 @@ pub trait AttachSink: Send {
     /// Bytes `from..to` were lost (no longer held by the agent).
     fn gap(&mut self, from: u64, to: u64);
     /// The connection's state changed.
-    fn state(&mut self, state: &LinkState);
+    fn state(&mut self, state: &ConnectionState);
 }
 
 /// How an attachment ended.
@@ -127,7 +126,7 @@ impl Follower for Attached<'_> {
         if let Some((from, to)) = self.cursor.attached(attached.replay_from) {
             self.sink.gap(from, to);
         }
-        self.sink.state(&LinkState::Connected);
+        self.sink.state(&ConnectionState::Connected);
         resize(rpc, self.session_id, self.size).await;
         loop {
             tokio::select! {
@@ -141,14 +140,11 @@ impl Follower for Attached<'_> {
                         }
                     }
                     Some(SessionEvent::Exit(exit)) => return Ok(Step::Done(AttachEnd::Exited(exit))),
-                    None => return Ok(Step::Lost("the connection was lost".into())),
+                    None => return Err(rpc.closed_error().into()),
                 },
                 ev = self.input.recv(), if self.input_open => match ev {
                     Some(InputEvent::Data(data)) => {
-                        rpc.notify::<method::SessionInput>(InputParams {
-                            session_id: self.session_id.into(),
-                            data: Base64Bytes(data),
-                        }).await?;
+                        rpc.input(self.session_id, &data).await?;
                     }
                     Some(InputEvent::Resize { cols, rows }) => {
                         self.size = Some((cols, rows));
@@ -161,13 +157,13 @@ impl Follower for Attached<'_> {
                     // No more input (stdin closed): keep streaming until exit or detach signal.
                     None => self.input_open = false,
                 },
-                _ = rpc.closed() => return Ok(Step::Lost("the connection was lost".into())),
+                _ = rpc.closed() => return Err(rpc.closed_error().into()),
             }
         }
     }
 
     fn reconnecting(&mut self, attempt: u32, retry_in: Duration, reason: &str) {
-        self.sink.state(&LinkState::Reconnecting {
+        self.sink.state(&ConnectionState::Reconnecting {
             attempt,
             retry_in,
             reason: reason.into(),

@@ -28,7 +28,8 @@ use super::credentials::Credentials;
 use super::error::SshError;
 use super::handler::ClientHandler;
 use super::prompt::{Prompter, SecretKind, SecretPrompt};
-use crate::engine::ssh::known_hosts::{fingerprint, home_dir};
+use crate::engine::ssh::known_hosts::fingerprint;
+use outpost_openssh::home_dir;
 
 /// Prompted tries for a password, a keyboard-interactive exchange or one key's passphrase.
 const PROMPT_TRIES: usize = 3;

@@ -29,6 +29,19 @@ pub const STDERR_TAIL: usize = 64 * 1024;
 /// Chunks of stdout buffered between the channel and the reader of a [`ChannelStream`].
 const STREAM_BUFFER_CHUNKS: usize = 32;
 
+/// The most bytes [`SshSession::exec`] keeps of each of stdout and stderr: 16 MiB. The commands
+/// it runs answer in far less (a probe's few lines, a file piped through `cat`), and a hostile
+/// host could otherwise send gigabytes. The rest is read and dropped, and
+/// [`ExecOutput::truncated`] says so.
+pub const MAX_EXEC_OUTPUT: usize = 16 * 1024 * 1024;
+
+/// Appends `data` to `buf`, keeping at most [`MAX_EXEC_OUTPUT`] bytes; false when some was dropped.
+fn append_bounded(buf: &mut Vec<u8>, data: &[u8]) -> bool {
+    let room = MAX_EXEC_OUTPUT.saturating_sub(buf.len());
+    buf.extend_from_slice(&data[..data.len().min(room)]);
+    data.len() <= room
+}
+
 /// The collected result of [`SshSession::exec`].
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ExecOutput {
@@ -40,6 +53,8 @@ pub struct ExecOutput {
     pub exit_status: Option<u32>,
     /// The signal that killed it (`TERM`, `KILL`, …), if one did.
     pub exit_signal: Option<String>,
+    /// Whether stdout or stderr held more than [`MAX_EXEC_OUTPUT`] bytes (the rest was dropped).
+    pub truncated: bool,
 }
 
 impl ExecOutput {
@@ -370,7 +385,8 @@ impl SshSession {
     }
 
     /// Runs `command` (through the user's shell on the server), writes `stdin` (if any) and
-    /// then EOF, and collects stdout, stderr and the exit status.
+    /// then EOF, and collects stdout, stderr (at most [`MAX_EXEC_OUTPUT`] bytes of each) and the
+    /// exit status. No time limit: callers that talk to an untrusted host wrap it in one.
     pub async fn exec(&self, command: &str, stdin: Option<&[u8]>) -> Result<ExecOutput, SshError> {
         let what = describe("exec", command);
         let mut channel = self.open_channel(&what).await?;
@@ -394,9 +410,11 @@ impl SshSession {
                     None => read_half.wait().await,
                 };
                 match msg {
-                    Some(ChannelMsg::Data { data }) => out.stdout.extend_from_slice(&data),
+                    Some(ChannelMsg::Data { data }) => {
+                        out.truncated |= !append_bounded(&mut out.stdout, &data)
+                    }
                     Some(ChannelMsg::ExtendedData { data, ext: 1 }) => {
-                        out.stderr.extend_from_slice(&data)
+                        out.truncated |= !append_bounded(&mut out.stderr, &data)
                     }
                     Some(ChannelMsg::ExitStatus { exit_status }) => {
                         out.exit_status = Some(exit_status)
@@ -454,5 +472,25 @@ impl SshSession {
         channel.request_subsystem(true, name).await?;
         let early = Self::await_reply(&mut channel, &what).await?;
         Ok(ChannelStream::start(channel, early))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exec_output_is_bounded() {
+        let mut buf = Vec::new();
+        let chunk = vec![b'x'; 64 * 1024];
+        let mut kept_all = true;
+        for _ in 0..(MAX_EXEC_OUTPUT / chunk.len() + 4) {
+            kept_all &= append_bounded(&mut buf, &chunk);
+        }
+        assert!(!kept_all);
+        assert_eq!(buf.len(), MAX_EXEC_OUTPUT);
+        let mut small = Vec::new();
+        assert!(append_bounded(&mut small, b"hello"));
+        assert_eq!(small, b"hello");
     }
 }

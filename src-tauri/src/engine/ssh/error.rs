@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::engine::ssh::known_hosts::KnownHostsError;
+use crate::engine::ssh::known_hosts::{ChangedKey, KnownHostsError, ServerKey};
 
 /// An SSH failure. Messages name the host and, where it helps, what to do next.
 #[derive(Debug, thiserror::Error)]
@@ -16,38 +16,26 @@ pub enum SshError {
          or the host was reinstalled. Nothing was sent to the server. If you know why the key \
          changed, remove the old entry (`ssh-keygen -R '{host}'`, plus `-f <Outpost config \
          dir>/known_hosts` for Outpost's own file) and connect again to accept the new key",
-        expected = expected_fingerprints.join(" or ")
+        host = .0.presented.known_hosts_name,
+        fingerprint = .0.presented.fingerprint,
+        expected = .0.expected_fingerprints.join(" or ")
     )]
-    HostKeyChanged {
-        /// The host as `known_hosts` names it: `host`, or `[host]:port` for ports other than 22.
-        host: String,
-        /// The fingerprint of the key the server presented (`SHA256:…`).
-        fingerprint: String,
-        /// The fingerprints of the keys on record for this host and key type.
-        expected_fingerprints: Vec<String>,
-    },
+    HostKeyChanged(Box<ChangedKey>),
     /// The server's key is marked `@revoked` in a known-hosts file.
     #[error(
-        "the host key of {host} ({fingerprint}) is marked as revoked in a known-hosts file; \
-         refusing to connect"
+        "the host key of {} ({}) is marked as revoked in a known-hosts file; refusing to connect",
+        .0.known_hosts_name,
+        .0.fingerprint
     )]
-    HostKeyRevoked {
-        /// The host as `known_hosts` names it.
-        host: String,
-        /// The fingerprint of the revoked key.
-        fingerprint: String,
-    },
+    HostKeyRevoked(ServerKey),
     /// The server's key is not on record and the user (or the prompter's policy) declined it.
     #[error(
-        "the host key of {host} ({fingerprint}) is not known and was not accepted; nothing was \
-         sent to the server (accept it when asked, or pass --accept-new-host-key)"
+        "the host key of {} ({}) is not known and was not accepted; nothing was sent to the \
+         server (accept it when asked, or pass --accept-new-host-key)",
+        .0.known_hosts_name,
+        .0.fingerprint
     )]
-    HostKeyRejected {
-        /// The host as `known_hosts` names it.
-        host: String,
-        /// The fingerprint of the key the server presented.
-        fingerprint: String,
-    },
+    HostKeyRejected(ServerKey),
     /// Every authentication method allowed by the server and available to us failed.
     #[error(
         "authentication as {user} on {host} failed (tried: {tried}; the server accepts: {allowed})",
@@ -128,9 +116,9 @@ impl SshError {
     /// `disconnected`, `channel_refused`, `known_hosts`, `invalid_target`, `protocol`, `io`.
     pub fn code(&self) -> &'static str {
         match self {
-            SshError::HostKeyChanged { .. } => "host_key_changed",
-            SshError::HostKeyRevoked { .. } => "host_key_revoked",
-            SshError::HostKeyRejected { .. } => "host_key_rejected",
+            SshError::HostKeyChanged(_) => "host_key_changed",
+            SshError::HostKeyRevoked(_) => "host_key_revoked",
+            SshError::HostKeyRejected(_) => "host_key_rejected",
             SshError::AuthFailed { .. } => "auth_failed",
             SshError::Cancelled { .. } => "cancelled",
             SshError::Unreachable { .. } => "unreachable",

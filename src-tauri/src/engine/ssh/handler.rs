@@ -1,5 +1,6 @@
 //! The russh [`client::Handler`] of one hop: host-key verification against [`KnownHosts`]
-//! (asking the [`Prompter`] about unknown keys), and the "connection closed" signal behind
+//! (asking the [`Prompter`] about keys not on record, with a warning when keys of other types
+//! are), and the "connection closed" signal behind
 //! [`SshSession::closed`](super::SshSession::closed).
 //!
 //! russh calls [`client::Handler::check_server_key`] after verifying the key-exchange signature
@@ -15,7 +16,9 @@ use tokio::sync::watch;
 use super::clock::PromptClock;
 use super::error::SshError;
 use super::prompt::{HostKeyDecision, HostKeyQuestion, Prompter};
-use crate::engine::ssh::known_hosts::{fingerprint, lookup_name, HostKeyStatus, KnownHosts};
+use crate::engine::ssh::known_hosts::{
+    fingerprint, lookup_name, ChangedKey, HostKeyStatus, KnownHosts, KnownKey, ServerKey,
+};
 
 /// Liveness of one hop's connection, shared by its handler (inside russh's session task) and
 /// the [`SshSession`](super::SshSession).
@@ -94,43 +97,47 @@ impl ClientHandler {
                 expected_fingerprints,
             } => {
                 tracing::warn!(host = %name, fingerprint = %fp, ?expected_fingerprints, "host key changed");
-                return Err(SshError::HostKeyChanged {
-                    host: name,
-                    fingerprint: fp,
+                return Err(SshError::HostKeyChanged(Box::new(ChangedKey {
+                    presented: ServerKey::new(&self.host, self.port, &key),
                     expected_fingerprints,
-                });
+                })));
             }
             HostKeyStatus::Revoked => {
-                return Err(SshError::HostKeyRevoked {
-                    host: name,
-                    fingerprint: fp,
-                })
+                return Err(SshError::HostKeyRevoked(ServerKey::new(
+                    &self.host, self.port, &key,
+                )))
             }
-            HostKeyStatus::Unknown => {
-                let question = HostKeyQuestion {
-                    host: self.host.clone(),
-                    port: self.port,
-                    key_type: key.algorithm().as_str().to_owned(),
-                    fingerprint: fp.clone(),
-                };
-                let decision = self.clock.prompt(self.prompter.host_key(question)).await;
-                tracing::info!(host = %name, fingerprint = %fp, ?decision, "unknown host key");
-                match decision {
-                    HostKeyDecision::Reject => {
-                        return Err(SshError::HostKeyRejected {
-                            host: name,
-                            fingerprint: fp,
-                        })
-                    }
-                    HostKeyDecision::AcceptOnce => {}
-                    HostKeyDecision::AcceptAndSave => {
-                        self.known.add(&self.host, self.port, &key)?;
-                    }
-                }
+            HostKeyStatus::Unknown => self.ask(&key, Vec::new()).await?,
+            HostKeyStatus::OtherTypesKnown { known } => {
+                tracing::warn!(host = %name, fingerprint = %fp, ?known, "host key of a new type; keys of other types are on record");
+                self.ask(&key, known).await?
             }
         }
         self.accepted = Some(key);
         Ok(true)
+    }
+
+    /// Puts a key not on record to the [`Prompter`] (with the keys of other types on record for
+    /// the host, if any), and saves it when told to.
+    async fn ask(&self, key: &PublicKey, known: Vec<KnownKey>) -> Result<(), SshError> {
+        let fp = fingerprint(key);
+        let question = HostKeyQuestion {
+            host: self.host.clone(),
+            port: self.port,
+            key_type: key.algorithm().as_str().to_owned(),
+            fingerprint: fp.clone(),
+            known,
+        };
+        let decision = self.clock.prompt(self.prompter.host_key(question)).await;
+        let name = lookup_name(&self.host, self.port);
+        tracing::info!(host = %name, fingerprint = %fp, ?decision, "host key not on record");
+        match decision {
+            HostKeyDecision::Reject => Err(SshError::HostKeyRejected(ServerKey::new(
+                &self.host, self.port, key,
+            ))),
+            HostKeyDecision::AcceptOnce => Ok(()),
+            HostKeyDecision::AcceptAndSave => Ok(self.known.add(&self.host, self.port, key)?),
+        }
     }
 }
 

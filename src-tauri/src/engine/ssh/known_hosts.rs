@@ -12,8 +12,10 @@
 //! (`|1|salt|hash`, written by `HashKnownHosts yes` or `ssh-keygen -H`) match by HMAC-SHA1;
 //! `@revoked` lines revoke a key; `@cert-authority` lines are skipped (host certificates are not
 //! used). A key is [`HostKeyStatus::Trusted`] when any matching line holds it,
-//! [`HostKeyStatus::Changed`] when matching lines hold only *other* keys of the same type, and
-//! [`HostKeyStatus::Unknown`] otherwise.
+//! [`HostKeyStatus::Changed`] when matching lines hold only *other* keys of the same type,
+//! [`HostKeyStatus::OtherTypesKnown`] when they hold keys of other types only (what a man in the
+//! middle offering only another key type looks like: OpenSSH warns "but keys of different type
+//! are already known for this host"), and [`HostKeyStatus::Unknown`] when no line matches.
 //!
 //! ```no_run
 //! # use outpost_desktop::engine::ssh::known_hosts::{KnownHosts, HostKeyStatus};
@@ -22,6 +24,7 @@
 //! match known.check("example.com", 22, key)? {
 //!     HostKeyStatus::Trusted => {}
 //!     HostKeyStatus::Unknown => known.add("example.com", 22, key)?, // after asking the user
+//!     HostKeyStatus::OtherTypesKnown { known } => eprintln!("warn first: {known:?}"),
 //!     HostKeyStatus::Changed { expected_fingerprints } => eprintln!("{expected_fingerprints:?}"),
 //!     HostKeyStatus::Revoked => eprintln!("revoked"),
 //! }
@@ -37,6 +40,9 @@ use base64::Engine as _;
 use hmac::{Hmac, KeyInit, Mac};
 use russh::keys::ssh_key::{Algorithm, HashAlg, PublicKey};
 use sha1::Sha1;
+
+use outpost_openssh::home_dir;
+use outpost_openssh::pattern::match_list;
 
 /// Name of Outpost's own known-hosts file inside the configuration directory.
 pub const OWN_FILE_NAME: &str = "known_hosts";
@@ -72,8 +78,14 @@ pub enum KnownHostsError {
 pub enum HostKeyStatus {
     /// A line for this host holds exactly this key.
     Trusted,
-    /// No line for this host holds a key of this type: ask the user.
+    /// No line for this host holds any key: ask the user.
     Unknown,
+    /// Lines for this host hold keys of other types only: ask the user, with a warning and the
+    /// keys on record, never accepting it automatically (`--accept-new-host-key` does not).
+    OtherTypesKnown {
+        /// The keys on record for this host (types other than the presented one).
+        known: Vec<KnownKey>,
+    },
     /// Lines for this host hold other keys of the same type, never this one: refuse (possible
     /// man-in-the-middle, or a reinstalled host).
     Changed {
@@ -82,6 +94,57 @@ pub enum HostKeyStatus {
     },
     /// An `@revoked` line holds this key: refuse, never ask.
     Revoked,
+}
+
+/// A key on record for a host: its type and fingerprint.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct KnownKey {
+    /// The key's algorithm, e.g. `ecdsa-sha2-nistp256`.
+    pub key_type: String,
+    /// The key's fingerprint ([`fingerprint`]).
+    pub fingerprint: String,
+}
+
+/// A server's key as it was checked: the facts a host-key error or question carries as fields,
+/// so a front end shows them without reading them back out of a message.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct ServerKey {
+    /// The host as connected to.
+    pub host: String,
+    /// The port.
+    pub port: u16,
+    /// The host as `known_hosts` names it ([`lookup_name`]): what `ssh-keygen -R` takes.
+    pub known_hosts_name: String,
+    /// The key's algorithm, e.g. `ssh-ed25519`.
+    pub key_type: String,
+    /// The key's fingerprint ([`fingerprint`]).
+    pub fingerprint: String,
+}
+
+impl ServerKey {
+    /// The facts of `key`, presented by `host` on `port`.
+    pub fn new(host: &str, port: u16, key: &PublicKey) -> Self {
+        ServerKey {
+            host: host.to_owned(),
+            port,
+            known_hosts_name: lookup_name(host, port),
+            key_type: key.algorithm().as_str().to_owned(),
+            fingerprint: fingerprint(key),
+        }
+    }
+}
+
+/// A server presenting a key other than those on record for it ([`HostKeyStatus::Changed`]).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct ChangedKey {
+    /// The key presented now.
+    #[serde(flatten)]
+    pub presented: ServerKey,
+    /// Fingerprints of the keys on record for this host and key type.
+    pub expected_fingerprints: Vec<String>,
 }
 
 /// The two known-hosts files Outpost consults; see the [module documentation](self).
@@ -146,6 +209,7 @@ impl KnownHosts {
         let entries = self.entries_for(host, port)?;
         let mut trusted = false;
         let mut expected: Vec<String> = Vec::new();
+        let mut other_types: Vec<KnownKey> = Vec::new();
         for entry in &entries {
             let same_key = entry.key.key_data() == key.key_data();
             match entry.marker {
@@ -158,6 +222,14 @@ impl KnownHosts {
                         if !expected.contains(&fp) {
                             expected.push(fp);
                         }
+                    } else {
+                        let other = KnownKey {
+                            key_type: entry.key.algorithm().as_str().to_owned(),
+                            fingerprint: fingerprint(&entry.key),
+                        };
+                        if !other_types.contains(&other) {
+                            other_types.push(other);
+                        }
                     }
                 }
             }
@@ -168,6 +240,8 @@ impl KnownHosts {
             HostKeyStatus::Changed {
                 expected_fingerprints: expected,
             }
+        } else if !other_types.is_empty() {
+            HostKeyStatus::OtherTypesKnown { known: other_types }
         } else {
             HostKeyStatus::Unknown
         })
@@ -318,24 +392,14 @@ fn parse_line(line: &str, name: &str) -> Option<Entry> {
     }
 }
 
-/// OpenSSH's host-field matching: comma-separated patterns; a matching negated pattern (`!p`)
-/// rejects the line whatever else matches; a hashed entry matches by HMAC-SHA1 of `name`.
+/// OpenSSH's host-field matching: comma-separated patterns compared without regard to case
+/// ([`match_list`]: a matching negated pattern rejects the line whatever else matches); a hashed
+/// entry matches by HMAC-SHA1 of `name`.
 fn hosts_match(field: &str, name: &str) -> bool {
     if let Some(hashed) = field.strip_prefix("|1|") {
         return hashed_match(hashed, name);
     }
-    let mut matched = false;
-    for pattern in field.split(',') {
-        let pattern = pattern.to_lowercase();
-        if let Some(negated) = pattern.strip_prefix('!') {
-            if wildcard_match(negated.as_bytes(), name.as_bytes()) {
-                return false;
-            }
-        } else if wildcard_match(pattern.as_bytes(), name.as_bytes()) {
-            matched = true;
-        }
-    }
-    matched
+    match_list(name, field.to_lowercase().split(','))
 }
 
 /// `salt|hash` (both base64) of a `|1|` entry: HMAC-SHA1 keyed with the salt over `name`.
@@ -355,36 +419,6 @@ fn hashed_match(salt_and_hash: &str, name: &str) -> bool {
         .is_ok()
 }
 
-/// Glob matching with `*` (any run, also empty) and `?` (one byte), like OpenSSH's
-/// `match_pattern`.
-fn wildcard_match(pattern: &[u8], text: &[u8]) -> bool {
-    let (mut p, mut t) = (0usize, 0usize);
-    let mut star: Option<(usize, usize)> = None;
-    while t < text.len() {
-        match pattern.get(p) {
-            Some(b'*') => {
-                star = Some((p, t));
-                p += 1;
-            }
-            Some(&c) if c == b'?' || Some(&c) == text.get(t) => {
-                p += 1;
-                t += 1;
-            }
-            _ => match star {
-                Some((sp, st)) => {
-                    p = sp + 1;
-                    t = st + 1;
-                    star = Some((sp, st + 1));
-                }
-                None => return false,
-            },
-        }
-    }
-    pattern
-        .get(p..)
-        .is_some_and(|rest| rest.iter().all(|&c| c == b'*'))
-}
-
 /// Whether a non-empty file ends with `\n`. Reading moves the file position, but writes to an
 /// `O_APPEND` file always go to its end.
 fn ends_with_newline(file: &mut std::fs::File) -> std::io::Result<bool> {
@@ -393,17 +427,6 @@ fn ends_with_newline(file: &mut std::fs::File) -> std::io::Result<bool> {
     let mut last = [0u8; 1];
     file.read_exact(&mut last)?;
     Ok(last[0] == b'\n')
-}
-
-/// The user's home directory: `$HOME`, else the password database entry.
-pub(crate) fn home_dir() -> Option<PathBuf> {
-    if let Some(home) = std::env::var_os("HOME").filter(|h| !h.is_empty()) {
-        return Some(PathBuf::from(home));
-    }
-    nix::unistd::User::from_uid(nix::unistd::getuid())
-        .ok()
-        .flatten()
-        .map(|u| u.dir)
 }
 
 #[cfg(test)]
@@ -433,18 +456,6 @@ mod tests {
     }
 
     #[test]
-    fn wildcards() {
-        assert!(wildcard_match(b"*.example.com", b"a.example.com"));
-        assert!(!wildcard_match(b"*.example.com", b"example.com"));
-        assert!(wildcard_match(b"h?st", b"host"));
-        assert!(wildcard_match(b"*", b""));
-        assert!(wildcard_match(b"[10.0.0.*]:2222", b"[10.0.0.7]:2222"));
-        assert!(!wildcard_match(b"[10.0.0.*]:2222", b"[10.0.0.7]:22"));
-        assert!(wildcard_match(b"a*b*c", b"aXbYbZc"));
-        assert!(!wildcard_match(b"a*b*c", b"aXbYbZ"));
-    }
-
-    #[test]
     fn trusted_changed_unknown() {
         let (_d, kh) = known(&format!("host.example,10.1.1.1 {KEY_A}\n"), "");
         assert_eq!(
@@ -468,6 +479,32 @@ mod tests {
         );
         assert_eq!(
             kh.check("other", 22, &key(KEY_A)).unwrap(),
+            HostKeyStatus::Unknown
+        );
+    }
+
+    #[test]
+    fn other_key_types_on_record_are_not_unknown() {
+        const ECDSA: &str = "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBAlFeCb+/GtSj/7JIkkZSZEl3UCH/YHLzxMuw176vUHxxsF60riY0YIkmTRovAEXk28xXNhttUYAXK6JPDFY/BM=";
+        let (_d, kh) = known(&format!("h {ECDSA}\n"), "");
+        let want = vec![KnownKey {
+            key_type: "ecdsa-sha2-nistp256".into(),
+            fingerprint: fingerprint(&key(ECDSA)),
+        }];
+        assert_eq!(
+            kh.check("h", 22, &key(KEY_A)).unwrap(),
+            HostKeyStatus::OtherTypesKnown { known: want }
+        );
+        // A key of the same type on record as well: changed, which wins.
+        let (_d, kh) = known(&format!("h {ECDSA}\nh {KEY_B}\n"), "");
+        assert!(matches!(
+            kh.check("h", 22, &key(KEY_A)).unwrap(),
+            HostKeyStatus::Changed { .. }
+        ));
+        // Revoked lines are not keys on record.
+        let (_d, kh) = known(&format!("@revoked h {ECDSA}\n"), "");
+        assert_eq!(
+            kh.check("h", 22, &key(KEY_A)).unwrap(),
             HostKeyStatus::Unknown
         );
     }

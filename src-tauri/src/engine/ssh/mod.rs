@@ -59,5 +59,6 @@ pub use connect::SshSession;
 pub use credentials::Credentials;
 pub use error::SshError;
 pub use prompt::{
-    AutoPrompter, BoxFuture, HostKeyDecision, HostKeyQuestion, Prompter, SecretKind, SecretPrompt,
+    visible, visible_lines, AutoPrompter, BoxFuture, HostKeyDecision, HostKeyQuestion, Prompter,
+    SecretKind, SecretPrompt,
 };

@@ -2,15 +2,23 @@
 //! that the CLI (terminal) and the GUI (dialogs) each implement, and [`AutoPrompter`], which
 //! answers from memory for tests and scripts.
 //!
-//! Two kinds of question exist: whether to trust an unknown host key ([`HostKeyQuestion`]), and
-//! a secret ([`SecretPrompt`]: password, key passphrase or keyboard-interactive answer). Secrets
-//! are only ever held in memory; answering `None` cancels the connection attempt.
+//! Two kinds of question exist: whether to trust an unknown host key ([`HostKeyQuestion`]; when
+//! keys of other types are already on record for the host, [`HostKeyQuestion::known`] lists them
+//! and front ends warn instead of asking plainly), and a secret ([`SecretPrompt`]: password, key
+//! passphrase or keyboard-interactive answer). Secrets are only ever held in memory; answering
+//! `None` cancels the connection attempt.
+//!
+//! A keyboard-interactive exchange's name, instructions and prompt are the *server's* text: front
+//! ends show them as such, quoted under a fixed heading naming the asker ([`SecretPrompt::asker`],
+//! `user@host`), with control characters made visible ([`visible`]), never as Outpost's own words.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 pub use futures::future::BoxFuture;
+
+use super::known_hosts::KnownKey;
 
 /// The answer to a [`HostKeyQuestion`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,6 +44,17 @@ pub struct HostKeyQuestion {
     pub key_type: String,
     /// The key's fingerprint as OpenSSH prints it: `SHA256:…`.
     pub fingerprint: String,
+    /// Keys of *other* types already on record for this host; empty for a host never seen.
+    /// Not empty, the key may belong to a man in the middle: warn, default to refusing, and never
+    /// accept automatically.
+    pub known: Vec<KnownKey>,
+}
+
+impl HostKeyQuestion {
+    /// Whether keys of other types are on record for this host (see [`HostKeyQuestion::known`]).
+    pub fn other_types_known(&self) -> bool {
+        !self.known.is_empty()
+    }
 }
 
 /// What secret is asked for.
@@ -72,6 +91,45 @@ pub struct SecretPrompt {
     pub kind: SecretKind,
 }
 
+impl SecretPrompt {
+    /// Who asks, as OpenSSH (8.4 and later) names it before a keyboard-interactive prompt:
+    /// `user@host`, control characters made visible.
+    pub fn asker(&self) -> String {
+        visible(&format!("{}@{}", self.user, self.host))
+    }
+}
+
+/// `text` with every control character made visible, as OpenSSH shows text a server or a remote
+/// host sent (`vis(3)` style): C0 controls, DEL and C1 controls become `\ooo` octal escapes of
+/// their UTF-8 bytes (`ESC` → `\033`), and a backslash becomes `\\`, so nothing in the result can
+/// move the cursor, set a title or write the clipboard, and nothing can pass for an escape.
+/// Tabs and newlines are escaped too: a line of remote text stays one line.
+pub fn visible(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c == '\\' {
+            out.push_str("\\\\");
+        } else if c.is_control() {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("\\{b:03o}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// [`visible`] line by line: newlines (and a `\r` before one) are kept, for multi-line remote
+/// text such as keyboard-interactive instructions; every other control character is escaped.
+pub fn visible_lines(text: &str) -> String {
+    text.split('\n')
+        .map(|line| visible(line.strip_suffix('\r').unwrap_or(line)))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// One callback the CLI and the GUI each implement.
 ///
 /// Called from the connecting task; a prompt may take as long as the user needs (the connect
@@ -87,7 +145,9 @@ pub trait Prompter: Send + Sync + 'static {
 /// (the CLI's `--accept-new-host-key`).
 ///
 /// - Unknown host keys: [`AutoPrompter::host_key_decision`] (default [`HostKeyDecision::Reject`];
-///   [`AutoPrompter::accept_new_host_key`] sets [`HostKeyDecision::AcceptAndSave`]).
+///   [`AutoPrompter::accept_new_host_key`] sets [`HostKeyDecision::AcceptAndSave`] for hosts never
+///   seen only: a host with keys of other types on record is rejected, as OpenSSH's
+///   `StrictHostKeyChecking=accept-new` does).
 /// - Passwords: [`AutoPrompter::password`]; also the answer to keyboard-interactive questions
 ///   that do not echo, unless [`AutoPrompter::keyboard_interactive`] gave one for that question.
 /// - Passphrases: [`AutoPrompter::passphrase_for`] for one key file, else
@@ -102,6 +162,8 @@ pub trait Prompter: Send + Sync + 'static {
 #[derive(Default)]
 pub struct AutoPrompter {
     host_key: Option<HostKeyDecision>,
+    /// Set by [`AutoPrompter::accept_new_host_key`]: the decision applies to new hosts only.
+    new_hosts_only: bool,
     password: Option<String>,
     passphrase: Option<String>,
     passphrases: HashMap<PathBuf, String>,
@@ -128,18 +190,23 @@ impl AutoPrompter {
         AutoPrompter::default()
     }
 
-    /// `true`: accept and save unknown host keys (like OpenSSH's
-    /// `StrictHostKeyChecking=accept-new`); `false`: reject them.
-    pub fn accept_new_host_key(self, accept: bool) -> Self {
-        self.host_key_decision(if accept {
+    /// `true`: accept and save the keys of hosts never seen (like OpenSSH's
+    /// `StrictHostKeyChecking=accept-new`), rejecting a host whose keys of other types are on
+    /// record; `false`: reject them.
+    pub fn accept_new_host_key(mut self, accept: bool) -> Self {
+        self.new_hosts_only = true;
+        self.host_key = Some(if accept {
             HostKeyDecision::AcceptAndSave
         } else {
             HostKeyDecision::Reject
-        })
+        });
+        self
     }
 
-    /// The answer to every unknown host key.
+    /// The answer to every unknown host key, including hosts with keys of other types on record
+    /// (what a person answering the warning would decide).
     pub fn host_key_decision(mut self, decision: HostKeyDecision) -> Self {
+        self.new_hosts_only = false;
         self.host_key = Some(decision);
         self
     }
@@ -215,10 +282,14 @@ impl AutoPrompter {
 
 impl Prompter for AutoPrompter {
     fn host_key(&self, q: HostKeyQuestion) -> BoxFuture<'_, HostKeyDecision> {
+        let decision = if self.new_hosts_only && q.other_types_known() {
+            HostKeyDecision::Reject
+        } else {
+            self.host_key.unwrap_or(HostKeyDecision::Reject)
+        };
         if let Ok(mut asked) = self.asked_host_keys.lock() {
             asked.push(q);
         }
-        let decision = self.host_key.unwrap_or(HostKeyDecision::Reject);
         Box::pin(async move { decision })
     }
 
@@ -228,5 +299,41 @@ impl Prompter for AutoPrompter {
             asked.push(p);
         }
         Box::pin(async move { answer })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn visible_escapes_controls_and_backslashes() {
+        assert_eq!(
+            visible("a\x1b]52;c;SGVsbG8=\x07b\x1b[2J"),
+            "a\\033]52;c;SGVsbG8=\\007b\\033[2J"
+        );
+        assert_eq!(visible("t\tn\nr\r\x7f"), "t\\011n\\012r\\015\\177");
+        // C1 (U+009B, CSI) as its UTF-8 bytes; printable non-ASCII unchanged.
+        assert_eq!(visible("\u{9b}2J é"), "\\302\\2332J é");
+        assert_eq!(visible("a\\033"), "a\\\\033");
+        assert!(!visible("\x1b\u{9d}\x00").chars().any(char::is_control));
+    }
+
+    #[test]
+    fn visible_lines_keeps_line_breaks_only() {
+        assert_eq!(
+            visible_lines("one\r\ntwo\x1b]0;t\x07\n"),
+            "one\ntwo\\033]0;t\\007\n"
+        );
+    }
+
+    #[test]
+    fn asker_names_user_at_host_visibly() {
+        let p = SecretPrompt {
+            host: "h\x1b[2J".into(),
+            user: "me".into(),
+            kind: SecretKind::Password,
+        };
+        assert_eq!(p.asker(), "me@h\\033[2J");
     }
 }

@@ -3,9 +3,9 @@
 //! `$OUTPOST_CONFIG_DIR` when set, else `$XDG_CONFIG_HOME/outpost`, else `~/.config/outpost`.
 //! Created 0700; files written atomically with mode 0600.
 
-use std::fs::{self, OpenOptions};
-use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use outpost_openssh::home_dir;
+use std::fs;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 /// Why the configuration could not be read or written.
@@ -47,16 +47,9 @@ pub fn config_dir() -> Result<PathBuf, ConfigError> {
     if let Some(d) = var("XDG_CONFIG_HOME") {
         return Ok(d.join("outpost"));
     }
-    var("HOME")
+    home_dir()
         .map(|h| h.join(".config/outpost"))
         .ok_or(ConfigError::NoHome)
-}
-
-/// The user's home directory.
-pub fn home_dir() -> Option<PathBuf> {
-    std::env::var_os("HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
 }
 
 /// Creates `dir` (and parents) with mode 0700.
@@ -72,32 +65,21 @@ pub fn ensure_dir(dir: &Path) -> Result<(), ConfigError> {
         })
 }
 
-/// Writes `data` to `path` atomically with mode 0600.
+/// Writes `data` to `path` atomically with mode 0600 ([`outpost_openssh::write_private`]),
+/// creating its directory 0700 when missing.
 pub fn write_private(path: &Path, data: &[u8]) -> Result<(), ConfigError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    ensure_dir(dir)?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&tmp)?;
-        f.write_all(data)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    result.map_err(|source| {
-        let _ = fs::remove_file(&tmp);
-        ConfigError::Io {
-            what: "cannot write",
-            path: path.to_path_buf(),
+    use outpost_openssh::WriteError;
+    outpost_openssh::write_private(path, data, outpost_openssh::Parent::Create).map_err(|e| match e
+    {
+        WriteError::CreateDir { path, source } => ConfigError::Io {
+            what: "cannot create",
+            path,
             source,
-        }
+        },
+        WriteError::Write { path, source } => ConfigError::Io {
+            what: "cannot write",
+            path,
+            source,
+        },
     })
 }

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use outpost_openssh::names;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::store::config_dir::{write_private, ConfigError};
@@ -18,6 +19,7 @@ pub const HOSTS_VERSION: u32 = 1;
 
 /// How a host is reached.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Host {
     /// The name people use (unique).
     pub name: String,
@@ -89,12 +91,21 @@ pub struct HostStore {
     hosts: Vec<Host>,
 }
 
-fn check_word(what: &str, v: &str) -> Result<(), HostsError> {
-    if v.is_empty() || v.starts_with('-') || v.chars().any(|c| c.is_whitespace() || c.is_control())
-    {
-        return Err(HostsError::Invalid(format!(
-            "{what} {v:?} must be non-empty, must not start with '-' and must not contain whitespace"
-        )));
+/// A field that breaks OpenSSH 9.6's name rules ([`names`]), as [`HostsError::Invalid`].
+fn invalid(e: names::NameError) -> HostsError {
+    HostsError::Invalid(e.to_string())
+}
+
+/// Checks a host's name (no shell characters, no `known_hosts` pattern), address, user and
+/// jumps (each a saved name or `[user@]host[:port]`, so the host rule applies to the whole).
+fn check_host(host: &Host) -> Result<(), HostsError> {
+    names::check_alias(&host.name).map_err(invalid)?;
+    names::check_host(&host.hostname).map_err(invalid)?;
+    if let Some(u) = &host.user {
+        names::check_user(u).map_err(invalid)?;
+    }
+    for j in &host.proxy_jump {
+        names::check_host(j).map_err(invalid)?;
     }
     Ok(())
 }
@@ -156,16 +167,9 @@ impl HostStore {
 
     /// Adds a host (or replaces it with `replace`).
     pub fn add(&mut self, host: Host, replace: bool) -> Result<(), HostsError> {
-        check_word("host name", &host.name)?;
-        check_word("hostname", &host.hostname)?;
-        if let Some(u) = &host.user {
-            check_word("user", u)?;
-        }
+        check_host(&host)?;
         if host.port == Some(0) {
             return Err(HostsError::Invalid("port must be 1..=65535".into()));
-        }
-        for j in &host.proxy_jump {
-            check_word("proxy jump", j)?;
         }
         if host.name == LOCAL {
             return Err(HostsError::Exists(LOCAL.into()));
@@ -205,9 +209,7 @@ impl HostStore {
                 options: BTreeMap::new(),
                 source: Some("ssh_config".into()),
             };
-            if check_word("name", &host.name).is_err()
-                || check_word("hostname", &host.hostname).is_err()
-            {
+            if check_host(&host).is_err() {
                 continue;
             }
             added.push(host.name.clone());
@@ -266,7 +268,15 @@ mod tests {
     fn refuses_option_like_names() {
         let t = tempfile::tempdir().unwrap();
         let mut s = HostStore::load(t.path()).unwrap();
-        for bad in ["-oProxyCommand=x", "a b", ""] {
+        for bad in [
+            "-oProxyCommand=x",
+            "a b",
+            "",
+            "x$(id)",
+            "x;id",
+            "x`id`",
+            "x|id",
+        ] {
             let h = Host {
                 name: "x".into(),
                 hostname: bad.into(),
@@ -274,6 +284,21 @@ mod tests {
             };
             assert!(s.add(h, false).is_err(), "{bad:?}");
         }
+        for bad_name in ["web*", "db?", "!x", "a,b", "[h]"] {
+            let h = Host {
+                name: bad_name.into(),
+                hostname: "h".into(),
+                ..Default::default()
+            };
+            assert!(s.add(h, false).is_err(), "{bad_name:?}");
+        }
+        let h = Host {
+            name: "h".into(),
+            hostname: "h".into(),
+            user: Some("u;id".into()),
+            ..Default::default()
+        };
+        assert!(s.add(h, false).is_err());
         let h = Host {
             name: LOCAL.into(),
             hostname: "h".into(),

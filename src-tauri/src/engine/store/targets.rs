@@ -6,14 +6,16 @@ use std::path::PathBuf;
 use outpost_protocol::session::{CreateParams, SessionKind, SshSpec};
 
 use crate::engine::ssh::SshTarget;
-use crate::engine::store::config_dir::home_dir;
-use crate::engine::store::hosts::{Host, HostStore};
+use crate::engine::store::hosts::{Host, HostStore, HostsError};
 use crate::engine::EngineError;
+use outpost_openssh::{home_dir, names};
 
 /// How deep `ProxyJump` chains may nest through saved hosts.
 const MAX_JUMP_DEPTH: usize = 8;
 
-/// Parses `[user@]host[:port]` (IPv6 addresses in brackets: `[::1]:22`).
+/// Parses `[user@]host[:port]` (IPv6 addresses in brackets: `[::1]:22`): a usage error when it
+/// is not of that form, [`HostsError::Invalid`] when the host or user breaks OpenSSH 9.6's
+/// rules ([`names`]).
 pub fn parse_destination(d: &str) -> Result<SshSpec, EngineError> {
     let bad = || EngineError::Usage(format!("{d:?} is not [user@]host[:port]"));
     let (user, rest) = match d.rsplit_once('@') {
@@ -36,6 +38,11 @@ pub fn parse_destination(d: &str) -> Result<SshSpec, EngineError> {
     };
     if host.is_empty() || user.as_deref() == Some("") {
         return Err(bad());
+    }
+    let invalid = |e: names::NameError| HostsError::Invalid(format!("{d:?}: {e}"));
+    names::check_host(&host).map_err(invalid)?;
+    if let Some(u) = &user {
+        names::check_user(u).map_err(invalid)?;
     }
     Ok(SshSpec {
         host,
@@ -130,6 +137,22 @@ mod tests {
         assert_eq!((d.host.as_str(), d.port), ("::1", Some(22)));
         assert!(parse_destination("@db").is_err());
         assert!(parse_destination("db:x").is_err());
+        for bad in [
+            "x$(id)",
+            "x;id",
+            "x`id`",
+            "x|id",
+            "u;id@db",
+            "-oProxyCommand=x",
+        ] {
+            assert!(
+                matches!(
+                    parse_destination(bad),
+                    Err(EngineError::Hosts(HostsError::Invalid(_)))
+                ),
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]

@@ -64,6 +64,7 @@ pub async fn clipboard_write(app: AppHandle, text: String) -> CommandResult<()> 
 
 /// The app's version and configuration directory.
 #[derive(Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct AppInfo {
     /// Outpost's version.
     pub version: &'static str,

@@ -3,11 +3,11 @@
 use tauri::State;
 
 use crate::engine::agent::connect::ConnectInfo;
-use crate::engine::store::config_dir::home_dir;
 use crate::engine::store::hosts::{Host, HostStore};
 use crate::engine::{store::ssh_config, EngineError};
 use crate::gui::error::{CommandError, CommandResult};
 use crate::gui::state::AppState;
+use outpost_openssh::home_dir;
 
 fn store(state: &AppState) -> Result<HostStore, EngineError> {
     Ok(HostStore::load(&state.hub.context().config_dir)?)

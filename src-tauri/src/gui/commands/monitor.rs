@@ -23,6 +23,7 @@ impl MonitorSink for ChannelSink {
 
 /// A new feed: its id and the samples of the last 10 minutes.
 #[derive(Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Subscribed {
     /// Pass to `monitor_unsubscribe`.
     pub subscription_id: String,

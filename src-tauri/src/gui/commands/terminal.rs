@@ -31,10 +31,15 @@ impl TabSink for ChannelSink {
 }
 
 fn valid_size(cols: u16, rows: u16) -> CommandResult<()> {
-    if cols == 0 || rows == 0 || cols > 1000 || rows > 1000 {
+    let range = outpost_protocol::session::SIZE_RANGE;
+    if !range.contains(&cols) || !range.contains(&rows) {
         return Err(CommandError::new(
             "invalid",
-            format!("terminal size {cols}x{rows} is out of range (1..=1000)"),
+            format!(
+                "terminal size {cols}x{rows} is out of range ({}..={})",
+                range.start(),
+                range.end()
+            ),
         ));
     }
     Ok(())

@@ -1,0 +1,7 @@
+//! The terminal a session daemon owns: the PTY with its child process and threads ([`pty`]), the
+//! child and the rule for signalling it ([`child`]), and the output ring addressed by absolute
+//! offsets ([`ring`]).
+
+pub mod child;
+pub mod pty;
+pub mod ring;

@@ -1,0 +1,26 @@
+// Generated from the Rust types by `cargo test -p outpost-desktop --lib export_bindings`
+// (`OUTPOST_UPDATE_BINDINGS=1` rewrites it). Do not edit by hand.
+
+/** The smallest terminal dimension the agent accepts, in cells. */
+export const TERMINAL_SIZE_MIN = 1;
+
+/** The largest terminal dimension the agent accepts, in cells. */
+export const TERMINAL_SIZE_MAX = 1000;
+
+/** The longest protocol line, in bytes. */
+export const MAX_LINE_BYTES = 4194304;
+
+/** The shortest monitoring interval, in milliseconds. */
+export const MONITOR_INTERVAL_MIN_MS = 250;
+
+/** The longest monitoring interval, in milliseconds. */
+export const MONITOR_INTERVAL_MAX_MS = 60000;
+
+/** How much monitoring history the agent keeps (and a subscription starts with), in milliseconds. */
+export const MONITOR_HISTORY_MS = 600000;
+
+/** The documents `state_load`/`state_save` accept. */
+export const STATE_KEYS = ["settings", "workspace"] as const;
+
+/** The largest saved window document, in bytes. */
+export const STATE_MAX_BYTES = 1048576;

@@ -1,0 +1,799 @@
+// Generated from the Rust types by `cargo test -p outpost-desktop --lib export_bindings`
+// (`OUTPOST_UPDATE_BINDINGS=1` rewrites it). Do not edit by hand.
+
+/**
+ * The app's version and configuration directory.
+ */
+export type AppInfo = { 
+/**
+ * Outpost's version.
+ */
+version: string, 
+/**
+ * Where hosts, keys and window state live.
+ */
+config_dir: string, };
+
+/**
+ * A server presenting a key other than those on record for it ([`HostKeyStatus::Changed`]).
+ */
+export type ChangedKey = { 
+/**
+ * Fingerprints of the keys on record for this host and key type.
+ */
+expected_fingerprints: Array<string>, 
+/**
+ * The host as connected to.
+ */
+host: string, 
+/**
+ * The port.
+ */
+port: number, 
+/**
+ * The host as `known_hosts` names it ([`lookup_name`]): what `ssh-keygen -R` takes.
+ */
+known_hosts_name: string, 
+/**
+ * The key's algorithm, e.g. `ssh-ed25519`.
+ */
+key_type: string, 
+/**
+ * The key's fingerprint ([`fingerprint`]).
+ */
+fingerprint: string, };
+
+/**
+ * What `outpost check` reports about a connection.
+ */
+export type ConnectInfo = { 
+/**
+ * The saved host's name.
+ */
+host: string, 
+/**
+ * The host's own name.
+ */
+hostname: string, 
+/**
+ * `os-arch`.
+ */
+platform: string, 
+/**
+ * The user the agent runs as.
+ */
+user: string, 
+/**
+ * The agent's version.
+ */
+agent_version: string, 
+/**
+ * Whether the agent had to be deployed (or upgraded) for this connection.
+ */
+deployed: boolean, 
+/**
+ * Time from starting to connect to a completed handshake, in milliseconds.
+ */
+connect_ms: number, 
+/**
+ * Round trip of one request on the open connection, in milliseconds.
+ */
+latency_ms: number, 
+/**
+ * Lines the host printed before the agent spoke (shell startup files).
+ */
+preamble: Array<string>, };
+
+/**
+ * CPU usage.
+ */
+export type CpuSample = { 
+/**
+ * All cores together, 0..=100.
+ */
+percent: number, 
+/**
+ * Each core, 0..=100.
+ */
+per_core: Array<number>, };
+
+/**
+ * Why deploying the agent failed, as data: the window shows these fields, the CLI the message.
+ * (SSH failures on the way are [`SshError`](crate::engine::ssh::SshError)s, and a missing
+ * binary for the platform is [`NoAgentBinary`](agent_bin::NoAgentBinary).)
+ */
+export type DeployError = { "reason": "probe_not_run", 
+/**
+ * The first 200 characters the shell printed.
+ */
+printed: string, } | { "reason": "unknown_platform", 
+/**
+ * What the probe printed where `uname -sm` belongs (empty when nothing).
+ */
+uname: string, } | { "reason": "unsupported_platform", 
+/**
+ * `os-arch`, e.g. `darwin-aarch64`.
+ */
+platform: string, } | { "reason": "read_binary", 
+/**
+ * The binary.
+ */
+path: string, 
+/**
+ * Why.
+ */
+error: string, } | { "reason": "create_dir", 
+/**
+ * The directory, relative to the login directory.
+ */
+dir: string, 
+/**
+ * What the host said.
+ */
+stderr: string, } | { "reason": "upload_failed", 
+/**
+ * What the host said to `cat`.
+ */
+stderr: string, } | { "reason": "checksum_mismatch", 
+/**
+ * The SHA-256 of the binary sent.
+ */
+expected: string, 
+/**
+ * The SHA-256 the host computed, when it printed one.
+ */
+actual: string | null, } | { "reason": "install_failed", 
+/**
+ * What the host said.
+ */
+stderr: string, } | { "reason": "wrong_version", 
+/**
+ * What it printed.
+ */
+answer: string, 
+/**
+ * What it printed on stderr.
+ */
+stderr: string, };
+
+/**
+ * One mounted filesystem (real filesystems only).
+ */
+export type DiskSample = { 
+/**
+ * Mount point.
+ */
+mount: string, 
+/**
+ * Filesystem type, e.g. `ext4`.
+ */
+fs: string, 
+/**
+ * Size.
+ */
+total_bytes: number, 
+/**
+ * In use.
+ */
+used_bytes: number, };
+
+/**
+ * The facts of an error, tagged by `kind`.
+ */
+export type ErrorDetails = { "kind": "saved_host", 
+/**
+ * The host's name.
+ */
+name: string, } | { "kind": "host_key_changed" } & ChangedKey | { "kind": "host_key_revoked" } & ServerKey | { "kind": "host_key_rejected" } & ServerKey | { "kind": "auth_failed", 
+/**
+ * The host.
+ */
+host: string, 
+/**
+ * The user name sent.
+ */
+user: string, 
+/**
+ * What was tried, in order.
+ */
+tried: Array<string>, 
+/**
+ * The methods the server still accepted at the end.
+ */
+allowed: Array<string>, } | { "kind": "unreachable", 
+/**
+ * The host.
+ */
+host: string, 
+/**
+ * The port.
+ */
+port: number, 
+/**
+ * Why, in the system's or the jump host's words.
+ */
+reason: string, } | { "kind": "connect_timeout", 
+/**
+ * The host.
+ */
+host: string, 
+/**
+ * The port.
+ */
+port: number, 
+/**
+ * The limit that was exceeded, in milliseconds.
+ */
+after_ms: number, 
+/**
+ * What was under way: `connecting`, `key exchange and authentication`.
+ */
+stage: string, } | { "kind": "no_agent_binary", 
+/**
+ * `os-arch`, e.g. `linux-riscv64`.
+ */
+platform: string, 
+/**
+ * The missing file, e.g. `outpost-agent-linux-riscv64`.
+ */
+file_name: string, 
+/**
+ * Every path looked at, in order.
+ */
+looked: Array<string>, } | { "kind": "deploy" } & DeployError | { "kind": "rpc", 
+/**
+ * The JSON-RPC code (negative), as `code` names it without the sign.
+ */
+rpc_code: number, 
+/**
+ * The agent's structured detail, when it sent one.
+ */
+data: unknown, } | { "kind": "rpc_timeout", 
+/**
+ * The method asked.
+ */
+method: string, 
+/**
+ * The limit, in milliseconds.
+ */
+after_ms: number, } | { "kind": "state_too_large", 
+/**
+ * The document's key.
+ */
+key: string, 
+/**
+ * Its size in bytes.
+ */
+size: number, 
+/**
+ * The largest size kept.
+ */
+limit: number, };
+
+/**
+ * A failure as a front end receives it: the rejection of every window command, and the end of
+ * a tab that no reconnect can cure.
+ */
+export type ErrorReport = { 
+/**
+ * A stable, machine-readable code ([`EngineError::code`], or the window's own such as
+ * `not_attached`, `clipboard`).
+ */
+code: string, 
+/**
+ * What happened, in plain words, for people (never parsed).
+ */
+message: string, 
+/**
+ * The facts as fields, when the error has any.
+ */
+details: ErrorDetails | null, };
+
+/**
+ * How a host is reached.
+ */
+export type Host = { 
+/**
+ * The name people use (unique).
+ */
+name: string, 
+/**
+ * The address or DNS name to connect to.
+ */
+hostname: string, 
+/**
+ * The SSH port (22 when absent).
+ */
+port?: number | null, 
+/**
+ * The user (the local user when absent).
+ */
+user?: string | null, 
+/**
+ * Private key files to try, in order.
+ */
+identity_files?: Array<string>, 
+/**
+ * Hosts to jump through, in order: saved host names or `[user@]host[:port]`.
+ */
+proxy_jump?: Array<string>, 
+/**
+ * Extra options (reserved for per-host settings).
+ */
+options?: { [key in string]: string }, 
+/**
+ * Where it came from: `"manual"` or `"ssh_config"`.
+ */
+source?: string | null, };
+
+/**
+ * The answers to a host-key question, as the front end sends them.
+ */
+export type HostKeyAnswer = "reject" | "once" | "always";
+
+/**
+ * Traffic of one network interface.
+ */
+export type InterfaceSample = { 
+/**
+ * Interface name.
+ */
+name: string, 
+/**
+ * Received bytes per second.
+ */
+rx_bytes_per_s: number, 
+/**
+ * Sent bytes per second.
+ */
+tx_bytes_per_s: number, 
+/**
+ * Received bytes since boot.
+ */
+rx_bytes_total: number, 
+/**
+ * Sent bytes since boot.
+ */
+tx_bytes_total: number, };
+
+/**
+ * A key on record for a host: its type and fingerprint.
+ */
+export type KnownKey = { 
+/**
+ * The key's algorithm, e.g. `ecdsa-sha2-nistp256`.
+ */
+key_type: string, 
+/**
+ * The key's fingerprint ([`fingerprint`]).
+ */
+fingerprint: string, };
+
+/**
+ * The state of an `ssh` session's connection to its target.
+ */
+export type LinkState = "connecting" | "up" | "down";
+
+/**
+ * Memory and swap.
+ */
+export type MemorySample = { 
+/**
+ * Physical memory.
+ */
+total_bytes: number, 
+/**
+ * In use (total minus available).
+ */
+used_bytes: number, 
+/**
+ * Available to new programs without swapping.
+ */
+available_bytes: number, 
+/**
+ * Swap size.
+ */
+swap_total_bytes: number, 
+/**
+ * Swap in use.
+ */
+swap_used_bytes: number, };
+
+/**
+ * What a monitoring panel is told.
+ */
+export type MonitorEvent = { "type": "sample", 
+/**
+ * The sample.
+ */
+sample: Sample, } | { "type": "error", 
+/**
+ * Why, in plain words.
+ */
+message: string, } | { "type": "closed" };
+
+/**
+ * What to monitor: `"agent"` (the agent's host) or `{"session_id": ...}` (an `ssh` session's
+ * target, read over that session's own connection).
+ */
+export type MonitorTarget = "agent" | { session_id: string };
+
+/**
+ * Network traffic (loopback excluded).
+ */
+export type NetSample = { 
+/**
+ * Received bytes per second, all interfaces.
+ */
+rx_bytes_per_s: number, 
+/**
+ * Sent bytes per second, all interfaces.
+ */
+tx_bytes_per_s: number, 
+/**
+ * Each interface.
+ */
+interfaces: Array<InterfaceSample>, };
+
+/**
+ * One of the busiest processes.
+ */
+export type ProcessSample = { 
+/**
+ * Process id.
+ */
+pid: number, 
+/**
+ * Command name.
+ */
+name: string, 
+/**
+ * CPU use since the previous sample, in percent of one core.
+ */
+cpu_percent: number, 
+/**
+ * Resident memory.
+ */
+memory_bytes: number, };
+
+/**
+ * What the front end is asked to show.
+ */
+export type PromptRequest = { "kind": "host_key", 
+/**
+ * Answer with this number.
+ */
+id: number, 
+/**
+ * Host name or address.
+ */
+host: string, 
+/**
+ * Port.
+ */
+port: number, 
+/**
+ * Key type (`ssh-ed25519`, …).
+ */
+key_type: string, 
+/**
+ * `SHA256:…` fingerprint.
+ */
+fingerprint: string, } | { "kind": "host_key_other_types", 
+/**
+ * Answer with this number.
+ */
+id: number, 
+/**
+ * Host name or address.
+ */
+host: string, 
+/**
+ * Port.
+ */
+port: number, 
+/**
+ * The presented key's type.
+ */
+key_type: string, 
+/**
+ * The presented key's `SHA256:…` fingerprint.
+ */
+fingerprint: string, 
+/**
+ * The keys on record for this host (other types).
+ */
+known: Array<KnownKey>, } | { "kind": "secret", 
+/**
+ * Answer with this number.
+ */
+id: number, 
+/**
+ * The host asking.
+ */
+host: string, 
+/**
+ * The user logging in.
+ */
+user: string, 
+/**
+ * Which secret.
+ */
+secret: SecretAsked, 
+/**
+ * The key file, for a passphrase.
+ */
+key_path?: string, 
+/**
+ * Keyboard-interactive: the exchange's name (the server's text, controls made visible).
+ */
+name?: string, 
+/**
+ * Keyboard-interactive: instructions (the server's text, controls made visible, line
+ * breaks kept).
+ */
+instructions?: string, 
+/**
+ * Keyboard-interactive: the question (the server's text, controls made visible).
+ */
+prompt?: string, 
+/**
+ * Whether the answer may be shown while typed.
+ */
+echo: boolean, };
+
+/**
+ * One sample of a host.
+ */
+export type Sample = { 
+/**
+ * When it was taken, Unix milliseconds.
+ */
+at: number, 
+/**
+ * The host's name.
+ */
+hostname: string, 
+/**
+ * Operating system, e.g. `"linux"`.
+ */
+os: string, 
+/**
+ * Kernel release.
+ */
+kernel: string, 
+/**
+ * Seconds since boot.
+ */
+uptime_s: number, 
+/**
+ * Load averages over 1, 5 and 15 minutes.
+ */
+load: [number, number, number], 
+/**
+ * CPU use (since the previous sample; zero in a target's first sample).
+ */
+cpu: CpuSample, 
+/**
+ * Memory.
+ */
+memory: MemorySample, 
+/**
+ * Real filesystems.
+ */
+disks: Array<DiskSample>, 
+/**
+ * Network rates.
+ */
+net: NetSample, 
+/**
+ * Number of processes.
+ */
+processes: number, 
+/**
+ * The five busiest processes.
+ */
+top: Array<ProcessSample>, 
+/**
+ * Why this sample holds no figures (target unreachable, not Linux, probe failed); the other
+ * fields are then empty.
+ */
+error?: string | null, };
+
+/**
+ * Which secret a [`PromptRequest::Secret`] asks for.
+ */
+export type SecretAsked = "password" | "passphrase" | "keyboard_interactive";
+
+/**
+ * A server's key as it was checked: the facts a host-key error or question carries as fields,
+ * so a front end shows them without reading them back out of a message.
+ */
+export type ServerKey = { 
+/**
+ * The host as connected to.
+ */
+host: string, 
+/**
+ * The port.
+ */
+port: number, 
+/**
+ * The host as `known_hosts` names it ([`lookup_name`]): what `ssh-keygen -R` takes.
+ */
+known_hosts_name: string, 
+/**
+ * The key's algorithm, e.g. `ssh-ed25519`.
+ */
+key_type: string, 
+/**
+ * The key's fingerprint ([`fingerprint`]).
+ */
+fingerprint: string, };
+
+/**
+ * Everything a client needs to show a session.
+ */
+export type SessionInfo = { 
+/**
+ * The session's id: 1 to 32 characters of `[a-z0-9]`.
+ */
+session_id: string, 
+/**
+ * What runs inside.
+ */
+kind: SessionKind, 
+/**
+ * A title for people.
+ */
+title: string, 
+/**
+ * Running or exited.
+ */
+state: SessionState, 
+/**
+ * The exit code, once exited normally.
+ */
+exit_code?: number | null, 
+/**
+ * The signal that ended the process, once exited by a signal (e.g. `"KILL"`).
+ */
+exit_signal?: string | null, 
+/**
+ * The process id of the session's child (the shell).
+ */
+pid: number, 
+/**
+ * When the session was created, RFC 3339.
+ */
+created_at: string, 
+/**
+ * Terminal width in cells.
+ */
+cols: number, 
+/**
+ * Terminal height in cells.
+ */
+rows: number, 
+/**
+ * The oldest output offset still held.
+ */
+output_start: number, 
+/**
+ * The offset of the next output byte (total bytes produced so far).
+ */
+output_end: number, 
+/**
+ * How many clients are attached right now (across all agents).
+ */
+attached_clients: number, 
+/**
+ * The scrollback capacity in bytes.
+ */
+scrollback_bytes: number, 
+/**
+ * For `ssh` sessions: the target as asked, `[user@]host[:port]`.
+ */
+target?: string | null, 
+/**
+ * For `ssh` sessions: the state of the SSH connection, read from its ControlMaster.
+ */
+link?: LinkState | null, };
+
+/**
+ * What runs inside a session.
+ */
+export type SessionKind = "shell" | "ssh";
+
+/**
+ * Whether the session's process still runs.
+ */
+export type SessionState = "running" | "exited";
+
+/**
+ * One literal `Host` alias and what its own `Host` blocks say about it.
+ *
+ * The optional fields are the first `HostName`, `User` and `Port` lines written in a block that
+ * names this alias literally; values from pattern blocks (`Host *`) and `Match` blocks are not
+ * applied, so `ssh` on the agent's host may still end up using other values.
+ */
+export type SshHost = { 
+/**
+ * The alias, as written after `Host`.
+ */
+alias: string, 
+/**
+ * `HostName`, as written (it may hold `%` tokens).
+ */
+hostname?: string | null, 
+/**
+ * `User`, as written.
+ */
+user?: string | null, 
+/**
+ * `Port`, when it is a number in 1..=65535.
+ */
+port?: number | null, };
+
+/**
+ * `ssh.hosts` result.
+ */
+export type SshHostsResult = { 
+/**
+ * Every literal alias, in file order (following `Include`), each once.
+ */
+hosts: Array<SshHost>, 
+/**
+ * The configuration file read (`$HOME/.ssh/config`), whether or not it exists.
+ */
+config_path: string, };
+
+/**
+ * A new feed: its id and the samples of the last 10 minutes.
+ */
+export type Subscribed = { 
+/**
+ * Pass to `monitor_unsubscribe`.
+ */
+subscription_id: string, 
+/**
+ * Oldest first.
+ */
+history: Array<Sample>, };
+
+/**
+ * What a tab is told besides its output bytes.
+ */
+export type TabEvent = { "type": "connected", 
+/**
+ * The offset of the first byte that follows.
+ */
+replay_from: number, } | { "type": "reconnecting", 
+/**
+ * Attempts so far.
+ */
+attempt: number, 
+/**
+ * Wait before the next attempt, in milliseconds.
+ */
+retry_in_ms: number, 
+/**
+ * Why.
+ */
+reason: string, } | { "type": "gap", 
+/**
+ * First lost offset.
+ */
+from: number, 
+/**
+ * Offset after the last lost byte.
+ */
+to: number, } | { "type": "exited", 
+/**
+ * Its exit code, when it exited normally.
+ */
+code: number | null, 
+/**
+ * The signal that ended it.
+ */
+signal: string | null, } | { "type": "error" } & ErrorReport | { "type": "detached" };
