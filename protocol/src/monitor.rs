@@ -9,6 +9,18 @@ pub const INTERVAL_RANGE: std::ops::RangeInclusive<u64> = 250..=60_000;
 /// How much history a sampler keeps: 10 minutes.
 pub const HISTORY_MS: u64 = 10 * 60 * 1000;
 
+/// The most CPU cores a sample lists.
+pub const MAX_CORES: usize = 1024;
+/// The most filesystems a sample lists.
+pub const MAX_DISKS: usize = 128;
+/// The most network interfaces a sample lists.
+pub const MAX_INTERFACES: usize = 128;
+/// The most processes a sample lists in `top` (the busiest; `processes` counts them all).
+pub const MAX_TOP: usize = 5;
+/// The longest text (host name, kernel, mount, file system, interface or process name) a sample
+/// carries, in bytes; control characters are replaced by U+FFFD.
+pub const MAX_TEXT_BYTES: usize = 255;
+
 /// What to monitor: `"agent"` (the agent's host) or `{"session_id": ...}` (an `ssh` session's
 /// target, read over that session's own connection).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

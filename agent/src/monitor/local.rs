@@ -9,7 +9,7 @@ use outpost_protocol::monitor::{
 };
 use sysinfo::{Disks, Networks, ProcessRefreshKind, ProcessesToUpdate, System};
 
-use super::probe::{clean_text, MAX_CORES, MAX_DISKS, MAX_INTERFACES, PSEUDO_FS};
+use super::probe::{clean_text, MAX_CORES, MAX_DISKS, MAX_INTERFACES, MAX_TOP, PSEUDO_FS};
 
 /// Keeps `sysinfo`'s state between samples, so CPU use and rates are deltas.
 pub struct LocalSampler {
@@ -114,7 +114,7 @@ impl LocalSampler {
                 .total_cmp(&a.cpu_percent)
                 .then(b.memory_bytes.cmp(&a.memory_bytes))
         });
-        top.truncate(5);
+        top.truncate(MAX_TOP);
 
         let load = System::load_average().unwrap_or_else(|_| sysinfo::LoadAvg::default());
         let total = sys.total_memory();

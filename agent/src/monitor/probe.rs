@@ -42,17 +42,12 @@ pub fn probe_command() -> String {
     format!("exec sh -c '{}'", PROBE_LOOP.replace('\'', r"'\''"))
 }
 
-/// The most CPU cores a sample lists.
-pub const MAX_CORES: usize = 1024;
-/// The most filesystems a sample lists.
-pub const MAX_DISKS: usize = 128;
-/// The most network interfaces a sample lists.
-pub const MAX_INTERFACES: usize = 128;
-/// The most processes one reading keeps (the sample lists the top 5 and counts the rest).
+pub use outpost_protocol::monitor::{
+    MAX_CORES, MAX_DISKS, MAX_INTERFACES, MAX_TEXT_BYTES, MAX_TOP,
+};
+/// The most processes one reading keeps (the sample lists the top [`MAX_TOP`] and counts the
+/// rest).
 pub const MAX_PROCESSES: usize = 65_536;
-/// The longest text (host name, kernel, mount, file system, interface or process name) a sample
-/// carries, in bytes; control characters are replaced by U+FFFD.
-pub const MAX_TEXT_BYTES: usize = 255;
 
 /// Text from the target made safe to show: every control character (C0, DEL, C1) becomes
 /// U+FFFD, and the result is cut to at most [`MAX_TEXT_BYTES`] bytes on a character boundary.
@@ -457,7 +452,7 @@ pub fn sample(cur: &Reading, prev: Option<&Reading>) -> Sample {
             .total_cmp(&a.cpu_percent)
             .then(b.memory_bytes.cmp(&a.memory_bytes))
     });
-    top.truncate(5);
+    top.truncate(MAX_TOP);
     Sample {
         at: cur.at,
         hostname: cur.hostname.clone(),

@@ -22,7 +22,10 @@ use crate::engine::live::prompt_broker::{HostKeyAnswer, PromptRequest};
 use crate::engine::store::{hosts::Host, ui_state};
 use crate::engine::ErrorReport;
 use crate::gui::commands::{app::AppInfo, monitor::Subscribed};
-use outpost_protocol::monitor::{MonitorTarget, Sample, HISTORY_MS, INTERVAL_RANGE};
+use outpost_protocol::monitor::{
+    MonitorTarget, Sample, HISTORY_MS, INTERVAL_RANGE, MAX_CORES, MAX_DISKS, MAX_INTERFACES,
+    MAX_TEXT_BYTES, MAX_TOP,
+};
 use outpost_protocol::session::{SessionInfo, SIZE_RANGE};
 use outpost_protocol::ssh_hosts::SshHostsResult;
 
@@ -87,7 +90,7 @@ fn types_ts() -> String {
 
 /// `limits.ts`: the limits the UI enforces, from the constants the Rust side enforces.
 fn limits_ts() -> String {
-    let consts: [(&str, &str, String); 8] = [
+    let consts: [(&str, &str, String); 13] = [
         (
             "The smallest terminal dimension the agent accepts, in cells.",
             "TERMINAL_SIZE_MIN",
@@ -117,6 +120,31 @@ fn limits_ts() -> String {
             "How much monitoring history the agent keeps (and a subscription starts with), in milliseconds.",
             "MONITOR_HISTORY_MS",
             HISTORY_MS.to_string(),
+        ),
+        (
+            "The most CPU cores a sample lists.",
+            "MONITOR_MAX_CORES",
+            MAX_CORES.to_string(),
+        ),
+        (
+            "The most filesystems a sample lists.",
+            "MONITOR_MAX_DISKS",
+            MAX_DISKS.to_string(),
+        ),
+        (
+            "The most network interfaces a sample lists.",
+            "MONITOR_MAX_INTERFACES",
+            MAX_INTERFACES.to_string(),
+        ),
+        (
+            "The most processes a sample lists as the busiest.",
+            "MONITOR_MAX_TOP",
+            MAX_TOP.to_string(),
+        ),
+        (
+            "The longest text a sample carries (host, mount, process names), in bytes.",
+            "MONITOR_MAX_TEXT_BYTES",
+            MAX_TEXT_BYTES.to_string(),
         ),
         (
             "The documents `state_load`/`state_save` accept.",

@@ -13,6 +13,13 @@ import { Chart, type ChartSeries } from "./Chart";
 import { formatBytes, formatLoad, formatPercent, formatRate, formatUptime } from "./format";
 import { appendSample, fromHistory, hasFigures, toColumns } from "./history";
 import { levelOf, percentOf } from "./thresholds";
+import { bounded, clipped } from "./bounded";
+import {
+  MONITOR_MAX_CORES,
+  MONITOR_MAX_DISKS,
+  MONITOR_MAX_TEXT_BYTES,
+  MONITOR_MAX_TOP,
+} from "../api/generated/limits";
 
 /** The sampling interval asked for. */
 export const MONITOR_INTERVAL_MS = 2000;
@@ -117,6 +124,8 @@ export function HostMonitor({ host, target, label }: { host: string; target: Mon
   const netData = useMemo(() => toColumns(samples, [(s) => s.net.rx_bytes_per_s, (s) => s.net.tx_bytes_per_s]), [samples]);
 
   const s = latest;
+  const cores = bounded(s?.cpu.per_core ?? [], MONITOR_MAX_CORES);
+  const disks = bounded(s?.disks ?? [], MONITOR_MAX_DISKS);
   const memPct = s ? percentOf(s.memory.used_bytes, s.memory.total_bytes) : 0;
   const swapPct = s ? percentOf(s.memory.swap_used_bytes, s.memory.swap_total_bytes) : 0;
 
@@ -125,7 +134,7 @@ export function HostMonitor({ host, target, label }: { host: string; target: Mon
       <header class="monitor-head">
         <div>
           <div class="monitor-hostname" data-testid="monitor-hostname">
-            {s?.hostname || label}
+            {clipped(s?.hostname || label, MONITOR_MAX_TEXT_BYTES)}
           </div>
           <div class="muted small">
             {target === "agent" ? "agent host" : "ssh target"} · {label}
@@ -152,13 +161,14 @@ export function HostMonitor({ host, target, label }: { host: string; target: Mon
             </span>
           </div>
           <Chart data={cpuData} series={cpuSeries} yRange={[0, 100]} format={pct} testid="monitor-cpu-chart" />
-          {s.cpu.per_core.length > 0 ? (
+          {cores.shown.length > 0 ? (
             <div class="cores" data-testid="monitor-cores" title="Per core">
-              {s.cpu.per_core.map((p, i) => (
+              {cores.shown.map((p, i) => (
                 <div key={i} class={`core level-${levelOf(p)}`} title={`Core ${i}: ${formatPercent(p)}`}>
                   <div class="core-fill" style={{ height: `${Math.max(2, Math.min(100, p))}%` }} />
                 </div>
               ))}
+              {cores.more > 0 ? <span class="muted small">+{cores.more} more</span> : null}
             </div>
           ) : null}
           <div class="figure-row">
@@ -185,15 +195,16 @@ export function HostMonitor({ host, target, label }: { host: string; target: Mon
           <Chart data={netData} series={netSeries} format={formatRate} testid="monitor-net-chart" />
           <div class="subhead">Disks</div>
           <div data-testid="monitor-disks">
-            {s.disks.length === 0 ? <div class="muted small">No disks reported</div> : null}
-            {s.disks.map((d) => (
+            {disks.shown.length === 0 ? <div class="muted small">No disks reported</div> : null}
+            {disks.shown.map((d) => (
               <Bar
                 key={d.mount}
                 percent={percentOf(d.used_bytes, d.total_bytes)}
-                label={d.mount}
-                detail={`${formatBytes(d.used_bytes)} / ${formatBytes(d.total_bytes)} · ${d.fs}`}
+                label={clipped(d.mount, MONITOR_MAX_TEXT_BYTES)}
+                detail={`${formatBytes(d.used_bytes)} / ${formatBytes(d.total_bytes)} · ${clipped(d.fs, MONITOR_MAX_TEXT_BYTES)}`}
               />
             ))}
+            {disks.more > 0 ? <div class="muted small">+{disks.more} more</div> : null}
           </div>
           <div class="figure-row small">
             <span data-testid="monitor-uptime">Up {formatUptime(s.uptime_s)}</span>
@@ -209,9 +220,9 @@ export function HostMonitor({ host, target, label }: { host: string; target: Mon
               </tr>
             </thead>
             <tbody>
-              {s.top.map((p) => (
+              {bounded(s.top, MONITOR_MAX_TOP).shown.map((p) => (
                 <tr key={p.pid}>
-                  <td title={`pid ${p.pid}`}>{p.name}</td>
+                  <td title={`pid ${p.pid}`}>{clipped(p.name, MONITOR_MAX_TEXT_BYTES)}</td>
                   <td class={`num level-${levelOf(p.cpu_percent)}`}>{formatPercent(p.cpu_percent)}</td>
                   <td class="num">{formatBytes(p.memory_bytes)}</td>
                 </tr>

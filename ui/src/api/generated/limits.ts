@@ -19,6 +19,21 @@ export const MONITOR_INTERVAL_MAX_MS = 60000;
 /** How much monitoring history the agent keeps (and a subscription starts with), in milliseconds. */
 export const MONITOR_HISTORY_MS = 600000;
 
+/** The most CPU cores a sample lists. */
+export const MONITOR_MAX_CORES = 1024;
+
+/** The most filesystems a sample lists. */
+export const MONITOR_MAX_DISKS = 128;
+
+/** The most network interfaces a sample lists. */
+export const MONITOR_MAX_INTERFACES = 128;
+
+/** The most processes a sample lists as the busiest. */
+export const MONITOR_MAX_TOP = 5;
+
+/** The longest text a sample carries (host, mount, process names), in bytes. */
+export const MONITOR_MAX_TEXT_BYTES = 255;
+
 /** The documents `state_load`/`state_save` accept. */
 export const STATE_KEYS = ["settings", "workspace"] as const;
 
