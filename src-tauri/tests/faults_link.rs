@@ -58,28 +58,17 @@ fn topology(j: &Jumped) -> String {
 }
 
 /// The number in a counter file the numbered loop writes (0 before its first line). The loop
-/// rewrites the file in place (`echo $i > file`), so a read can land between the truncation and
-/// the write and see it empty: that is read again, never taken for 0 (it once made a test wait
-/// for `line-0` while line 8490 was on screen).
+/// replaces the file by rename, so it always holds a whole number; an unreadable number fails
+/// the test instead of passing for 0 (an empty read once made a test wait for `line-0`).
 fn counter(j: &Jumped, file: &str) -> u32 {
     let path = j.user.home.join(file);
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        match std::fs::read_to_string(&path) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return 0,
-            Ok(s) => {
-                if let Ok(n) = s.trim().parse() {
-                    return n;
-                }
-            }
-            Err(_) => {}
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{} never held a number",
-            path.display()
-        );
-        std::thread::sleep(Duration::from_millis(1));
+    match std::fs::read_to_string(&path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0,
+        Err(e) => panic!("{}: {e}", path.display()),
+        Ok(s) => s
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("{} holds {s:?}, not a number", path.display())),
     }
 }
 
@@ -385,7 +374,7 @@ fn target_link_cut_under_output_keeps_the_session_and_shows_markers() {
         "send",
         "jump",
         &sid,
-        "echo $$ > tpid; i=0; while [ $i -lt 100000 ]; do i=$((i+1)); echo tline-$i; echo $i > tcount; sleep 0.01; done\\n",
+        "echo $$ > tpid; i=0; while [ $i -lt 100000 ]; do i=$((i+1)); echo tline-$i; echo $i > tcount.new; mv -f tcount.new tcount; sleep 0.01; done\\n",
     ]);
     attach
         .poll(DEADLINE, |a| a.count("tline-") > 200)

@@ -11,12 +11,15 @@ use super::{wait_exit, Cli, Collected};
 /// The shell loop typed into a session with `outpost send`: echo off, then `PREFIXn` for n = 1, 2,
 /// … every ~10 ms until a file `stop` appears in the current directory (the test user's home,
 /// shared by every host of the topology) or `max` lines were printed, then `ALL-2-DONE-<n>` and
-/// `exit 0` (ending the session). With `counter`, each number is also written to that file, so
-/// the test can tell how far the loop got without asking over the network. `\n` is the escape
+/// `exit 0` (ending the session). With `counter`, each number is also written to that file
+/// (atomically, by rename), so the test can tell how far the loop got without asking over the
+/// network. `\n` is the escape
 /// `outpost send` turns into a newline.
 pub fn numbers_loop(prefix: &str, max: u32, counter: Option<&str>) -> String {
+    // Written to a temporary name and renamed, so the file always holds a whole number, even
+    // when the loop is killed mid-write (a link cut ends the remote loop).
     let count = counter
-        .map(|c| format!(" echo $i > {c};"))
+        .map(|c| format!(" echo $i > {c}.new; mv -f {c}.new {c};"))
         .unwrap_or_default();
     format!(
         "stty -echo; rm -f stop; i=0; while [ ! -e stop ] && [ $i -lt {max} ]; do i=$((i+1)); echo {prefix}$i;{count} sleep 0.01; done; echo ALL-$((1+1))-DONE-$i; exit 0\\n"
