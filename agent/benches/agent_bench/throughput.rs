@@ -3,7 +3,7 @@
 //! attached), behind the same gate, with the CPU each process on the path spent.
 
 use std::fmt::Write as _;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::Path;
 use std::process::Stdio;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
 use outpost_testkit::bench::cleanup::{self, arm, disarm};
-use outpost_testkit::bench::data::{drain, make_data_file, shell_quote, warm_page_cache, MIB};
+use outpost_testkit::bench::data::{
+    drain, make_data_file, release_and_drain, shell_quote, warm_page_cache, MIB,
+};
 use outpost_testkit::bench::drive;
 use outpost_testkit::client::{Client, Mode};
 
@@ -203,12 +205,9 @@ fn tp_ssh(ssh: &LoopbackSsh, file: &Path) -> Result<Tp> {
             }
         };
         let (c0, s0) = (cpu_seconds(me)?, cpu_seconds(sshd_pid)?);
-        let t0 = Instant::now();
-        stdin.write_all(b"\n")?;
-        stdin.flush()?;
-        let (read, chunks) = drain(&mut out).context("reading ssh")?;
+        let (secs, read, chunks) =
+            release_and_drain(&mut stdin, &mut out).context("reading ssh")?;
         bytes += read;
-        let secs = t0.elapsed().as_secs_f64();
         drop(stdin);
         Ok((secs, bytes, chunks, c0, s0))
     })();

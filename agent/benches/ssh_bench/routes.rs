@@ -2,14 +2,14 @@
 //! agent's stdio, (b) nested `ssh -tt`, (c) one hop on the jump host, (d) (a) with the agent's
 //! stdio carried by `ssh` from the desktop.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
 use outpost_testkit::bench::cleanup::{self, check_stop};
-use outpost_testkit::bench::data::{drain, shell_quote};
+use outpost_testkit::bench::data::{release_and_drain, shell_quote};
 use outpost_testkit::bench::drive;
 use outpost_testkit::client::{ClientError, Mode};
 use outpost_testkit::procfs;
@@ -284,12 +284,9 @@ fn run_client(mut cmd: Command, path: Route, env: &Env) -> Result<Run> {
             ));
         }
         let acct = Accounting::begin(specs, Path::new("/proc/thread-self/stat"))?;
-        let t0 = Instant::now();
-        stdin.write_all(b"\n")?;
-        stdin.flush()?;
-        let (read, chunks) = drain(&mut out).context("reading ssh")?;
+        let (secs, read, chunks) =
+            release_and_drain(&mut stdin, &mut out).context("reading ssh")?;
         bytes += read;
-        let secs = t0.elapsed().as_secs_f64();
         check_stop()?;
         drop(stdin);
         let status = child.wait().context("waiting for ssh")?;

@@ -1,7 +1,7 @@
 //! What the throughput benchmarks `cat`: a file of printable lines, like `base64` of random data,
 //! and the shell quoting of their remote commands.
 
-use std::io::{Read, Write as _};
+use std::io::{Read, Write};
 use std::path::Path;
 
 use anyhow::{Context, Result};
@@ -57,6 +57,19 @@ pub fn make_data_file(path: &Path, bytes: u64) -> Result<u64> {
     }
     f.flush()?;
     Ok(lines)
+}
+
+/// Opens a waiting remote gate (a newline on `gate`) and reads `out` to its end: the seconds from
+/// the newline to the end, the bytes and the number of reads.
+pub fn release_and_drain(
+    gate: &mut impl Write,
+    out: &mut impl Read,
+) -> std::io::Result<(f64, u64, u64)> {
+    let t0 = std::time::Instant::now();
+    gate.write_all(b"\n")?;
+    gate.flush()?;
+    let (bytes, reads) = drain(out)?;
+    Ok((t0.elapsed().as_secs_f64(), bytes, reads))
 }
 
 /// Reads `r` to its end in 64 KiB reads: the bytes and the number of reads. `EIO` also ends the
