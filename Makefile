@@ -5,10 +5,19 @@ CARGO ?= cargo
 .PHONY: run test deps lint unit bench bench-quick fuzz fuzz-short faults
 
 ## Build the UI, the agent and the desktop app (release), and open its window: "This computer"
-## needs no remote host. The app finds the agent beside itself in target/release/.
+## needs no remote host. The app finds the agent beside itself in target/release/: the portable
+## build, outpost-agent-linux-x86_64 (glibc >= 2.17), is the one it deploys to hosts.
 run: deps ui
 	$(CARGO) build --release -p outpost-agent -p outpost-desktop
+	./.ci/agent-portable --release
 	./target/release/outpost
+
+## The agent the desktop deploys, linked against glibc 2.17 by cargo-zigbuild (Zig from PyPI):
+## target/release/outpost-agent-linux-x86_64 beside `outpost` (docs/portable-agent.md;
+## `.ci/agent-portable --arch aarch64 --release` for aarch64 hosts, given that Rust target).
+.PHONY: agent-portable
+agent-portable: deps
+	./.ci/agent-portable --release
 
 ## Build the front end into ui/dist, which the desktop app embeds when it is compiled.
 .PHONY: ui
@@ -28,7 +37,10 @@ lint: ui
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
+## The tests that deploy the agent over SSH deploy the portable build (target/debug/
+## outpost-agent-linux-x86_64), built first here (the testkit also builds it when missing).
 unit: ui
+	./.ci/agent-portable
 	$(CARGO) test --workspace -- --test-threads=2
 
 ## Every side-by-side benchmark (release build, about 10 minutes). Each one writes its figures
@@ -40,6 +52,7 @@ bench: ui
 bench: export OUTPOST_BENCH_RESULTS = target/bench-results
 bench:
 	./.ci/install-deps
+	./.ci/agent-portable --release
 	rm -rf target/bench-results
 	-$(CARGO) bench -p outpost-agent --bench agent_bench -- --out docs/benchmarks.md
 	-$(CARGO) bench -p outpost-agent --bench ssh_bench
@@ -54,6 +67,7 @@ bench-quick: ui
 bench-quick: export OUTPOST_BENCH_RESULTS = target/bench-results-quick
 bench-quick:
 	./.ci/install-deps
+	./.ci/agent-portable --release
 	rm -rf target/bench-results-quick
 	-$(CARGO) bench -p outpost-agent --bench agent_bench -- --quick
 	-$(CARGO) bench -p outpost-agent --bench ssh_bench -- --quick

@@ -112,7 +112,8 @@ fn check_sample(s: &Sample, cores: usize) {
 }
 
 /// Fuzz check of the probe parser: the text is split after its first `@end` line into two
-/// readings; each one that parses makes a first sample, and two make a sample with rates.
+/// readings; each one that parses makes a first sample (without per-core figures), and two make
+/// a sample with rates.
 pub fn probe(data: &[u8]) {
     // The agent reads the probe with `read_line` into a `String`: only UTF-8 reaches the parser.
     let Ok(text) = std::str::from_utf8(data) else {
@@ -125,7 +126,8 @@ pub fn probe(data: &[u8]) {
     let Ok(mut a) = probe::parse(first) else {
         return;
     };
-    check_sample(&probe::sample(&a, None), a.cores.len());
+    // A first reading has no earlier one to measure against: no per-core figures yet.
+    check_sample(&probe::sample(&a, None), 0);
     a.at = 1_000;
     check_sample(&probe::sample(&a, Some(&a)), a.cores.len());
     if let Ok(mut b) = probe::parse(second) {

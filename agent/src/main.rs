@@ -57,6 +57,8 @@ fn main() -> anyhow::Result<()> {
         // Forks before any runtime or thread exists.
         Some(Command::Daemon) => outpost_agent::daemon::launch(),
         Some(Command::Serve { stdio, log_file }) => {
+            // Before the runtime starts its threads, so they inherit the name.
+            outpost_agent::daemon::name::set(outpost_agent::daemon::name::AGENT);
             anyhow::ensure!(
                 stdio,
                 "only --stdio is supported: run `outpost-agent serve --stdio`"

@@ -293,6 +293,11 @@ impl Paths {
     pub fn log(&self, session_id: &str) -> PathBuf {
         self.logs.join(format!("{session_id}.log"))
     }
+
+    /// The directory of the monitoring samplers' history (`monitor/` beside `sessions/`).
+    pub fn monitor_history(&self) -> PathBuf {
+        self.sessions.with_file_name("monitor")
+    }
 }
 
 /// Creates `dir` and its missing parents as 0700, then checks that `dir` is ours and private.

@@ -455,6 +455,80 @@ fn target_sample_comes_from_the_target() {
     ja.agent.assert_no_violations();
 }
 
+/// The top processes of a sample whose names start with `prefix`, as (pid, name).
+fn top_named<'a>(s: &'a Value, prefix: &str) -> Vec<(u64, &'a str)> {
+    s["top"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|p| Some((p["pid"].as_u64()?, p["name"].as_str()?)))
+        .filter(|(_, n)| n.starts_with(prefix))
+        .collect()
+}
+
+/// A process on the target whose name the kernel cut at 15 bytes is shown whole, read from its
+/// `argv[0]` on the target, in snapshots and subscriptions alike.
+#[test]
+fn target_processes_are_named_whole() {
+    let ja = JumpAgent::start();
+    let sid = ja.ssh_session(json!({}), None);
+    ja.agent.attach_ok(&sid, None);
+    // A busy process (so it is among the top ones) started on the target through the session's
+    // own shell, under a name longer than the kernel keeps; bounded in time should the test die.
+    ja.agent.type_line(
+        &sid,
+        "ln -sf \"$(command -v yes)\" \"$HOME/yes-with-a-long-name\" && \
+         timeout 120 \"$HOME/yes-with-a-long-name\" >/dev/null",
+    );
+    let deadline = Instant::now() + SAMPLE_DEADLINE;
+    let mut seen = Vec::new();
+    let named = loop {
+        let s = snapshot(&ja.agent, session_target(&sid));
+        let named: Vec<(u64, String)> = top_named(&s, "yes-with-a-long")
+            .into_iter()
+            .map(|(pid, n)| (pid, n.to_owned()))
+            .collect();
+        if !named.is_empty() {
+            break named;
+        }
+        seen.push(s["top"].clone());
+        assert!(
+            Instant::now() < deadline,
+            "the long-named process never showed in the target's top: {seen:#?}"
+        );
+    };
+    assert_eq!(
+        named.iter().map(|(_, n)| n.as_str()).collect::<Vec<_>>(),
+        ["yes-with-a-long-name"],
+        "the snapshot's names"
+    );
+    let pid = named[0].0;
+    // The kernel's own cut, on the target.
+    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+    assert_eq!(comm.trim_end(), "yes-with-a-long", "/proc/{pid}/comm");
+    // A subscription's samples name it whole too.
+    let (sub, _) = subscribe(&ja.agent, session_target(&sid), 500);
+    let samples = wait_samples(
+        &ja.agent,
+        &sub,
+        "a sample with the long-named process",
+        SAMPLE_DEADLINE,
+        |s| {
+            s.iter()
+                .any(|s| !top_named(s, "yes-with-a-long").is_empty())
+        },
+    );
+    for s in samples.iter().filter(|s| !is_error(s)) {
+        for (_, name) in top_named(s, "yes-with-a-long") {
+            assert_eq!(name, "yes-with-a-long-name", "a subscription's name");
+        }
+    }
+    // Ctrl-C ends it.
+    let _ = ja.agent.input(&sid, b"\x03");
+    ja.agent.assert_no_violations();
+}
+
 /// A target whose `uname -s` is not Linux: -32006 for a snapshot, samples carrying `error` for
 /// a subscription (never a hang, never figures).
 #[test]

@@ -291,6 +291,7 @@ pub static TYPED: &[Typed] = typed![
     SessionSignal,
     SessionRead,
     SessionClose,
+    SessionMarks,
     MonitorSnapshot,
     MonitorSubscribe,
     MonitorUnsubscribe,

@@ -17,7 +17,7 @@ use crate::jsonrpc::{RequestId, Version};
 use crate::monitor::SampleParams;
 use crate::notification::Notification;
 use crate::output::{OutputRef, METHOD as OUTPUT};
-use crate::session::ExitParams;
+use crate::session::{ChangedParams, ExitParams};
 use crate::ErrorObject;
 
 /// One line from the agent.
@@ -145,6 +145,9 @@ impl<'de> DeserializeSeed<'de> for ParamsSeed<'_> {
             OUTPUT => Params::Output(OutputRef::deserialize(d)?),
             "session.exit" => {
                 Params::Notification(Notification::SessionExit(ExitParams::deserialize(d)?))
+            }
+            "session.changed" => {
+                Params::Notification(Notification::SessionChanged(ChangedParams::deserialize(d)?))
             }
             "monitor.sample" => Params::Notification(Notification::MonitorSample(Box::new(
                 SampleParams::deserialize(d)?,

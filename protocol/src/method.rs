@@ -60,6 +60,8 @@ methods! {
     SessionRead = "session.read" (ReadParams) -> ReadResult;
     /// End a session's process and remove its daemon, socket and state.
     SessionClose = "session.close" (SessionRef) -> Empty;
+    /// A session's shell-integration prompt marks (OSC 133) with their offsets.
+    SessionMarks = "session.marks" (SessionRef) -> crate::session::MarksResult;
     /// One sample of the agent's host or an ssh session's target.
     MonitorSnapshot = "monitor.snapshot" (SnapshotParams) -> SnapshotResult;
     /// Samples at an interval, with the last 10 minutes of history.

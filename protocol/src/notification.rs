@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::jsonrpc::Version;
 use crate::monitor::SampleParams;
-use crate::session::{ExitParams, OutputParams};
+use crate::session::{ChangedParams, ExitParams, OutputParams};
 
 /// A notification from the agent, tagged by its method name.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -16,6 +16,9 @@ pub enum Notification {
     /// An attached session's process exited (after its last output).
     #[serde(rename = "session.exit")]
     SessionExit(ExitParams),
+    /// An attached session's title or working directory changed.
+    #[serde(rename = "session.changed")]
+    SessionChanged(ChangedParams),
     /// A new sample for a monitoring subscription.
     #[serde(rename = "monitor.sample")]
     MonitorSample(Box<SampleParams>),
@@ -23,14 +26,19 @@ pub enum Notification {
 
 impl Notification {
     /// Every notification method name.
-    pub const METHODS: &'static [&'static str] =
-        &["session.output", "session.exit", "monitor.sample"];
+    pub const METHODS: &'static [&'static str] = &[
+        "session.output",
+        "session.exit",
+        "session.changed",
+        "monitor.sample",
+    ];
 
     /// The method name.
     pub fn method(&self) -> &'static str {
         match self {
             Notification::SessionOutput(_) => "session.output",
             Notification::SessionExit(_) => "session.exit",
+            Notification::SessionChanged(_) => "session.changed",
             Notification::MonitorSample(_) => "monitor.sample",
         }
     }

@@ -87,7 +87,38 @@ pub struct SessionInfo {
     /// For `ssh` sessions: the state of the SSH connection, read from its ControlMaster.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<LinkState>,
+    /// The title the program set last (OSC 0 or 2): control characters removed, at most
+    /// [`MAX_TERMINAL_TITLE_CHARS`] characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terminal_title: Option<String>,
+    /// The working directory the shell reported last (OSC 7 `file://host/path`, percent-decoded):
+    /// control characters removed, at most [`MAX_CWD_BYTES`] bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<String>,
+    /// For `shell` sessions: the name of the terminal's foreground process (its process group
+    /// leader's `comm`) when it is not the shell itself, e.g. `"vim"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub foreground: Option<String>,
+    /// The last non-blank line of the screen, at most [`MAX_PREVIEW_CHARS`] characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preview: Option<String>,
 }
+
+/// The longest [`SessionInfo::terminal_title`], in characters.
+pub const MAX_TERMINAL_TITLE_CHARS: usize = 256;
+
+/// The longest [`SessionInfo::cwd`], in bytes.
+pub const MAX_CWD_BYTES: usize = 4096;
+
+/// The longest [`SessionInfo::preview`], in characters.
+pub const MAX_PREVIEW_CHARS: usize = 200;
+
+/// The longest [`SessionInfo::foreground`] name, in characters.
+pub const MAX_FOREGROUND_CHARS: usize = 64;
+
+/// The largest screen snapshot ([`AttachResult::snapshot`]) in bytes: a bigger one (a huge
+/// screen full of attribute changes) is not sent, and the attach falls back to bytes.
+pub const MAX_SNAPSHOT_BYTES: usize = 1024 * 1024;
 
 /// The state of an `ssh` session's connection to its target.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -268,6 +299,42 @@ pub struct AttachParams {
     /// Replay from this offset; default: all that is held.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from_offset: Option<u64>,
+    /// How to bring the client's terminal up to date; default [`Restore::Bytes`].
+    #[serde(default, skip_serializing_if = "Restore::is_bytes")]
+    pub restore: Restore,
+}
+
+/// How `session.attach` brings a client's terminal up to date.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Restore {
+    /// Replay the held bytes from `from_offset` (those older than the ring are lost).
+    #[default]
+    Bytes,
+    /// A [`ScreenSnapshot`] of the screen as it is now, then the bytes after it.
+    Screen,
+    /// Bytes when the ring holds everything from `from_offset` (0 when absent), else the
+    /// snapshot and then the bytes after it.
+    Auto,
+}
+
+impl Restore {
+    /// Whether this is the default, [`Restore::Bytes`].
+    pub fn is_bytes(&self) -> bool {
+        *self == Restore::Bytes
+    }
+}
+
+/// The terminal's state as escape sequences: written to an empty terminal, they reproduce the
+/// screen as it stood after output byte `offset - 1` (primary and alternate screen, cursor
+/// position and visibility, colours and attributes, input modes, title). Output from `offset` on
+/// follows byte-exact. See docs/protocol.md, "Screen snapshots".
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScreenSnapshot {
+    /// The output offset the snapshot stands for: `session.output` continues from here.
+    pub offset: u64,
+    /// The escape sequences, base64; at most [`MAX_SNAPSHOT_BYTES`].
+    pub data: Base64Bytes,
 }
 
 /// `session.attach` result. `session.output` notifications follow from `replay_from` on.
@@ -278,9 +345,66 @@ pub struct AttachResult {
     /// The offset of the first byte that will be sent.
     pub replay_from: u64,
     /// True when `from_offset` was older than the oldest byte held, so bytes were lost to the
-    /// client.
+    /// client (also with a snapshot: the bytes themselves were not sent).
     pub truncated: bool,
+    /// With `restore` `"screen"`, or `"auto"` when the bytes were no longer all held: the screen
+    /// as of `snapshot.offset` (equal to `replay_from`), to write before the output.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<ScreenSnapshot>,
 }
+
+/// `session.changed` notification params: an attached session's title or working directory
+/// changed (sent at most every [`CHANGED_MIN_INTERVAL_MS`]; absent fields are unknown).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangedParams {
+    /// The session's id.
+    pub session_id: String,
+    /// The title, as in [`SessionInfo::terminal_title`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terminal_title: Option<String>,
+    /// The working directory, as in [`SessionInfo::cwd`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<String>,
+}
+
+/// A shell-integration prompt mark (OSC 133), as `session.marks` reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PromptMarkKind {
+    /// `A`: a prompt starts.
+    PromptStart,
+    /// `B`: the command line starts.
+    CommandStart,
+    /// `C`: the command's output starts.
+    OutputStart,
+    /// `D`: the command finished.
+    CommandEnd,
+}
+
+/// One prompt mark with where it is in the output.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PromptMark {
+    /// The output offset of the mark's escape sequence.
+    pub offset: u64,
+    /// Which mark.
+    pub kind: PromptMarkKind,
+    /// For `command_end`: the exit status, when the shell gave it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+}
+
+/// The most prompt marks a session keeps (the oldest go first).
+pub const MAX_PROMPT_MARKS: usize = 1000;
+
+/// `session.marks` result.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MarksResult {
+    /// The marks held, oldest first (at most [`MAX_PROMPT_MARKS`]).
+    pub marks: Vec<PromptMark>,
+}
+
+/// The shortest time between two `session.changed` notifications of one session to one client.
+pub const CHANGED_MIN_INTERVAL_MS: u64 = 250;
 
 /// `session.input` params (a request or a notification).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

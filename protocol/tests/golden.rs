@@ -42,10 +42,11 @@ use outpost_protocol::monitor::{
 };
 use outpost_protocol::notification::NotificationEnvelope;
 use outpost_protocol::session::{
-    AttachParams, AttachResult, CreateParams, CreateResult, Empty, ExitParams, InputParams,
-    LinkState, ListParams, ListResult, OutputParams, ReadParams, ReadResult, ReconnectPolicy,
-    ResizeParams, SessionInfo, SessionKind, SessionRef, SessionState, ShellSpec, Signal,
-    SignalParams, SshSpec, DEFAULT_SCROLLBACK_BYTES,
+    AttachParams, AttachResult, ChangedParams, CreateParams, CreateResult, Empty, ExitParams,
+    InputParams, LinkState, ListParams, ListResult, MarksResult, OutputParams, PromptMark,
+    PromptMarkKind, ReadParams, ReadResult, ReconnectPolicy, ResizeParams, Restore, ScreenSnapshot,
+    SessionInfo, SessionKind, SessionRef, SessionState, ShellSpec, Signal, SignalParams, SshSpec,
+    DEFAULT_SCROLLBACK_BYTES,
 };
 use outpost_protocol::ssh_hosts::{SshHost, SshHostsParams, SshHostsResult};
 use outpost_protocol::{
@@ -81,6 +82,7 @@ const FILES: &[&str] = &[
     "session.attach.request.json",
     "session.attach.minimal.request.json",
     "session.attach.result.json",
+    "session.attach.snapshot.result.json",
     "session.detach.request.json",
     "session.input.request.json",
     "session.input.notification.json",
@@ -89,10 +91,13 @@ const FILES: &[&str] = &[
     "session.read.request.json",
     "session.read.result.json",
     "session.close.request.json",
+    "session.marks.request.json",
+    "session.marks.result.json",
     "empty.result.json",
     "session.output.notification.json",
     "session.exit.notification.json",
     "session.exit.signal.notification.json",
+    "session.changed.notification.json",
     "error.parse_error.json",
     "error.invalid_request.json",
     "error.method_not_found.json",
@@ -281,6 +286,10 @@ fn running_shell() -> SessionInfo {
         scrollback_bytes: 4 * 1024 * 1024,
         target: None,
         link: None,
+        terminal_title: None,
+        cwd: None,
+        foreground: None,
+        preview: None,
     }
 }
 
@@ -475,6 +484,10 @@ fn session_list_result() {
                     scrollback_bytes: DEFAULT_SCROLLBACK_BYTES,
                     target: Some("db-2".to_owned()),
                     link: Some(LinkState::Down),
+                    terminal_title: None,
+                    cwd: None,
+                    foreground: None,
+                    preview: Some("Connection to db-2 closed.".to_owned()),
                 },
                 SessionInfo {
                     session_id: "zz9".to_owned(),
@@ -493,6 +506,10 @@ fn session_list_result() {
                     scrollback_bytes: DEFAULT_SCROLLBACK_BYTES,
                     target: None,
                     link: None,
+                    terminal_title: Some("top - 10:15:00 up 10 days".to_owned()),
+                    cwd: None,
+                    foreground: None,
+                    preview: None,
                 },
             ],
         },
@@ -507,6 +524,7 @@ fn session_attach_request() {
         AttachParams {
             session_id: SESSION_ID.to_owned(),
             from_offset: Some(16_384),
+            restore: Restore::Auto,
         },
     );
 }
@@ -519,6 +537,7 @@ fn session_attach_request_minimal() {
         AttachParams {
             session_id: SESSION_ID.to_owned(),
             from_offset: None,
+            restore: Restore::Bytes,
         },
     );
 }
@@ -531,10 +550,33 @@ fn session_attach_result() {
         AttachResult {
             session: SessionInfo {
                 attached_clients: 2,
+                terminal_title: Some("ann@build: ~/src".to_owned()),
+                cwd: Some("/home/ann/src".to_owned()),
+                foreground: Some("make".to_owned()),
+                preview: Some("cc -o app main.c".to_owned()),
                 ..running_shell()
             },
             replay_from: 16_384,
             truncated: false,
+            snapshot: None,
+        },
+    );
+}
+
+#[test]
+fn session_attach_result_with_snapshot() {
+    // Restore "auto" from an offset the ring no longer holds: the screen, then bytes from 18342.
+    check_result::<method::SessionAttach>(
+        "session.attach.snapshot.result.json",
+        num(4),
+        AttachResult {
+            session: running_shell(),
+            replay_from: 18_342,
+            truncated: true,
+            snapshot: Some(ScreenSnapshot {
+                offset: 18_342,
+                data: Base64Bytes::from(&b"\x1b[?1049l\x1b[r\x1b[m\x1b[H\x1b[J$ make\x1b[?25h"[..]),
+            }),
         },
     );
 }
@@ -674,6 +716,55 @@ fn session_exit_notification_with_exit_code() {
             session_id: SESSION_ID.to_owned(),
             exit_code: Some(0),
             signal: None,
+        }),
+    );
+}
+
+#[test]
+fn session_marks_request() {
+    check_request::<method::SessionMarks>("session.marks.request.json", num(12), session_ref());
+}
+
+#[test]
+fn session_marks_result() {
+    check_result::<method::SessionMarks>(
+        "session.marks.result.json",
+        num(12),
+        MarksResult {
+            marks: vec![
+                PromptMark {
+                    offset: 1_024,
+                    kind: PromptMarkKind::PromptStart,
+                    exit_code: None,
+                },
+                PromptMark {
+                    offset: 1_031,
+                    kind: PromptMarkKind::CommandStart,
+                    exit_code: None,
+                },
+                PromptMark {
+                    offset: 1_045,
+                    kind: PromptMarkKind::OutputStart,
+                    exit_code: None,
+                },
+                PromptMark {
+                    offset: 2_310,
+                    kind: PromptMarkKind::CommandEnd,
+                    exit_code: Some(2),
+                },
+            ],
+        },
+    );
+}
+
+#[test]
+fn session_changed_notification() {
+    check_notification(
+        "session.changed.notification.json",
+        Notification::SessionChanged(ChangedParams {
+            session_id: SESSION_ID.to_owned(),
+            terminal_title: Some("vim notes.md".to_owned()),
+            cwd: Some("/home/ann/notes".to_owned()),
         }),
     );
 }

@@ -9,18 +9,19 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
-
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use outpost_desktop::engine::agent::deploy;
-use outpost_testkit::cli::DEADLINE;
+use outpost_testkit::cli::numbered::{assert_each_once, numbered_lines, numbers_loop};
+use outpost_testkit::cli::{Collected, Jumped, Remote, DEADLINE};
+use outpost_testkit::fixture::wait_until;
+use outpost_testkit::process::wait_exit;
 use outpost_testkit::{note, Sshd, TopologyKind};
 use serde_json::Value;
 
-use support::numbered::{assert_each_once, numbered_lines, numbers_loop};
-use support::*;
+/// The CLI under test.
+const OUTPOST: &str = env!("CARGO_BIN_EXE_outpost");
 
 /// The session in `sessions HOST` output with id `sid`.
 fn find_session(list: &Value, sid: &str) -> Value {
@@ -34,7 +35,7 @@ fn find_session(list: &Value, sid: &str) -> Value {
 
 #[test]
 fn every_command_speaks_json_over_ssh() {
-    let j = Jumped::new();
+    let j = Jumped::new(OUTPOST);
     let cli = &j.cli;
 
     let hosts = cli.ok(&["hosts", "list"]);
@@ -153,7 +154,7 @@ fn every_command_speaks_json_over_ssh() {
 
 #[test]
 fn unknown_host_keys_are_refused_and_changed_ones_named_with_both_fingerprints() {
-    let mut r = Remote::untrusted(Sshd::builder());
+    let mut r = Remote::untrusted(OUTPOST, Sshd::builder());
     let fp_old = r.sshd.host_key_fingerprint().to_string();
 
     let (code, msg) = r.cli.err(&["check", "h"]);
@@ -199,7 +200,7 @@ fn unknown_host_keys_are_refused_and_changed_ones_named_with_both_fingerprints()
 
 #[test]
 fn attach_survives_a_cut_desktop_to_jump_link_with_every_line_once() {
-    let mut j = Jumped::new();
+    let mut j = Jumped::new(OUTPOST);
     let netns = j.topo.kind() == TopologyKind::Netns;
     if !netns {
         note("loopback topology: the jump sshd is frozen instead of its link cut");
@@ -222,7 +223,7 @@ fn attach_survives_a_cut_desktop_to_jump_link_with_every_line_once() {
         .unwrap();
     let io = Collected::start(&mut attach);
     let count = |needle: &str| io.out().matches(needle).count();
-    wait_until("lines to flow through the attachment", DEADLINE, || {
+    wait_until(DEADLINE, "lines to flow through the attachment", || {
         count("line-") > 200
     });
 
@@ -232,8 +233,8 @@ fn attach_survives_a_cut_desktop_to_jump_link_with_every_line_once() {
     let lines_at_cut = count("line-");
     j.topo.cut_root_link().unwrap();
     wait_until(
-        "the CLI to notice and start reconnecting",
         Duration::from_secs(30),
+        "the CLI to notice and start reconnecting",
         || io.err().contains("reconnecting"),
     );
     let noticed = cut.elapsed();
@@ -253,7 +254,7 @@ fn attach_survives_a_cut_desktop_to_jump_link_with_every_line_once() {
     ));
 
     // The attachment comes back and catches up; then let the session finish.
-    wait_until("the attachment to resume", DEADLINE, || {
+    wait_until(DEADLINE, "the attachment to resume", || {
         count("line-") > stalled + 200
     });
     note(&format!(

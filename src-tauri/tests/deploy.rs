@@ -10,9 +10,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
-
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,9 +19,44 @@ use outpost_desktop::engine::agent::bin::Platform;
 use outpost_desktop::engine::agent::deploy;
 use outpost_desktop::engine::ssh::known_hosts::KnownHosts;
 use outpost_desktop::engine::ssh::{AgentSource, AutoPrompter, Credentials, SshSession, SshTarget};
-use outpost_testkit::{note, Sshd, TopologyKind};
+use outpost_testkit::cli::{sha256_file, sha256_hex, Jumped, Remote};
+use outpost_testkit::fixture::hostname;
+use outpost_testkit::{note, Sshd, TestUser, TopologyKind};
 
-use support::*;
+/// The CLI under test.
+const OUTPOST: &str = env!("CARGO_BIN_EXE_outpost");
+
+/// The agents' directory in `user`'s home (`~/.local/share/outpost/agent`).
+fn agent_root(user: &TestUser) -> PathBuf {
+    user.home.join(deploy::AGENT_ROOT)
+}
+
+/// Where this build's agent is installed in `user`'s home.
+fn installed_agent(user: &TestUser) -> PathBuf {
+    user.home.join(deploy::agent_path(deploy::AGENT_VERSION))
+}
+
+/// The names in a directory, sorted (empty when it does not exist).
+fn dir_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// (mtime in ns, inode) of a file: both stay when nothing re-uploads or replaces it.
+fn stamp(path: &Path) -> (i128, u64) {
+    let m = std::fs::metadata(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    (
+        i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec()),
+        m.ino(),
+    )
+}
 
 /// `outpost-agent <our version> protocol <N>`.
 fn version_line() -> String {
@@ -31,14 +65,6 @@ fn version_line() -> String {
         deploy::AGENT_VERSION,
         outpost_protocol::PROTOCOL_VERSION
     )
-}
-
-/// The machine's host name (a loopback sshd's sessions see it).
-fn machine_hostname() -> String {
-    nix::unistd::gethostname()
-        .unwrap()
-        .to_string_lossy()
-        .into_owned()
 }
 
 /// Checks the installed agent: the local binary's bytes, mode 755, owned by the user, alone in
@@ -79,6 +105,7 @@ async fn engine_session(r: &Remote) -> SshSession {
         connect_timeout: Duration::from_secs(20),
         agent: AgentSource::Disabled,
         default_identities: false,
+        ..SshTarget::default()
     };
     let known = KnownHosts::new(
         r.cli.home().join(".ssh/known_hosts"),
@@ -96,13 +123,13 @@ async fn engine_session(r: &Remote) -> SshSession {
 
 #[test]
 fn first_deploy_into_an_empty_home_then_a_second_connect_reuses_it() {
-    let r = Remote::start(Sshd::builder());
+    let r = Remote::start(OUTPOST, Sshd::builder());
     assert!(!agent_root(&r.user).exists(), "the home is not empty");
 
     let check = r.cli.ok(&["check", "h"]);
     assert_eq!(check["deployed"], true, "{check}");
     assert_eq!(check["host"], "h");
-    assert_eq!(check["hostname"], machine_hostname().as_str());
+    assert_eq!(check["hostname"], hostname().as_str());
     assert_eq!(check["user"], r.user.name.as_str());
     assert_eq!(check["agent_version"], deploy::AGENT_VERSION);
     assert_eq!(check["platform"], Platform::current().to_string().as_str());
@@ -140,7 +167,7 @@ fn first_deploy_into_an_empty_home_then_a_second_connect_reuses_it() {
 
 #[test]
 fn upgrade_replaces_an_older_version_and_a_stale_file_then_removes_the_old_one() {
-    let r = Remote::start(Sshd::builder());
+    let r = Remote::start(OUTPOST, Sshd::builder());
     let old = format!("{}/0.0.1/outpost-agent", deploy::AGENT_ROOT);
     r.user
         .write_file(
@@ -175,7 +202,7 @@ fn upgrade_replaces_an_older_version_and_a_stale_file_then_removes_the_old_one()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_corrupted_upload_is_detected_and_nothing_is_installed() {
-    let r = Remote::start(Sshd::builder());
+    let r = Remote::start(OUTPOST, Sshd::builder());
     // An older version is installed: a failed upgrade must leave it in place.
     let old = format!("{}/0.0.1/outpost-agent", deploy::AGENT_ROOT);
     r.user
@@ -227,7 +254,7 @@ async fn a_corrupted_upload_is_detected_and_nothing_is_installed() {
 
 #[test]
 fn without_sftp_the_agent_is_uploaded_with_cat() {
-    let r = Remote::start(Sshd::builder().sftp_subsystem(None));
+    let r = Remote::start(OUTPOST, Sshd::builder().sftp_subsystem(None));
     let check = r.cli.ok(&["check", "h"]);
     assert_eq!(check["deployed"], true, "{check}");
     assert_installed(&r);
@@ -259,7 +286,7 @@ fn noisy_startup_files(user: &outpost_testkit::TestUser) {
 
 #[test]
 fn startup_files_that_print_do_not_break_deploy_or_the_protocol() {
-    let r = Remote::start(Sshd::builder());
+    let r = Remote::start(OUTPOST, Sshd::builder());
     noisy_startup_files(&r.user);
     // The noise is real: a plain command over ssh shows it.
     let out = std::process::Command::new("ssh")
@@ -293,7 +320,7 @@ fn startup_files_that_print_do_not_break_deploy_or_the_protocol() {
     // First connect: probe, upload, checksum and version check all see the noise.
     let check = r.cli.ok(&["check", "h"]);
     assert_eq!(check["deployed"], true, "{check}");
-    assert_eq!(check["hostname"], machine_hostname().as_str(), "{check}");
+    assert_eq!(check["hostname"], hostname().as_str(), "{check}");
     let preamble = check["preamble"].as_array().expect("preamble reported");
     assert!(preamble.iter().any(|l| l == "Welcome to jump!"), "{check}");
     assert_installed(&r);
@@ -324,7 +351,10 @@ fn startup_files_that_print_do_not_break_deploy_or_the_protocol() {
 fn startup_noise_that_breaks_sftp_falls_back_to_cat() {
     // OpenSSH's external sftp-server runs through the user's shell, so `.bashrc` noise lands in
     // the SFTP stream (the classic "Received message too long"); the upload must fall back.
-    let r = Remote::start(Sshd::builder().sftp_subsystem(Some("/usr/lib/openssh/sftp-server")));
+    let r = Remote::start(
+        OUTPOST,
+        Sshd::builder().sftp_subsystem(Some("/usr/lib/openssh/sftp-server")),
+    );
     noisy_startup_files(&r.user);
     let started = std::time::Instant::now();
     let check = r.cli.ok(&["check", "h"]);
@@ -339,7 +369,7 @@ fn startup_noise_that_breaks_sftp_falls_back_to_cat() {
 
 #[test]
 fn proxy_jump_deploys_to_a_target_only_the_jump_host_reaches() {
-    let j = Jumped::new();
+    let j = Jumped::new(OUTPOST);
     if j.topo.kind() == TopologyKind::Netns {
         assert!(
             std::net::TcpStream::connect_timeout(&j.topo.target_addr(), Duration::from_secs(2))
@@ -380,7 +410,7 @@ fn proxy_jump_deploys_to_a_target_only_the_jump_host_reaches() {
 fn startup_output_without_a_final_newline_is_split_off() {
     // `printf` without a newline (a terminal-title escape, `echo -n`): the agent's first line
     // must not be glued to it.
-    let r = Remote::start(Sshd::builder());
+    let r = Remote::start(OUTPOST, Sshd::builder());
     r.user
         .write_file(
             ".bashrc",
@@ -392,7 +422,7 @@ fn startup_output_without_a_final_newline_is_split_off() {
         let started = std::time::Instant::now();
         let check = r.cli.ok(&["check", "h"]);
         assert_eq!(check["deployed"], deployed, "{check}");
-        assert_eq!(check["hostname"], machine_hostname().as_str());
+        assert_eq!(check["hostname"], hostname().as_str());
         assert_eq!(
             check["preamble"],
             serde_json::json!(["\u{1b}]0;jump\u{7}Welcome, no newline"]),
@@ -411,7 +441,7 @@ fn startup_output_without_a_final_newline_is_split_off() {
 fn two_first_connects_at_once_both_deploy_a_whole_agent() {
     // A desktop window and a script connecting to a fresh host at the same moment: each uploads
     // under its own temporary name and renames it into place, so neither sees half a file.
-    let r = Remote::start(Sshd::builder());
+    let r = Remote::start(OUTPOST, Sshd::builder());
     let spawn = || {
         r.cli
             .cmd()
@@ -441,7 +471,7 @@ fn two_first_connects_at_once_both_deploy_a_whole_agent() {
 /// resolved from `$HOME` once.
 #[test]
 fn a_cd_in_bashrc_does_not_move_the_install() {
-    let r = Remote::start(Sshd::builder());
+    let r = Remote::start(OUTPOST, Sshd::builder());
     r.user.write_file("elsewhere/.keep", "", 0o644).unwrap();
     r.user
         .write_file(".bashrc", "cd \"$HOME/elsewhere\"\n", 0o644)
@@ -460,7 +490,7 @@ fn a_cd_in_bashrc_does_not_move_the_install() {
 /// checksum is verified: it is replaced by the real agent.
 #[test]
 fn a_planted_binary_is_not_run_before_its_checksum_is_checked() {
-    let r = Remote::start(Sshd::builder());
+    let r = Remote::start(OUTPOST, Sshd::builder());
     let planted = format!(
         "#!/bin/sh\ntouch \"$HOME/planted-ran\"\necho '{}'\n",
         version_line()
@@ -480,7 +510,7 @@ fn a_planted_binary_is_not_run_before_its_checksum_is_checked() {
 /// An install directory writable by group or others is refused, not used.
 #[test]
 fn a_group_writable_install_directory_is_refused() {
-    let r = Remote::start(Sshd::builder());
+    let r = Remote::start(OUTPOST, Sshd::builder());
     let path = r
         .user
         .write_file(deploy::agent_path(deploy::AGENT_VERSION), "x", 0o600)
@@ -501,7 +531,7 @@ fn a_group_writable_install_directory_is_refused() {
 /// `uname -m` is allow-listed before any local file name is built from it.
 #[test]
 fn an_unknown_architecture_is_refused() {
-    let r = Remote::start(Sshd::builder());
+    let r = Remote::start(OUTPOST, Sshd::builder());
     r.user
         .write_file(
             "bin/uname",
@@ -516,4 +546,77 @@ fn an_unknown_architecture_is_refused() {
     assert_eq!(code, "deploy", "{msg}");
     assert!(msg.contains("platform"), "{msg}");
     assert!(!agent_root(&r.user).exists(), "something was installed");
+}
+
+/// A host whose `uname -m` says aarch64 gets `outpost-agent-linux-aarch64` from beside the
+/// desktop's executable, installed under `linux-aarch64/`; without that file the typed
+/// `no_agent_binary` error names it and the path it was looked for at, and nothing is
+/// installed. (The host is this machine with a `uname` in the user's `PATH` that says aarch64,
+/// as the probe reads it; so the "aarch64 agent" is the x86_64 one with a tag appended, which
+/// still runs and whose SHA-256 tells it from the x86_64 file.)
+#[test]
+fn an_aarch64_host_gets_the_aarch64_agent_beside_the_desktop_or_a_clear_error() {
+    // A desktop of its own: nothing beside it but what the test puts there.
+    let desktop = tempfile::Builder::new()
+        .prefix("oarm")
+        .tempdir_in("/tmp")
+        .unwrap();
+    let outpost = desktop.path().join("outpost");
+    std::fs::hard_link(OUTPOST, &outpost)
+        .or_else(|_| std::fs::copy(OUTPOST, &outpost).map(drop))
+        .unwrap();
+    let r = Remote::start(&outpost, Sshd::builder());
+    r.user
+        .write_file(
+            "bin/uname",
+            "#!/bin/sh\ncase \"$*\" in\n  -sm) echo 'Linux aarch64' ;;\n  -m) echo aarch64 ;;\n  *) exec /bin/uname \"$@\" ;;\nesac\n",
+            0o755,
+        )
+        .unwrap();
+    r.user
+        .write_file(".bashrc", "PATH=\"$HOME/bin:$PATH\"\n", 0o644)
+        .unwrap();
+    let arm = Platform::from_uname("Linux aarch64").unwrap();
+    let arm_file = desktop.path().join("outpost-agent-linux-aarch64");
+
+    let (code, v, _) = r.cli.run(&["check", "h"]);
+    assert_ne!(code, 0, "{v}");
+    assert_eq!(v["error"]["code"], "no_agent_binary", "{v}");
+    let details = &v["error"]["details"];
+    assert_eq!(details["kind"], "no_agent_binary", "{v}");
+    assert_eq!(details["platform"], "linux-aarch64", "{v}");
+    assert_eq!(details["file_name"], "outpost-agent-linux-aarch64", "{v}");
+    assert_eq!(
+        details["looked"],
+        serde_json::json!([arm_file.display().to_string()]),
+        "only the aarch64 file beside the executable serves an aarch64 host: {v}"
+    );
+    let message = v["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains(&arm_file.display().to_string()) && message.contains("portable-agent"),
+        "{message}"
+    );
+    assert!(!agent_root(&r.user).exists(), "something was installed");
+
+    let mut stand_in = std::fs::read(r.cli.agent()).unwrap();
+    stand_in.extend_from_slice(b"\0outpost-testkit aarch64 stand-in\0");
+    std::fs::write(&arm_file, &stand_in).unwrap();
+    std::fs::set_permissions(&arm_file, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let check = r.cli.ok(&["check", "h"]);
+    assert_eq!(check["deployed"], true, "{check}");
+    // (`platform` is what the running agent reports of itself: the stand-in is x86_64 code.)
+    let installed = r
+        .user
+        .home
+        .join(deploy::agent_path_for(deploy::AGENT_VERSION, &arm));
+    assert_eq!(
+        sha256_file(&installed),
+        sha256_hex(&stand_in),
+        "the aarch64 file was deployed"
+    );
+    assert_ne!(sha256_hex(&stand_in), sha256_file(r.cli.agent()));
+    assert!(
+        !installed_agent(&r.user).exists(),
+        "the x86_64 agent was installed for an aarch64 host"
+    );
 }

@@ -22,19 +22,31 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
-
 use std::io::{BufRead, BufReader, Write};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use outpost_testkit::cli::DEADLINE;
+use outpost_desktop::engine::agent::deploy;
+use outpost_testkit::cli::numbered::{assert_each_once, numbered_lines, numbers_loop};
+use outpost_testkit::cli::{Attached, Jumped, DEADLINE};
+use outpost_testkit::report::{secs, FaultSection};
 use outpost_testkit::{note, TopologyKind};
 use serde_json::{json, Value};
 
-use support::numbered::{assert_each_once, numbered_lines, numbers_loop, Attached};
-use support::reliability::{secs, section};
-use support::{installed_agent, Jumped};
+/// The CLI under test.
+const OUTPOST: &str = env!("CARGO_BIN_EXE_outpost");
+
+/// The section `key` (e.g. `link-desktop`) of a link-cut test in the reliability document, with
+/// its title and description.
+fn section(key: &'static str, title: &str, what: &str) -> FaultSection {
+    let mut s = FaultSection::new(
+        "cargo test -p outpost-desktop --no-default-features --test faults_link",
+        key,
+        title,
+    );
+    s.what(what);
+    s
+}
 
 /// How long the desktop → jump link stays cut.
 const DESKTOP_CUT: Duration = Duration::from_secs(30);
@@ -81,7 +93,7 @@ fn line_bytes(prefix: &str, from: u32, to: u32) -> u64 {
 
 #[test]
 fn desktop_link_cut_for_30s_under_output_loses_nothing() {
-    let mut j = Jumped::new();
+    let mut j = Jumped::new(OUTPOST);
     let topo = topology(&j);
     note(&format!("faults_link: desktop→jump cut, topology={topo}"));
     if j.topo.kind() != TopologyKind::Netns {
@@ -230,7 +242,10 @@ fn desktop_link_cut_for_30s_under_output_loses_nothing() {
 fn create_via_agent(j: &Jumped, params: Value) -> Value {
     let mut agent = j
         .topo
-        .jump_exec(&j.user, installed_agent(&j.user))
+        .jump_exec(
+            &j.user,
+            j.user.home.join(deploy::agent_path(deploy::AGENT_VERSION)),
+        )
         .args(["serve", "--stdio"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -330,7 +345,7 @@ fn remote_lines(text: &str) -> (Vec<u32>, bool) {
 
 #[test]
 fn target_link_cut_under_output_keeps_the_session_and_shows_markers() {
-    let mut j = Jumped::new();
+    let mut j = Jumped::new(OUTPOST);
     let topo = topology(&j);
     note(&format!("faults_link: jump→target cut, topology={topo}"));
     j.user

@@ -22,79 +22,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
-
 use std::collections::HashSet;
-use std::time::{Duration, Instant};
 
-use base64::Engine as _;
-use outpost_testkit::gui::{fantoccini, App, Desktop};
+use outpost_testkit::cli::{Cli, Jumped, Remote};
+use outpost_testkit::gui::{
+    cli_output, fantoccini, hostname, marker, new_shell, tid, wait_blocking, App, Desktop,
+    FIRST_CONNECT, UI,
+};
 use outpost_testkit::{note, Sshd, TopologyKind};
-use support::{Cli, Jumped, Remote, OUTPOST};
 
-/// How long anything the UI shows may take (WebKit on two busy cores, debug builds).
-const UI: Duration = Duration::from_secs(60);
-
-/// How long a first connection to an SSH host may take (it uploads the ~70 MB debug agent).
-const FIRST_CONNECT: Duration = Duration::from_secs(180);
-
-/// A marker no earlier output contains: the test process and the time.
-fn marker() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    format!("m{}x{nanos}", std::process::id())
-}
-
-/// The CSS selector of `data-testid="ID"`.
-fn tid(id: &str) -> String {
-    format!(r#"[data-testid="{id}"]"#)
-}
-
-/// This machine's host name.
-fn hostname() -> String {
-    nix::unistd::gethostname()
-        .unwrap()
-        .to_string_lossy()
-        .into_owned()
-}
-
-/// Clicks `new-shell-HOST` and waits for the new tab to connect; returns its session id.
-async fn new_shell(app: &App, host: &str) -> String {
-    let before: HashSet<String> = app.tabs().await.into_iter().map(|t| t.session_id).collect();
-    app.click(&tid(&format!("new-shell-{host}")), UI).await;
-    let tab = app
-        .wait_tab(&format!("a new connected {host} tab"), UI, |t| {
-            t.host == host && t.state == "connected" && !before.contains(&t.session_id)
-        })
-        .await;
-    assert!(tab.active, "the new tab is the active one: {tab:?}");
-    app.wait_for(&format!("{} .xterm-rows", App::pane(&tab.session_id)), UI)
-        .await;
-    tab.session_id
-}
-
-/// A session's held output on `host`, through the CLI (`outpost read`).
-fn cli_output(desk: &Desktop, host: &str, sid: &str) -> String {
-    let r = desk.cli_ok(&["read", host, sid]);
-    let data = base64::engine::general_purpose::STANDARD
-        .decode(r["data"].as_str().unwrap())
-        .unwrap();
-    String::from_utf8_lossy(&data).into_owned()
-}
-
-/// Polls `f` (a blocking check, such as running the CLI) every 100 ms until it is true.
-async fn wait_blocking(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !f() {
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {timeout:?} waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
+/// The app under test (`outpost` without arguments opens the window).
+const OUTPOST: &str = env!("CARGO_BIN_EXE_outpost");
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn local_shell_echoes_what_is_typed() {
@@ -192,7 +130,7 @@ async fn restarted_app_reattaches_its_tab_with_the_output_of_while_it_was_closed
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ssh_tab_through_the_jump_host_reaches_the_target() {
-    let j = Jumped::new();
+    let j = Jumped::new(OUTPOST);
     let kind = j.topo.kind();
     note(&format!(
         "gui e2e ssh tab: {kind} topology{}",
@@ -363,7 +301,7 @@ fn ssh_keygen_fingerprint(public_key: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_host_key_dialog_shows_the_servers_fingerprint() {
-    let r = Remote::untrusted(Sshd::builder());
+    let r = Remote::untrusted(OUTPOST, Sshd::builder());
     let fingerprint = ssh_keygen_fingerprint(r.sshd.host_public_key());
     assert!(fingerprint.starts_with("SHA256:"), "{fingerprint}");
     let desk = Desktop::start(&r.cli);
@@ -426,7 +364,7 @@ async fn unknown_host_key_dialog_shows_the_servers_fingerprint() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn changed_host_key_dialog_shows_both_fingerprints_from_the_error_details() {
-    let mut r = Remote::start(Sshd::builder());
+    let mut r = Remote::start(OUTPOST, Sshd::builder());
     let old = r.sshd.host_key_fingerprint().to_owned();
     r.sshd.regenerate_host_key().unwrap();
     let new = r.sshd.host_key_fingerprint().to_owned();
@@ -461,7 +399,7 @@ async fn changed_host_key_dialog_shows_both_fingerprints_from_the_error_details(
 /// nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn other_key_types_dialog_warns_with_cancel_as_the_default() {
-    let r = Remote::untrusted(Sshd::builder());
+    let r = Remote::untrusted(OUTPOST, Sshd::builder());
     let dir = tempfile::tempdir().unwrap();
     let other = dir.path().join("ecdsa");
     let out = std::process::Command::new("ssh-keygen")
@@ -594,6 +532,7 @@ async fn keyboard_interactive_dialog_names_the_asker_and_quotes_the_server() {
         return;
     }
     let r = Remote::start(
+        OUTPOST,
         Sshd::builder()
             .config_line("UsePAM yes")
             .config_line("KbdInteractiveAuthentication yes")

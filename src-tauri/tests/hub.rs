@@ -6,8 +6,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
-
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -20,7 +18,11 @@ use outpost_desktop::engine::{store::targets, EngineContext};
 use outpost_protocol::method;
 use outpost_protocol::monitor::MonitorTarget;
 use outpost_protocol::session::{ListParams, SessionRef};
+use outpost_testkit::cli::{agent_beside, Remote};
 use outpost_testkit::Sshd;
+
+/// The CLI binary, beside which the agent binary is built.
+const OUTPOST: &str = env!("CARGO_BIN_EXE_outpost");
 
 /// One private agent home and configuration for this test binary (env is process-wide).
 fn local_env() -> &'static std::path::Path {
@@ -32,7 +34,10 @@ fn local_env() -> &'static std::path::Path {
             .unwrap()
             .keep();
         std::env::set_var("OUTPOST_HOME", dir.join("h"));
-        std::env::set_var("OUTPOST_AGENT_BIN", support::agent_bin());
+        std::env::set_var(
+            "OUTPOST_AGENT_BIN",
+            agent_beside(std::path::Path::new(OUTPOST)),
+        );
         dir
     })
 }
@@ -464,7 +469,7 @@ async fn a_monitoring_feed_fills_from_history_then_streams() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unknown_host_key_is_asked_through_the_broker() {
     local_env();
-    let remote = support::Remote::untrusted(Sshd::builder());
+    let remote = Remote::untrusted(OUTPOST, Sshd::builder());
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let broker = Arc::new(PromptBroker::new(move |r| {
         let _ = tx.send(r);

@@ -1,29 +1,22 @@
-// The app's root: layout (sidebar, tabs, monitoring panel), dialogs, the theme, and the one
-// window-level key handler that runs the shortcuts of shortcuts.ts.
+// The app's root: layout (sidebar or its rail, tabs, monitoring panel), dialogs, the theme, and
+// the one window-level key handler that runs the actions bound in shortcuts.ts.
 import type { JSX } from "preact";
 import { useEffect } from "preact/hooks";
-import {
-  closeTab,
-  copySelection,
-  focusCurrent,
-  newShell,
-  openSearch,
-  pasteClipboard,
-  splitActive,
-  stepFontSize,
-  updateSettings,
-} from "./actions";
+import { focusCurrent, runAction, toggleSidebar } from "./actions";
 import { ConfirmDialog } from "./dialogs/ConfirmDialog";
 import { HostKeyChangedDialog } from "./dialogs/HostKeyChangedDialog";
 import { Notices } from "./dialogs/Notices";
 import { PromptDialogs } from "./dialogs/PromptDialogs";
 import { SettingsDialog } from "./dialogs/SettingsDialog";
+import { Icon } from "./icons";
 import { MonitorPanel } from "./monitor/MonitorPanel";
-import { matchShortcut, type ShortcutAction } from "./shortcuts";
+import { Palette } from "./palette/Palette";
+import { effectiveKeys, matchShortcut, setKeymap, shortcutLabel } from "./shortcuts";
 import { HostForm } from "./sidebar/HostForm";
 import { NewSshDialog } from "./sidebar/NewSshDialog";
 import { Sidebar } from "./sidebar/Sidebar";
-import { currentPane, currentTab, dialog, dispatch, hostsLoaded, settings } from "./state/store";
+import { isLight } from "./state/settings";
+import { dialog, hostsLoaded, recordingShortcut, settings } from "./state/store";
 import { TabArea } from "./tabs/TabArea";
 import { TabBar } from "./tabs/TabBar";
 
@@ -34,53 +27,21 @@ function inTextField(target: EventTarget | null): boolean {
   return target.isContentEditable || target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement;
 }
 
-/** Runs a shortcut; returns false when it does not apply here. */
-function runShortcut(action: ShortcutAction, inField: boolean): boolean {
-  switch (action) {
-    case "copy":
-      if (inField) return false;
-      void copySelection();
-      return true;
-    case "paste":
-      if (inField) return false;
-      void pasteClipboard();
-      return true;
-    case "find":
-      openSearch();
-      return true;
-    case "font_bigger":
-      stepFontSize(1);
-      return true;
-    case "font_smaller":
-      stepFontSize(-1);
-      return true;
-    case "font_reset":
-      stepFontSize(0);
-      return true;
-    case "new_shell":
-      void newShell(currentPane.value?.host ?? "local");
-      return true;
-    case "close_tab": {
-      const t = currentTab.value;
-      if (t !== null) closeTab(t.tab_id);
-      return true;
-    }
-    case "next_tab":
-      dispatch({ type: "cycle", step: 1 });
-      return true;
-    case "prev_tab":
-      dispatch({ type: "cycle", step: -1 });
-      return true;
-    case "split_row":
-      void splitActive("row");
-      return true;
-    case "split_column":
-      void splitActive("column");
-      return true;
-    case "toggle_monitor":
-      updateSettings({ monitor_open: !settings.value.monitor_open });
-      return true;
-  }
+/** The thin strip shown instead of the sidebar while it is hidden. */
+function SidebarRail(): JSX.Element {
+  return (
+    <div class="sidebar-rail">
+      <button
+        class="icon-button"
+        data-testid="sidebar-show"
+        title={`Show the sidebar (${shortcutLabel("toggle_sidebar")})`}
+        aria-label="Show the sidebar"
+        onClick={toggleSidebar}
+      >
+        <Icon name="chevron" />
+      </button>
+    </div>
+  );
 }
 
 function OpenDialog(): JSX.Element | null {
@@ -93,6 +54,8 @@ function OpenDialog(): JSX.Element | null {
       return <NewSshDialog host={d.host} />;
     case "settings":
       return <SettingsDialog />;
+    case "palette":
+      return <Palette />;
   }
 }
 
@@ -100,14 +63,19 @@ function OpenDialog(): JSX.Element | null {
 export function App(): JSX.Element {
   const theme = settings.value.theme;
   useEffect(() => {
-    document.documentElement.dataset.theme = theme;
+    document.documentElement.dataset.theme = isLight(theme) ? "light" : "dark";
+    document.documentElement.dataset.scheme = theme;
   }, [theme]);
+
+  const keybindings = settings.value.keybindings;
+  useEffect(() => setKeymap(effectiveKeys(keybindings)), [keybindings]);
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
+      if (recordingShortcut.peek()) return;
       const action = matchShortcut(e);
       if (action === null) return;
-      if (runShortcut(action, inTextField(e.target))) {
+      if (runAction(action, inTextField(e.target))) {
         e.preventDefault();
         e.stopPropagation();
       }
@@ -129,9 +97,10 @@ export function App(): JSX.Element {
   }, [loaded]);
 
   const monitorOpen = settings.value.monitor_open;
+  const sidebarOpen = settings.value.sidebar_open;
   return (
-    <div class={`app ${monitorOpen ? "with-monitor" : ""}`}>
-      <Sidebar />
+    <div class={`app ${monitorOpen ? "with-monitor" : ""} ${sidebarOpen ? "" : "no-sidebar"}`}>
+      {sidebarOpen ? <Sidebar /> : <SidebarRail />}
       <main class="main">
         <TabBar />
         <TabArea />

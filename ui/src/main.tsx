@@ -5,7 +5,11 @@ import "./locale-guard";
 import { render } from "preact";
 import "@xterm/xterm/css/xterm.css";
 import "./styles/app.css";
-import { loadHosts, loadSettings, restoreWorkspace } from "./actions";
+import "./styles/tabs.css";
+import "./styles/monitor.css";
+import "./styles/errors.css";
+import "./styles/hosts.css";
+import { loadHosts, loadSettings, restoreWorkspace, watchExits } from "./actions";
 import * as api from "./api/tauri";
 import { App } from "./app";
 import { prompts, reportError } from "./state/store";
@@ -35,6 +39,7 @@ async function start(root: HTMLElement): Promise<void> {
   await loadSettings();
   const hostsLoading = loadHosts();
   await restoreWorkspace();
+  watchExits();
   await hostsLoading;
 }
 

@@ -37,6 +37,7 @@ mod report;
 mod routes;
 
 use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context, Result};
@@ -46,6 +47,7 @@ use outpost_testkit::bench::data::{make_data_file, shell_quote, warm_page_cache}
 use outpost_testkit::bench::doc::DocSection;
 use outpost_testkit::bench::machine::RunInfo;
 use outpost_testkit::bench::stats::median;
+use outpost_testkit::cli::portable::portable_agent;
 use outpost_testkit::summary::BenchResults;
 
 use agent::BenchAgent;
@@ -205,9 +207,11 @@ fn measure(o: &Opts, fx: &Fixture) -> Result<Results> {
     };
     println!("ssh_bench: cipher jump → target {cipher_hop}; desktop → jump {cipher_desktop}");
 
-    // The agent binary, copied where a concurrent `cargo build --release` cannot replace it.
+    // The agent the desktop deploys (the portable build beside the release agent), copied where
+    // a concurrent build cannot replace it.
+    let portable = portable_agent(Path::new(env!("CARGO_BIN_EXE_outpost-agent")))?;
     let exe = fx.home.root().join("outpost-agent");
-    std::fs::copy(env!("CARGO_BIN_EXE_outpost-agent"), &exe).context("copying the agent binary")?;
+    std::fs::copy(portable, &exe).context("copying the agent binary")?;
     std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755))?;
     let agent = BenchAgent::start(fx, &env, &exe, false)?;
 

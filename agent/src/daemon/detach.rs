@@ -84,6 +84,8 @@ fn daemon_main(spec: DaemonSpec, ready: OwnedFd) -> anyhow::Result<()> {
 
 fn daemon_setup_and_run(spec: DaemonSpec, ready: &mut Option<OwnedFd>) -> anyhow::Result<()> {
     nix::unistd::setsid().context("setsid")?;
+    // Before any thread starts, so every thread of the daemon carries the name.
+    super::name::set(super::name::SESSION);
     if let Some(fd) = ready.as_ref() {
         close_inherited_fds(fd.as_raw_fd());
     }

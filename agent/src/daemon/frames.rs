@@ -13,8 +13,12 @@
 //! | 0x81 `Reply` | daemon → agent | u32 id, JSON [`DaemonReply`] |
 //! | 0x82 `Output` | daemon → agent | u64 offset, raw output bytes |
 //! | 0x83 `Exit` | daemon → agent | JSON [`ExitInfo`] |
+//! | 0x84 `Changed` | daemon → agent | JSON [`Reported`]: the title or directory changed (only to connections attached with `changes: true`, at most every [`CHANGED_MIN_INTERVAL_MS`](outpost_protocol::session::CHANGED_MIN_INTERVAL_MS)) |
+//!
+//! New fields are added with serde defaults, so agents and daemons of neighbouring versions
+//! still understand each other (an old daemon ignores `restore` and sends bytes).
 
-use outpost_protocol::session::{SessionInfo, Signal};
+use outpost_protocol::session::{PromptMark, Restore, ScreenSnapshot, SessionInfo, Signal};
 use outpost_protocol::Base64Bytes;
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -33,6 +37,7 @@ const KIND_INPUT: u8 = 0x02;
 const KIND_REPLY: u8 = 0x81;
 const KIND_OUTPUT: u8 = 0x82;
 const KIND_EXIT: u8 = 0x83;
+const KIND_CHANGED: u8 = 0x84;
 
 /// A request from an agent.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,6 +49,13 @@ pub enum DaemonRequest {
     Attach {
         /// The first offset wanted.
         from_offset: Option<u64>,
+        /// Bytes, a screen snapshot, or a snapshot only when the bytes are gone.
+        #[serde(default)]
+        restore: Restore,
+        /// Whether the agent takes `Changed` frames (agents from before them do not, and would
+        /// close the connection at an unknown kind).
+        #[serde(default)]
+        changes: bool,
     },
     /// Stop streaming output.
     Detach,
@@ -68,6 +80,8 @@ pub enum DaemonRequest {
     },
     /// End the process and the daemon.
     Close,
+    /// The prompt marks held.
+    Marks,
 }
 
 /// A daemon's answer to one request.
@@ -87,6 +101,9 @@ pub enum DaemonReply {
         replay_from: u64,
         /// Whether the requested offset was older than the oldest byte held.
         truncated: bool,
+        /// The screen as of `replay_from`, when asked for (boxed: it is rare and large).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        snapshot: Option<Box<ScreenSnapshot>>,
     },
     /// Output read by offset.
     Read {
@@ -96,6 +113,11 @@ pub enum DaemonReply {
         data: Base64Bytes,
         /// The next offset the session will produce.
         output_end: u64,
+    },
+    /// The prompt marks held, oldest first.
+    Marks {
+        /// The marks.
+        marks: Vec<PromptMark>,
     },
     /// Done, nothing to report.
     Done,
@@ -138,8 +160,8 @@ pub enum Frame {
     Reply {
         /// The request's id.
         id: u32,
-        /// The reply.
-        reply: DaemonReply,
+        /// The reply (boxed: a session's description is far larger than the hot frames).
+        reply: Box<DaemonReply>,
     },
     /// Output bytes.
     Output {
@@ -150,6 +172,17 @@ pub enum Frame {
     },
     /// The process exited; no output follows.
     Exit(ExitInfo),
+    /// The program's title or working directory changed.
+    Changed(Reported),
+}
+
+/// What a program reported about itself (the payload of a `Changed` frame).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reported {
+    /// The title (OSC 0/2), cleaned and bounded.
+    pub terminal_title: Option<String>,
+    /// The working directory (OSC 7), decoded, cleaned and bounded.
+    pub cwd: Option<String>,
 }
 
 /// A framing failure.
@@ -197,6 +230,10 @@ impl Frame {
                 json_into(info, out);
                 KIND_EXIT
             }
+            Frame::Changed(reported) => {
+                json_into(reported, out);
+                KIND_CHANGED
+            }
         };
         let len = (out.len() - at - 5) as u32;
         out[at] = kind;
@@ -224,7 +261,10 @@ impl Frame {
             KIND_REPLY => {
                 let (id, body) = split4(payload)?;
                 let reply = serde_json::from_slice(&body).map_err(|e| bad(e.to_string()))?;
-                Frame::Reply { id, reply }
+                Frame::Reply {
+                    id,
+                    reply: Box::new(reply),
+                }
             }
             KIND_OUTPUT => {
                 let (off, rest) = payload
@@ -237,6 +277,9 @@ impl Frame {
             }
             KIND_EXIT => {
                 Frame::Exit(serde_json::from_slice(payload).map_err(|e| bad(e.to_string()))?)
+            }
+            KIND_CHANGED => {
+                Frame::Changed(serde_json::from_slice(payload).map_err(|e| bad(e.to_string()))?)
             }
             k => return Err(bad(format!("unknown frame kind {k:#04x}"))),
         })
@@ -316,6 +359,8 @@ mod tests {
             id: 7,
             req: DaemonRequest::Attach {
                 from_offset: Some(9),
+                restore: Restore::Auto,
+                changes: true,
             },
         });
         round_trip(Frame::Input {
@@ -324,7 +369,7 @@ mod tests {
         });
         round_trip(Frame::Reply {
             id: 1,
-            reply: DaemonReply::Done,
+            reply: Box::new(DaemonReply::Done),
         });
         round_trip(Frame::Output {
             offset: u64::MAX - 3,
@@ -334,6 +379,41 @@ mod tests {
             exit_code: Some(3),
             signal: None,
         }));
+        round_trip(Frame::Changed(Reported {
+            terminal_title: Some("vim".into()),
+            cwd: None,
+        }));
+        round_trip(Frame::Reply {
+            id: 2,
+            reply: Box::new(DaemonReply::Attached {
+                session: serde_json::from_value(serde_json::json!({
+                    "session_id": "a", "kind": "shell", "title": "t", "state": "running",
+                    "pid": 1, "created_at": "", "cols": 80, "rows": 24, "output_start": 0,
+                    "output_end": 5, "attached_clients": 1
+                }))
+                .unwrap_or_else(|e| panic!("{e}")),
+                replay_from: 5,
+                truncated: true,
+                snapshot: Some(Box::new(ScreenSnapshot {
+                    offset: 5,
+                    data: Base64Bytes(b"\x1b[H".to_vec()),
+                })),
+            }),
+        });
+    }
+
+    #[test]
+    fn an_old_attach_request_means_bytes() {
+        let req: DaemonRequest = serde_json::from_str(r#"{"op":"attach","from_offset":null}"#)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            req,
+            DaemonRequest::Attach {
+                from_offset: None,
+                restore: Restore::Bytes,
+                changes: false,
+            }
+        );
     }
 
     #[test]

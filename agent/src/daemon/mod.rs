@@ -9,6 +9,7 @@
 pub mod detach;
 pub mod frames;
 pub mod meta;
+pub mod name;
 pub mod server;
 pub mod spec;
 pub mod state;

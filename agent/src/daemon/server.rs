@@ -5,17 +5,25 @@
 //! bytes it has not sent yet, its cursor jumps to the oldest byte held and the jump shows in the
 //! offsets. Requests are answered in order with the output, so an `Attach` reply always comes
 //! before the output it announces, and `Exit` only after the last output byte.
+//!
+//! An attach may ask for a screen snapshot ([`crate::terminal::screen`]): it rides in the
+//! `Attached` reply and streaming starts at the offset it stands for. While attached, a
+//! connection is told when the program's title or directory changes (`Changed` frames, at most
+//! every [`CHANGED_MIN_INTERVAL_MS`]).
 
 use std::sync::Arc;
 
 use interprocess::local_socket::tokio::Stream;
-use outpost_protocol::session::{MAX_READ_BYTES, SIZE_RANGE};
+use outpost_protocol::session::{
+    Restore, ScreenSnapshot, SessionInfo, SessionKind, CHANGED_MIN_INTERVAL_MS, MAX_READ_BYTES,
+    SIZE_RANGE,
+};
 use outpost_protocol::{Base64Bytes, ErrorCode};
 use tokio::io::{AsyncWriteExt, BufWriter};
 use tokio::sync::{mpsc, Notify};
 
 use super::frames::{read_frame, DaemonReply, DaemonRequest, Frame, MAX_CHUNK};
-use super::state::Shared;
+use super::state::{Shared, SnapshotWhen};
 use crate::terminal::pty::Pty;
 
 /// What every connection can reach.
@@ -62,6 +70,7 @@ pub async fn serve_connection(daemon: Arc<Daemon>, conn: Stream) {
         daemon: daemon.clone(),
         out: BufWriter::with_capacity(MAX_CHUNK + 64, send),
         cursor: None,
+        changes: false,
         exit_sent: false,
         closing: false,
         buf: Vec::with_capacity(MAX_CHUNK),
@@ -69,6 +78,12 @@ pub async fn serve_connection(daemon: Arc<Daemon>, conn: Stream) {
         last_frame: None,
     };
     let mut progress = daemon.shared.subscribe();
+    let mut changed = daemon.shared.subscribe_changed();
+    changed.borrow_and_update();
+    let interval = std::time::Duration::from_millis(CHANGED_MIN_INTERVAL_MS);
+    // When a pending `Changed` is due, and when the last one went out.
+    let mut changed_due: Option<tokio::time::Instant> = None;
+    let mut changed_sent: Option<tokio::time::Instant> = None;
     let result: std::io::Result<()> = async {
         loop {
             // Mark the progress seen *before* looking at the ring: a change that lands after
@@ -86,11 +101,28 @@ pub async fn serve_connection(daemon: Arc<Daemon>, conn: Stream) {
                     Some(f) => conn.handle(f).await?,
                     None => break,
                 },
-                changed = progress.changed() => {
-                    if changed.is_err() {
+                p = progress.changed() => {
+                    if p.is_err() {
                         break;
                     }
                     conn.coalesce().await;
+                }
+                c = changed.changed() => {
+                    if c.is_err() {
+                        break;
+                    }
+                    if conn.cursor.is_some() && conn.changes && changed_due.is_none() {
+                        let now = tokio::time::Instant::now();
+                        changed_due = Some(changed_sent.map_or(now, |t| (t + interval).max(now)));
+                    }
+                }
+                _ = sleep_until(changed_due), if changed_due.is_some() => {
+                    changed_due = None;
+                    if conn.cursor.is_some() && conn.changes {
+                        changed_sent = Some(tokio::time::Instant::now());
+                        let reported = conn.daemon.shared.reported();
+                        conn.write(&Frame::Changed(reported)).await?;
+                    }
                 }
             }
         }
@@ -106,11 +138,33 @@ pub async fn serve_connection(daemon: Arc<Daemon>, conn: Stream) {
     reader.abort();
 }
 
+/// Sleeps until `at` (never when `None`; the select guards that).
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+impl Daemon {
+    /// The session as clients see it, with the foreground process of `shell` sessions.
+    pub fn info(&self) -> SessionInfo {
+        let mut info = self.shared.info();
+        if info.kind == SessionKind::Shell && info.exit_code.is_none() && info.exit_signal.is_none()
+        {
+            info.foreground = self.pty.foreground();
+        }
+        info
+    }
+}
+
 struct Connection {
     daemon: Arc<Daemon>,
     out: BufWriter<tokio::io::WriteHalf<Stream>>,
     /// The next offset to send, while attached.
     cursor: Option<u64>,
+    /// Whether the agent takes `Changed` frames.
+    changes: bool,
     exit_sent: bool,
     closing: bool,
     buf: Vec<u8>,
@@ -205,7 +259,11 @@ impl Connection {
             // Attached clients get the last output and the exit before the reply.
             while self.send_due().await? {}
         }
-        self.write(&Frame::Reply { id, reply }).await?;
+        self.write(&Frame::Reply {
+            id,
+            reply: Box::new(reply),
+        })
+        .await?;
         if self.closing {
             // Everything is cleaned up: answer, then end the daemon.
             self.out.flush().await?;
@@ -222,23 +280,40 @@ impl Connection {
         let running = shared.exit().is_none();
         match req {
             DaemonRequest::Info => DaemonReply::Info {
-                session: shared.info(),
+                session: self.daemon.info(),
             },
-            DaemonRequest::Attach { from_offset } => {
-                let (start, end) = shared.bounds();
-                let wanted = from_offset.unwrap_or(start);
-                let replay_from = wanted.clamp(start, end);
+            DaemonRequest::Attach {
+                from_offset,
+                restore,
+                changes,
+            } => {
+                self.changes = changes;
+                let when = match restore {
+                    Restore::Bytes => SnapshotWhen::Never,
+                    Restore::Screen => SnapshotWhen::Always,
+                    Restore::Auto => SnapshotWhen::IfTruncated,
+                };
+                let (replay_from, truncated, snapshot) = shared.attach_point(from_offset, when);
                 if self.cursor.is_none() {
                     shared.add_attached(1);
                 }
                 self.cursor = Some(replay_from);
                 self.exit_sent = false;
                 DaemonReply::Attached {
-                    session: shared.info(),
+                    session: self.daemon.info(),
                     replay_from,
-                    truncated: wanted < start,
+                    truncated,
+                    snapshot: snapshot.map(|s| {
+                        Box::new(ScreenSnapshot {
+                            offset: s.offset,
+                            data: Base64Bytes(s.data),
+                        })
+                    }),
                 }
             }
+            DaemonRequest::Marks => DaemonReply::Marks {
+                marks: shared.marks(),
+            },
             DaemonRequest::Detach => {
                 if self.cursor.take().is_some() {
                     shared.add_attached(-1);

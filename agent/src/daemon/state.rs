@@ -3,11 +3,14 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
-use outpost_protocol::session::{LinkState, SessionInfo, SessionKind, SessionState};
+use outpost_protocol::session::{
+    LinkState, PromptMark, PromptMarkKind, SessionInfo, SessionKind, SessionState,
+};
 use tokio::sync::watch;
 
-use super::frames::ExitInfo;
+use super::frames::{ExitInfo, Reported};
 use crate::terminal::ring::Ring;
+use crate::terminal::screen::{Screen, Snapshot};
 
 /// Where the output stream stands; connections wait on changes of it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -26,6 +29,17 @@ struct Live {
     exit: Option<ExitInfo>,
     attached: u32,
     link: Option<LinkState>,
+}
+
+/// When [`Shared::attach_point`] takes a screen snapshot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SnapshotWhen {
+    /// Never: bytes only.
+    Never,
+    /// Always.
+    Always,
+    /// When the ring no longer holds the offset wanted.
+    IfTruncated,
 }
 
 /// What never changes.
@@ -48,9 +62,14 @@ pub struct Shared {
     /// Who the session is.
     pub identity: Identity,
     child_pid: Mutex<u32>,
+    /// Locked before `ring` whenever both are: while nobody holds it, the screen has been fed
+    /// exactly the bytes the ring has been given.
+    screen: Mutex<Screen>,
     ring: Mutex<Ring>,
     live: Mutex<Live>,
     progress: watch::Sender<Progress>,
+    /// Bumped when the title or working directory changes.
+    changed: watch::Sender<u64>,
     closing: AtomicBool,
 }
 
@@ -66,6 +85,7 @@ impl Shared {
         Self {
             identity,
             child_pid: Mutex::new(0),
+            screen: Mutex::new(Screen::new(cols, rows)),
             ring: Mutex::new(Ring::new(scrollback)),
             live: Mutex::new(Live {
                 cols,
@@ -75,18 +95,87 @@ impl Shared {
                 link,
             }),
             progress: watch::Sender::new(Progress::default()),
+            changed: watch::Sender::new(0),
             closing: AtomicBool::new(false),
         }
     }
 
-    /// Appends output and wakes the connections.
+    /// Feeds output to the screen, appends it to the ring and wakes the connections.
     pub fn push_output(&self, data: &[u8]) {
-        let end = {
+        let (end, changed) = {
+            let mut screen = lock(&self.screen);
+            screen.feed(data);
             let mut ring = lock(&self.ring);
             ring.push(data);
-            ring.end()
+            (ring.end(), screen.take_changed())
         };
         self.progress.send_modify(|p| p.end = end);
+        if changed {
+            self.changed.send_modify(|n| *n = n.wrapping_add(1));
+        }
+    }
+
+    /// Where to start streaming for a client that wants output from `wanted` (`None`: all
+    /// held): `(replay_from, truncated, snapshot)`. With `snapshot`, a screen snapshot is taken
+    /// (always, or for `auto` only when the ring no longer holds `wanted`) and streaming starts
+    /// at the offset it stands for.
+    pub fn attach_point(
+        &self,
+        wanted: Option<u64>,
+        snapshot: SnapshotWhen,
+    ) -> (u64, bool, Option<Snapshot>) {
+        let screen = lock(&self.screen);
+        let (start, end) = {
+            let ring = lock(&self.ring);
+            (ring.start(), ring.end())
+        };
+        // Bytes are missing from `wanted`, or (with no offset) from the very first byte.
+        let missing = wanted.unwrap_or(0) < start;
+        let take = match snapshot {
+            SnapshotWhen::Never => false,
+            SnapshotWhen::Always => true,
+            SnapshotWhen::IfTruncated => missing,
+        };
+        if take {
+            if let Some(snap) = screen.snapshot() {
+                return (snap.offset, missing, Some(snap));
+            }
+        }
+        // Bytes only: an absent offset means "all that is held", which is never truncated.
+        let wanted = wanted.unwrap_or(start);
+        (wanted.clamp(start, end), wanted < start, None)
+    }
+
+    /// What the program reported about itself.
+    pub fn reported(&self) -> Reported {
+        let screen = lock(&self.screen);
+        Reported {
+            terminal_title: screen.title().map(str::to_string),
+            cwd: screen.cwd().map(str::to_string),
+        }
+    }
+
+    /// Watches changes of [`Shared::reported`].
+    pub fn subscribe_changed(&self) -> watch::Receiver<u64> {
+        self.changed.subscribe()
+    }
+
+    /// The prompt marks held (OSC 133), oldest first.
+    pub fn marks(&self) -> Vec<PromptMark> {
+        use crate::terminal::screen::MarkKind;
+        lock(&self.screen)
+            .marks()
+            .map(|m| PromptMark {
+                offset: m.offset,
+                kind: match m.kind {
+                    MarkKind::PromptStart => PromptMarkKind::PromptStart,
+                    MarkKind::CommandStart => PromptMarkKind::CommandStart,
+                    MarkKind::OutputStart => PromptMarkKind::OutputStart,
+                    MarkKind::CommandEnd => PromptMarkKind::CommandEnd,
+                },
+                exit_code: m.exit,
+            })
+            .collect()
     }
 
     /// Records how the process ended and wakes the connections.
@@ -152,6 +241,7 @@ impl Shared {
 
     /// Records a new terminal size.
     pub fn set_size(&self, cols: u16, rows: u16) {
+        lock(&self.screen).resize(cols, rows);
         let mut live = lock(&self.live);
         live.cols = cols;
         live.rows = rows;
@@ -165,6 +255,14 @@ impl Shared {
 
     /// The session as clients see it.
     pub fn info(&self) -> SessionInfo {
+        let (terminal_title, cwd, preview) = {
+            let screen = lock(&self.screen);
+            (
+                screen.title().map(str::to_string),
+                screen.cwd().map(str::to_string),
+                screen.preview(),
+            )
+        };
         let (start, end, capacity) = {
             let ring = lock(&self.ring);
             (ring.start(), ring.end(), ring.capacity())
@@ -192,6 +290,10 @@ impl Shared {
             scrollback_bytes: capacity as u64,
             target: id.target.clone(),
             link: live.link,
+            terminal_title,
+            cwd,
+            foreground: None,
+            preview,
         }
     }
 }

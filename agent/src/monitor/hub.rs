@@ -1,7 +1,9 @@
 //! Samplers and subscriptions.
 //!
 //! One sampler runs per (target, interval), however many subscriptions share it. It keeps the
-//! samples of the last 10 minutes, so a new subscription gets a full chart at once. A sampler
+//! samples of the last 10 minutes, so a new subscription gets a full chart at once, and writes
+//! them to its [`Journal`], so a sampler started by a later agent (after the app restarts)
+//! begins with them. A sampler
 //! stops when its session is closed, or after it has had no subscription for as long as its
 //! history spans. Subscriptions end with `monitor.unsubscribe` or when the client goes (the agent
 //! exits).
@@ -22,8 +24,9 @@ use outpost_protocol::session::{LinkState, SessionKind, SessionState};
 use outpost_protocol::{ErrorCode, ErrorObject, Notification};
 use tokio::sync::broadcast;
 
+use super::journal::Journal;
 use super::local::LocalSampler;
-use super::probe::{self, Reading};
+use super::probe::Reading;
 use super::remote::{self, ProbeCommand};
 use crate::outbound::Sink;
 use crate::registry::Registry;
@@ -137,10 +140,8 @@ impl<S: Sink> Monitor<S> {
     pub async fn snapshot(&self, target: MonitorTarget) -> Result<Sample, ErrorObject> {
         match target {
             MonitorTarget::Agent => tokio::task::spawn_blocking(|| {
-                let mut s = LocalSampler::new().map_err(unavailable)?;
-                s.sample();
-                std::thread::sleep(Duration::from_millis(250));
-                Ok(s.sample())
+                // Its first sample's CPU figures are deltas already (`LocalSampler::new`).
+                Ok(LocalSampler::new().map_err(unavailable)?.sample())
             })
             .await
             .map_err(|e| ErrorObject::new(ErrorCode::InternalError, e.to_string()))?,
@@ -151,14 +152,10 @@ impl<S: Sink> Monitor<S> {
                         "the connection of session {session_id} is not up"
                     )));
                 }
-                let (first, second) =
-                    remote::read_pair(&ssh, Duration::from_millis(250), PROBE_TIMEOUT)
-                        .await
-                        .map_err(unavailable)?;
-                let (sample, _) = sample_off_thread(second, Some(Box::new(first)))
+                let mut shell = remote::ProbeShell::start(&ssh).map_err(unavailable)?;
+                remote::next_sample(&mut shell, &mut None, PROBE_TIMEOUT)
                     .await
-                    .map_err(|e| ErrorObject::new(ErrorCode::InternalError, e))?;
-                Ok(sample)
+                    .map_err(unavailable)
             }
         }
     }
@@ -280,6 +277,17 @@ impl<S: Sink> Monitor<S> {
             }
         };
         let capacity = (HISTORY_MS / interval_ms) as usize;
+        let mut journal = Journal::open(self.registry.paths(), &key.0, interval_ms);
+        let earlier: VecDeque<(Sample, usize)> = journal
+            .as_mut()
+            .map(|j| j.load(super::now_ms()))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|s| {
+                let size = serde_json::to_vec(&s).map_or(usize::MAX, |v| v.len());
+                (s, size)
+            })
+            .collect();
         let sampler = {
             let mut samplers = self.samplers();
             if let Some(s) = samplers.get(&key) {
@@ -287,8 +295,10 @@ impl<S: Sink> Monitor<S> {
                 s.subscribers.fetch_add(1, Ordering::SeqCst);
                 return Ok(s.clone());
             }
+            let mut history = VecDeque::with_capacity(capacity);
+            history.extend(earlier);
             let sampler = Arc::new(Sampler {
-                history: Mutex::new(VecDeque::with_capacity(capacity)),
+                history: Mutex::new(history),
                 capacity,
                 tx: broadcast::channel(16).0,
                 subscribers: AtomicUsize::new(1),
@@ -299,8 +309,14 @@ impl<S: Sink> Monitor<S> {
         let me = self.clone();
         let s = sampler.clone();
         tokio::spawn(async move {
-            me.run_sampler(&key, &s, source, Duration::from_millis(interval_ms))
-                .await;
+            me.run_sampler(
+                &key,
+                &s,
+                source,
+                journal,
+                Duration::from_millis(interval_ms),
+            )
+            .await;
             // Whatever ended it, it must not stay findable.
             me.forget(&key, &s);
         });
@@ -341,6 +357,7 @@ impl<S: Sink> Monitor<S> {
         key: &Key,
         sampler: &Arc<Sampler>,
         mut source: Source,
+        mut journal: Option<Journal>,
         every: Duration,
     ) {
         let mut ticker = tokio::time::interval(every);
@@ -377,6 +394,9 @@ impl<S: Sink> Monitor<S> {
                         // last sample (live or in its history).
                         self.forget(key, sampler);
                         sampler.publish(error_sample(format!("session {session_id} was closed")));
+                        if let Some(mut j) = journal.take() {
+                            let _ = tokio::task::spawn_blocking(move || j.remove()).await;
+                        }
                         return;
                     }
                     Err(e) => error_sample(e.message),
@@ -386,45 +406,37 @@ impl<S: Sink> Monitor<S> {
                         error_sample(format!("the connection of session {session_id} is down"))
                     }
                     Ok(true) => {
-                        let reading = match shell {
-                            Some(sh) => sh.read(PROBE_TIMEOUT.min(every * 4)).await,
+                        let timeout = PROBE_TIMEOUT.min(every * 4);
+                        let taken = match shell {
+                            Some(sh) => remote::next_sample(sh, prev, timeout).await,
                             None => match remote::ProbeShell::start(ssh) {
-                                Ok(sh) => shell.insert(sh).read(PROBE_TIMEOUT.min(every * 4)).await,
+                                Ok(sh) => {
+                                    remote::next_sample(shell.insert(sh), prev, timeout).await
+                                }
                                 Err(e) => Err(e),
                             },
                         };
-                        match reading {
-                            Ok(r) => match sample_off_thread(r, prev.take()).await {
-                                Ok((s, r)) => {
-                                    *prev = Some(Box::new(r));
-                                    s
-                                }
-                                Err(e) => error_sample(e),
-                            },
-                            Err(e) => {
-                                // A failed shell is not reused: the next tick starts a new one.
-                                *prev = None;
-                                *shell = None;
-                                error_sample(e)
-                            }
-                        }
+                        taken.unwrap_or_else(|e| {
+                            // A failed shell is not reused: the next tick starts a new one.
+                            *prev = None;
+                            *shell = None;
+                            error_sample(e)
+                        })
                     }
                 },
             };
+            if let Some(mut j) = journal.take() {
+                let s = sample.clone();
+                journal = tokio::task::spawn_blocking(move || {
+                    j.append(&s);
+                    j
+                })
+                .await
+                .ok();
+            }
             sampler.publish(sample);
         }
     }
-}
-
-/// Turns a reading (and the previous one) into a sample on a blocking thread; gives the reading
-/// back to become the next one's previous.
-async fn sample_off_thread(
-    cur: Reading,
-    prev: Option<Box<Reading>>,
-) -> Result<(Sample, Reading), String> {
-    tokio::task::spawn_blocking(move || (probe::sample(&cur, prev.as_deref()), cur))
-        .await
-        .map_err(|e| format!("sampling failed: {e}"))
 }
 
 /// The newest samples of `history` whose JSON fits [`HISTORY_BUDGET_BYTES`], oldest first.

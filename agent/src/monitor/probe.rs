@@ -15,11 +15,21 @@ use outpost_protocol::monitor::{
     CpuSample, DiskSample, InterfaceSample, MemorySample, NetSample, ProcessSample, Sample,
 };
 
-/// The probe: a POSIX `sh` loop run on the target that prints one reading per line it reads on
-/// standard input, so one `ssh` through the ControlMaster serves a sampler for its whole life. It
-/// only reads; every section starts with `@name`, and each reading ends with `@end`.
+/// The probe: a POSIX `sh` loop run on the target that prints one reading per empty line it reads
+/// on standard input, so one `ssh` through the ControlMaster serves a sampler for its whole life.
+/// A line of process ids instead asks for their `argv[0]` ([`argv0_request`]): one
+/// `@argv0 PID` section each, holding the first [`MAX_CMDLINE_BYTES`] of `/proc/PID/cmdline`
+/// up to its first NUL. It only reads; every section starts with `@name`, and each answer ends
+/// with `@end`.
 pub const PROBE_LOOP: &str = r#"LC_ALL=C; export LC_ALL
-while IFS= read -r _; do
+while IFS= read -r req; do
+if [ -n "$req" ]; then
+for p in $req; do
+case $p in *[!0-9]*) continue;; esac
+echo "@argv0 $p"; dd if=/proc/$p/cmdline bs=4096 count=1 2>/dev/null | tr '\0' '\n' | head -n 1
+done
+echo "@end"; continue
+fi
 echo "@uname"; uname -s; uname -n; uname -r
 if [ "$(uname -s)" = Linux ]; then
 echo "@uptime"; cat /proc/uptime
@@ -61,6 +71,59 @@ pub fn clean_text(s: &str) -> String {
         out.push(c);
     }
     out
+}
+
+/// The kernel keeps 15 bytes of a command name (`/proc/PID/comm`, the `stat` line's name).
+pub const COMM_BYTES: usize = 15;
+
+/// The most bytes of `/proc/PID/cmdline` read for a name (here and by the probe's `dd`).
+pub const MAX_CMDLINE_BYTES: usize = 4096;
+
+/// The whole name of a process whose command name `comm` the kernel may have cut at
+/// [`COMM_BYTES`], from the start of its `/proc/PID/cmdline`: the last path element of its
+/// `argv[0]` when that is longer than `comm` and starts with it (`WebKitWebProces` →
+/// `WebKitWebProcess`), cleaned ([`clean_text`]). `None` for shorter names, renamed processes
+/// and kernel threads, which keep `comm`. Only the first [`MAX_CMDLINE_BYTES`] are looked at.
+pub fn whole_name(comm: &str, cmdline: &[u8]) -> Option<String> {
+    if comm.len() < COMM_BYTES {
+        return None;
+    }
+    let cmdline = &cmdline[..cmdline.len().min(MAX_CMDLINE_BYTES)];
+    let argv0 = cmdline.split(|b| *b == 0).next().unwrap_or_default();
+    let base = argv0.rsplit(|b| *b == b'/').next().unwrap_or_default();
+    match std::str::from_utf8(base) {
+        Ok(name) if name.len() > comm.len() && name.starts_with(comm) => Some(clean_text(name)),
+        _ => None,
+    }
+}
+
+/// The request line asking the probe for the `argv[0]` of the listed processes whose names may
+/// have been cut ([`COMM_BYTES`] or longer); `None` when there is none.
+pub fn argv0_request(top: &[ProcessSample]) -> Option<String> {
+    let pids: Vec<String> = top
+        .iter()
+        .filter(|p| p.name.len() >= COMM_BYTES)
+        .map(|p| p.pid.to_string())
+        .collect();
+    (!pids.is_empty()).then(|| pids.join(" "))
+}
+
+/// Gives the processes of `top` their whole names from the probe's answer to
+/// [`argv0_request`]: only the first line of a section naming one of them counts.
+pub fn apply_argv0s<'a>(top: &mut [ProcessSample], answer: impl IntoIterator<Item = &'a str>) {
+    let mut current: Option<usize> = None;
+    for line in answer {
+        if let Some(header) = line.strip_prefix('@') {
+            current = header
+                .strip_prefix("argv0 ")
+                .and_then(|pid| pid.trim().parse::<u32>().ok())
+                .and_then(|pid| top.iter().position(|p| p.pid == pid));
+        } else if let Some(i) = current.take() {
+            if let Some(name) = whole_name(&top[i].name, line.as_bytes()) {
+                top[i].name = name;
+            }
+        }
+    }
 }
 
 /// Filesystem types that are not real storage.
@@ -398,7 +461,8 @@ pub fn sample(cur: &Reading, prev: Option<&Reading>) -> Sample {
                 .map(|(i, c)| busy_percent(p.cores.get(i).copied().unwrap_or_default(), *c))
                 .collect(),
         ),
-        None => (0.0, vec![0.0; cur.cores.len()]),
+        // Nothing to take deltas against: no per-core figures rather than zeros.
+        None => (0.0, Vec::new()),
     };
     let mut net = NetSample::default();
     let before_net: HashMap<&str, (u64, u64)> = prev
@@ -526,9 +590,8 @@ mod tests {
         assert_eq!(s.processes, 2);
     }
 
-    #[test]
-    fn the_probe_loop_runs_here() {
-        // The real script, through a real sh, answers once per line it reads.
+    /// What the real script prints through a real `sh` for `input`.
+    fn run_probe_loop(input: &[u8]) -> String {
         let out = std::process::Command::new("sh")
             .args(["-c", PROBE_LOOP])
             .stdin(std::process::Stdio::piped())
@@ -536,11 +599,17 @@ mod tests {
             .spawn()
             .and_then(|mut c| {
                 use std::io::Write;
-                c.stdin.take().map(|mut i| i.write_all(b"\n\n"));
+                c.stdin.take().map(|mut i| i.write_all(input));
                 c.wait_with_output()
             })
             .unwrap();
-        let text = String::from_utf8_lossy(&out.stdout);
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    #[test]
+    fn the_probe_loop_runs_here() {
+        // The real script, through a real sh, answers once per line it reads.
+        let text = run_probe_loop(b"\n\n");
         assert_eq!(text.matches("@end").count(), 2);
         let first = text.split_inclusive("@end\n").next().unwrap();
         let r = parse(first).unwrap();
@@ -637,6 +706,93 @@ mod tests {
             "a sample line of {} bytes",
             line.len()
         );
+    }
+
+    #[test]
+    fn whole_names_follow_argv0_only_when_it_extends_a_cut_name() {
+        let cut = "sleep-with-a-lo";
+        let w = |comm: &str, cmdline: &[u8]| whole_name(comm, cmdline);
+        assert_eq!(
+            w(cut, b"/tmp/x/sleep-with-a-long-name\x0030\x00").as_deref(),
+            Some("sleep-with-a-long-name")
+        );
+        // Short names, renamed processes and empty command lines keep their name.
+        assert_eq!(w("sleep", b"/bin/sleep-longer\x00"), None);
+        assert_eq!(w(cut, b"/usr/bin/other-program-name\x00"), None);
+        assert_eq!(w(cut, b""), None);
+        assert_eq!(w(cut, b"sleep-with-a-lo\x00"), None);
+        // Hostile argv[0]: control characters replaced, the name bounded.
+        let evil = format!("{cut}\x1b]0;pwned\x07{}", "n".repeat(10_000));
+        let got = w(cut, evil.as_bytes()).unwrap();
+        assert!(
+            got.starts_with("sleep-with-a-lo\u{fffd}]0;pwned"),
+            "{got:?}"
+        );
+        clean_text("argv0", &got);
+    }
+
+    fn proc(pid: u32, name: &str) -> ProcessSample {
+        ProcessSample {
+            pid,
+            name: name.into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn argv0_answers_name_only_the_processes_asked_for() {
+        let mut top = vec![proc(7, "short"), proc(8, "sleep-with-a-lo"), proc(9, "x")];
+        assert_eq!(argv0_request(&top).as_deref(), Some("8"));
+        assert_eq!(argv0_request(&top[..1]), None);
+        let long = format!("/a/sleep-with-a-lo{}", "\x1b".repeat(20_000));
+        let answer = [
+            "@argv0 9",
+            "/x/x-but-longer-than-fifteen",
+            "@argv0 8",
+            "/bin/sleep-with-a-long-name",
+            "/bin/sleep-with-a-lot-more-lines",
+            "@argv0 junk",
+            long.as_str(),
+            "@end",
+        ];
+        apply_argv0s(&mut top, answer);
+        let names: Vec<&str> = top.iter().map(|p| p.name.as_str()).collect();
+        // 9's name was never cut (and not asked for); 8 takes only its section's first line.
+        assert_eq!(names, ["short", "sleep-with-a-long-name", "x"]);
+    }
+
+    #[test]
+    fn the_probe_loop_answers_argv0_requests_here() {
+        // A real process whose name the kernel cut, asked for through the real script.
+        let dir = tempfile::tempdir().unwrap();
+        let long = dir.path().join("sleep-with-a-long-name");
+        std::os::unix::fs::symlink("/bin/sleep", &long).unwrap();
+        let mut sleeper = std::process::Command::new(&long).arg("30").spawn().unwrap();
+        let pid = sleeper.id();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default()
+            != "sleep-with-a-lo\n"
+        {
+            assert!(std::time::Instant::now() < deadline, "sleep never started");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        let text = run_probe_loop(format!("{pid} 4294967295 1x\n\n").as_bytes());
+        let _ = sleeper.kill();
+        let _ = sleeper.wait();
+        let (answer, reading) = text.split_once("@end\n").unwrap();
+        let r = parse(reading).unwrap();
+        let stat_name = r.procs.get(&pid).map(|p| p.name.as_str());
+        assert_eq!(
+            stat_name,
+            Some("sleep-with-a-lo"),
+            "the stat line's cut name"
+        );
+        let mut top = vec![proc(pid, "sleep-with-a-lo")];
+        apply_argv0s(&mut top, answer.lines());
+        assert_eq!(top[0].name, "sleep-with-a-long-name", "answer: {answer:?}");
+        // The missing process got an empty section; the malformed id none.
+        assert!(answer.contains("@argv0 4294967295\n"), "{answer:?}");
+        assert!(!answer.contains("1x"), "{answer:?}");
     }
 
     #[test]

@@ -15,6 +15,7 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
+use outpost_protocol::monitor::{ProcessSample, Sample};
 use outpost_protocol::session::SshSpec;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, ChildStdout};
@@ -25,7 +26,8 @@ use crate::paths::Paths;
 use crate::ssh::argv;
 
 /// The longest line of probe output kept, in bytes; longer lines are dropped (a `df` line holds
-/// a mount point of at most `PATH_MAX`, a `/proc/PID/stat` line a name of at most 16 bytes).
+/// a mount point of at most `PATH_MAX`, a `/proc/PID/stat` line a name of at most 16 bytes, an `argv[0]` line at most
+/// [`probe::MAX_CMDLINE_BYTES`]).
 pub const MAX_PROBE_LINE_BYTES: usize = 16 * 1024;
 
 /// The most lines one reading may have (cores, interfaces, mounts and processes together).
@@ -99,14 +101,7 @@ impl ProbeShell {
     /// Takes one reading; `Err` carries a sentence for people (the shell is then unusable).
     pub async fn read(&mut self, timeout: Duration) -> Result<Reading, String> {
         let run = async {
-            self.stdin
-                .write_all(b"\n")
-                .await
-                .map_err(|_| "the probe connection closed".to_string())?;
-            self.stdin.flush().await.map_err(|e| e.to_string())?;
-            let Some(lines) = read_lines(&mut self.stdout).await? else {
-                return Err(self.failure().await);
-            };
+            let lines = self.ask("").await?;
             let parsed = tokio::task::spawn_blocking(move || {
                 probe::parse_lines(lines.iter().map(String::as_str))
             })
@@ -119,6 +114,38 @@ impl ProbeShell {
         tokio::time::timeout(timeout, run)
             .await
             .map_err(|_| format!("the target did not answer within {timeout:?}"))?
+    }
+
+    /// Gives the processes of `top` whose names the kernel may have cut their whole names, read
+    /// from their `argv[0]` on the target ([`probe::argv0_request`]); nothing to ask, no trip.
+    pub async fn name_whole(
+        &mut self,
+        top: &mut [ProcessSample],
+        timeout: Duration,
+    ) -> Result<(), String> {
+        let Some(request) = probe::argv0_request(top) else {
+            return Ok(());
+        };
+        let lines = tokio::time::timeout(timeout, self.ask(&request))
+            .await
+            .map_err(|_| format!("the target did not answer within {timeout:?}"))??;
+        probe::apply_argv0s(top, lines.iter().map(String::as_str));
+        Ok(())
+    }
+
+    /// Sends one request line and reads its answer, through `@end`.
+    async fn ask(&mut self, request: &str) -> Result<Vec<String>, String> {
+        let closed = |_| "the probe connection closed".to_string();
+        self.stdin
+            .write_all(request.as_bytes())
+            .await
+            .map_err(closed)?;
+        self.stdin.write_all(b"\n").await.map_err(closed)?;
+        self.stdin.flush().await.map_err(|e| e.to_string())?;
+        match read_lines(&mut self.stdout).await? {
+            Some(lines) => Ok(lines),
+            None => Err(self.failure().await),
+        }
     }
 
     /// Why the probe's `ssh` ended, from its stderr (cleaned: it may come from the target).
@@ -196,17 +223,32 @@ async fn read_lines<R: AsyncBufRead + Unpin>(r: &mut R) -> Result<Option<Vec<Str
     }
 }
 
-/// Takes two readings `gap` apart with a fresh probe shell (for snapshots).
-pub async fn read_pair(
-    cmd: &ProbeCommand,
-    gap: Duration,
+/// The gap between the two readings a sampler's first sample is taken from.
+pub const FIRST_GAP: Duration = Duration::from_millis(250);
+
+/// The next sample of a target from `shell`: a reading turned into a sample against `prev`
+/// (itself read [`FIRST_GAP`] before when there is none, so even a first sample carries real
+/// CPU figures, never zeros computed against nothing), with whole process names. The reading
+/// becomes the new `prev`.
+pub async fn next_sample(
+    shell: &mut ProbeShell,
+    prev: &mut Option<Box<Reading>>,
     timeout: Duration,
-) -> Result<(Reading, Reading), String> {
-    let mut shell = ProbeShell::start(cmd)?;
-    let first = shell.read(timeout).await?;
-    tokio::time::sleep(gap).await;
-    let second = shell.read(timeout).await?;
-    Ok((first, second))
+) -> Result<Sample, String> {
+    if prev.is_none() {
+        *prev = Some(Box::new(shell.read(timeout).await?));
+        tokio::time::sleep(FIRST_GAP).await;
+    }
+    let cur = shell.read(timeout).await?;
+    let before = prev.take();
+    // Turning readings into samples runs on a blocking thread, never on the async workers.
+    let (mut sample, cur) =
+        tokio::task::spawn_blocking(move || (probe::sample(&cur, before.as_deref()), cur))
+            .await
+            .map_err(|e| format!("sampling failed: {e}"))?;
+    *prev = Some(Box::new(cur));
+    shell.name_whole(&mut sample.top, timeout).await?;
+    Ok(sample)
 }
 
 #[cfg(test)]

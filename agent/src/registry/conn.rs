@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use outpost_protocol::session::{AttachResult, ExitParams};
+use outpost_protocol::session::{AttachParams, AttachResult, ChangedParams, ExitParams};
 use outpost_protocol::{ErrorCode, ErrorObject, Notification, RequestId};
 use tokio::io::AsyncWriteExt;
 use tokio::sync::{mpsc, oneshot};
@@ -163,17 +163,17 @@ impl DaemonConn {
     }
 
     /// Starts streaming; the reader task answers `rpc_id` and then forwards the output.
-    pub async fn attach(
-        &self,
-        rpc_id: RequestId,
-        from_offset: Option<u64>,
-    ) -> Result<(), ErrorObject> {
+    pub async fn attach(&self, rpc_id: RequestId, p: &AttachParams) -> Result<(), ErrorObject> {
         let id = self.take_id();
         self.lock().insert(id, Pending::Attach(rpc_id));
         let sent = self
             .send_frame(Frame::Request {
                 id,
-                req: DaemonRequest::Attach { from_offset },
+                req: DaemonRequest::Attach {
+                    from_offset: p.from_offset,
+                    restore: p.restore,
+                    changes: true,
+                },
             })
             .await;
         if sent.is_err() {
@@ -260,9 +260,9 @@ impl<S: Sink> Reader<S> {
                     .remove(&id);
                 match p {
                     Some(Pending::Reply(tx)) => {
-                        let _ = tx.send(reply);
+                        let _ = tx.send(*reply);
                     }
-                    Some(Pending::Attach(rpc_id)) => self.attached_reply(rpc_id, reply).await,
+                    Some(Pending::Attach(rpc_id)) => self.attached_reply(rpc_id, *reply).await,
                     None => tracing::debug!(id, "reply nobody waits for"),
                 }
             }
@@ -279,6 +279,17 @@ impl<S: Sink> Reader<S> {
                     }))
                     .await;
             }
+            Frame::Changed(reported) => {
+                if self.attached.load(Ordering::SeqCst) {
+                    self.out
+                        .notify(Notification::SessionChanged(ChangedParams {
+                            session_id: self.session_id.clone(),
+                            terminal_title: reported.terminal_title,
+                            cwd: reported.cwd,
+                        }))
+                        .await;
+                }
+            }
             other => tracing::warn!(?other, "unexpected frame from a daemon"),
         }
     }
@@ -289,6 +300,7 @@ impl<S: Sink> Reader<S> {
                 session,
                 replay_from,
                 truncated,
+                snapshot,
             } => {
                 self.attached.store(true, Ordering::SeqCst);
                 self.exit_sent = false;
@@ -296,6 +308,7 @@ impl<S: Sink> Reader<S> {
                     session,
                     replay_from,
                     truncated,
+                    snapshot: snapshot.map(|s| *s),
                 };
                 match serde_json::to_value(result) {
                     Ok(v) => self.out.result(rpc_id, v).await,

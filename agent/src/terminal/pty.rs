@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal as NixSignal;
-use outpost_protocol::session::{LinkState, Signal};
+use outpost_protocol::session::{LinkState, Signal, MAX_FOREGROUND_CHARS};
 use portable_pty::{native_pty_system, CommandBuilder, MasterPty, PtySize, SlavePty};
 use tokio::sync::mpsc;
 
@@ -165,6 +165,18 @@ impl Pty {
     /// The current child's pid.
     pub fn child_pid(&self) -> u32 {
         self.shared.child_pid()
+    }
+
+    /// The name of the terminal's foreground process group leader (`tcgetpgrp` on the master,
+    /// then `/proc/PID/comm`), when it is not the child itself; cleaned and bounded.
+    pub fn foreground(&self) -> Option<String> {
+        let pgrp = self.master().process_group_leader().filter(|&g| g > 0)?;
+        if u32::try_from(pgrp).ok()? == self.child_pid() {
+            return None;
+        }
+        let comm = std::fs::read(format!("/proc/{pgrp}/comm")).ok()?;
+        let name = super::screen::clean(&comm, MAX_FOREGROUND_CHARS);
+        (!name.is_empty()).then_some(name)
     }
 
     /// Queues bytes to type; waits while the queue is full.

@@ -8,18 +8,21 @@
 //! | [`topology`] | throwaway users ([`TestUser`]), OpenSSH servers ([`Sshd`]) and the jump/target [`Topology`] |
 //! | [`process`] | running commands (as a user, in a namespace), waiting, killing process trees |
 //! | [`procfs`] | the one reader of `/proc`: `stat`, `status`, `smaps_rollup`, environment |
+//! | [`tmux`] | tmux as a screen oracle: a private server running one program at an exact size, its pane captured, killed on drop; [`tmux::normalise`]d rows |
 //! | [`text`] | finding bytes and terminal lines in output; readable tails for failure messages |
 //! | [`report`] | rewriting one section of `docs/*.md`; the fault scenarios' sections |
 //! | [`soak`] | the long randomized run against one agent (`make soak`, `tests/soak_short.rs`) |
 //! | [`bench`], [`summary`] | what the benches share: options, statistics, machine, results |
 //! | [`fuzz`] | replaying the kept fuzz inputs of a crate under `cargo test` |
-//! | [`cli`] | running the desktop's `outpost` CLI with a private configuration, `--json` answers checked |
-//! | `gui` (feature `gui`) | the desktop's real window under a private Xvfb through WebKitWebDriver: the app, waits, screenshots, every process reaped |
+//! | [`cli`] | the desktop's CLI tests: running `outpost` with a private configuration, `--json` answers checked; the servers it logs into ([`cli::Remote`], [`cli::Jumped`]); output collected in the background; the link-cut tests' numbered lines and `outpost attach`; SHA-256 of a deployed agent |
+//! | `gui` (feature `gui`) | the desktop's real window under a private Xvfb through WebKitWebDriver: the app, waits, screenshots, every process reaped; the steps every window test file shares (timeouts, `data-testid` selectors, markers, a new shell tab) |
 //!
-//! Lower modules never import higher ones: `procfs`, `text` and `cli` import nothing of the kit;
-//! `process` only `procfs`; `client` only `text`; `topology` `process` and `procfs`; `fixture`
-//! the client, `topology`, `process`, `procfs` and `text`; `soak` the client, `process`, `procfs`
-//! and `report`; `gui` `cli`, `process` and `procfs`.
+//! Lower modules never import higher ones: `procfs` and `text` import nothing of the kit;
+//! `process` only `procfs`; `tmux` only `process`; `client` only `text`; `topology` `process`
+//! and `procfs`; `fixture` the client, `topology`, `process`, `procfs` and `text`; `soak` the
+//! client, `process`, `procfs` and `report`; `cli` `topology` and `process`; `gui` `cli`,
+//! `fixture`, `process` and `procfs`.
+//! A test binary imports what it uses from these modules; nothing is included by `#[path]`.
 //!
 //! Everything that touches users, namespaces or `sshd` needs root; [`require_root`] fails a test
 //! with a clear message otherwise. Every object gets a name unique to the process and instance
@@ -60,6 +63,7 @@ pub mod report;
 pub mod soak;
 pub mod summary;
 pub mod text;
+pub mod tmux;
 pub mod topology;
 
 pub use process::ProcessId;

@@ -10,6 +10,7 @@
 //! | the home directory (`$HOME`, else the password entry) | [`home`] | `home.rs` |
 //! | host and user names safe to hand to OpenSSH (9.6's rules), saved-host aliases | [`names`] | `names.rs` |
 //! | private atomic writes (0600, temporary file, fsync, rename) | [`private_file`] | `private_file.rs` |
+//! | the `ssh -G` oracle for tests (feature `testing`) | `testing` | `testing.rs` |
 //!
 //! The tests of [`config`] compare it with OpenSSH itself: `tests/ssh_g.rs` runs `ssh -G`.
 
@@ -18,6 +19,8 @@ pub mod home;
 pub mod names;
 pub mod pattern;
 pub mod private_file;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use home::home_dir;
 pub use private_file::{write_private, Parent, WriteError};

@@ -1,93 +1,39 @@
 //! The config reader against OpenSSH itself: for configurations with wildcards, negation,
-//! `Include` (relative, `~/`, absolute, globbed, inside blocks), `Match all` and several `Host`
-//! blocks per name, the `HostName`, `User`, `Port`, `IdentityFile` and `ProxyJump` that
-//! [`Config::resolve`] gives every name are what `ssh -G -F FILE NAME` prints (with `HOME` at the
-//! test's home, where relative `Include` paths lead). Unset values are compared with what
-//! `ssh -G` prints for a configuration that sets nothing. Needs `ssh` on `PATH`; fails without.
+//! `Include` (relative, `~/`, absolute, globbed, inside blocks), `Match` (`all`, `host` after
+//! `HostName`, `originalhost`, `user`, `localuser`, `final`, `canonical`), tokens, `ProxyJump`
+//! and `ProxyCommand`, and several `Host` blocks per name, every field of [`Effective`] (what
+//! `outpost hosts show --json` prints) equals what `ssh -G -F FILE NAME` prints, names no
+//! block mentions included (OpenSSH's defaults). `HOME` is the test's home, where `Include`
+//! leads; `~` and `%d` in paths are the password entry's home, as `ssh` expands them. The
+//! oracle and its only normalisations are in `outpost_openssh::testing`. Needs `ssh` on
+//! `PATH`; fails without.
 
-use std::collections::HashMap;
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
-use std::process::Command;
 
-use anyhow::{bail, Context, Result};
-use outpost_openssh::config::{Config, Reader};
+use anyhow::{anyhow, bail, Context as _, Result};
+use outpost_openssh::config::{resolve_host, Context, Effective, Reader};
+use outpost_openssh::testing::ssh_g_json;
 
-/// The keys compared, as `ssh -G` names them.
-const KEYS: [&str; 5] = ["hostname", "user", "port", "identityfile", "proxyjump"];
-
-/// What `ssh -G -F config name` prints for [`KEYS`] (a key given several times: its values
-/// joined with newlines), run with `HOME` at `home`.
-fn ssh_g(home: &Path, config: &Path, name: &str) -> Result<HashMap<String, String>> {
-    let out = Command::new("ssh")
-        .env("HOME", home)
-        .arg("-G")
-        .arg("-F")
-        .arg(config)
-        .arg(name)
-        .output()
-        .context("running ssh -G (is OpenSSH's client installed?)")?;
-    if !out.status.success() {
-        bail!(
-            "ssh -G -F {} {name} failed: {}",
-            config.display(),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    let mut values: HashMap<String, String> = HashMap::new();
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
-        if let Some((key, value)) = line.split_once(' ') {
-            if KEYS.contains(&key) {
-                values
-                    .entry(key.to_owned())
-                    .and_modify(|v| {
-                        v.push('\n');
-                        v.push_str(value);
-                    })
-                    .or_insert_with(|| value.to_owned());
-            }
-        }
-    }
-    Ok(values)
+/// The local facts as `ssh` sees them: the password entry's name and home.
+fn context() -> Result<Context> {
+    let me = nix::unistd::User::from_uid(nix::unistd::getuid())?.context("no password entry")?;
+    Ok(Context {
+        local_user: me.name,
+        home: me.dir,
+        ..Context::current()
+    })
 }
 
-/// What we expect `ssh -G` to print for `name`, from our resolution and `ssh`'s defaults.
-fn expected(
-    config: &Config,
-    name: &str,
-    defaults: &HashMap<String, String>,
-) -> HashMap<String, String> {
-    let c = config.resolve(name);
-    let mut want = HashMap::new();
-    // `ssh -G` prints the host name lower-cased, the name itself when none is set.
-    let hostname = c.hostname.clone().unwrap_or_else(|| name.to_owned());
-    want.insert("hostname".into(), hostname.to_lowercase());
-    let user = c.user.clone().or_else(|| defaults.get("user").cloned());
-    want.extend(user.map(|u| ("user".to_owned(), u)));
-    let port = c.port_number().unwrap_or(22);
-    want.insert("port".into(), port.to_string());
-    if c.identity_files.is_empty() {
-        want.extend(
-            defaults
-                .get("identityfile")
-                .map(|v| ("identityfile".into(), v.clone())),
-        );
-    } else {
-        want.insert("identityfile".into(), c.identity_files.join("\n"));
-    }
-    let jumps = c.jump_hosts();
-    if !jumps.is_empty() {
-        want.insert("proxyjump".into(), jumps.join(","));
-    }
-    want
-}
-
-/// Writes `files` (paths relative to the home, mode 0600) into a fresh home, then checks every
-/// name of `names` against `ssh -G` for the home's `.ssh/config`.
+/// Writes `files` (paths relative to the home, mode 0600; `$HOME` replaced by the home,
+/// `$USER` by the local user) into a fresh home, then checks every name of `names` against
+/// `ssh -G` for the home's `.ssh/config`.
 fn check(files: &[(&str, &str)], names: &[&str]) -> Result<()> {
     let home = tempfile::tempdir()?;
+    let ctx = context()?;
     for (rel, text) in files {
-        let text = text.replace("$HOME", &home.path().to_string_lossy());
+        let text = text
+            .replace("$HOME", &home.path().to_string_lossy())
+            .replace("$USER", &ctx.local_user);
         let path = home.path().join(rel);
         std::fs::create_dir_all(path.parent().context("no parent")?)?;
         std::fs::write(&path, text)?;
@@ -95,13 +41,14 @@ fn check(files: &[(&str, &str)], names: &[&str]) -> Result<()> {
     }
     let config_path = home.path().join(".ssh/config");
     let config = Reader::new(home.path()).read(&config_path)?;
-    let defaults = ssh_g(home.path(), Path::new("/dev/null"), "defaults.invalid")?;
     let mut wrong = Vec::new();
     for name in names {
-        let got = ssh_g(home.path(), &config_path, name)?;
-        let want = expected(&config, name, &defaults);
-        if got != want {
-            wrong.push(format!("{name}:\n  ssh -G: {got:?}\n  ours:   {want:?}"));
+        let got = ssh_g_json(home.path(), &config_path, name).map_err(|e| anyhow!(e))?;
+        let resolution = resolve_host(&[&config], name, &ctx);
+        assert!(resolution.warnings.is_empty(), "{:?}", resolution.warnings);
+        let ours = serde_json::to_value(Effective::new(&resolution, &ctx))?;
+        if got != ours {
+            wrong.push(format!("{name}:\n  ssh -G: {got}\n  ours:   {ours}"));
         }
     }
     if !wrong.is_empty() {
@@ -184,5 +131,75 @@ fn quoting_equals_match_all_and_nested_includes() -> Result<()> {
             ("abs/y.conf", "Host third\n  HostName third.example\n"),
         ],
         &["qa", "plain", "top", "second", "third", "QA", "none"],
+    )
+}
+
+#[test]
+fn match_host_after_hostname_originalhost_user_and_localuser() -> Result<()> {
+    check(
+        &[(
+            ".ssh/config",
+            concat!(
+                "Host *.internal\n  ProxyJump bastion\n",
+                "Host db\n  HostName DB.%h.Internal\n",
+                "Match originalhost db\n  User orig\n",
+                "Match host db.db.internal\n  Port 2201\n",
+                "Match host db\n  Port 2299\n",
+                "Match user orig localuser $USER\n  IdentityFile ~/.ssh/matched\n",
+                "Match !host *.internal !originalhost other\n  ConnectTimeout 1m30s\n",
+                "Match localuser nobody-here\n  User never\n",
+                "Host *\n  User everyone\n  ServerAliveInterval 15\n",
+                "  StrictHostKeyChecking accept-new\n",
+            ),
+        )],
+        &[
+            "db",
+            "DB",
+            "x.internal",
+            "other",
+            "db.db.internal",
+            "unmentioned",
+        ],
+    )
+}
+
+#[test]
+fn final_pass_matches_the_final_host_name() -> Result<()> {
+    check(
+        &[(
+            ".ssh/config",
+            concat!(
+                "Host web\n  HostName Web.Example.com\n",
+                "Match final host *.example.com\n  User finaluser\n",
+                "Host *.example.com\n  Port 2022\n",
+                "Match canonical\n  IdentityFile ~/.ssh/canon\n",
+                "Match !final\n  ForwardAgent yes\n",
+                "Host web\n  StrictHostKeyChecking no\n",
+            ),
+        )],
+        &["web", "a.example.com", "other"],
+    )
+}
+
+#[test]
+fn tokens_proxy_command_and_proxy_jump() -> Result<()> {
+    check(
+        &[(
+            ".ssh/config",
+            concat!(
+                "Host tok\n  HostName %h.Example.Net\n",
+                "  UserKnownHostsFile ~/kh/%h-%p-%r %d/x %u %n %l %L %i %%\n",
+                "  IdentityAgent ~/agent.%h\n  IdentityFile ~/.ssh/%h_%r\n",
+                "  CertificateFile ~/.ssh/%h-cert.pub\n  CertificateFile /c2\n",
+                "  ProxyCommand ssh -W %h:%p jump # kept, as ssh keeps it\n",
+                "  User u1\n  Port 2200\n  ConnectTimeout 7\n  StrictHostKeyChecking yes\n",
+                "Host pc\n  ProxyCommand none\n  ProxyJump a,b\n",
+                "Host pj\n  ProxyJump none\n  ProxyCommand=nc %h %p\n",
+                "Host both\n  ProxyJump ann@j1:2222,j2\n  ProxyCommand nc x\n",
+                "Host agentless\n  IdentityAgent none\n  ForwardAgent no\n",
+                "Host *\n  ProxyJump fallback\n",
+            ),
+        )],
+        &["tok", "pc", "pj", "both", "agentless", "plain"],
     )
 }

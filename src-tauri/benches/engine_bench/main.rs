@@ -1,7 +1,9 @@
 //! The desktop engine's benchmark (issue 5, item 9), against a loopback OpenSSH server it starts
 //! itself (`outpost-testkit`), logged into as a throwaway user with a key: `outpost check` on a
 //! deployed host against `ssh HOST true` (`check.rs`; target ≤ 1.0×), and a new session on an
-//! open connection (`create.rs`; target under 50 ms). What each figure means is described in
+//! open connection (`create.rs`; target under 50 ms); `outpost hosts show` of a 2,000-line
+//! `~/.ssh/config` (target under 20 ms) and `outpost check ALIAS` against `ssh ALIAS true`
+//! (`ssh_config.rs`; target ≤ 1.0×). What each figure means is described in
 //! `docs/benchmarks.md` ("Desktop engine"); this program writes only the figures
 //! (`report.rs`), between its markers there.
 //!
@@ -12,8 +14,8 @@
 //! # options: --checks N (default 10), --creates N (default 20)
 //! ```
 //!
-//! It builds the release agent first (`cargo build --release -p outpost-agent`), which the CLI
-//! deploys from beside itself. Needs root (a test user and an `sshd`), `openssh-server` and
+//! It builds the portable release agent first (`.ci/agent-portable --release`, see
+//! docs/portable-agent.md), which the CLI deploys from beside itself. Needs root (a test user and an `sshd`), `openssh-server` and
 //! `openssh-client`. Every run also saves its figures as `engine_bench.json` in the results
 //! directory (`outpost_testkit::summary`). Under `cargo test --benches` (no `--bench` argument)
 //! it does nothing; `--run` forces it.
@@ -23,12 +25,13 @@
 mod check;
 mod create;
 mod report;
+mod ssh_config;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::{ensure, Context, Result};
+use anyhow::{ensure, Result};
 use outpost_testkit::bench::args::BenchArgs;
 use outpost_testkit::bench::doc::DocSection;
 use outpost_testkit::bench::machine::RunInfo;
@@ -85,22 +88,10 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-/// The release agent beside the release CLI, built now.
+/// The agent the CLI deploys: the portable release build beside the release CLI, built now
+/// (`.ci/agent-portable --release`).
 fn build_agent() -> Result<PathBuf> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let status = Command::new(cargo)
-        .args(["build", "--release", "-p", "outpost-agent"])
-        .current_dir(&root)
-        .status()
-        .context("running cargo build")?;
-    ensure!(
-        status.success(),
-        "cargo build --release -p outpost-agent failed"
-    );
-    let agent = Path::new(OUTPOST).with_file_name("outpost-agent");
-    ensure!(agent.is_file(), "{} was not built", agent.display());
-    Ok(agent)
+    outpost_testkit::cli::portable::portable_agent(Path::new(OUTPOST))
 }
 
 /// The server, the user and the files both clients use.
@@ -211,9 +202,18 @@ fn main() -> Result<()> {
         o.creates
     );
     let k = create::creates(&s, o.creates)?;
-    let path = results.save(report::measures(&c, &k))?;
+    eprintln!(
+        "engine_bench: ~/.ssh/config of {} lines: hosts show, check ALIAS vs ssh ALIAS true, N = {}",
+        ssh_config::LINES,
+        o.checks
+    );
+    let sc = ssh_config::runs(&s, o.checks)?;
+    let mut measures = report::measures(&c, &k);
+    measures.extend(ssh_config::measures(&sc));
+    let path = results.save(measures)?;
     eprintln!("engine_bench: results in {}", path.display());
-    let section = report::render(&o, &info, &c, &k, started.elapsed());
+    let mut section = report::render(&o, &info, &c, &k, started.elapsed());
+    section.push_str(&ssh_config::render(&sc));
     println!("{section}");
     if let Some(path) = &o.out {
         SECTION.write(path, &section)?;

@@ -21,7 +21,7 @@ pub fn render(o: &Opts, info: &RunInfo, c: &CheckVsSsh, k: &Creates, wall: Durat
     let km = median(&k.times);
     let _ = writeln!(
         s,
-        "- Command: `{}` (N = {} runs each of `outpost check`, `ssh true` and `ssh true` with russh's key exchange, interleaved; {} session creations; the whole run took {:.0} s, including `cargo build --release -p outpost-agent`).",
+        "- Command: `{}` (N = {} runs each of `outpost check`, `ssh true` and `ssh true` with russh's key exchange, interleaved; {} session creations; the whole run took {:.0} s, including building the portable agent, `.ci/agent-portable --release`).",
         o.args.command(),
         o.checks,
         o.creates,

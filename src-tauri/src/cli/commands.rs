@@ -15,7 +15,8 @@ use super::{Cli, Command, HostsAction};
 use crate::engine::agent::connect::Connection;
 use crate::engine::agent::rpc_client::RpcError;
 use crate::engine::ssh::visible;
-use crate::engine::store::hosts::{Host, HostStore};
+use crate::engine::store::hosts::{Host, HostStore, HostsError};
+use crate::engine::store::ssh_config::SshConfigs;
 use crate::engine::store::targets::{self, parse_destination};
 use crate::engine::{store::ssh_config, EngineContext, EngineError};
 use outpost_openssh::home_dir;
@@ -176,9 +177,34 @@ fn hosts(action: HostsAction, out: Output, ctx: &EngineContext) -> Result<i32, E
                     .unwrap_or_default(),
                 options: Default::default(),
                 source: Some("manual".into()),
+                color: None,
             };
             store.add(host.clone(), replace)?;
             out.ok(&host, || format!("saved {}", host.name));
+        }
+        HostsAction::Show { name } => {
+            let configs = SshConfigs::load(&ctx.config_dir);
+            let host = match store.get(&name) {
+                Ok(h) if h.is_local() => {
+                    return Err(EngineError::Usage(
+                        "local is this computer: no SSH settings apply".into(),
+                    ))
+                }
+                Ok(h) => h,
+                Err(HostsError::NotFound(_)) => Host {
+                    name: name.clone(),
+                    hostname: name.clone(),
+                    source: Some(ssh_config::UNSAVED_SOURCE.into()),
+                    ..Host::default()
+                },
+                Err(e) => return Err(e.into()),
+            };
+            let resolved = targets::effective(&host, &configs);
+            for w in resolved.warnings() {
+                eprintln!("warning: {}", visible(&w.to_string()));
+            }
+            let e = &resolved.effective;
+            out.ok(e, || show_text(e));
         }
         HostsAction::Remove { name } => {
             store.remove(&name)?;
@@ -204,7 +230,50 @@ fn hosts(action: HostsAction, out: Output, ctx: &EngineContext) -> Result<i32, E
     Ok(0)
 }
 
-/// Connects to a saved host by name.
+/// `outpost hosts show` as text: `key value` lines, lists one value per line as `ssh -G`
+/// prints them.
+fn show_text(e: &outpost_openssh::config::Effective) -> String {
+    let mut lines = vec![
+        format!("hostname {}", e.hostname),
+        format!("port {}", e.port),
+        format!("user {}", e.user),
+    ];
+    let mut list = |key: &str, values: &[String]| {
+        lines.extend(values.iter().map(|v| format!("{key} {v}")));
+    };
+    list("identityfile", &e.identity_files);
+    list("certificatefile", &e.certificate_files);
+    if !e.proxy_jump.is_empty() {
+        lines.push(format!("proxyjump {}", e.proxy_jump.join(",")));
+    }
+    lines.extend(e.proxy_command.iter().map(|p| format!("proxycommand {p}")));
+    lines.push(format!("forwardagent {}", e.forward_agent));
+    lines.extend(
+        e.identity_agent
+            .iter()
+            .map(|a| format!("identityagent {a}")),
+    );
+    lines.push(format!(
+        "userknownhostsfile {}",
+        e.user_known_hosts_files.join(" ")
+    ));
+    lines.push(format!(
+        "stricthostkeychecking {}",
+        e.strict_host_key_checking
+    ));
+    lines.push(match e.connect_timeout {
+        Some(s) => format!("connecttimeout {s}"),
+        None => "connecttimeout none".into(),
+    });
+    lines.push(format!("serveraliveinterval {}", e.server_alive_interval));
+    lines
+        .iter()
+        .map(|l| visible(l))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Connects to a host by name: a saved one or a `~/.ssh/config` alias.
 pub async fn connect(name: &str, ctx: &EngineContext) -> Result<Connection, EngineError> {
     let store = HostStore::load(&ctx.config_dir)?;
     let host = store.get(name)?;

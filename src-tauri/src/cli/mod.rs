@@ -39,7 +39,7 @@ pub enum Command {
     },
     /// Connect to a host and report its name, platform, latency and agent.
     Check {
-        /// The host (`local` is this computer).
+        /// The host (`local` is this computer; a saved host or any ~/.ssh/config alias).
         host: String,
     },
     /// List a host's sessions.
@@ -124,6 +124,12 @@ pub enum Command {
 pub enum HostsAction {
     /// List saved hosts (`local` first).
     List,
+    /// Print what connecting to NAME would use, as `ssh -G` does: a saved host (its own values
+    /// over ~/.ssh/config), a ~/.ssh/config alias, or any other name (OpenSSH's defaults).
+    Show {
+        /// The host, alias or name.
+        name: String,
+    },
     /// Save a host.
     Add {
         /// Its name.

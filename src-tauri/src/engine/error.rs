@@ -157,6 +157,14 @@ fn ssh_details(e: &SshError) -> Option<ErrorDetails> {
             tried: tried.clone(),
             allowed: allowed.clone(),
         },
+        SshError::Refused { host, port } => ErrorDetails::ConnectionRefused {
+            host: host.clone(),
+            port: *port,
+        },
+        SshError::NameNotResolved { host, reason } => ErrorDetails::NameNotResolved {
+            host: host.clone(),
+            reason: reason.clone(),
+        },
         SshError::Unreachable { host, port, reason } => ErrorDetails::Unreachable {
             host: host.clone(),
             port: *port,
@@ -234,6 +242,20 @@ pub enum ErrorDetails {
         tried: Vec<String>,
         /// The methods the server still accepted at the end.
         allowed: Vec<String>,
+    },
+    /// Nothing listens on the port (`connection_refused`).
+    ConnectionRefused {
+        /// The host.
+        host: String,
+        /// The port.
+        port: u16,
+    },
+    /// The host name does not resolve (`name_not_resolved`).
+    NameNotResolved {
+        /// The host name.
+        host: String,
+        /// The resolver's words.
+        reason: String,
     },
     /// No connection could be made (`unreachable`).
     Unreachable {

@@ -21,7 +21,7 @@ use crate::engine::live::monitor_feed::MonitorEvent;
 use crate::engine::live::prompt_broker::{HostKeyAnswer, PromptRequest};
 use crate::engine::store::{hosts::Host, ui_state};
 use crate::engine::ErrorReport;
-use crate::gui::commands::{app::AppInfo, monitor::Subscribed};
+use crate::gui::commands::{app::AppInfo, monitor::Subscribed, terminal::SessionChangedEvent};
 use outpost_protocol::monitor::{
     MonitorTarget, Sample, HISTORY_MS, INTERVAL_RANGE, MAX_CORES, MAX_DISKS, MAX_INTERFACES,
     MAX_TEXT_BYTES, MAX_TOP,
@@ -69,6 +69,7 @@ fn types_ts() -> String {
     };
     d.visit::<ErrorReport>();
     d.visit::<TabEvent>();
+    d.visit::<SessionChangedEvent>();
     d.visit::<MonitorEvent>();
     d.visit::<MonitorTarget>();
     d.visit::<Sample>();

@@ -52,7 +52,9 @@ pub fn run() -> Result<(), GuiError> {
             commands::hosts::host_save,
             commands::hosts::host_remove,
             commands::hosts::hosts_import_ssh_config,
+            commands::hosts::ssh_config_aliases,
             commands::hosts::host_test,
+            commands::hosts::host_test_unsaved,
             commands::sessions::sessions_list,
             commands::sessions::session_new,
             commands::sessions::session_close,
@@ -71,6 +73,7 @@ pub fn run() -> Result<(), GuiError> {
             commands::app::clipboard_read,
             commands::app::clipboard_write,
             commands::app::app_info,
+            commands::links::link_open,
         ])
         .build(tauri::generate_context!())?;
     app.run(|app, event| {

@@ -11,6 +11,7 @@ describe("normaliseHost", () => {
       identity_files: [],
       proxy_jump: [],
       source: "builtin",
+      color: null,
     });
   });
   it("keeps what is there", () => {
@@ -22,8 +23,10 @@ describe("normaliseHost", () => {
       identity_files: ["~/.ssh/id"],
       proxy_jump: ["jump"],
       source: "ssh_config",
+      color: "red",
     });
     expect(h.port).toBe(2222);
+    expect(h.color).toBe("red");
     expect(h.proxy_jump).toEqual(["jump"]);
     expect(h.source).toBe("ssh_config");
   });

@@ -12,5 +12,6 @@ export function normaliseHost(h: Partial<Host>): Host {
     identity_files: Array.isArray(h.identity_files) ? h.identity_files : [],
     proxy_jump: Array.isArray(h.proxy_jump) ? h.proxy_jump : [],
     source: (h.source ?? "manual") as HostSource,
+    color: h.color ?? null,
   };
 }

@@ -52,6 +52,12 @@ export const hostTest = async (name: string): Promise<ConnectInfo> => {
   return { ...info, preamble: Array.isArray(info.preamble) ? info.preamble : [] };
 };
 
+/** Connects with a host form's unsaved values and reports what it found; saves nothing. */
+export const hostTestUnsaved = async (host: Host): Promise<ConnectInfo> => {
+  const info = await call<ConnectInfo>("host_test_unsaved", { host });
+  return { ...info, preamble: Array.isArray(info.preamble) ? info.preamble : [] };
+};
+
 /** The live sessions of a host's agent. */
 export const sessionsList = (host: string): Promise<SessionInfo[]> => call("sessions_list", { host });
 /** The aliases of the host's own `~/.ssh/config`. */
@@ -173,6 +179,18 @@ export function monitorSubscribe(
 export const monitorUnsubscribe = (subscription_id: string): Promise<void> =>
   call("monitor_unsubscribe", { subscription_id });
 
+/** The concrete `~/.ssh/config` aliases (connectable by name without saving). */
+export const sshConfigAliases = (): Promise<string[]> => call("ssh_config_aliases");
+
+/** Calls `handler` with the aliases whenever `~/.ssh/config` changes; resolves to a function that stops. */
+export async function onSshConfigAliases(handler: (aliases: string[]) => void): Promise<() => void> {
+  try {
+    return await listen<string[]>("ssh-config-aliases", (event) => handler(event.payload));
+  } catch (e) {
+    throw toApiError(e);
+  }
+}
+
 /** Calls `handler` for every prompt the backend raises; resolves to a function that stops. */
 export async function onPrompt(handler: (prompt: Prompt) => void): Promise<() => void> {
   try {
@@ -192,6 +210,9 @@ export const answerSecret = (id: number, answer: string | null): Promise<void> =
 export const stateLoad = (key: StateKey): Promise<unknown> => call("state_load", { key });
 /** Stores a value. */
 export const stateSave = (key: StateKey, value: unknown): Promise<void> => call("state_save", { key, value });
+
+/** Opens an http, https or mailto link in the system browser (the backend checks the address). */
+export const linkOpen = (url: string): Promise<void> => call("link_open", { url });
 
 /** The app's version and configuration directory. */
 export const appInfo = (): Promise<AppInfo> => call("app_info");

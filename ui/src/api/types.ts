@@ -11,6 +11,7 @@ export type {
   DeployError,
   ErrorDetails,
   ErrorReport,
+  HostColor,
   HostKeyAnswer,
   LinkState,
   MonitorEvent,

@@ -1,30 +1,124 @@
-// Settings: theme, terminal font size, copy on selection; the keyboard shortcuts; the app's
-// version and configuration directory.
+// Settings: colour scheme, terminal font (size and family), cursor, scrollback, copy on selection,
+// close on exit, panels; the keyboard shortcuts of every action, rebindable (a conflict is named
+// and the chord is not taken); the app's version and configuration directory.
 import type { JSX } from "preact";
 import { useEffect, useState } from "preact/hooks";
-import { stepFontSize, updateSettings } from "../actions";
+import { ACTIONS, stepFontSize, updateSettings } from "../actions";
 import * as api from "../api/tauri";
 import type { AppInfo } from "../api/types";
-import { FONT_MAX, FONT_MIN } from "../state/settings";
-import { dialog, settings } from "../state/store";
-import { SHORTCUTS } from "../shortcuts";
+import { type CloseOnExit, type CursorStyle, FONT_MAX, FONT_MIN, SCHEMES, SCROLLBACK_MAX, SCROLLBACK_MIN } from "../state/settings";
+import { dialog, recordingShortcut, settings } from "../state/store";
+import { chordOf, chordProblem, conflicts, DEFAULT_KEYS, effectiveKeys } from "../shortcuts";
+import { SCHEME_NAMES } from "../terminal/theme";
 import { Modal } from "./Modal";
 
-const NAMES: Record<string, string> = {
-  copy: "Copy selection",
-  paste: "Paste",
-  find: "Find in scrollback",
-  font_bigger: "Bigger font",
-  font_smaller: "Smaller font",
-  font_reset: "Default font size",
-  new_shell: "New shell on the current host",
-  close_tab: "Close tab (session keeps running)",
-  next_tab: "Next tab",
-  prev_tab: "Previous tab",
-  split_row: "Split right",
-  split_column: "Split down",
-  toggle_monitor: "Show or hide monitoring",
-};
+const FONTS = ["JetBrains Mono", "DejaVu Sans Mono", "Liberation Mono", "Fira Code", "Source Code Pro", "Ubuntu Mono", "Noto Sans Mono", "monospace"];
+
+/** The shortcut table: each action's chords, a button to record a new one, and reset. */
+function Shortcuts(): JSX.Element {
+  const s = settings.value;
+  const keys = effectiveKeys(s.keybindings);
+  const [recording, setRecording] = useState<string | null>(null);
+  const [problem, setProblem] = useState<string | null>(null);
+  const bind = (action: string, chords: readonly string[]) => updateSettings({ keybindings: { ...s.keybindings, [action]: [...chords] } });
+  const reset = (action: string) => {
+    const next = { ...s.keybindings };
+    delete next[action];
+    updateSettings({ keybindings: next });
+  };
+
+  useEffect(() => {
+    recordingShortcut.value = recording !== null;
+    if (recording === null) return;
+    const onKey = (e: KeyboardEvent) => {
+      e.preventDefault();
+      e.stopPropagation();
+      if (e.key === "Escape") {
+        setRecording(null);
+        return;
+      }
+      const chord = chordOf(e);
+      if (chord === null) return;
+      const why = chordProblem(chord);
+      if (why !== null) {
+        setProblem(why);
+        return;
+      }
+      const clash = conflicts({ ...keys, [recording]: [chord] }).find((c) => c.chord === chord);
+      const other = clash?.actions.find((a) => a !== recording);
+      if (other !== undefined) {
+        setProblem(`${chord} is already “${ACTIONS.find((a) => a.id === other)?.label ?? other}”. Change that one first.`);
+        return;
+      }
+      setProblem(null);
+      setRecording(null);
+      bind(recording, [chord]);
+    };
+    window.addEventListener("keydown", onKey, true);
+    return () => {
+      recordingShortcut.value = false;
+      window.removeEventListener("keydown", onKey, true);
+    };
+  }, [recording, s.keybindings]);
+
+  const clashes = conflicts(keys);
+  return (
+    <>
+      <h3 class="subhead">Keyboard shortcuts</h3>
+      {problem ? (
+        <p class="settings-problem" data-testid="shortcut-problem" role="alert">
+          {problem}
+        </p>
+      ) : null}
+      {clashes.length > 0 ? (
+        <p class="settings-problem" data-testid="shortcut-conflicts">
+          Bound twice: {clashes.map((c) => `${c.chord} (${c.actions.join(", ")})`).join("; ")}
+        </p>
+      ) : null}
+      <table class="shortcuts" data-testid="shortcuts">
+        <tbody>
+          {ACTIONS.map((a) => {
+            const chords = keys[a.id] ?? [];
+            const changed = a.id in s.keybindings;
+            return (
+              <tr key={a.id} data-action={a.id}>
+                <td>{a.label}</td>
+                <td>
+                  {recording === a.id ? (
+                    <span class="recording">Press the new shortcut (Escape cancels)…</span>
+                  ) : chords.length > 0 ? (
+                    chords.map((c) => <kbd key={c}>{c}</kbd>)
+                  ) : (
+                    <span class="muted small">none</span>
+                  )}
+                </td>
+                <td class="shortcut-buttons">
+                  {a.id in DEFAULT_KEYS ? (
+                    <>
+                      <button class="small" data-testid={`rebind-${a.id}`} onClick={() => (setProblem(null), setRecording(a.id))}>
+                        Change
+                      </button>
+                      {chords.length > 0 ? (
+                        <button class="small" onClick={() => bind(a.id, [])} title="No shortcut for this action">
+                          Clear
+                        </button>
+                      ) : null}
+                      {changed ? (
+                        <button class="small" onClick={() => reset(a.id)}>
+                          Reset
+                        </button>
+                      ) : null}
+                    </>
+                  ) : null}
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </>
+  );
+}
 
 /** The settings dialog. */
 export function SettingsDialog(): JSX.Element {
@@ -37,16 +131,31 @@ export function SettingsDialog(): JSX.Element {
   return (
     <Modal title="Settings" testid="dialog-settings" onCancel={close} wide>
       <div class="settings-grid">
-        <div class="setting">
-          <span class="setting-label">Theme</span>
-          <div class="segmented" role="radiogroup">
-            {(["dark", "light"] as const).map((t) => (
-              <button key={t} role="radio" aria-checked={s.theme === t} class={s.theme === t ? "on" : ""} data-testid={`theme-${t}`} onClick={() => updateSettings({ theme: t })}>
-                {t === "dark" ? "Dark" : "Light"}
-              </button>
+        <label class="setting">
+          <span class="setting-label">Colour scheme</span>
+          <select data-testid="scheme" value={s.theme} onChange={(e) => updateSettings({ theme: e.currentTarget.value as (typeof SCHEMES)[number] })}>
+            {SCHEMES.map((t) => (
+              <option key={t} value={t}>
+                {SCHEME_NAMES[t]}
+              </option>
             ))}
-          </div>
-        </div>
+          </select>
+        </label>
+        <label class="setting">
+          <span class="setting-label">Terminal font</span>
+          <input
+            data-testid="font-family"
+            list="font-families"
+            placeholder="JetBrains Mono (built-in stack)"
+            value={s.font_family}
+            onChange={(e) => updateSettings({ font_family: e.currentTarget.value })}
+          />
+          <datalist id="font-families">
+            {FONTS.map((f) => (
+              <option key={f} value={f} />
+            ))}
+          </datalist>
+        </label>
         <div class="setting">
           <span class="setting-label">Terminal font size</span>
           <div class="stepper">
@@ -68,6 +177,34 @@ export function SettingsDialog(): JSX.Element {
           </div>
         </div>
         <label class="setting">
+          <span class="setting-label">Cursor</span>
+          <select data-testid="cursor-style" value={s.cursor_style} onChange={(e) => updateSettings({ cursor_style: e.currentTarget.value as CursorStyle })}>
+            <option value="block">Block</option>
+            <option value="underline">Underline</option>
+            <option value="bar">Bar</option>
+          </select>
+        </label>
+        <label class="setting">
+          <span class="setting-label">Scrollback (lines)</span>
+          <input
+            data-testid="scrollback"
+            type="number"
+            min={SCROLLBACK_MIN}
+            max={SCROLLBACK_MAX}
+            step={1000}
+            value={s.scrollback}
+            onChange={(e) => updateSettings({ scrollback: Number(e.currentTarget.value) })}
+          />
+        </label>
+        <label class="setting">
+          <span class="setting-label">When a session exits</span>
+          <select data-testid="close-on-exit" value={s.close_on_exit} onChange={(e) => updateSettings({ close_on_exit: e.currentTarget.value as CloseOnExit })}>
+            <option value="clean">Close its tab and end it if it exited with code 0</option>
+            <option value="always">Close its tab and end it on any exit</option>
+            <option value="never">Keep the tab showing how it exited</option>
+          </select>
+        </label>
+        <label class="setting">
           <span class="setting-label">Copy on selection</span>
           <input type="checkbox" data-testid="copy-on-select" checked={s.copy_on_select} onChange={(e) => updateSettings({ copy_on_select: e.currentTarget.checked })} />
         </label>
@@ -81,23 +218,15 @@ export function SettingsDialog(): JSX.Element {
           />
         </label>
         <label class="setting">
+          <span class="setting-label">Show the sidebar</span>
+          <input type="checkbox" data-testid="sidebar-open" checked={s.sidebar_open} onChange={(e) => updateSettings({ sidebar_open: e.currentTarget.checked })} />
+        </label>
+        <label class="setting">
           <span class="setting-label">Show the monitoring panel</span>
           <input type="checkbox" checked={s.monitor_open} onChange={(e) => updateSettings({ monitor_open: e.currentTarget.checked })} />
         </label>
       </div>
-      <h3 class="subhead">Keyboard shortcuts</h3>
-      <table class="shortcuts">
-        <tbody>
-          {SHORTCUTS.map((b) => (
-            <tr key={b.action}>
-              <td>{NAMES[b.action] ?? b.action}</td>
-              <td>
-                <kbd>{b.label}</kbd>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <Shortcuts />
       {info ? (
         <p class="muted small">
           Outpost {info.version} · settings in <span class="mono">{info.config_dir}</span>

@@ -12,7 +12,17 @@ describe("adviceFor", () => {
     }
   });
   it("covers the engine's codes", () => {
-    for (const code of ["auth_failed", "unreachable", "host_key_changed", "rpc_32001", "timeout", "no_agent_binary"]) {
+    for (const code of [
+      "auth_failed",
+      "connection_refused",
+      "name_not_resolved",
+      "unreachable",
+      "host_key_changed",
+      "host_key_rejected",
+      "rpc_32001",
+      "timeout",
+      "no_agent_binary",
+    ]) {
       expect(KNOWN_CODES).toContain(code);
     }
   });
@@ -67,5 +77,37 @@ describe("deploy errors", () => {
     expect(adviceFor({ code: "deploy", message: "m", details: null }).title).toBe(
       adviceFor({ code: "deploy", message: "other", details: null }).title,
     );
+  });
+});
+
+describe("connection failures", () => {
+  const msg = "the engine's words";
+  it("gives refused, DNS, no route, timeout, authentication and host keys each their own advice", () => {
+    const timeout = adviceFor({
+      code: "timeout",
+      message: msg,
+      details: { kind: "connect_timeout", host: "h", port: 22, after_ms: 10000, stage: "connecting" },
+    });
+    const handshake = adviceFor({
+      code: "timeout",
+      message: msg,
+      details: { kind: "connect_timeout", host: "h", port: 22, after_ms: 10000, stage: "key exchange and authentication" },
+    });
+    const all = [
+      adviceFor({ code: "connection_refused", message: msg, details: { kind: "connection_refused", host: "h", port: 2222 } }),
+      adviceFor({ code: "name_not_resolved", message: msg, details: { kind: "name_not_resolved", host: "x.invalid", reason: "r" } }),
+      adviceFor({ code: "unreachable", message: msg, details: null }),
+      timeout,
+      handshake,
+      adviceFor({ code: "auth_failed", message: msg, details: null }),
+      adviceFor({ code: "host_key_rejected", message: msg, details: null }),
+      adviceFor({ code: "host_key_changed", message: msg, details: null }),
+    ];
+    expect(new Set(all.map((a) => a.title)).size).toBe(all.length);
+    expect(new Set(all.map((a) => a.next)).size).toBe(all.length);
+    for (const a of all) expect(a.message).toBe(msg);
+    expect(all[0]?.next).toMatch(/port/);
+    expect(all[1]?.next).toMatch(/spelling/);
+    expect(timeout.next).toMatch(/firewall/);
   });
 });

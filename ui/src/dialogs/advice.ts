@@ -77,9 +77,17 @@ const TABLE: Record<string, { title: string; next: string }> = {
     title: "Cancelled",
     next: "Connect again when you are ready to answer the prompt.",
   },
+  connection_refused: {
+    title: "Nothing is listening on that port",
+    next: "The host answered but refused the connection: check the port (SSH usually uses 22) and that the SSH server is running on the host.",
+  },
+  name_not_resolved: {
+    title: "The host name does not resolve",
+    next: "Check the spelling of the host name. An internal name may need your VPN; otherwise use its IP address or an alias from ~/.ssh/config.",
+  },
   unreachable: {
-    title: "The host cannot be reached",
-    next: "Check the host name and port, your network (VPN) and any jump hosts, then try again.",
+    title: "No route to the host",
+    next: "Your computer (or the jump host) has no way to that address: check your network connection, VPN and any jump hosts, then try again.",
   },
   channel_refused: {
     title: "The host refused the request",
@@ -188,11 +196,27 @@ const DEPLOY: Record<DeployError["reason"], { title: string; next: string }> = {
   },
 };
 
+/** A connection attempt that timed out, by what was under way (`stage` of its details). */
+const CONNECT_TIMEOUT = {
+  connecting: {
+    title: "The host did not answer",
+    next: "Nothing answered within the time limit: the host may be down, or a firewall may silently drop the connection. Check the address, your VPN and firewall rules, then try again.",
+  },
+  handshake: {
+    title: "The SSH handshake did not finish in time",
+    next: "The host accepted the connection but SSH stalled: the server may be overloaded, or something in between is not an SSH server. Try again, or raise the connect timeout.",
+  },
+};
+
 /** Headline and advice for an error; unknown codes keep the message and give no advice. */
 export function adviceFor(error: ApiError): Advice {
   if (error.details?.kind === "deploy") {
     const step = DEPLOY[error.details.reason];
     return { title: step.title, message: error.message, next: step.next };
+  }
+  if (error.details?.kind === "connect_timeout") {
+    const t = error.details.stage === "connecting" ? CONNECT_TIMEOUT.connecting : CONNECT_TIMEOUT.handshake;
+    return { title: t.title, message: error.message, next: t.next };
   }
   const known = TABLE[error.code];
   if (known === undefined) return { title: "Something went wrong", message: error.message, next: null };

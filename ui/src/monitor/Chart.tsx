@@ -1,9 +1,13 @@
 // A small uPlot time-series chart that fills its container's width: created once, fed new
-// columns on every update, resized with its container, destroyed on unmount.
+// columns on every update, resized with its container, destroyed on unmount. The x axis always
+// spans the last 10 minutes with whole-minute labels; rates step in binary units; hovering shows
+// the hovered time's values in a readout above the plot.
 import type { JSX } from "preact";
-import { useEffect, useRef } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
+import { clock, formatRateStep, rateAxis, readout, timeSplits } from "./axes";
+import { formatPercent, formatRate } from "./format";
 import { type Columns, timeRange } from "./history";
 
 /** One line of a chart. */
@@ -14,14 +18,14 @@ export interface ChartSeries {
   fill?: string;
 }
 
+/** What a chart's values are: percentages (0..100) or rates in bytes per second. */
+export type ChartKind = "percent" | "rate";
+
 /** Chart props. */
 export interface ChartProps {
   data: Columns;
   series: ChartSeries[];
-  /** A fixed y range (e.g. 0..100 for percentages); otherwise 0..max. */
-  yRange?: [number, number];
-  /** Formats y axis values. */
-  format: (v: number) => string;
+  kind: ChartKind;
   height?: number;
   testid?: string;
 }
@@ -31,17 +35,22 @@ function cssVar(name: string, fallback: string): string {
   return v.length > 0 ? v : fallback;
 }
 
-function clock(seconds: number): string {
-  const d = new Date(seconds * 1000);
-  return `${String(d.getHours()).padStart(2, "0")}:${String(d.getMinutes()).padStart(2, "0")}`;
+const pct = (v: number) => `${Math.round(v)}%`;
+
+/** The largest value of the series columns. */
+function maxOf(data: Columns): number {
+  let m = 0;
+  for (const col of data.slice(1)) for (const v of col) if (Number.isFinite(v) && v > m) m = v;
+  return m;
 }
 
-/** A time-series chart over the last minutes. */
-export function Chart({ data, series, yRange, format, height = 72, testid }: ChartProps): JSX.Element {
+/** A time-series chart over the last 10 minutes. */
+export function Chart({ data, series, kind, height = 72, testid }: ChartProps): JSX.Element {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
-  const fmt = useRef(format);
-  fmt.current = format;
+  const [hovered, setHovered] = useState<number | null>(null);
+  const dataRef = useRef(data);
+  dataRef.current = data;
 
   useEffect(() => {
     const el = box.current;
@@ -54,11 +63,18 @@ export function Chart({ data, series, yRange, format, height = 72, testid }: Cha
       height,
       padding: [8, 6, 0, 0],
       legend: { show: false },
-      cursor: { drag: { x: false, y: false }, points: { show: false } },
+      cursor: {
+        y: false,
+        drag: { x: false, y: false },
+        points: { show: true, size: 5 },
+      },
+      hooks: {
+        setCursor: [(u) => setHovered(u.cursor.idx ?? null)],
+      },
       scales: {
-        x: { time: true, range: (_u, min, max) => timeRange(min, max, Date.now() / 1000) },
+        x: { time: true, range: (_u, _min, max) => timeRange(max, Date.now() / 1000) },
         y: {
-          range: (_u, _min, max) => (yRange ? yRange : [0, max > 0 ? max * 1.15 : 1]),
+          range: (u) => (kind === "percent" ? [0, 100] : rateAxis(maxOf(u.data as Columns)).range),
         },
       },
       axes: [
@@ -69,17 +85,18 @@ export function Chart({ data, series, yRange, format, height = 72, testid }: Cha
           gap: 2,
           grid: { show: false },
           ticks: { show: false },
+          splits: (u, _i, min, max) => timeSplits(min, max, u.bbox.width / uPlot.pxRatio),
           values: (_u, splits) => splits.map(clock),
         },
         {
           stroke: muted,
           font,
-          size: 52,
+          size: 58,
           gap: 4,
           grid: { stroke: grid, width: 1 },
           ticks: { show: false },
-          values: (_u, splits) => splits.map((v) => fmt.current(v)),
-          splits: yRange ? () => [yRange[0], (yRange[0] + yRange[1]) / 2, yRange[1]] : undefined,
+          values: (_u, splits) => splits.map((v) => (kind === "percent" ? pct(v) : formatRateStep(v))),
+          splits: (u) => (kind === "percent" ? [0, 50, 100] : rateAxis(maxOf(u.data as Columns)).splits),
         },
       ],
       series: [
@@ -93,7 +110,7 @@ export function Chart({ data, series, yRange, format, height = 72, testid }: Cha
         })),
       ],
     };
-    const u = new uPlot(opts, data as uPlot.AlignedData, el);
+    const u = new uPlot(opts, dataRef.current as uPlot.AlignedData, el);
     plot.current = u;
     const ro = new ResizeObserver(() => {
       const w = el.clientWidth;
@@ -106,11 +123,41 @@ export function Chart({ data, series, yRange, format, height = 72, testid }: Cha
       plot.current = null;
     };
     // The chart is rebuilt only when its shape changes; data updates go through setData below.
-  }, [series.length, height, yRange?.[0], yRange?.[1], series.map((s) => s.color).join()]);
+  }, [series.length, height, kind, series.map((s) => s.color).join()]);
 
   useEffect(() => {
     plot.current?.setData(data as uPlot.AlignedData);
   }, [data]);
 
-  return <div class="chart" ref={box} data-testid={testid} />;
+  const format = kind === "percent" ? formatPercent : formatRate;
+  const r = readout(
+    data,
+    hovered,
+    series.map((s) => s.label),
+    format,
+  );
+  return (
+    <div
+      class="chart"
+      data-testid={testid}
+      data-points={data[0].length}
+      data-first={data[0][0] ?? ""}
+      data-last={data[0][data[0].length - 1] ?? ""}
+    >
+      <div class="chart-readout" data-testid={testid ? `${testid}-readout` : undefined} hidden={r === null}>
+        {r !== null ? (
+          <>
+            <span class="chart-readout-time">{r.time}</span>
+            {r.values.map((v, i) => (
+              <span key={v.label} class="chart-readout-value">
+                <i style={{ background: series[i]?.color }} />
+                {v.label} {v.text}
+              </span>
+            ))}
+          </>
+        ) : null}
+      </div>
+      <div ref={box} />
+    </div>
+  );
 }

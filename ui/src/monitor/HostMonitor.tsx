@@ -1,7 +1,9 @@
 // One monitored host: subscribes when shown (the chart fills at once from the returned
-// history, then new samples are appended) and unsubscribes when hidden. Shows CPU (total and
-// per core), memory, swap, disks, network rates, load, uptime and the busiest processes, with
-// amber and red levels; a failed sample keeps the charts and marks them stale.
+// history, kept by the agent across restarts, then new samples are appended) and unsubscribes
+// when hidden. Shows CPU (of the whole machine, and per numbered core), memory, swap, disks,
+// network rates, load over 1/5/15 minutes, uptime and the busiest processes (PID, whole name,
+// share of the machine), with amber and red levels; a failed sample keeps the charts and marks
+// them stale.
 import type { JSX } from "preact";
 import { useEffect, useMemo, useState } from "preact/hooks";
 import * as api from "../api/tauri";
@@ -9,8 +11,9 @@ import { toApiError } from "../api/errors";
 import type { ApiError, MonitorEvent, MonitorTarget, Sample } from "../api/types";
 import { ErrorBox } from "../dialogs/ErrorBox";
 import { settings } from "../state/store";
+import { isLight } from "../state/settings";
 import { Chart, type ChartSeries } from "./Chart";
-import { formatBytes, formatLoad, formatPercent, formatRate, formatUptime } from "./format";
+import { formatBytes, formatPercent, formatRate, formatUptime, labelledLoad, machinePercent } from "./format";
 import { appendSample, fromHistory, hasFigures, toColumns } from "./history";
 import { levelOf, percentOf } from "./thresholds";
 import { bounded, clipped } from "./bounded";
@@ -40,13 +43,10 @@ function Bar({ percent, label, detail, testid }: { percent: number; label: strin
 }
 
 function colours() {
-  const theme = settings.value.theme;
-  return theme === "light"
+  return isLight(settings.value.theme)
     ? { cpu: "#2f6db5", mem: "#8e44ad", rx: "#1b7f8c", tx: "#b58105" }
     : { cpu: "#61afef", mem: "#c678dd", rx: "#56b6c2", tx: "#e5c07b" };
 }
-
-const pct = (v: number) => `${Math.round(v)}%`;
 
 /** The panel section of one host or target. */
 export function HostMonitor({ host, target, label }: { host: string; target: MonitorTarget; label: string }): JSX.Element {
@@ -128,6 +128,7 @@ export function HostMonitor({ host, target, label }: { host: string; target: Mon
   const disks = bounded(s?.disks ?? [], MONITOR_MAX_DISKS);
   const memPct = s ? percentOf(s.memory.used_bytes, s.memory.total_bytes) : 0;
   const swapPct = s ? percentOf(s.memory.swap_used_bytes, s.memory.swap_total_bytes) : 0;
+  const ncores = s?.cpu.per_core.length ?? 0;
 
   return (
     <section class={`monitor-host ${stale ? "stale" : ""}`} data-testid="monitor-host" data-target={targetKey} data-host={host}>
@@ -153,22 +154,48 @@ export function HostMonitor({ host, target, label }: { host: string; target: Mon
       {s !== null ? (
         <>
           <div class="figure-row">
-            <span class={`figure level-${levelOf(s.cpu.percent)}`} data-testid="monitor-cpu">
+            <span
+              class={`figure level-${levelOf(s.cpu.percent)}`}
+              data-testid="monitor-cpu"
+              title="CPU use of the whole machine (all cores together = 100%)"
+            >
               CPU {formatPercent(s.cpu.percent)}
             </span>
-            <span class="figure muted" data-testid="monitor-load">
-              Load {formatLoad(s.load)}
-            </span>
+            {ncores > 0 ? (
+              <span class="muted figure-note" data-testid="monitor-cpu-scope">
+                whole machine, {ncores} {ncores === 1 ? "core" : "cores"}
+              </span>
+            ) : null}
           </div>
-          <Chart data={cpuData} series={cpuSeries} yRange={[0, 100]} format={pct} testid="monitor-cpu-chart" />
+          <div class="load-row small" data-testid="monitor-load" title="Load averages: runnable processes over the last 1, 5 and 15 minutes">
+            Load{" "}
+            {labelledLoad(s.load).map(([span, v], i) => (
+              <span key={span} class="load-figure" data-testid="monitor-load-figure">
+                {i > 0 ? " · " : ""}
+                <span class="muted">{span}</span> {v}
+              </span>
+            ))}
+          </div>
+          <Chart data={cpuData} series={cpuSeries} kind="percent" testid="monitor-cpu-chart" />
           {cores.shown.length > 0 ? (
-            <div class="cores" data-testid="monitor-cores" title="Per core">
-              {cores.shown.map((p, i) => (
-                <div key={i} class={`core level-${levelOf(p)}`} title={`Core ${i}: ${formatPercent(p)}`}>
-                  <div class="core-fill" style={{ height: `${Math.max(2, Math.min(100, p))}%` }} />
-                </div>
-              ))}
-              {cores.more > 0 ? <span class="muted small">+{cores.more} more</span> : null}
+            <div class="cores-block">
+              <div class="cores-head muted small">Per core (each 0–100%)</div>
+              <div class="cores" data-testid="monitor-cores">
+                {cores.shown.map((p, i) => (
+                  <div
+                    key={i}
+                    class={`core-cell level-${levelOf(p)}`}
+                    title={`Core ${i}: ${formatPercent(p)}`}
+                    data-testid="monitor-core"
+                  >
+                    <div class={`core level-${levelOf(p)}`}>
+                      <div class="core-fill" style={{ height: `${Math.max(2, Math.min(100, p))}%` }} />
+                    </div>
+                    <span class="core-label">{i}</span>
+                  </div>
+                ))}
+                {cores.more > 0 ? <span class="muted small">+{cores.more} more</span> : null}
+              </div>
             </div>
           ) : null}
           <div class="figure-row">
@@ -176,7 +203,7 @@ export function HostMonitor({ host, target, label }: { host: string; target: Mon
               Memory {formatBytes(s.memory.used_bytes)} / {formatBytes(s.memory.total_bytes)} ({formatPercent(memPct)})
             </span>
           </div>
-          <Chart data={memData} series={memSeries} yRange={[0, 100]} format={pct} testid="monitor-mem-chart" />
+          <Chart data={memData} series={memSeries} kind="percent" testid="monitor-mem-chart" />
           {s.memory.swap_total_bytes > 0 ? (
             <Bar
               percent={swapPct}
@@ -192,7 +219,7 @@ export function HostMonitor({ host, target, label }: { host: string; target: Mon
               ↓ {formatRate(s.net.rx_bytes_per_s)} ↑ {formatRate(s.net.tx_bytes_per_s)}
             </span>
           </div>
-          <Chart data={netData} series={netSeries} format={formatRate} testid="monitor-net-chart" />
+          <Chart data={netData} series={netSeries} kind="rate" testid="monitor-net-chart" />
           <div class="subhead">Disks</div>
           <div data-testid="monitor-disks">
             {disks.shown.length === 0 ? <div class="muted small">No disks reported</div> : null}
@@ -211,24 +238,37 @@ export function HostMonitor({ host, target, label }: { host: string; target: Mon
             <span class="muted">{s.processes} processes</span>
           </div>
           <div class="subhead">Top processes</div>
-          <table class="top" data-testid="monitor-top">
+          <table class="top top-processes" data-testid="monitor-top">
             <thead>
               <tr>
+                <th class="num pid">PID</th>
                 <th>Process</th>
-                <th class="num">CPU</th>
+                <th class="num" title={`Share of the whole machine (${ncores} ${ncores === 1 ? "core" : "cores"} = 100%)`}>
+                  CPU
+                </th>
                 <th class="num">Memory</th>
               </tr>
             </thead>
             <tbody>
-              {bounded(s.top, MONITOR_MAX_TOP).shown.map((p) => (
-                <tr key={p.pid}>
-                  <td title={`pid ${p.pid}`}>{clipped(p.name, MONITOR_MAX_TEXT_BYTES)}</td>
-                  <td class={`num level-${levelOf(p.cpu_percent)}`}>{formatPercent(p.cpu_percent)}</td>
-                  <td class="num">{formatBytes(p.memory_bytes)}</td>
-                </tr>
-              ))}
+              {bounded(s.top, MONITOR_MAX_TOP).shown.map((p) => {
+                const share = machinePercent(p.cpu_percent, ncores);
+                const name = clipped(p.name, MONITOR_MAX_TEXT_BYTES);
+                return (
+                  <tr key={p.pid} data-testid="monitor-process">
+                    <td class="num pid" data-testid="monitor-process-pid">
+                      {p.pid}
+                    </td>
+                    <td class="process-name" title={name} data-testid="monitor-process-name">
+                      {name}
+                    </td>
+                    <td class={`num level-${levelOf(share)}`}>{formatPercent(share)}</td>
+                    <td class="num">{formatBytes(p.memory_bytes)}</td>
+                  </tr>
+                );
+              })}
             </tbody>
           </table>
+          <div class="muted small">CPU as a share of the whole machine.</div>
         </>
       ) : null}
     </section>

@@ -1,6 +1,14 @@
 // Tests for figure formatting.
 import { describe, expect, it } from "vitest";
-import { formatBytes, formatLoad, formatPercent, formatRate, formatUptime } from "./format";
+import {
+  formatBytes,
+  formatLoad,
+  formatPercent,
+  formatRate,
+  formatUptime,
+  labelledLoad,
+  machinePercent,
+} from "./format";
 
 describe("formatBytes", () => {
   it("uses binary units", () => {
@@ -27,5 +35,26 @@ describe("other figures", () => {
     expect(formatUptime(3 * 3600 + 5 * 60 + 9)).toBe("3h 5m");
     expect(formatUptime(42 * 60)).toBe("42m");
     expect(formatUptime(12)).toBe("12s");
+  });
+});
+
+describe("labelled figures", () => {
+  it("names the span of each load average", () => {
+    expect(labelledLoad([0.5, 0.25, 0.125])).toEqual([
+      ["1 min", "0.50"],
+      ["5 min", "0.25"],
+      ["15 min", "0.13"],
+    ]);
+    expect(labelledLoad([])).toEqual([
+      ["1 min", "–"],
+      ["5 min", "–"],
+      ["15 min", "–"],
+    ]);
+  });
+  it("turns a share of one core into a share of the machine", () => {
+    expect(machinePercent(100, 4)).toBe(25);
+    expect(machinePercent(400, 4)).toBe(100);
+    expect(machinePercent(50, 0)).toBe(50);
+    expect(machinePercent(Number.NaN, 2)).toBeNaN();
   });
 });

@@ -32,6 +32,26 @@ export function formatLoad(load: readonly number[]): string {
   return load.map((l) => (Number.isFinite(l) ? l.toFixed(2) : "–")).join(" ");
 }
 
+/** What each of the three load averages spans. */
+export const LOAD_SPANS = ["1 min", "5 min", "15 min"] as const;
+
+/** The load averages with their spans: [["1 min", "0.50"], ["5 min", "0.25"], ["15 min", "0.13"]]. */
+export function labelledLoad(load: readonly number[]): [string, string][] {
+  return LOAD_SPANS.map((span, i) => {
+    const l = load[i];
+    return [span, l !== undefined && Number.isFinite(l) ? l.toFixed(2) : "–"];
+  });
+}
+
+/**
+ * A process's CPU use as a share of the whole machine: the agent reports it in percent of one
+ * core (a busy thread on a 4-core host is 100 %, i.e. 25 % of the machine).
+ */
+export function machinePercent(percentOfOneCore: number, cores: number): number {
+  if (!Number.isFinite(percentOfOneCore)) return Number.NaN;
+  return cores > 0 ? percentOfOneCore / cores : percentOfOneCore;
+}
+
 /** "10d 2h", "3h 5m", "42m", "12s". */
 export function formatUptime(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return "–";

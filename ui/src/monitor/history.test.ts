@@ -47,13 +47,11 @@ describe("history", () => {
 });
 
 describe("timeRange", () => {
-  it("widens a single sample to a minute ending at it", () => {
-    expect(timeRange(1000, 1000, 5000)).toEqual([940, 1000]);
+  it("is the whole window ending at the newest sample", () => {
+    expect(timeRange(1000, 5000)).toEqual([1000 - WINDOW_MS / 1000, 1000]);
+    expect(WINDOW_MS).toBe(600_000);
   });
   it("uses now when there is no data", () => {
-    expect(timeRange(null, null, 5000)).toEqual([4940, 5000]);
-  });
-  it("keeps a range that is wide enough", () => {
-    expect(timeRange(100, 700, 5000)).toEqual([100, 700]);
+    expect(timeRange(null, 5000)).toEqual([4400, 5000]);
   });
 });

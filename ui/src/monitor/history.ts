@@ -46,15 +46,15 @@ export function toColumns(samples: readonly Sample[], pickers: readonly ((s: Sam
   return [xs, ...ys];
 }
 
-/** The shortest time span a chart's x axis shows, in seconds. */
-export const MIN_SPAN_S = 60;
+/** The time span every chart's x axis shows, in seconds: the whole window. */
+export const SPAN_S = WINDOW_MS / 1000;
 
 /**
- * The x range (seconds) for data from `min` to `max`: at least {@link MIN_SPAN_S} wide, ending at
- * the newest sample, so a chart with one sample (or none) still has a real time axis.
+ * The x range (seconds) for data ending at `max`: always the whole window, ending at the newest
+ * sample (or now when there is none), so every chart has the same 10-minute axis however few
+ * samples it holds.
  */
-export function timeRange(min: number | null, max: number | null, nowS: number): [number, number] {
+export function timeRange(max: number | null, nowS: number): [number, number] {
   const end = max ?? nowS;
-  const start = min ?? end;
-  return end - start < MIN_SPAN_S ? [end - MIN_SPAN_S, end] : [start, end];
+  return [end - SPAN_S, end];
 }

@@ -1,4 +1,5 @@
-// The add/edit host form: name, host name, port, user, identity files and ProxyJump hosts.
+// The add/edit host form: name, host name, port, user, identity files, ProxyJump hosts and a
+// colour; "Test connection" tries the values as they stand before anything is saved.
 import type { JSX } from "preact";
 import { useState } from "preact/hooks";
 import { loadHosts } from "../actions";
@@ -8,7 +9,9 @@ import type { ApiError, Host } from "../api/types";
 import { ErrorBox } from "../dialogs/ErrorBox";
 import { Modal } from "../dialogs/Modal";
 import { dialog } from "../state/store";
+import { HOST_COLOR_ORDER, HOST_COLORS } from "./hostColor";
 import { type FieldErrors, fieldsOf, type HostFields, hostFromFields } from "./hostForm";
+import { TestOutcome, type TestState } from "./TestResult";
 
 /** Add a host (`host` null) or edit one. */
 export function HostForm({ host }: { host: Host | null }): JSX.Element {
@@ -16,11 +19,28 @@ export function HostForm({ host }: { host: Host | null }): JSX.Element {
   const [errors, setErrors] = useState<FieldErrors>({});
   const [failure, setFailure] = useState<ApiError | null>(null);
   const [saving, setSaving] = useState(false);
+  const [test, setTest] = useState<TestState>({ kind: "idle" });
   const close = () => (dialog.value = null);
+  const source = host?.source === "ssh_config" ? "ssh_config" : "manual";
+
+  const runTest = async () => {
+    const r = hostFromFields(fields, source, "test");
+    if (!r.ok) {
+      setErrors(r.errors);
+      return;
+    }
+    setErrors({});
+    setTest({ kind: "testing" });
+    try {
+      setTest({ kind: "ok", info: await api.hostTestUnsaved(r.host) });
+    } catch (err) {
+      setTest({ kind: "error", error: toApiError(err) });
+    }
+  };
 
   const save = async (e: Event) => {
     e.preventDefault();
-    const r = hostFromFields(fields, host?.source === "ssh_config" ? "ssh_config" : "manual");
+    const r = hostFromFields(fields, source);
     if (!r.ok) {
       setErrors(r.errors);
       return;
@@ -74,8 +94,37 @@ export function HostForm({ host }: { host: Host | null }): JSX.Element {
         {field("user", "User", "Leave empty for your local user name.", { placeholder: "deploy" })}
         {field("identity", "Identity files", "Private keys, one per line or separated by commas.", { placeholder: "~/.ssh/id_ed25519", area: true })}
         {field("jump", "Jump hosts (ProxyJump)", "Saved host names or user@host:port, in order, separated by commas.", { placeholder: "bastion" })}
+        <fieldset class="field host-colors" data-testid="host-form-color">
+          <legend>Colour</legend>
+          <div class="swatches" role="radiogroup" aria-label="Colour">
+            <label class={`swatch none ${fields.color === "" ? "chosen" : ""}`} title="No colour">
+              <input type="radio" name="host-color" value="" checked={fields.color === ""} onChange={() => setFields({ ...fields, color: "" })} />
+              <span aria-hidden="true">∅</span>
+            </label>
+            {HOST_COLOR_ORDER.map((c) => (
+              <label
+                key={c}
+                class={`swatch ${fields.color === c ? "chosen" : ""}`}
+                title={HOST_COLORS[c].label}
+                style={{ "--swatch": HOST_COLORS[c].css }}
+                data-testid={`host-form-color-${c}`}
+              >
+                <input type="radio" name="host-color" value={c} checked={fields.color === c} onChange={() => setFields({ ...fields, color: c })} />
+                <span class="visually-hidden">{HOST_COLORS[c].label}</span>
+              </label>
+            ))}
+          </div>
+          <small class="field-hint">Tells hosts apart on their row and tabs (for example red for production).</small>
+        </fieldset>
+        <div class="form-test" data-testid="host-form-test-result">
+          <TestOutcome test={test} label={fields.hostname.trim() || "the host"} onClose={() => setTest({ kind: "idle" })} />
+        </div>
         {failure ? <ErrorBox error={failure} context="Saving the host" onClose={() => setFailure(null)} /> : null}
         <div class="modal-actions">
+          <button type="button" class="test-button" data-testid="host-form-test" disabled={test.kind === "testing"} onClick={runTest}>
+            {test.kind === "testing" ? "Testing…" : "Test connection"}
+          </button>
+          <span class="spacer" />
           <button type="button" onClick={close}>
             Cancel
           </button>

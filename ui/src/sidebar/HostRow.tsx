@@ -1,54 +1,17 @@
-// One host in the sidebar: its name and address, its actions (new shell, new SSH, test, edit,
-// remove), the connection test's result, and, when expanded, its live sessions.
+// One host in the sidebar: its colour mark, name and address, its actions (new shell, new SSH,
+// test, edit, remove), the connection test's result, and, when expanded, its live sessions.
 import type { JSX } from "preact";
 import { useState } from "preact/hooks";
 import { hostLabel, loadHosts, newShell } from "../actions";
 import * as api from "../api/tauri";
 import { toApiError } from "../api/errors";
-import type { ApiError, ConnectInfo, Host } from "../api/types";
-import { ErrorBox } from "../dialogs/ErrorBox";
+import type { Host } from "../api/types";
 import { Icon } from "../icons";
 import { confirm, dialog, reportError } from "../state/store";
+import { HOST_COLORS } from "./hostColor";
 import { hostAddress } from "./hostForm";
+import { TestOutcome, type TestState } from "./TestResult";
 import { SessionList } from "./SessionList";
-
-type TestState = { kind: "idle" } | { kind: "testing" } | { kind: "ok"; info: ConnectInfo } | { kind: "error"; error: ApiError };
-
-function TestResult({ info, onClose }: { info: ConnectInfo; onClose: () => void }): JSX.Element {
-  return (
-    <div class="test-result" data-testid="host-test-result" role="status">
-      <div class="error-head">
-        <strong>Connection works</strong>
-        <button class="icon-button small" aria-label="Dismiss" title="Dismiss" onClick={onClose}>
-          ×
-        </button>
-      </div>
-      <dl class="facts tight">
-        <dt>Host name</dt>
-        <dd>{info.hostname}</dd>
-        <dt>Platform</dt>
-        <dd>{info.platform}</dd>
-        <dt>User</dt>
-        <dd>{info.user}</dd>
-        <dt>Latency</dt>
-        <dd>
-          {Math.round(info.latency_ms)} ms <span class="muted">(connect {Math.round(info.connect_ms)} ms)</span>
-        </dd>
-        <dt>Agent</dt>
-        <dd>
-          {info.agent_version} <span class="muted">{info.deployed ? "— installed just now" : "— already installed"}</span>
-        </dd>
-      </dl>
-      {info.preamble.length > 0 ? (
-        <div class="preamble">
-          The host's shell printed this before the agent started (harmless, but it slows every connection; check your
-          shell startup files):
-          <pre>{info.preamble.join("\n")}</pre>
-        </div>
-      ) : null}
-    </div>
-  );
-}
 
 /** A host row with its sessions. */
 export function HostRow({ host }: { host: Host }): JSX.Element {
@@ -95,7 +58,10 @@ export function HostRow({ host }: { host: Host }): JSX.Element {
   };
 
   return (
-    <li class={`host-item ${expanded ? "expanded" : ""}`}>
+    <li
+      class={`host-item ${expanded ? "expanded" : ""} ${host.color ? "coloured" : ""}`}
+      style={host.color ? { "--host-color": HOST_COLORS[host.color].css } : undefined}
+    >
       <div class="host-head">
         <div
           class="host-row"
@@ -115,7 +81,12 @@ export function HostRow({ host }: { host: Host }): JSX.Element {
           <span class="chevron">
             <Icon name="chevron" />
           </span>
-          <span class="host-icon">
+          <span
+            class={`host-icon ${host.color ? "coloured" : ""}`}
+            data-testid={`host-color-${name}`}
+            data-color={host.color ?? ""}
+            title={host.color ? `Colour: ${HOST_COLORS[host.color].label}` : undefined}
+          >
             <Icon name={builtin ? "computer" : "server"} />
           </span>
           <span class="host-text">
@@ -167,11 +138,7 @@ export function HostRow({ host }: { host: Host }): JSX.Element {
           )}
         </div>
       </div>
-      {test.kind === "testing" ? <div class="test-result pending">Connecting to {hostLabel(name)}…</div> : null}
-      {test.kind === "ok" ? <TestResult info={test.info} onClose={() => setTest({ kind: "idle" })} /> : null}
-      {test.kind === "error" ? (
-        <ErrorBox compact error={test.error} context={`Testing ${hostLabel(name)}`} onClose={() => setTest({ kind: "idle" })} />
-      ) : null}
+      <TestOutcome test={test} label={hostLabel(name)} onClose={() => setTest({ kind: "idle" })} />
       {expanded ? <SessionList host={name} /> : null}
     </li>
   );

@@ -4,6 +4,7 @@ import type { JSX } from "preact";
 import { importSshConfig } from "../actions";
 import { Icon } from "../icons";
 import { dialog, hosts, hostsLoaded } from "../state/store";
+import { ConfigAliases } from "./ConfigAliases";
 import { HostRow } from "./HostRow";
 
 /** The sidebar. */
@@ -28,6 +29,7 @@ export function Sidebar(): JSX.Element {
         ))}
       </ul>
       {hostsLoaded.value && list.length === 0 ? <div class="muted small pad">No hosts could be listed.</div> : null}
+      <ConfigAliases />
       <div class="sidebar-foot">
         <button class="icon-button" data-testid="open-settings" title="Settings" aria-label="Settings" onClick={() => (dialog.value = { kind: "settings" })}>
           <Icon name="settings" />

@@ -1,6 +1,7 @@
-// The host form's fields ↔ a Host: list parsing (comma or newline separated) and validation
-// with messages per field. Pure.
-import type { Host } from "../api/types";
+// The host form's fields ↔ a Host: list parsing (comma or newline separated), the colour, and
+// validation with messages per field (a test of unsaved values needs no name yet). Pure.
+import type { Host, HostColor } from "../api/types";
+import { isHostColor } from "./hostColor";
 
 /** The form's raw text fields. */
 export interface HostFields {
@@ -10,6 +11,8 @@ export interface HostFields {
   user: string;
   identity: string;
   jump: string;
+  /** A palette colour, or "" for none. */
+  color: HostColor | "";
 }
 
 /** Problems by field name. */
@@ -25,7 +28,7 @@ export function parseList(text: string): string[] {
 
 /** The form's fields for an existing host (or empty ones). */
 export function fieldsOf(host: Host | null): HostFields {
-  if (host === null) return { name: "", hostname: "", port: "", user: "", identity: "", jump: "" };
+  if (host === null) return { name: "", hostname: "", port: "", user: "", identity: "", jump: "", color: "" };
   return {
     name: host.name,
     hostname: host.hostname,
@@ -33,6 +36,7 @@ export function fieldsOf(host: Host | null): HostFields {
     user: host.user ?? "",
     identity: host.identity_files.join("\n"),
     jump: host.proxy_jump.join(", "),
+    color: host.color ?? "",
   };
 }
 
@@ -42,9 +46,11 @@ const NO_SPACE = /^[^\s]+$/;
 export function hostFromFields(
   f: HostFields,
   source: Host["source"] = "manual",
+  purpose: "save" | "test" = "save",
 ): { ok: true; host: Host } | { ok: false; errors: FieldErrors } {
   const errors: FieldErrors = {};
-  const name = f.name.trim();
+  // Testing before saving needs no name: the host name stands in for it.
+  const name = purpose === "test" && f.name.trim().length === 0 ? f.hostname.trim() : f.name.trim();
   const hostname = f.hostname.trim();
   const user = f.user.trim();
   const portText = f.port.trim();
@@ -73,6 +79,7 @@ export function hostFromFields(
       identity_files: parseList(f.identity),
       proxy_jump,
       source,
+      color: isHostColor(f.color) ? f.color : null,
     },
   };
 }

@@ -1,9 +1,9 @@
 // The app's shared state as Preact signals: hosts, tabs (through the layout reducer), pane
-// statuses, settings, prompts, dialogs and notices. Components read signals; changes go
+// statuses, the sessions last listed, settings, prompts, dialogs and notices. Components read signals; changes go
 // through the small functions here or in actions.ts.
 import { computed, signal } from "@preact/signals";
 import { toApiError } from "../api/errors";
-import type { ApiError, Host, Prompt } from "../api/types";
+import type { ApiError, Host, Prompt, SessionInfo } from "../api/types";
 import type { PaneStatus } from "../terminal/status";
 import { activeTab, EMPTY_LAYOUT, focusedPane, type Layout, type LayoutAction, layoutReducer } from "./layout";
 import { DEFAULT_SETTINGS, type Settings } from "./settings";
@@ -46,6 +46,52 @@ export function prunePaneStatus(live: Set<string>): void {
     else changed = true;
   }
   if (changed) paneStatus.value = next;
+}
+
+/** The sessions last listed (or pushed), by `host/session_id`. */
+export const sessionInfo = signal<Record<string, SessionInfo>>({});
+
+/** The key of a session in `sessionInfo`. */
+export function sessionKey(host: string, session_id: string): string {
+  return `${host}/${session_id}`;
+}
+
+/** Records a host's sessions as just listed (forgetting its sessions that are gone). */
+export function setHostSessions(host: string, list: readonly SessionInfo[]): void {
+  const next: Record<string, SessionInfo> = {};
+  const prefix = `${host}/`;
+  for (const [k, v] of Object.entries(sessionInfo.peek())) if (!k.startsWith(prefix)) next[k] = v;
+  for (const s of list) next[sessionKey(host, s.session_id)] = s;
+  sessionInfo.value = next;
+}
+
+/**
+ * What a pane's terminal reports for its tab: the title a program set (OSC 0/2, null until one
+ * does), a bell, and output that arrived while the pane was not on screen. `bell` and
+ * `activity` clear when the pane is shown again; replayed history never sets them.
+ */
+export interface PaneMarks {
+  title: string | null;
+  bell: boolean;
+  activity: boolean;
+}
+
+/** Each pane's marks, by pane id (absent: nothing reported yet). */
+export const paneMarks = signal<Record<string, PaneMarks>>({});
+
+/** Updates a pane's marks; null forgets them (the pane is gone). */
+export function setPaneMarks(pane_id: string, patch: Partial<PaneMarks> | null): void {
+  const all = paneMarks.peek();
+  if (patch === null) {
+    if (!(pane_id in all)) return;
+    const { [pane_id]: _gone, ...rest } = all;
+    paneMarks.value = rest;
+    return;
+  }
+  const was = all[pane_id] ?? { title: null, bell: false, activity: false };
+  const next = { ...was, ...patch };
+  if (next.title === was.title && next.bell === was.bell && next.activity === was.activity && pane_id in all) return;
+  paneMarks.value = { ...all, [pane_id]: next };
 }
 
 /** User settings. */
@@ -131,10 +177,17 @@ export type OpenDialog =
   | { kind: "host_form"; host: Host | null }
   | { kind: "new_ssh"; host: string }
   | { kind: "settings" }
+  | { kind: "palette" }
   | null;
 
 /** The open dialog. */
 export const dialog = signal<OpenDialog>(null);
+
+/** True while Settings records a new shortcut (the app's own shortcuts then stand aside). */
+export const recordingShortcut = signal(false);
+
+/** The tab whose name is being edited in the tab strip. */
+export const renamingTab = signal<string | null>(null);
 
 /** The pane whose search bar is open. */
 export const searchPane = signal<string | null>(null);

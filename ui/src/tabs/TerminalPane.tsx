@@ -1,26 +1,32 @@
 // One terminal pane: mounts a TerminalController on its element (attaching on mount, detaching
 // on unmount), follows settings, and shows the attachment's state over the terminal
-// (reconnecting countdown, exit, errors such as a session that no longer exists).
+// (reconnecting countdown, exit, errors such as a session that no longer exists). It publishes
+// the terminal's title, bell and background activity (`paneMarks`), opens Ctrl+clicked links
+// through the backend's checked `link_open` (asking first when links.ts says so), and shows the
+// right-click menu.
 import type { JSX } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { closePane, defaultGrid, endSession, hostLabel } from "../actions";
 import * as api from "../api/tauri";
 import { adviceFor } from "../dialogs/advice";
-import { dispatch, notify, paneStatus, reportError, searchPane, setPaneStatus, settings } from "../state/store";
+import { confirm, dispatch, paneStatus, reportError, searchPane, setPaneMarks, setPaneStatus, settings } from "../state/store";
 import type { PaneRef } from "../state/layout";
 import { TerminalController } from "../terminal/controller";
+import { type LinkSource, linkQuestion } from "../terminal/links";
+import { TerminalMenu, type TerminalMenuAt } from "../terminal/menu/TerminalMenu";
 import { register, unregister } from "../terminal/registry";
 import { countdownText, exitText } from "../terminal/status";
 import { SearchBar } from "./SearchBar";
 import { useNow } from "./useNow";
 
-function openLink(uri: string): void {
-  const w = window.open(uri, "_blank", "noopener,noreferrer");
-  if (w === null) {
-    api.clipboardWrite(uri).then(
-      () => notify(`Link copied to the clipboard: ${uri}`),
-      () => notify(`Link: ${uri}`),
-    );
+/** Opens a Ctrl+clicked link, after asking when its address is not what it shows. */
+async function openLink(uri: string, visible: string, source: LinkSource): Promise<void> {
+  const q = linkQuestion(uri, visible, source);
+  if (q !== null && !(await confirm(q.title, q.body, "Open link"))) return;
+  try {
+    await api.linkOpen(uri);
+  } catch (e) {
+    reportError(e, "Opening a link");
   }
 }
 
@@ -29,6 +35,7 @@ export function TerminalPane({ tab_id, pane, focused, split }: { tab_id: string;
   const host = useRef<HTMLDivElement>(null);
   const ctl = useRef<TerminalController | null>(null);
   const [, setReady] = useState(false);
+  const [menu, setMenu] = useState<TerminalMenuAt | null>(null);
   const status = paneStatus.value[pane.pane_id] ?? { state: "connecting" as const };
   const s = settings.value;
   const now = useNow(status.state === "reconnecting");
@@ -44,9 +51,11 @@ export function TerminalPane({ tab_id, pane, focused, split }: { tab_id: string;
       copyOnSelect: settings.peek().copy_on_select,
       onStatus: (st) => setPaneStatus(pane.pane_id, st),
       onFocus: () => dispatch({ type: "focus_pane", tab_id, pane_id: pane.pane_id }),
-      onTitle: () => {},
+      onTitle: (title) => setPaneMarks(pane.pane_id, { title }),
+      onMark: (mark) =>
+        setPaneMarks(pane.pane_id, mark === "seen" ? { bell: false, activity: false } : mark === "bell" ? { bell: true } : { activity: true }),
       onError: (e) => reportError(e, `${pane.title} on ${hostLabel(pane.host)}`),
-      onLink: openLink,
+      onLink: (uri, visible, source) => void openLink(uri, visible, source),
       hiddenGrid: defaultGrid,
     });
     ctl.current = c;
@@ -54,6 +63,7 @@ export function TerminalPane({ tab_id, pane, focused, split }: { tab_id: string;
     setReady(true);
     return () => {
       unregister(pane.pane_id, c);
+      setPaneMarks(pane.pane_id, null);
       ctl.current = null;
       if (searchPane.peek() === pane.pane_id) searchPane.value = null;
       c.dispose();
@@ -72,6 +82,12 @@ export function TerminalPane({ tab_id, pane, focused, split }: { tab_id: string;
   }, [s.copy_on_select]);
 
   const retry = () => ctl.current?.retry();
+  const onContextMenu = (e: MouseEvent) => {
+    e.preventDefault();
+    // A program that takes mouse clicks (vim with mouse=a) gets the right click; Shift shows the menu.
+    if (ctl.current?.wantsMouse() && !e.shiftKey) return;
+    setMenu({ x: e.clientX, y: e.clientY, pane });
+  };
   const close = () => closePane(tab_id, pane.pane_id);
   const end = () => void endSession(pane.host, pane.session_id, pane.title);
 
@@ -151,9 +167,10 @@ export function TerminalPane({ tab_id, pane, focused, split }: { tab_id: string;
           </button>
         </div>
       ) : null}
-      <div class="terminal-host" ref={host} />
+      <div class="terminal-host" ref={host} onContextMenu={onContextMenu} />
       {searchPane.value === pane.pane_id ? <SearchBar pane_id={pane.pane_id} /> : null}
       {overlay}
+      {menu !== null ? <TerminalMenu at={menu} onClose={() => setMenu(null)} /> : null}
     </div>
   );
 }

@@ -3,12 +3,14 @@
 // backend (flow control), input is sent in order, size changes follow the pane, and attachment
 // events become the pane's status. Everything Tauri-related goes through api/. Every paste (the
 // app's paste action and the browser's paste event, which xterm would otherwise handle itself)
-// goes through paste.ts: sanitised, and confirmed first when it has a line break.
+// goes through paste.ts: sanitised, and confirmed first when it has a line break. Replayed
+// history gets no terminal reports (replay.ts, reports.ts): the session's live offset is read
+// before each attach, and questions below it are swallowed instead of answered into the shell.
 import { FitAddon } from "@xterm/addon-fit";
 import { SearchAddon } from "@xterm/addon-search";
 import { Unicode11Addon } from "@xterm/addon-unicode11";
 import { WebLinksAddon } from "@xterm/addon-web-links";
-import { Terminal } from "@xterm/xterm";
+import { type IBufferRange, Terminal } from "@xterm/xterm";
 import * as api from "../api/tauri";
 import { toApiError, uiError } from "../api/errors";
 import { TERMINAL_SIZE_MAX, TERMINAL_SIZE_MIN } from "../api/generated/limits";
@@ -19,8 +21,13 @@ import { matchShortcut } from "../shortcuts";
 import { AckCoalescer } from "./ack";
 import { binaryStringToBytes, sliceChunk } from "./chunks";
 import { OrderedInput } from "./input";
+import { type LinkSource, opensLink } from "./links";
 import { OutputPacer } from "./pacer";
 import { preparePaste } from "./paste";
+import { primaryText, selected } from "./primary";
+import { filterReports } from "./reports";
+import { ReplayGuard, type TermWrite, writeMarker, writeOutput } from "./replay";
+import { Responders } from "./responder";
 import { exitMarker, gapMarker, type PaneStatus } from "./status";
 import { searchColours, TERMINAL_FONT, terminalTheme } from "./theme";
 
@@ -39,8 +46,13 @@ export interface ControllerOptions {
   onTitle: (title: string) => void;
   /** An error the app should show (e.g. a changed host key). */
   onError: (error: ApiError) => void;
-  /** A link was clicked. */
-  onLink: (uri: string) => void;
+  /** A link was Ctrl+clicked (Cmd+clicked on macOS): its address, its visible text, its kind. */
+  onLink: (uri: string, visible: string, source: LinkSource) => void;
+  /**
+   * Something happened while the pane was not on screen: a bell, or live output ("seen" when
+   * the pane shows again). Replayed history never counts.
+   */
+  onMark: (mark: "bell" | "activity" | "seen") => void;
   /** The size to attach with while the pane is hidden (its tab is not shown yet). */
   hiddenGrid: () => { cols: number; rows: number };
 }
@@ -50,10 +62,29 @@ interface Current {
   id: string | null;
   acker: AckCoalescer;
   mute: () => void;
+  /** The session's live offset read before attaching (null: unknown), for the first connect. */
+  liveFrom: number | null;
+  /** Whether the stream has connected once (later connects are reconnects). */
+  connected: boolean;
 }
 
 /** How long size changes settle before they are sent. */
 const RESIZE_DEBOUNCE_MS = 60;
+
+/** Whether links open with Cmd (macOS) rather than Ctrl. */
+const MAC = typeof navigator !== "undefined" && /Mac/.test(navigator.platform);
+
+/** Whether a middle click pastes the primary selection (Linux and other X11/Wayland desktops). */
+const PRIMARY_PASTE = typeof navigator !== "undefined" && /Linux|BSD/.test(navigator.platform);
+
+/** How long after connecting or resizing output is not counted as activity (prompt redraws). */
+const QUIET_MS = 1000;
+
+/** How long after a middle-click paste the webview's own paste event is ignored. */
+const MIDDLE_PASTE_MS = 1000;
+
+/** Which pane answers the questions of a session shown in several. */
+const responders = new Responders<TerminalController>();
 
 /** How long a selection must rest before copy-on-select copies it. */
 const COPY_DEBOUNCE_MS = 150;
@@ -73,7 +104,12 @@ export class TerminalController {
   private readonly visibility: IntersectionObserver;
   /** Output on its way into xterm: at once while visible, paced while the tab is hidden. */
   private readonly pacer: OutputPacer;
+  /** Which output is history (no terminal reports for it). */
+  private readonly guard = new ReplayGuard();
+  private readonly termWrite: TermWrite = (data, parsed) => this.term.write(data, parsed);
   private current: Current | null = null;
+  /** Bumped by every attach, so a slow read of the live offset is dropped when superseded. */
+  private attachSeq = 0;
   private status: PaneStatus = { state: "connecting" };
   private disposed = false;
   private copyOnSelect: boolean;
@@ -82,6 +118,12 @@ export class TerminalController {
   private resizeTimer: ReturnType<typeof setTimeout> | null = null;
   private fitFrame: number | null = null;
   private copyTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Whether the pane is on screen (bell and activity count only while it is not). */
+  private onScreen = true;
+  /** Output before this time is no activity (a shell redraws its prompt after an attach or a resize). */
+  private quietUntil = 0;
+  /** When a middle click last pasted (the webview may follow with a paste of its own). */
+  private middlePastedAt = 0;
 
   constructor(
     private readonly el: HTMLElement,
@@ -99,11 +141,22 @@ export class TerminalController {
       theme: terminalTheme(opts.theme),
       rightClickSelectsWord: true,
       drawBoldTextInBrightColors: false,
+      // OSC 8 hyperlinks: Ctrl+click only, shown to the user first (never xterm's window.confirm).
+      linkHandler: {
+        allowNonHttpProtocols: true,
+        activate: (event, uri, range) => {
+          if (opensLink(event, MAC)) opts.onLink(uri, this.textIn(range), "osc8");
+        },
+      },
     });
     this.term.loadAddon(this.fitAddon);
     this.term.loadAddon(this.searchAddon);
     this.term.loadAddon(new Unicode11Addon());
-    this.term.loadAddon(new WebLinksAddon((_event, uri) => opts.onLink(uri)));
+    this.term.loadAddon(
+      new WebLinksAddon((event, uri) => {
+        if (opensLink(event, MAC)) opts.onLink(uri, uri, "text");
+      }),
+    );
     this.term.unicode.activeVersion = "11";
     // App shortcuts are handled by the window's key handler; xterm must not also act on them.
     this.term.attachCustomKeyEventHandler((e) => matchShortcut(e) === null);
@@ -114,11 +167,29 @@ export class TerminalController {
       (e: ClipboardEvent) => {
         e.preventDefault();
         e.stopPropagation();
+        if (Date.now() - this.middlePastedAt < MIDDLE_PASTE_MS) return;
         this.paste(e.clipboardData?.getData("text/plain") ?? "");
       },
       { capture: true },
     );
+    // A middle click pastes the primary selection, unless the program takes the mouse (Shift
+    // overrides), through the same guard as every paste.
+    el.addEventListener(
+      "mousedown",
+      (e: MouseEvent) => {
+        if (e.button !== 1 || !PRIMARY_PASTE || (this.wantsMouse() && !e.shiftKey)) return;
+        e.preventDefault();
+        e.stopPropagation();
+        this.middlePastedAt = Date.now();
+        this.paste(primaryText());
+      },
+      { capture: true },
+    );
     this.term.open(el);
+    // No answers for history, nor from a second view of the session (its answerer replies).
+    const session = `${opts.host}/${opts.session_id}`;
+    filterReports(this.term.parser, () => this.guard.inHistory() || !responders.answers(session, this));
+    this.term.textarea?.addEventListener("focus", () => responders.focus(session, this));
 
     this.input = new OrderedInput((e) => this.inputFailed(e));
     this.term.onData((d) => {
@@ -131,7 +202,11 @@ export class TerminalController {
     this.term.onTitleChange((t) => {
       if (t.trim().length > 0) opts.onTitle(t.trim());
     });
+    this.term.onBell(() => {
+      if (!this.onScreen && !this.guard.inHistory()) opts.onMark("bell");
+    });
     this.term.onSelectionChange(() => {
+      selected(this.term.getSelection());
       if (!this.copyOnSelect) return;
       if (this.copyTimer !== null) clearTimeout(this.copyTimer);
       this.copyTimer = setTimeout(() => {
@@ -146,7 +221,10 @@ export class TerminalController {
     this.pacer = new OutputPacer((data, done) => this.writeNow(data, done));
     this.visibility = new IntersectionObserver((entries) => {
       const last = entries[entries.length - 1];
-      if (last !== undefined) this.pacer.setVisible(last.isIntersecting);
+      if (last === undefined) return;
+      this.pacer.setVisible(last.isIntersecting);
+      if (last.isIntersecting && !this.onScreen) opts.onMark("seen");
+      this.onScreen = last.isIntersecting;
     });
     this.visibility.observe(el);
     if (!this.fit()) {
@@ -184,6 +262,24 @@ export class TerminalController {
     this.releaseCurrent();
     this.input.setTarget(null);
     this.setStatus({ state: "connecting" });
+    const seq = ++this.attachSeq;
+    void this.liveOffset().then((liveFrom) => {
+      if (!this.disposed && seq === this.attachSeq) this.startAttach(liveFrom);
+    });
+  }
+
+  /** The session's live offset now (the end of its output), or null when it cannot be read. */
+  private async liveOffset(): Promise<number | null> {
+    try {
+      const found = (await api.sessionsList(this.opts.host)).find((s) => s.session_id === this.opts.session_id);
+      return found === undefined ? null : found.output_end;
+    } catch {
+      return null;
+    }
+  }
+
+  private startAttach(liveFrom: number | null): void {
+    this.guard.attaching(liveFrom);
     const acker = new AckCoalescer((bytes) => {
       const id = cur.id;
       if (id !== null) api.attachmentAck(id, bytes).catch(() => {});
@@ -191,9 +287,9 @@ export class TerminalController {
     const size = this.size();
     const { promise, muteEarly } = api.attach(
       { host: this.opts.host, session_id: this.opts.session_id, cols: size.cols, rows: size.rows, from_offset: null },
-      { onOutput: (b) => this.write(b, acker), onEvent: (e) => this.onEvent(e) },
+      { onOutput: (b) => this.write(b, acker), onEvent: (e) => this.onEvent(e, cur) },
     );
-    const cur: Current = { id: null, acker, mute: muteEarly };
+    const cur: Current = { id: null, acker, mute: muteEarly, liveFrom, connected: false };
     this.current = cur;
     this.sentSize = size;
     promise.then(
@@ -226,23 +322,59 @@ export class TerminalController {
     this.pacer.push(bytes, (n) => acker.add(n));
   }
 
-  /** Writes into xterm in slices, acknowledging each once xterm has processed it. */
+  /**
+   * Writes into xterm in slices, acknowledging each once xterm has processed it; history and
+   * live parts are marked for the report filter.
+   */
   private writeNow(data: Uint8Array | string, done: ((bytes: number) => void) | null): void {
     if (this.disposed) return;
     if (typeof data === "string") {
-      this.term.write(data);
+      writeMarker(this.guard, this.termWrite, data);
       return;
     }
     for (const part of sliceChunk(data)) {
-      const n = part.length;
-      this.term.write(part, done === null ? undefined : () => done(n));
+      const live = writeOutput(this.guard, this.termWrite, part, done);
+      if (live > 0 && !this.onScreen && Date.now() >= this.quietUntil) this.opts.onMark("activity");
     }
   }
 
-  private onEvent(e: TabEvent): void {
-    if (this.disposed) return;
+  /** The text shown in a buffer range (a link's visible text). */
+  private textIn(range: IBufferRange): string {
+    const buf = this.term.buffer.active;
+    const parts: string[] = [];
+    for (let y = range.start.y; y <= range.end.y && parts.length < 10; y++) {
+      const line = buf.getLine(y - 1)?.translateToString(true) ?? "";
+      const from = y === range.start.y ? range.start.x - 1 : 0;
+      const to = y === range.end.y ? range.end.x : line.length;
+      parts.push(line.slice(from, to));
+    }
+    return parts.join("");
+  }
+
+  /**
+   * The stream (re)started at `replayFrom`. The first connect uses the live offset read before
+   * attaching; a reconnect replays what was missed, which counts as history until the live
+   * offset is read again.
+   */
+  private streamStarted(cur: Current, replayFrom: number): void {
+    const first = !cur.connected;
+    cur.connected = true;
+    const known = first ? cur.liveFrom : null;
+    this.pacer.then(() => this.guard.connected(replayFrom, known));
+    if (known !== null) return;
+    const seq = this.attachSeq;
+    void this.liveOffset().then((liveFrom) => {
+      // Unreadable: answer from now on, as a terminal without a replay would.
+      if (!this.disposed && seq === this.attachSeq) this.pacer.then(() => this.guard.setLiveFrom(liveFrom ?? 0));
+    });
+  }
+
+  private onEvent(e: TabEvent, cur: Current): void {
+    if (this.disposed || this.current !== cur) return;
     switch (e.type) {
       case "connected":
+        this.quietUntil = Date.now() + QUIET_MS;
+        this.streamStarted(cur, e.replay_from);
         this.setStatus({ state: "connected" });
         break;
       case "reconnecting":
@@ -252,6 +384,14 @@ export class TerminalController {
           attempt: e.attempt,
           reason: e.reason,
         });
+        break;
+      case "snapshot":
+        // The next `bytes` output bytes redraw the screen as it stood at `offset`: history.
+        this.pacer.then(() => this.guard.snapshot(e.bytes, e.offset));
+        break;
+      case "changed":
+        // Titles reach the pane through the terminal itself (OSC 0/2, replayed in snapshots);
+        // the sidebar reads the agent's `terminal_title`/`cwd` with the session list.
         break;
       case "gap":
         this.pacer.push(gapMarker(e.from, e.to), null);
@@ -297,6 +437,7 @@ export class TerminalController {
       if (id === null || this.disposed) return;
       if (this.sentSize && this.sentSize.cols === size.cols && this.sentSize.rows === size.rows) return;
       this.sentSize = size;
+      this.quietUntil = Date.now() + QUIET_MS;
       api.resize(id, size.cols, size.rows).catch(() => {});
     }, RESIZE_DEBOUNCE_MS);
   }
@@ -342,6 +483,16 @@ export class TerminalController {
   /** Turns copy-on-select on or off. */
   setCopyOnSelect(on: boolean): void {
     this.copyOnSelect = on;
+  }
+
+  /** Selects everything in the buffer. */
+  selectAll(): void {
+    if (!this.disposed) this.term.selectAll();
+  }
+
+  /** Whether the program in the terminal takes mouse clicks (its menu then needs Shift). */
+  wantsMouse(): boolean {
+    return !this.disposed && this.term.modes.mouseTrackingMode !== "none";
   }
 
   /** The selected text ("" when nothing is selected). */
@@ -418,6 +569,7 @@ export class TerminalController {
     if (this.resizeTimer !== null) clearTimeout(this.resizeTimer);
     if (this.copyTimer !== null) clearTimeout(this.copyTimer);
     if (this.fitFrame !== null) cancelAnimationFrame(this.fitFrame);
+    responders.leave(`${this.opts.host}/${this.opts.session_id}`, this);
     this.term.dispose();
   }
 }

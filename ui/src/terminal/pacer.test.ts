@@ -65,6 +65,23 @@ describe("OutputPacer", () => {
     expect(t.written[t.written.length - 1]).toBe("z");
   });
 
+  it("runs a step in order with the output, at once when nothing waits", () => {
+    const t = setup();
+    const steps: string[] = [];
+    t.pacer.then(() => steps.push(`at ${t.written.length}`));
+    expect(steps).toEqual(["at 0"]);
+    t.pacer.setVisible(false);
+    t.pacer.push(t.bytes("abcdef"), t.ack);
+    t.pacer.then(() => steps.push(`at ${t.written.join("")}`));
+    t.pacer.push(t.bytes("gh"), t.ack);
+    expect(steps).toEqual(["at 0"]);
+    t.tick();
+    expect(steps).toEqual(["at 0"]);
+    t.tick();
+    expect(steps).toEqual(["at 0", "at abcdef"]);
+    expect(t.written.join("")).toBe("abcdefgh");
+  });
+
   it("drops the queue on clear without acknowledging it", () => {
     const t = setup();
     t.pacer.setVisible(false);

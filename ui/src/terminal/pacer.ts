@@ -14,6 +14,8 @@ export type Done = ((bytes: number) => void) | null;
 interface Item {
   data: Uint8Array | string;
   done: Done;
+  /** A step to run in order with the output instead of writing (see `then`). */
+  run?: () => void;
 }
 
 /** Writes into the terminal; calls `done(data.length)` once the terminal has processed `data`. */
@@ -59,6 +61,16 @@ export class OutputPacer {
     else this.arm();
   }
 
+  /** Runs `f` once everything pushed before it has been handed to the sink (in stream order). */
+  then(f: () => void): void {
+    if (this.visible && this.queue.length === 0) {
+      f();
+      return;
+    }
+    this.queue.push({ data: "", done: null, run: f });
+    if (this.visible) this.flush();
+  }
+
   /** Whether the pane is on screen. */
   setVisible(visible: boolean): void {
     if (visible === this.visible) return;
@@ -85,7 +97,12 @@ export class OutputPacer {
   private flush(): void {
     const items = this.queue;
     this.queue = [];
-    for (const i of items) this.sink(i.data, i.done);
+    for (const i of items) this.hand(i);
+  }
+
+  private hand(i: Item): void {
+    if (i.run !== undefined) i.run();
+    else this.sink(i.data, i.done);
   }
 
   private arm(): void {
@@ -105,7 +122,7 @@ export class OutputPacer {
       if (head.data.length <= budget) {
         this.queue.shift();
         budget -= head.data.length;
-        this.sink(head.data, head.done);
+        this.hand(head);
       } else if (typeof head.data === "string") {
         // Markers are short; never split them.
         this.queue.shift();

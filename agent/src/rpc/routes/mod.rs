@@ -93,6 +93,8 @@ pub enum Route {
     SessionRead,
     /// [`method::SessionClose`].
     SessionClose,
+    /// [`method::SessionMarks`].
+    SessionMarks,
     /// [`method::MonitorSnapshot`].
     MonitorSnapshot,
     /// [`method::MonitorSubscribe`].
@@ -118,6 +120,7 @@ impl Route {
             SessionSignal::NAME => Route::SessionSignal,
             SessionRead::NAME => Route::SessionRead,
             SessionClose::NAME => Route::SessionClose,
+            SessionMarks::NAME => Route::SessionMarks,
             MonitorSnapshot::NAME => Route::MonitorSnapshot,
             MonitorSubscribe::NAME => Route::MonitorSubscribe,
             MonitorUnsubscribe::NAME => Route::MonitorUnsubscribe,
@@ -147,6 +150,7 @@ impl Route {
             Route::SessionSignal => answer::<SessionSignal>(cx, id, params).await,
             Route::SessionRead => answer::<SessionRead>(cx, id, params).await,
             Route::SessionClose => answer::<SessionClose>(cx, id, params).await,
+            Route::SessionMarks => answer::<SessionMarks>(cx, id, params).await,
             Route::MonitorSnapshot => answer::<MonitorSnapshot>(cx, id, params).await,
             Route::MonitorSubscribe => respond::<MonitorSubscribe>(cx, id, params).await,
             Route::MonitorUnsubscribe => answer::<MonitorUnsubscribe>(cx, id, params).await,

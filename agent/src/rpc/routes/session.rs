@@ -2,11 +2,11 @@
 
 use outpost_protocol::method::{
     SessionAttach, SessionClose, SessionCreate, SessionDetach, SessionInput, SessionList,
-    SessionRead, SessionResize, SessionSignal,
+    SessionMarks, SessionRead, SessionResize, SessionSignal,
 };
 use outpost_protocol::session::{
     AttachParams, CreateParams, CreateResult, Empty, InputParams, ListParams, ListResult,
-    ReadParams, ReadResult, ResizeParams, SessionRef, SignalParams,
+    MarksResult, ReadParams, ReadResult, ResizeParams, SessionRef, SignalParams,
 };
 use outpost_protocol::{ErrorCode, ErrorObject, RequestId};
 
@@ -47,7 +47,7 @@ impl Handler for SessionList {
 impl Responder for SessionAttach {
     async fn respond(cx: &Context, id: RequestId, p: AttachParams) {
         let attached = match cx.registry.conn(&p.session_id).await {
-            Ok(conn) => conn.attach(id.clone(), p.from_offset).await,
+            Ok(conn) => conn.attach(id.clone(), &p).await,
             Err(e) => Err(e),
         };
         if let Err(e) = attached {
@@ -100,6 +100,20 @@ impl Handler for SessionRead {
                 data,
                 output_end,
             }),
+            other => Err(ErrorObject::new(
+                ErrorCode::InternalError,
+                format!("unexpected daemon reply {other:?}"),
+            )),
+        }
+    }
+}
+
+impl Handler for SessionMarks {
+    async fn handle(cx: &Context, p: SessionRef) -> Result<MarksResult, ErrorObject> {
+        check_id(&p.session_id)?;
+        let conn = cx.registry.conn(&p.session_id).await?;
+        match conn.request(DaemonRequest::Marks).await? {
+            DaemonReply::Marks { marks } => Ok(MarksResult { marks }),
             other => Err(ErrorObject::new(
                 ErrorCode::InternalError,
                 format!("unexpected daemon reply {other:?}"),

@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use outpost_protocol::monitor::SampleParams;
-use outpost_protocol::session::ExitParams;
+use outpost_protocol::session::{ChangedParams, ExitParams};
 use outpost_protocol::{Notification, RequestId};
 use serde_json::Value;
 
@@ -47,6 +47,14 @@ impl Event {
         }
     }
 
+    /// The params of a `session.changed`.
+    pub fn changed(&self) -> Option<&ChangedParams> {
+        match &self.notification {
+            Some(Notification::SessionChanged(c)) => Some(c),
+            _ => None,
+        }
+    }
+
     /// The params of a `monitor.sample`.
     pub fn sample(&self) -> Option<&SampleParams> {
         match &self.notification {
@@ -60,6 +68,7 @@ impl Event {
         match &self.notification {
             Some(Notification::SessionExit(e)) => Some(&e.session_id),
             Some(Notification::SessionOutput(o)) => Some(&o.session_id),
+            Some(Notification::SessionChanged(c)) => Some(&c.session_id),
             _ => None,
         }
     }

@@ -54,15 +54,21 @@ impl App {
 
     /// Calls `f` every 100 ms until it returns `Ok`; `Err` says what it sees instead. After
     /// `timeout` it saves a screenshot and fails the test naming `what` and the last `Err`.
+    /// One call of `f` is bounded by what is left of `timeout` too: a WebDriver command that
+    /// never answers (a stalled web process) fails the test in time instead of hanging it.
     pub async fn poll<T, Fut>(&self, what: &str, timeout: Duration, mut f: impl FnMut() -> Fut) -> T
     where
         Fut: Future<Output = Result<T, String>>,
     {
         let start = Instant::now();
         loop {
-            let last = match f().await {
-                Ok(v) => return v,
-                Err(e) => e,
+            let left = timeout
+                .saturating_sub(start.elapsed())
+                .max(Duration::from_secs(1));
+            let last = match tokio::time::timeout(left, f()).await {
+                Ok(Ok(v)) => return v,
+                Ok(Err(e)) => e,
+                Err(_) => format!("no answer within {left:?} (the WebDriver call stalled)"),
             };
             if start.elapsed() > timeout {
                 let name: String = format!("failed-{what}")

@@ -9,6 +9,8 @@
 //! - [`App`] — the window: polling waits on the UI's `data-testid` selectors, xterm text,
 //!   typing into terminals, tabs, screenshots (`target/e2e-screenshots/`, and
 //!   `$OUTPOST_SCREENSHOTS_DIR`).
+//! - [`steps`] — what every window test file shares: the timeouts ([`UI`], [`FIRST_CONNECT`]),
+//!   `data-testid` selectors, markers, opening a shell tab, reading a session through the CLI.
 //! - [`xvfb`], [`driver`], [`procs`] — the X server, the WebDriver process, and finding,
 //!   killing and reaping the processes a desktop started.
 
@@ -18,9 +20,11 @@ pub mod app;
 pub mod desktop;
 pub mod driver;
 pub mod procs;
+pub mod steps;
 pub mod xvfb;
 
 pub use app::App;
 pub use desktop::Desktop;
 /// The WebDriver client, whose types [`App::client`] exposes (keys, locators, elements).
 pub use fantoccini;
+pub use steps::{cli_output, hostname, marker, new_shell, tid, wait_blocking, FIRST_CONNECT, UI};

@@ -21,13 +21,15 @@ use crate::{procfs, ProcessId};
 pub const MARK_VAR: &str = "OUTPOST_E2E_MARK";
 
 /// Command names (`/proc/PID/comm`, 15 characters at most) of processes that only ever reach
-/// this test process as orphans: WebKit's helpers, the agent, and its session daemons (which
-/// the agent starts through `/proc/self/exe`, hence `exe`).
+/// this test process as orphans: WebKit's helpers, the agent, and its session daemons (named
+/// `outpost-session`; `exe`, the name of `/proc/self/exe`, for a daemon that died before naming
+/// itself).
 pub const ORPHAN_KINDS: &[&str] = &[
     "WebKitWebProces",
     "WebKitNetworkPr",
     "WebKitGPUProces",
     "outpost-agent",
+    "outpost-session",
     "exe",
 ];
 

@@ -7,6 +7,11 @@ use super::section::{workspace_root, write_section};
 /// The environment variable naming the reliability document the fault tests write into.
 pub const RELIABILITY_OUT_VAR: &str = "OUTPOST_RELIABILITY_OUT";
 
+/// A duration as a figure of a section: seconds with one decimal (`2.5 s`).
+pub fn secs(d: std::time::Duration) -> String {
+    format!("{:.1} s", d.as_secs_f64())
+}
+
 /// What a new reliability document starts with (an existing one keeps its own text).
 const RELIABILITY_INTRO: &str = "# Reliability\n\nWhat the fault, link-cut and soak runs measured \
 (`make faults`, `make soak`). Each section is rewritten by the program it names; the others are \

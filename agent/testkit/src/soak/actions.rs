@@ -104,6 +104,7 @@ impl Runner {
         let r = self.call::<method::SessionAttach>(AttachParams {
             session_id: id.to_string(),
             from_offset: from,
+            restore: Default::default(),
         })?;
         self.book.on_attached(id, from, &r);
         Ok(())

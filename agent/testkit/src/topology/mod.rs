@@ -20,10 +20,17 @@
 //! Both "hosts" are this machine: users, home directories and files are shared (a file the test
 //! writes is on the target and on the jump host alike; so is `~/.ssh`). Only the network, the
 //! host names and the servers differ.
+//!
+//! Unlike those, [`old_host::OldHost`] is a different system: Debian 11 (on the root
+//! [`debian_root::DebianRoot`] builds and caches) with its own `sshd`, users and libraries,
+//! chrooted in a network namespace.
 
 mod accounts;
+pub mod debian_root;
+pub mod glibc;
 mod global;
 pub mod netns;
+pub mod old_host;
 pub mod sshd;
 mod stale;
 pub mod user;

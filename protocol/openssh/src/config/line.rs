@@ -18,6 +18,14 @@ const WHITESPACE: [char; 4] = [' ', '\t', '\r', '\n'];
 /// Splits a line into its lower-cased keyword and its arguments; `None` for blank and comment
 /// lines.
 pub fn split_line(line: &str) -> Option<(String, Vec<String>)> {
+    let (key, rest) = split_keyword(line)?;
+    Some((key, split_args(rest)))
+}
+
+/// Splits a line into its lower-cased keyword and the rest of the line as written (leading
+/// whitespace and `=` skipped), as OpenSSH keeps it for `ProxyCommand`; `None` for blank and
+/// comment lines.
+pub fn split_keyword(line: &str) -> Option<(String, &str)> {
     let line = line
         .trim_end_matches([' ', '\t', '\r', '\n', '\x0c'])
         .trim_start_matches(WHITESPACE);
@@ -35,7 +43,28 @@ pub fn split_line(line: &str) -> Option<(String, Vec<String>)> {
     if let Some(r) = rest.strip_prefix('=') {
         rest = r.trim_start_matches(WHITESPACE);
     }
-    Some((key, split_args(rest)))
+    Some((key, rest))
+}
+
+/// Whether `text` leaves a quote open (OpenSSH refuses such a line; here it is read to its end
+/// and warned about).
+pub fn unterminated_quote(text: &str) -> bool {
+    let mut quote: Option<char> = None;
+    let mut at_start = true;
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                chars.next();
+            }
+            '#' if quote.is_none() && at_start => return false,
+            '"' | '\'' if quote.is_none() => quote = Some(c),
+            c if Some(c) == quote => quote = None,
+            _ => {}
+        }
+        at_start = quote.is_none() && (c == ' ' || c == '\t');
+    }
+    quote.is_some()
 }
 
 /// Splits arguments as OpenSSH's `argv_split` does with comments ending the line; see the

@@ -1,5 +1,5 @@
 //! Reading `ssh_config(5)` files as OpenSSH does: one reader for the agent's `ssh.hosts` and the
-//! desktop's `~/.ssh/config` import.
+//! desktop's connections (any alias, resolved when connecting).
 //!
 //! ```
 //! # fn main() -> Result<(), outpost_openssh::config::ConfigError> {
@@ -24,18 +24,26 @@
 //! | splitting a line: keyword, `=`, quotes, escapes, comments | `line.rs` |
 //! | the files an `Include` names (`~`, relative paths, globs) | `glob.rs` |
 //! | reading files within [`Limits`] into a [`Config`] of [`Line`]s | `read.rs` |
-//! | applying it to a host ([`Config::resolve`]) and listing [`Alias`]es | `resolve.rs` |
+//! | applying the files to a host ([`resolve_host`], two passes) and listing [`Alias`]es | `resolve.rs` |
+//! | `Match` criteria (`host`, `originalhost`, `user`, `localuser`, `exec`, `final`, …) | `criteria.rs` |
+//! | `%` tokens, `~`, and the local facts ([`Context`]) | `tokens.rs` |
+//! | defaults and expansions: what `outpost hosts show` prints ([`Effective`]) | `effective.rs` |
 //!
 //! `tests/ssh_g.rs` checks [`Config::resolve`] against `ssh -G -F FILE ALIAS`.
 
+pub mod criteria;
+pub mod effective;
 pub mod glob;
 pub mod line;
 pub mod read;
 pub mod resolve;
+pub mod tokens;
 
+pub use effective::{Effective, DEFAULT_IDENTITY_FILES, DEFAULT_USER_KNOWN_HOSTS_FILES};
 pub use glob::expand_include;
 pub use read::{
-    Config, ConfigError, ConfigFile, ConfigSkip, Limits, Line, Reader, MAX_DEPTH, MAX_FILES,
-    MAX_FILE_BYTES, MAX_LINES, MAX_TOTAL_BYTES,
+    Config, ConfigError, ConfigFile, ConfigSkip, ConfigWarning, Limits, Line, Reader, MAX_DEPTH,
+    MAX_FILES, MAX_FILE_BYTES, MAX_LINES, MAX_TOTAL_BYTES,
 };
-pub use resolve::{Alias, HostConfig};
+pub use resolve::{resolve_host, Alias, HostConfig, Resolution};
+pub use tokens::Context;

@@ -12,7 +12,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use super::glob::expand_include;
-use super::line::split_line;
+use super::line::{split_args, split_keyword, unterminated_quote};
 
 /// How much a [`Reader`] reads at most.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -119,7 +119,40 @@ pub struct Config {
     pub root: ConfigFile,
     /// What a [`Reader::lenient`] reader skipped, in the order met.
     pub skipped: Vec<ConfigSkip>,
+    /// Lines read with something wrong in them (kept as far as they make sense).
+    pub warnings: Vec<ConfigWarning>,
 }
+
+/// A line with something wrong in it: where, and what.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ConfigWarning {
+    /// The file.
+    pub path: PathBuf,
+    /// The line number, from 1.
+    pub line: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl std::fmt::Display for ConfigWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} line {}: {}",
+            self.path.display(),
+            self.line,
+            self.message
+        )
+    }
+}
+
+/// The keywords whose value is the rest of the line as written, as OpenSSH keeps it.
+const RAW_KEYWORDS: [&str; 4] = [
+    "proxycommand",
+    "localcommand",
+    "remotecommand",
+    "knownhostscommand",
+];
 
 /// A file a lenient reader skipped, and why (the error's text; the path is in it).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -145,15 +178,23 @@ pub enum Line {
     /// `Host` and its patterns: starts a block.
     Host(Vec<String>),
     /// `Match` and its criteria: starts a block.
-    Match(Vec<String>),
+    Match {
+        /// The criteria, as split.
+        criteria: Vec<String>,
+        /// The line number, from 1.
+        number: usize,
+    },
     /// `Include`: the files its arguments name, each read in place, in order.
     Include(Vec<ConfigFile>),
     /// Any other keyword (lower-cased) and its arguments.
     Option {
         /// The keyword, lower-cased.
         keyword: String,
-        /// Its arguments.
+        /// Its arguments; for `ProxyCommand` and the other command keywords, one: the rest of
+        /// the line as written.
         args: Vec<String>,
+        /// The line number, from 1.
+        number: usize,
     },
 }
 
@@ -173,6 +214,7 @@ struct Budget {
     files: usize,
     lines: usize,
     skipped: Vec<ConfigSkip>,
+    warnings: Vec<ConfigWarning>,
 }
 
 impl Reader {
@@ -240,6 +282,7 @@ impl Reader {
                 ..root
             },
             skipped: budget.skipped,
+            warnings: budget.warnings,
         })
     }
 
@@ -306,10 +349,30 @@ impl Reader {
         budget: &mut Budget,
     ) -> Result<ConfigFile, ConfigError> {
         let mut lines = Vec::new();
-        for line in text.lines() {
-            let Some((keyword, args)) = split_line(line) else {
+        for (index, line) in text.lines().enumerate() {
+            let number = index + 1;
+            let Some((keyword, rest)) = split_keyword(line) else {
                 continue;
             };
+            let warn = |budget: &mut Budget, message: String| {
+                budget.warnings.push(ConfigWarning {
+                    path: path.to_path_buf(),
+                    line: number,
+                    message,
+                })
+            };
+            let args = if RAW_KEYWORDS.contains(&keyword.as_str()) {
+                vec![rest.to_owned()]
+            } else {
+                if unterminated_quote(rest) {
+                    warn(
+                        budget,
+                        "unterminated quote (read to the end of the line)".into(),
+                    );
+                }
+                split_args(rest)
+            };
+
             budget.lines += 1;
             if budget.lines > self.limits.lines {
                 return Err(ConfigError::TooManyLines {
@@ -317,11 +380,23 @@ impl Reader {
                     limit: self.limits.lines,
                 });
             }
+            let empty = args.is_empty() || args == [""];
+            if empty && !matches!(keyword.as_str(), "host" | "match") {
+                warn(budget, format!("{keyword} without a value (line ignored)"));
+                continue;
+            }
             lines.push(match keyword.as_str() {
                 "host" => Line::Host(args),
-                "match" => Line::Match(args),
+                "match" => Line::Match {
+                    criteria: args,
+                    number,
+                },
                 "include" => Line::Include(self.include(&args, depth, budget)?),
-                _ => Line::Option { keyword, args },
+                _ => Line::Option {
+                    keyword,
+                    args,
+                    number,
+                },
             });
         }
         Ok(ConfigFile {
@@ -410,7 +485,8 @@ pub(crate) mod tests {
                             path: ssh.join("d/1"),
                             lines: vec![Line::Option {
                                 keyword: "user".into(),
-                                args: vec!["u".into()]
+                                args: vec!["u".into()],
+                                number: 1,
                             }],
                         },
                         ConfigFile {
@@ -420,7 +496,8 @@ pub(crate) mod tests {
                     ]),
                     Line::Option {
                         keyword: "port".into(),
-                        args: vec!["1".into()]
+                        args: vec!["1".into()],
+                        number: 4,
                     },
                 ],
             }

@@ -1,43 +1,70 @@
-//! What a [`Config`] says about a host: [`Config::resolve`] applies it as `ssh` does, and
-//! [`Config::aliases`] lists the hosts it names literally, each with the values of the blocks
-//! that name it.
+//! What a [`Config`] says about a host: [`resolve_host`] applies the user's and the system's
+//! files as `ssh` does, and [`Config::aliases`] lists the hosts a file names literally, each with
+//! the values of the blocks that name it.
 //!
 //! OpenSSH's rules, as `ssh -G` shows them:
 //! - A `Host` line starts a block that applies to a host when one of its patterns matches the
 //!   name as typed (case-sensitively) and no negated pattern does ([`crate::pattern`]). Lines
 //!   before the first `Host` or `Match` apply to every host.
-//! - `Match all` applies to every host; any other `Match` is taken as never applying (its
-//!   criteria are not evaluated).
+//! - A `Match` line starts a block that applies when its criteria hold ([`super::criteria`]).
 //! - Included lines continue the block of the `Include` line, and the including block resumes
 //!   after them; when that block does not apply to the host, nothing the included files hold does
 //!   either, whatever their own `Host` lines say.
-//! - For a single-valued keyword the first value that applies wins, even when it is not valid;
-//!   `IdentityFile` values add up, in order.
+//! - For a single-valued keyword the first value that applies wins; `IdentityFile` and
+//!   `CertificateFile` values add up, in order. Of `ProxyCommand` and `ProxyJump`, the first
+//!   set wins (`ProxyJump none` does not stop a later `ProxyCommand`).
+//! - The user's file is read, then the system's (`/etc/ssh/ssh_config`). When a `Match` line
+//!   holds `final`, both are read once more (the *final pass*) with values kept: `Host`
+//!   lines then match the final host name (after `HostName`, lower-cased), and `canonical`
+//!   and `final` match.
 
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::read::{Config, ConfigFile, Line};
-use crate::pattern::{is_literal, match_list};
+use super::criteria::{evaluate, MatchInput};
+use super::read::{Config, ConfigFile, ConfigWarning, Line};
+use super::tokens::{expand, Context, Tokens};
+use crate::pattern::{is_literal, match_list, wildcard_match};
 
-/// The values of the keywords both ends read, for one host. `None` or empty: not set.
+/// The most `IdentityFile` or `CertificateFile` values kept (OpenSSH's `SSH_MAX_IDENTITY_FILES`).
+pub const MAX_FILES_PER_KEYWORD: usize = 100;
+
+/// The values of the keywords Outpost reads, for one host, as written (no tokens expanded).
+/// `None` or empty: not set.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct HostConfig {
-    /// `HostName`, as written (no `%` tokens expanded).
+    /// `HostName`.
     pub hostname: Option<String>,
-    /// `User`, as written.
+    /// `User`.
     pub user: Option<String>,
-    /// `Port`, as written; see [`HostConfig::port_number`].
+    /// `Port`; see [`HostConfig::port_number`].
     pub port: Option<String>,
-    /// Every `IdentityFile`, in order, as written (no `~` expanded).
+    /// Every `IdentityFile`, in order.
     pub identity_files: Vec<String>,
-    /// `ProxyJump`, as written (`none` included; see [`HostConfig::jump_hosts`]).
+    /// `ProxyJump` (`none` included; see [`HostConfig::jump_hosts`]).
     pub proxy_jump: Option<String>,
+    /// `ProxyCommand`: the rest of its line (`none` included).
+    pub proxy_command: Option<String>,
+    /// `ForwardAgent`.
+    pub forward_agent: Option<String>,
+    /// `IdentityAgent`.
+    pub identity_agent: Option<String>,
+    /// Every `CertificateFile`, in order.
+    pub certificate_files: Vec<String>,
+    /// `UserKnownHostsFile`: the files of the first such line.
+    pub user_known_hosts_files: Option<Vec<String>>,
+    /// `StrictHostKeyChecking`.
+    pub strict_host_key_checking: Option<String>,
+    /// `ConnectTimeout`.
+    pub connect_timeout: Option<String>,
+    /// `ServerAliveInterval`.
+    pub server_alive_interval: Option<String>,
 }
 
 impl HostConfig {
     /// Applies one option line: the first value of a single-valued keyword wins; an
-    /// `IdentityFile` adds to the list; other keywords and lines without arguments do nothing.
+    /// `IdentityFile` or `CertificateFile` adds to its list; other keywords and lines without
+    /// arguments do nothing.
     pub fn apply(&mut self, keyword: &str, args: &[String]) {
         let Some(first) = args.first() else {
             return;
@@ -46,9 +73,28 @@ impl HostConfig {
             "hostname" => &mut self.hostname,
             "user" => &mut self.user,
             "port" => &mut self.port,
+            "proxyjump" if self.proxy_command.is_some() => return,
             "proxyjump" => &mut self.proxy_jump,
-            "identityfile" => {
-                self.identity_files.push(first.clone());
+            "proxycommand" if self.jump_hosts().is_empty() => &mut self.proxy_command,
+            "forwardagent" => &mut self.forward_agent,
+            "identityagent" => &mut self.identity_agent,
+            "stricthostkeychecking" => &mut self.strict_host_key_checking,
+            "connecttimeout" => &mut self.connect_timeout,
+            "serveraliveinterval" => &mut self.server_alive_interval,
+            "userknownhostsfile" => {
+                self.user_known_hosts_files
+                    .get_or_insert_with(|| args.to_vec());
+                return;
+            }
+            "identityfile" | "certificatefile" => {
+                let list = if keyword == "identityfile" {
+                    &mut self.identity_files
+                } else {
+                    &mut self.certificate_files
+                };
+                if list.len() < MAX_FILES_PER_KEYWORD {
+                    list.push(first.clone());
+                }
                 return;
             }
             _ => return,
@@ -56,9 +102,26 @@ impl HostConfig {
         slot.get_or_insert_with(|| first.clone());
     }
 
+    /// What is wrong with an option line's value, for a keyword this reads (OpenSSH refuses
+    /// the whole configuration; here the line is reported and the rest still applies).
+    pub fn check(keyword: &str, args: &[String]) -> Option<String> {
+        let first = args.first()?;
+        let bad = |what: &str| Some(format!("bad {keyword} value {first:?} ({what})"));
+        match keyword {
+            "port" if parse_port(first).is_none() => bad("not a port from 1 to 65535"),
+            "connecttimeout" | "serveraliveinterval" if parse_seconds(first).is_none() => {
+                bad("not a time such as 10, 30s or 1m")
+            }
+            "stricthostkeychecking" if strict_value(first).is_none() => {
+                bad("yes, no, ask, accept-new or off")
+            }
+            _ => None,
+        }
+    }
+
     /// The port when `Port` is a number from 1 to 65535 (`ssh` refuses any other value).
     pub fn port_number(&self) -> Option<u16> {
-        self.port.as_deref()?.parse().ok().filter(|&p| p != 0)
+        parse_port(self.port.as_deref()?)
     }
 
     /// The jump hosts of `ProxyJump`, split at commas; none for `none` (any case) or unset.
@@ -68,6 +131,232 @@ impl HostConfig {
             Some(j) if j.eq_ignore_ascii_case("none") => Vec::new(),
             Some(j) => j.split(',').map(str::to_owned).collect(),
         }
+    }
+}
+
+/// A port number from 1 to 65535.
+pub(crate) fn parse_port(text: &str) -> Option<u16> {
+    text.parse().ok().filter(|&p| p != 0)
+}
+
+/// OpenSSH's `convtime`: seconds from `90`, `30s`, `1m30s`, `2h`, `1d`, `1w`.
+pub(crate) fn parse_seconds(text: &str) -> Option<u64> {
+    if text.is_empty() {
+        return None;
+    }
+    let mut total: u64 = 0;
+    let mut digits = String::new();
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        let unit = match c.to_ascii_lowercase() {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86400,
+            'w' => 604_800,
+            _ => return None,
+        };
+        let n: u64 = digits.parse().ok()?;
+        total = total.checked_add(n.checked_mul(unit)?)?;
+        digits.clear();
+    }
+    if !digits.is_empty() {
+        total = total.checked_add(digits.parse().ok()?)?;
+    }
+    (total <= i32::MAX as u64).then_some(total)
+}
+
+/// `StrictHostKeyChecking` in OpenSSH's words: `yes`, `no`, `ask` or `accept-new`.
+pub(crate) fn strict_value(text: &str) -> Option<&'static str> {
+    Some(match text.to_ascii_lowercase().as_str() {
+        "yes" | "true" => "yes",
+        "no" | "false" | "off" => "no",
+        "ask" => "ask",
+        "accept-new" => "accept-new",
+        _ => return None,
+    })
+}
+
+/// What resolving a name gave: the values as written, and what was wrong on the way.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Resolution {
+    /// The name as typed.
+    pub name: String,
+    /// The values that apply.
+    pub config: HostConfig,
+    /// Whether a final pass was made (a `Match` line held `final`).
+    pub final_pass: bool,
+    /// Whether a `Host` line names it by a pattern other than `*` (a concrete alias, or a
+    /// pattern such as `*.internal`): the configuration knows this host.
+    pub mentioned: bool,
+    /// The lines with something wrong in them, in the order met (the readers' first).
+    pub warnings: Vec<ConfigWarning>,
+}
+
+impl Resolution {
+    /// The host name `ssh` connects to: `HostName` with `%h` expanded (the name as typed
+    /// without one), lower-cased unless it is an address.
+    pub fn final_host(&self, context: &Context) -> String {
+        final_host(&self.name, &self.config, context).0
+    }
+}
+
+/// `HostName` with `%h` expanded, lower-cased unless an address; and unknown tokens.
+fn final_host(name: &str, config: &HostConfig, context: &Context) -> (String, Vec<String>) {
+    let (host, unknown) = match &config.hostname {
+        Some(h) => expand(h, &name_tokens(name, context), "h"),
+        None => (name.to_owned(), Vec::new()),
+    };
+    if host.parse::<std::net::IpAddr>().is_ok() {
+        (host, unknown)
+    } else {
+        (host.to_lowercase(), unknown)
+    }
+}
+
+/// Tokens where only `%h` (the name) is known.
+fn name_tokens<'a>(name: &'a str, context: &'a Context) -> Tokens<'a> {
+    Tokens {
+        context,
+        host: name,
+        port: 22,
+        remote_user: "",
+        original: name,
+        proxy_jump: "",
+    }
+}
+
+/// Resolves `name` (as typed) through `configs` in order (the user's file, then the system's),
+/// as `ssh` does; see the [module documentation](self).
+pub fn resolve_host(configs: &[&Config], name: &str, context: &Context) -> Resolution {
+    let mut pass = Pass {
+        context,
+        original: name,
+        host: name.to_owned(),
+        final_pass: false,
+        wants_final: false,
+        mentioned: false,
+        out: HostConfig::default(),
+        warnings: configs.iter().flat_map(|c| c.warnings.clone()).collect(),
+    };
+    for c in configs {
+        pass.walk(&c.root, &mut true, false);
+    }
+    if pass.wants_final {
+        let (host, unknown) = final_host(name, &pass.out, context);
+        if !unknown.is_empty() {
+            pass.warnings.push(ConfigWarning {
+                path: Default::default(),
+                line: 0,
+                message: format!("HostName: unknown tokens {}", unknown.join(" ")),
+            });
+        }
+        pass.host = host;
+        pass.final_pass = true;
+        for c in configs {
+            pass.walk(&c.root, &mut true, false);
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    pass.warnings.retain(|w| seen.insert(w.clone()));
+    Resolution {
+        name: name.to_owned(),
+        config: pass.out,
+        final_pass: pass.final_pass,
+        mentioned: pass.mentioned,
+        warnings: pass.warnings,
+    }
+}
+
+/// One pass over the files.
+struct Pass<'a> {
+    context: &'a Context,
+    original: &'a str,
+    /// What `Host` lines match: the name as typed, in the final pass the final host name.
+    host: String,
+    final_pass: bool,
+    wants_final: bool,
+    mentioned: bool,
+    out: HostConfig,
+    warnings: Vec<ConfigWarning>,
+}
+
+impl Pass<'_> {
+    /// Walks `file` as OpenSSH's `read_config_file` does; `never` is its `SSHCONF_NEVERMATCH`
+    /// (an enclosing block does not apply).
+    fn walk(&mut self, file: &ConfigFile, active: &mut bool, never: bool) {
+        for line in &file.lines {
+            match line {
+                Line::Host(patterns) => {
+                    *active = !never && match_list(&self.host, patterns.iter().map(String::as_str));
+                    self.mentioned |= *active
+                        && patterns.iter().any(|p| {
+                            !p.starts_with('!') && p != "*" && wildcard_match(p, &self.host)
+                        });
+                }
+                Line::Match { criteria, number } => {
+                    let matched = self.match_line(criteria, &file.path, *number);
+                    *active = !never && matched;
+                }
+                Line::Include(files) => {
+                    let outer = *active;
+                    for f in files {
+                        self.walk(f, active, never || !outer);
+                        *active = outer;
+                    }
+                }
+                Line::Option {
+                    keyword,
+                    args,
+                    number,
+                } => {
+                    if *active {
+                        if let Some(message) = HostConfig::check(keyword, args) {
+                            self.warnings.push(ConfigWarning {
+                                path: file.path.clone(),
+                                line: *number,
+                                message,
+                            });
+                            continue;
+                        }
+                        self.out.apply(keyword, args);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Evaluates a `Match` line with the values so far.
+    fn match_line(&mut self, criteria: &[String], path: &Path, number: usize) -> bool {
+        let host = if self.final_pass {
+            self.host.clone()
+        } else {
+            match &self.out.hostname {
+                Some(h) => expand(h, &name_tokens(self.original, self.context), "h").0,
+                None => self.original.to_owned(),
+            }
+        };
+        let input = MatchInput {
+            context: self.context,
+            host: &host,
+            original: self.original,
+            user: self.out.user.as_deref().unwrap_or(&self.context.local_user),
+            port: self.out.port_number().unwrap_or(22),
+            final_pass: self.final_pass,
+        };
+        let outcome = evaluate(criteria, &input, path);
+        self.wants_final |= outcome.wants_final;
+        for message in outcome.warnings {
+            self.warnings.push(ConfigWarning {
+                path: path.to_path_buf(),
+                line: number,
+                message,
+            });
+        }
+        outcome.matched
     }
 }
 
@@ -84,11 +373,10 @@ pub struct Alias<'a> {
 }
 
 impl Config {
-    /// What `ssh` applies for `host` (the name as typed); see the [module documentation](self).
+    /// What `ssh` applies for `host` (the name as typed) from this file alone, with the
+    /// current process's [`Context`]; see [`resolve_host`].
     pub fn resolve(&self, host: &str) -> HostConfig {
-        let mut out = HostConfig::default();
-        resolve_file(&self.root, host, &mut true, false, &mut out);
-        out
+        resolve_host(&[self], host, &Context::current()).config
     }
 
     /// Every literal `Host` pattern (no `*`, `?` or `!`) whose line applies to that name, once,
@@ -104,37 +392,6 @@ impl Config {
         };
         found.walk(&self.root, &mut scope, &[]);
         found.list
-    }
-}
-
-/// Walks `file` for `host` as OpenSSH's `read_config_file` does; `never` is its
-/// `SSHCONF_NEVERMATCH` (an enclosing block does not apply).
-fn resolve_file(
-    file: &ConfigFile,
-    host: &str,
-    active: &mut bool,
-    never: bool,
-    out: &mut HostConfig,
-) {
-    for line in &file.lines {
-        match line {
-            Line::Host(patterns) => {
-                *active = !never && match_list(host, patterns.iter().map(String::as_str));
-            }
-            Line::Match(criteria) => *active = !never && is_match_all(criteria),
-            Line::Include(files) => {
-                let outer = *active;
-                for f in files {
-                    resolve_file(f, host, active, never || !outer, out);
-                    *active = outer;
-                }
-            }
-            Line::Option { keyword, args } => {
-                if *active {
-                    out.apply(keyword, args);
-                }
-            }
-        }
     }
 }
 
@@ -202,7 +459,7 @@ impl<'a> Aliases<'a> {
                     }
                     scope.guard = line_guard;
                 }
-                Line::Match(criteria) => {
+                Line::Match { criteria, .. } => {
                     scope.current.clear();
                     scope.guard = if is_match_all(criteria) {
                         Guard::All
@@ -220,7 +477,7 @@ impl<'a> Aliases<'a> {
                         self.walk(f, &mut inner, &inner_guards);
                     }
                 }
-                Line::Option { keyword, args } => {
+                Line::Option { keyword, args, .. } => {
                     for &i in &scope.current {
                         self.list[i].config.apply(keyword, args);
                     }
@@ -340,5 +597,73 @@ mod tests {
         assert_eq!(c.resolve("m1"), HostConfig::default());
         assert_eq!(c.resolve("web-2").user.as_deref(), Some("inherited"));
         assert_eq!(c.resolve("web1").hostname.as_deref(), Some("late"));
+    }
+
+    #[test]
+    fn bad_lines_are_reported_and_the_rest_applies() {
+        let home = crate::config::read::tests::home_with(&[
+            (
+                "config",
+                concat!(
+                    "Host web\n",
+                    "  Port abc\n",
+                    "  User \"unterminated\n",
+                    "  ConnectTimeout soon\n",
+                    "  HostName\n",
+                    "Match bogus x\n  Port 1\n",
+                    "Match exec true\n  Port 2\n",
+                    "Host *\n  Include loop\n  Port 2200\n  StrictHostKeyChecking maybe\n",
+                ),
+            ),
+            ("loop", "Include loop\n"),
+        ]);
+        let ssh = home.path().join(".ssh");
+        let config = Reader::new(home.path())
+            .lenient()
+            .read(&ssh.join("config"))
+            .unwrap();
+        let ctx = Context::current();
+        let r = resolve_host(&[&config], "web", &ctx);
+        assert_eq!(r.config.port_number(), Some(2200));
+        assert_eq!(r.config.user.as_deref(), Some("unterminated"));
+        let lines: Vec<(String, usize)> = r
+            .warnings
+            .iter()
+            .map(|w| (w.path.file_name().unwrap().to_string_lossy().into(), w.line))
+            .collect();
+        for want in [3, 5, 2, 4, 6, 8, 13] {
+            assert!(
+                lines.contains(&("config".into(), want)),
+                "line {want}: {:?}",
+                r.warnings
+            );
+        }
+        let text: Vec<String> = r.warnings.iter().map(ToString::to_string).collect();
+        assert!(text.iter().any(|t| t.contains("settings")), "{text:?}");
+        assert!(
+            text.iter().any(|t| t.contains("config line 2: bad port")),
+            "{text:?}"
+        );
+        // The include that cannot be read (too deep) is reported by the reader.
+        assert!(!config.skipped.is_empty());
+        // Allowed, `exec` runs and matches.
+        let r = resolve_host(&[&config], "web", &ctx.clone().allow_exec(true));
+        assert_eq!(r.config.port_number(), Some(2));
+    }
+
+    #[test]
+    fn system_file_after_the_users() {
+        let user = parse("Host a\n  User mine\n");
+        let system = Reader::new(Path::new("/nonexistent"))
+            .parse(
+                "Host *\n  User sys\n  Port 2022\n",
+                Path::new("/etc/ssh/ssh_config"),
+            )
+            .unwrap();
+        let r = resolve_host(&[&user, &system], "a", &Context::current());
+        assert!(r.mentioned);
+        assert!(!resolve_host(&[&user, &system], "b", &Context::current()).mentioned);
+        assert_eq!(r.config.user.as_deref(), Some("mine"));
+        assert_eq!(r.config.port_number(), Some(2022));
     }
 }

@@ -2,7 +2,14 @@
 //!
 //! `$OUTPOST_AGENT_BIN` names the binary for this machine's platform. Otherwise binaries are
 //! looked up beside the desktop's own executable: `outpost-agent-<os>-<arch>` (e.g.
-//! `outpost-agent-linux-x86_64`) for any platform, and plain `outpost-agent` for this machine's.
+//! `outpost-agent-linux-x86_64`, `outpost-agent-linux-aarch64`) for any platform, and plain
+//! `outpost-agent` for this machine's.
+//!
+//! The `outpost-agent-linux-<arch>` files are the portable builds, linked against glibc 2.17 so
+//! that they run on old jump hosts too: `.ci/agent-portable` builds them (`make run` does, for
+//! x86_64), see docs/portable-agent.md. Plain `outpost-agent` is the ordinary cargo build, linked
+//! against this machine's glibc: a fallback that older hosts may refuse ("version `GLIBC_2.34'
+//! not found").
 
 use std::path::PathBuf;
 
@@ -63,7 +70,7 @@ impl std::fmt::Display for Platform {
 
 /// No agent binary for a platform.
 #[derive(Debug, thiserror::Error)]
-#[error("no outpost-agent binary for {platform}: looked for {}. Build {file_name} for that platform and put it there, or set OUTPOST_AGENT_BIN", .looked.join(", "))]
+#[error("no outpost-agent binary for {platform}: looked for {}. Put {file_name}, an agent built for that platform, beside the outpost executable (to build one: docs/portable-agent.md)", .looked.join(", "))]
 pub struct NoAgentBinary {
     /// The platform.
     pub platform: String,
@@ -128,5 +135,29 @@ mod tests {
         ] {
             assert!(Platform::from_uname(bad).is_none(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn another_architecture_is_looked_up_beside_the_executable_by_its_own_name_only() {
+        let other = if std::env::consts::ARCH == "aarch64" {
+            "x86_64"
+        } else {
+            "aarch64"
+        };
+        let platform = Platform::from_uname(&format!("Linux {other}")).unwrap();
+        let dir = std::env::current_exe()
+            .unwrap()
+            .parent()
+            .unwrap()
+            .to_owned();
+        let name = format!("outpost-agent-linux-{other}");
+        // Neither OUTPOST_AGENT_BIN nor plain `outpost-agent` (this machine's) may serve it.
+        let e = find(&platform).unwrap_err();
+        assert_eq!(e.platform, format!("linux-{other}"));
+        assert_eq!(e.file_name, name);
+        assert_eq!(e.looked, vec![dir.join(&name).display().to_string()]);
+        let message = e.to_string();
+        assert!(message.contains(&e.looked[0]), "{message}");
+        assert!(message.contains("docs/portable-agent.md"), "{message}");
     }
 }

@@ -9,6 +9,12 @@
 //! to detach. Attaches and detaches of the views are written to the agent in the order their
 //! table changes, so a detach can never overtake a later attach.
 //!
+//! The first view of a session attaches with the `restore` its caller asks for (`"auto"`: when
+//! the agent no longer holds the bytes it wants, it gets a screen snapshot in the attach result
+//! and the bytes after it). A view joining a session other views already follow asks for bytes
+//! only: a snapshot would move the shared attachment past bytes the others still need.
+//! `session.changed` goes to every view of its session, never waiting on one.
+//!
 //! An output line is decoded only when some view of its session is attached, and only once.
 
 use std::collections::HashMap;
@@ -17,7 +23,7 @@ use std::sync::Mutex;
 use outpost_protocol::method;
 use outpost_protocol::monitor::SampleParams;
 use outpost_protocol::output::OutputRef;
-use outpost_protocol::session::{ExitParams, SessionRef};
+use outpost_protocol::session::{ChangedParams, ExitParams, Restore, SessionRef};
 use tokio::sync::mpsc;
 
 use super::rpc_client::{lock, RpcClient, RpcError, Sent, DEFAULT_TIMEOUT};
@@ -38,6 +44,8 @@ pub enum SessionEvent {
     },
     /// The session's process ended.
     Exit(ExitParams),
+    /// The session's title or working directory changed (`session.changed`).
+    Changed(ChangedParams),
 }
 
 struct View {
@@ -68,20 +76,27 @@ pub(super) struct Routes {
 }
 
 impl Routes {
-    /// Adds a view of `session_id` wanting output from `from` and writes the agent's attach.
+    /// Adds a view of `session_id` wanting output from `from` and writes the agent's attach
+    /// (with `restore` for the first view, `"bytes"` when others share the attachment).
     pub(super) async fn attach(
         &self,
         client: &RpcClient,
         session_id: &str,
         from: Option<u64>,
+        restore: Restore,
     ) -> Result<(SessionStream, Sent), RpcError> {
         let _order = self.order.lock().await;
         let (tx, rx) = mpsc::channel(VIEW_QUEUE);
-        let (id, replay_from) = {
+        let (id, replay_from, restore) = {
             let mut t = lock(&self.table);
             t.next_view += 1;
             let id = t.next_view;
             let views = t.sessions.entry(session_id.to_string()).or_default();
+            let restore = if views.is_empty() {
+                restore
+            } else {
+                Restore::Bytes
+            };
             // The earliest offset any view still needs; `None` (everything held) wins.
             let replay_from = views.iter().try_fold(from, |acc, v| match (acc, v.next) {
                 (Some(a), Some(b)) => Some(Some(a.min(b))),
@@ -93,14 +108,17 @@ impl Routes {
                 next: from,
                 live: false,
             });
-            (id, replay_from.flatten())
+            (id, replay_from.flatten(), restore)
         };
         let numbered = |request: i64| {
             lock(&self.table)
                 .attaching
                 .insert(request, (session_id.to_string(), id));
         };
-        match client.send_attach(session_id, replay_from, numbered).await {
+        match client
+            .send_attach(session_id, replay_from, restore, numbered)
+            .await
+        {
             Ok(sent) => Ok((
                 SessionStream {
                     rx,
@@ -222,6 +240,22 @@ impl Routes {
             })
             .unwrap_or_default();
         send_all(senders, SessionEvent::Exit, exit).await;
+    }
+
+    /// Hands a session's new title or directory to every view of it. Never waits: the reader
+    /// must not stall behind a slow view, and a title that cannot be queued is superseded by
+    /// the next one anyway.
+    pub(super) fn changed(&self, changed: ChangedParams) {
+        let t = lock(&self.table);
+        for v in t.sessions.get(&changed.session_id).into_iter().flatten() {
+            if v.live
+                && v.tx
+                    .try_send(SessionEvent::Changed(changed.clone()))
+                    .is_err()
+            {
+                tracing::debug!("session.changed dropped: a view is behind");
+            }
+        }
     }
 
     /// A new stream for a monitoring subscription's samples (replacing any earlier one).

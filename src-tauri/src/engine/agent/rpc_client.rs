@@ -24,7 +24,9 @@ use outpost_protocol::codec::{encode_line, LineDecoder};
 use outpost_protocol::incoming::AgentMessage;
 use outpost_protocol::jsonrpc::{NotificationMessage, Request, Version};
 use outpost_protocol::monitor::SampleParams;
-use outpost_protocol::session::{AttachParams, AttachResult, InputParams, MAX_INPUT_BYTES};
+use outpost_protocol::session::{
+    AttachParams, AttachResult, InputParams, Restore, MAX_INPUT_BYTES,
+};
 use outpost_protocol::{
     method, Base64Bytes, ErrorObject, Method, Notification, RequestId, MAX_LINE_BYTES,
 };
@@ -287,16 +289,19 @@ impl RpcClient {
 
     /// Attaches a new view to a session: its stream gets every `session.output` and
     /// `session.exit` of the session from the agent's replay on. Several views of one session
-    /// share the agent's attachment on this connection; see [`routes`](super::routes).
+    /// share the agent's attachment on this connection; see [`routes`](super::routes). With
+    /// `restore` (honoured for the first view of a session) the result may carry a screen
+    /// snapshot to show before the stream, which then starts at the snapshot's offset.
     pub async fn attach(
         &self,
         session_id: &str,
         from_offset: Option<u64>,
+        restore: Restore,
     ) -> Result<(AttachResult, SessionStream), RpcError> {
         let (stream, sent) = self
             .inner
             .routes
-            .attach(self, session_id, from_offset)
+            .attach(self, session_id, from_offset, restore)
             .await?;
         let result = self
             .answer::<method::SessionAttach>(sent, DEFAULT_TIMEOUT)
@@ -310,11 +315,13 @@ impl RpcClient {
         &self,
         session_id: &str,
         from_offset: Option<u64>,
+        restore: Restore,
         numbered: impl FnOnce(i64),
     ) -> Result<Sent, RpcError> {
         let params = AttachParams {
             session_id: session_id.into(),
             from_offset,
+            restore,
         };
         self.send_with::<method::SessionAttach>(&params, numbered)
             .await
@@ -431,6 +438,7 @@ async fn handle_line(inner: &Inner, line: &[u8], bad: &mut BadLines) -> Result<(
         Ok(AgentMessage::Notification(Notification::MonitorSample(s))) => {
             inner.routes.sample(*s).await
         }
+        Ok(AgentMessage::Notification(Notification::SessionChanged(c))) => inner.routes.changed(c),
         Ok(AgentMessage::Notification(Notification::SessionOutput(_))) => {
             // Output lines always parse as AgentMessage::Output.
         }

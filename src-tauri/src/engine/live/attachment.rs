@@ -15,6 +15,12 @@
 //!   lost or repeated while the agent still holds it. Another tab may show the same session over
 //!   the same connection; each has its own view and cursor.
 //!
+//! - restores the screen: each (re)connection attaches with `restore: "auto"`, so when the agent
+//!   no longer holds the bytes the tab wants, the tab gets [`TabEvent::Snapshot`] and then the
+//!   snapshot itself as ordinary output (history: the screen as it stands, drawn from scratch),
+//!   followed by the bytes after it. A flow-control resume asks for bytes only and shows a gap;
+//! - passes on the session's title and directory changes ([`TabEvent::Changed`]).
+//!
 //! Calls whose answers come back through the connection's reader (resize) are made from a
 //! separate task: the reader may be waiting to hand this task an event, and this task must never
 //! wait on the reader in turn.
@@ -23,7 +29,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use outpost_protocol::method;
-use outpost_protocol::session::ResizeParams;
+use outpost_protocol::session::{ResizeParams, Restore, ScreenSnapshot};
 use serde::Serialize;
 use tokio::sync::{mpsc, watch};
 
@@ -65,6 +71,23 @@ pub enum TabEvent {
         from: u64,
         /// Offset after the last lost byte.
         to: u64,
+    },
+    /// The next `bytes` output bytes are a screen snapshot: escape sequences that draw the
+    /// session's screen as of `offset` (the terminal's state then, not new output); output from
+    /// `offset` on follows them.
+    Snapshot {
+        /// The snapshot's length in bytes.
+        bytes: u64,
+        /// The output offset it stands for.
+        offset: u64,
+    },
+    /// The program in the session set a new title (OSC 0/2) or reported a new working directory
+    /// (OSC 7); absent fields are unknown.
+    Changed {
+        /// The title, cleaned and bounded by the agent.
+        terminal_title: Option<String>,
+        /// The working directory.
+        cwd: Option<String>,
     },
     /// The session's process ended.
     Exited {
@@ -189,10 +212,12 @@ impl Follower for Task {
     type End = Ended;
 
     async fn run(&mut self, rpc: &RpcClient) -> Result<Step<Ended>, EngineError> {
-        let mut events = Some(self.attach(rpc).await?);
+        let (stream, snapshot) = self.attach(rpc, Restore::Auto).await?;
+        let mut events = Some(stream);
         self.sink.event(TabEvent::Connected {
             replay_from: self.cursor.next().unwrap_or(0),
         });
+        self.snapshot(snapshot);
         let resizer = spawn_resizer(rpc.clone(), self.session_id.clone(), self.size.clone());
         let _resizer = AbortOnDrop(resizer);
         let mut batch: Vec<u8> = Vec::new();
@@ -213,6 +238,13 @@ impl Follower for Task {
                             SessionEvent::Exit(e) => {
                                 exit = Some(e);
                                 break;
+                            }
+                            SessionEvent::Changed(c) => {
+                                self.flush(&mut batch);
+                                self.sink.event(TabEvent::Changed {
+                                    terminal_title: c.terminal_title,
+                                    cwd: c.cwd,
+                                });
                             }
                         }
                         if batch.len() >= MAX_BATCH {
@@ -246,7 +278,11 @@ impl Follower for Task {
                     Some(Control::Ack(n)) => {
                         self.acked += n;
                         if events.is_none() && self.unacked() < LOW_WATER {
-                            events = Some(self.attach(rpc).await?);
+                            // Bytes only: the tab has the screen up to its cursor, and a gap
+                            // marker tells what a slow renderer missed.
+                            let (stream, snapshot) = self.attach(rpc, Restore::Bytes).await?;
+                            self.snapshot(snapshot);
+                            events = Some(stream);
                         }
                     }
                 },
@@ -295,13 +331,33 @@ impl Task {
         self.sent.saturating_sub(self.acked)
     }
 
-    /// Attaches a view from the cursor, reporting bytes the agent no longer holds.
-    async fn attach(&mut self, rpc: &RpcClient) -> Result<SessionStream, EngineError> {
-        let (attached, events) = rpc.attach(&self.session_id, self.cursor.next()).await?;
+    /// Attaches a view from the cursor, reporting bytes the agent no longer holds; returns the
+    /// stream and the screen snapshot that comes first, if the agent sent one.
+    async fn attach(
+        &mut self,
+        rpc: &RpcClient,
+        restore: Restore,
+    ) -> Result<(SessionStream, Option<ScreenSnapshot>), EngineError> {
+        let (attached, events) = rpc
+            .attach(&self.session_id, self.cursor.next(), restore)
+            .await?;
         if let Some((from, to)) = self.cursor.attached(attached.replay_from) {
             self.sink.event(TabEvent::Gap { from, to });
         }
-        Ok(events)
+        Ok((events, attached.snapshot))
+    }
+
+    /// Hands a snapshot to the tab: the marker, then its bytes as output.
+    fn snapshot(&mut self, snapshot: Option<ScreenSnapshot>) {
+        let Some(snap) = snapshot else {
+            return;
+        };
+        let mut data = snap.data.0;
+        self.sink.event(TabEvent::Snapshot {
+            bytes: data.len() as u64,
+            offset: snap.offset,
+        });
+        self.flush(&mut data);
     }
 
     /// Takes the part of `data` (at `offset`) not delivered yet into `out`, reporting a gap

@@ -5,12 +5,14 @@
 //! `reconnecting`, waits with the shared [`Backoff`](super::follow::Backoff), connects again
 //! (re-authenticating with what is in memory) and re-attaches from the offset after the last byte
 //! received: nothing is lost and nothing arrives twice. If the agent no longer holds some of the
-//! missed bytes, the sink is told of the gap so it can show a marker.
+//! missed bytes, the sink is told of the gap so it can show a marker. Every attach asks for
+//! `restore: "auto"`: when bytes are missing the agent sends a screen snapshot, which the sink
+//! writes before the output after it, so the terminal shows the program's real screen.
 
 use std::time::Duration;
 
 use outpost_protocol::method;
-use outpost_protocol::session::{ExitParams, ResizeParams};
+use outpost_protocol::session::{ExitParams, ResizeParams, Restore};
 use tokio::sync::mpsc;
 
 use super::follow::{follow, Cursor, Follower, OwnLink, Step};
@@ -57,6 +59,11 @@ pub trait AttachSink: Send {
     fn output(&mut self, offset: u64, data: &[u8]);
     /// Bytes `from..to` were lost (no longer held by the agent).
     fn gap(&mut self, from: u64, to: u64);
+    /// A screen snapshot standing for `offset` (escape sequences that draw the screen as it
+    /// is); output from `offset` follows. By default written like output.
+    fn snapshot(&mut self, offset: u64, data: &[u8]) {
+        self.output(offset, data);
+    }
     /// The connection's state changed.
     fn state(&mut self, state: &ConnectionState);
 }
@@ -122,9 +129,14 @@ impl Follower for Attached<'_> {
     type End = AttachEnd;
 
     async fn run(&mut self, rpc: &RpcClient) -> Result<Step<AttachEnd>, EngineError> {
-        let (attached, mut events) = rpc.attach(self.session_id, self.cursor.next()).await?;
+        let (attached, mut events) = rpc
+            .attach(self.session_id, self.cursor.next(), Restore::Auto)
+            .await?;
         if let Some((from, to)) = self.cursor.attached(attached.replay_from) {
             self.sink.gap(from, to);
+        }
+        if let Some(snap) = &attached.snapshot {
+            self.sink.snapshot(snap.offset, &snap.data.0);
         }
         self.sink.state(&ConnectionState::Connected);
         resize(rpc, self.session_id, self.size).await;
@@ -140,6 +152,7 @@ impl Follower for Attached<'_> {
                         }
                     }
                     Some(SessionEvent::Exit(exit)) => return Ok(Step::Done(AttachEnd::Exited(exit))),
+                    Some(SessionEvent::Changed(_)) => {}
                     None => return Err(rpc.closed_error().into()),
                 },
                 ev = self.input.recv(), if self.input_open => match ev {

@@ -1,5 +1,6 @@
-//! [`SshTarget`]: where to connect and with what, including the ProxyJump chain and the
-//! ssh-agent to ask, plus the fixed connection tunables (keepalives).
+//! [`SshTarget`]: where to connect and with what, including the ProxyJump chain or the
+//! ProxyCommand, the ssh-agent to ask, how unknown host keys are treated and which known-hosts
+//! files to read, plus the connection tunables (keepalives).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -17,6 +18,33 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Key files tried, in this order, when a target names none (`~/.ssh/<name>`).
 pub const DEFAULT_IDENTITY_FILES: [&str; 3] = ["id_ed25519", "id_ecdsa", "id_rsa"];
+
+/// What to do with a host key that is not on record (`StrictHostKeyChecking`). A key that
+/// *changed* is refused under every policy.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum HostKeyPolicy {
+    /// Ask the [`Prompter`](super::Prompter) (`ask`, OpenSSH's default).
+    #[default]
+    Ask,
+    /// Refuse it without asking (`yes`).
+    Strict,
+    /// Trust it and record it in Outpost's own file without asking (`accept-new`; also `no`,
+    /// which Outpost does not weaken further). Keys of another type than those on record are
+    /// still put to the prompter.
+    AcceptNew,
+}
+
+impl HostKeyPolicy {
+    /// The policy of an `ssh_config` `StrictHostKeyChecking` value (`yes`, `no`, `ask`,
+    /// `accept-new`; anything else: ask).
+    pub fn from_config(value: &str) -> HostKeyPolicy {
+        match value {
+            "yes" => HostKeyPolicy::Strict,
+            "no" | "accept-new" => HostKeyPolicy::AcceptNew,
+            _ => HostKeyPolicy::Ask,
+        }
+    }
+}
 
 /// Which ssh-agent to ask for keys.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -63,6 +91,16 @@ pub struct SshTarget {
     /// Whether to try the default key files when `identity_files` is empty (like OpenSSH);
     /// tests turn it off so keys of the user running them are never offered.
     pub default_identities: bool,
+    /// A command whose stdin and stdout carry the connection instead of TCP (`ProxyCommand`,
+    /// tokens already expanded), run as `sh -c COMMAND`. Only for a hop reached directly.
+    pub proxy_command: Option<String>,
+    /// Keepalive interval (`ServerAliveInterval`); `None`: [`KEEPALIVE_INTERVAL`].
+    pub keepalive: Option<Duration>,
+    /// What to do with an unknown host key.
+    pub host_key_policy: HostKeyPolicy,
+    /// Known-hosts files to read instead of the context's user file (`UserKnownHostsFile`);
+    /// empty: the context's. Outpost's own file is always read (and written).
+    pub known_hosts_files: Vec<PathBuf>,
 }
 
 impl SshTarget {
@@ -98,7 +136,8 @@ impl SshTarget {
 
 impl Default for SshTarget {
     /// An empty host, port 22, the current user ([`current_user`]), default keys, the
-    /// environment's agent and [`DEFAULT_CONNECT_TIMEOUT`].
+    /// environment's agent, [`DEFAULT_CONNECT_TIMEOUT`], no proxy command, Outpost's
+    /// keepalives, asking about unknown host keys, the context's known-hosts files.
     fn default() -> Self {
         SshTarget {
             host: String::new(),
@@ -109,6 +148,10 @@ impl Default for SshTarget {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             agent: AgentSource::Env,
             default_identities: true,
+            proxy_command: None,
+            keepalive: None,
+            host_key_policy: HostKeyPolicy::Ask,
+            known_hosts_files: Vec::new(),
         }
     }
 }

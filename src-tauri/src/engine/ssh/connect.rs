@@ -1,10 +1,12 @@
 //! [`SshSession`]: connecting through the ProxyJump chain, hop by hop (each with its own
 //! host-key check and authentication), and watching the connection's liveness.
 //!
-//! The first hop is a TCP connection; every next hop is an SSH connection carried by a
-//! `direct-tcpip` channel of the hop before it (what `ssh -J` does). Every hop sends keepalives
-//! ([`KEEPALIVE_INTERVAL`], [`KEEPALIVE_MAX`]), so a silent link anywhere along the chain ends the
-//! session within 10 s and [`SshSession::closed`] resolves.
+//! The first hop is a TCP connection, or the stdin/stdout of its `ProxyCommand`
+//! ([`super::proxy_command`]); every next hop is an SSH connection carried by a `direct-tcpip`
+//! channel of the hop before it (what `ssh -J` does). Each hop's host key is checked on its own,
+//! against its own known-hosts files and policy ([`HostKeyPolicy`](super::HostKeyPolicy)). Every hop sends keepalives
+//! ([`KEEPALIVE_INTERVAL`], or the hop's `ServerAliveInterval`; [`KEEPALIVE_MAX`]), so a silent
+//! link anywhere along the chain ends the session and [`SshSession::closed`] resolves.
 
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -13,7 +15,6 @@ use std::time::Duration;
 
 use russh::client;
 use russh::keys::Algorithm;
-use tokio::net::TcpStream;
 use tracing::Instrument;
 
 use super::auth::Authenticator;
@@ -23,6 +24,7 @@ use super::credentials::Credentials;
 use super::error::SshError;
 use super::handler::{ClientHandler, HopState};
 use super::prompt::Prompter;
+use super::proxy_command::{self, ProxyChild};
 use crate::engine::ssh::known_hosts::KnownHosts;
 
 /// How long [`SshSession::disconnect`] waits for each hop to say goodbye.
@@ -33,6 +35,8 @@ pub(crate) struct Hop {
     pub(crate) handle: client::Handle<ClientHandler>,
     pub(crate) state: Arc<HopState>,
     pub(crate) name: String,
+    /// The `ProxyCommand` carrying this hop, if any (killed with the hop).
+    pub(crate) proxy: Option<ProxyChild>,
 }
 
 /// A connected, authenticated SSH session to the final hop of an [`SshTarget`] (through its
@@ -148,6 +152,9 @@ impl SshSession {
                 .disconnect(russh::Disconnect::ByApplication, "bye", "en")
                 .await;
             let _ = tokio::time::timeout(DISCONNECT_GRACE, &mut hop.handle).await;
+            if let Some(proxy) = hop.proxy.as_mut() {
+                proxy.stop().await;
+            }
         }
     }
 }
@@ -197,7 +204,7 @@ fn client_config(known: &KnownHosts, hop: &SshTarget) -> client::Config {
         Err(e) => tracing::debug!("known hosts unreadable: {e}"),
     }
     client::Config {
-        keepalive_interval: Some(KEEPALIVE_INTERVAL),
+        keepalive_interval: Some(hop.keepalive.unwrap_or(KEEPALIVE_INTERVAL)),
         keepalive_max: KEEPALIVE_MAX,
         nodelay: true,
         preferred,
@@ -215,9 +222,11 @@ async fn connect_hop(
 ) -> Result<Hop, SshError> {
     let clock = PromptClock::new();
     let state = HopState::new();
+    let known = &known.with_user_files(&hop.known_hosts_files);
     let handler = ClientHandler {
         host: hop.host.clone(),
         port: hop.port,
+        policy: hop.host_key_policy,
         known: known.clone(),
         prompter: Arc::clone(prompter),
         clock: clock.clone(),
@@ -226,16 +235,18 @@ async fn connect_hop(
     };
     let config = Arc::new(client_config(known, hop));
     let transport_up = AtomicBool::new(false);
+    let mut proxy: Option<ProxyChild> = None;
     let work = async {
         let mut handle = match via {
+            None if hop.proxy_command.is_some() => {
+                let command = hop.proxy_command.as_deref().unwrap_or_default();
+                let (stream, child) = proxy_command::spawn(&hop.host, command)?;
+                proxy = Some(child);
+                transport_up.store(true, Ordering::SeqCst);
+                client::connect_stream(config, stream, handler).await?
+            }
             None => {
-                let tcp = TcpStream::connect((hop.host.as_str(), hop.port))
-                    .await
-                    .map_err(|e| SshError::Unreachable {
-                        host: hop.host.clone(),
-                        port: hop.port,
-                        reason: e.to_string(),
-                    })?;
+                let tcp = super::dial::dial(&hop.host, hop.port).await?;
                 if let Err(e) = tcp.set_nodelay(true) {
                     tracing::debug!("set_nodelay: {e}");
                 }
@@ -272,22 +283,34 @@ async fn connect_hop(
             .await?;
         Ok::<_, SshError>(handle)
     };
-    let handle = clock
-        .limit(hop.connect_timeout, work)
-        .await
-        .map_err(|()| SshError::Timeout {
-            host: hop.host.clone(),
-            port: hop.port,
-            after: hop.connect_timeout,
-            stage: if transport_up.load(Ordering::SeqCst) {
-                "key exchange and authentication"
-            } else {
-                "connecting"
-            },
-        })??;
+    let outcome = clock.limit(hop.connect_timeout, work).await;
+    let handle = match outcome {
+        Ok(Ok(handle)) => handle,
+        // A transport failure over a proxy command that ended is explained by the command.
+        Ok(Err(e @ (SshError::Disconnected { .. } | SshError::Io(_) | SshError::Protocol(_)))) => {
+            return Err(match proxy.take() {
+                Some(child) => child.explain(&hop.host, e).await,
+                None => e,
+            })
+        }
+        Ok(Err(e)) => return Err(e),
+        Err(()) => {
+            return Err(SshError::Timeout {
+                host: hop.host.clone(),
+                port: hop.port,
+                after: hop.connect_timeout,
+                stage: if transport_up.load(Ordering::SeqCst) {
+                    "key exchange and authentication"
+                } else {
+                    "connecting"
+                },
+            })
+        }
+    };
     Ok(Hop {
         handle,
         state,
         name: hop.display_name(),
+        proxy,
     })
 }

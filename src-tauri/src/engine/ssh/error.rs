@@ -58,8 +58,27 @@ pub enum SshError {
         /// The host.
         host: String,
     },
-    /// No connection could be made: name resolution failed, the connection was refused or there
-    /// is no route, or a jump host could not reach the next hop.
+    /// Nothing listens on the port: the host answered the connection with a reset.
+    #[error(
+        "{host} refused the connection on port {port}: nothing listens there (is the SSH server \
+         running, and is {port} its port?)"
+    )]
+    Refused {
+        /// The host.
+        host: String,
+        /// The port.
+        port: u16,
+    },
+    /// The host name does not resolve to an address (DNS, `/etc/hosts`).
+    #[error("the host name {host} does not resolve to an address: {reason}")]
+    NameNotResolved {
+        /// The host name.
+        host: String,
+        /// The resolver's words.
+        reason: String,
+    },
+    /// No connection could be made for another reason: no route to the host or its network, or
+    /// a jump host could not reach the next hop.
     #[error("cannot reach {host} port {port}: {reason}")]
     Unreachable {
         /// The host.
@@ -81,6 +100,23 @@ pub enum SshError {
         after: Duration,
         /// What was under way: `"connecting"`, `"key exchange and authentication"`.
         stage: &'static str,
+    },
+    /// The `ProxyCommand` that was to carry the connection could not start, or ended before
+    /// the connection was up; what it wrote on stderr (its last 4 KiB) says why.
+    #[error(
+        "the ProxyCommand for {host} {status} before the SSH connection was up (command: \
+         {command}){}",
+        if stderr.is_empty() { String::new() } else { format!("; it said: {stderr}") }
+    )]
+    ProxyCommand {
+        /// The host it was to reach.
+        host: String,
+        /// The command, as run by `sh -c`.
+        command: String,
+        /// How it ended: `exited with status 1`, `was killed by signal 9`, `could not start: …`.
+        status: String,
+        /// Its stderr (the last 4 KiB, trimmed).
+        stderr: String,
     },
     /// The connection is gone (closed by the server, keepalives unanswered, network error).
     #[error("the SSH connection is closed: {reason}")]
@@ -112,7 +148,8 @@ pub enum SshError {
 
 impl SshError {
     /// A stable, machine-readable code: `host_key_changed`, `host_key_revoked`,
-    /// `host_key_rejected`, `auth_failed`, `cancelled`, `unreachable`, `timeout`,
+    /// `host_key_rejected`, `auth_failed`, `cancelled`, `connection_refused`,
+    /// `name_not_resolved`, `unreachable`, `proxy_command`, `timeout`,
     /// `disconnected`, `channel_refused`, `known_hosts`, `invalid_target`, `protocol`, `io`.
     pub fn code(&self) -> &'static str {
         match self {
@@ -121,7 +158,10 @@ impl SshError {
             SshError::HostKeyRejected(_) => "host_key_rejected",
             SshError::AuthFailed { .. } => "auth_failed",
             SshError::Cancelled { .. } => "cancelled",
+            SshError::Refused { .. } => "connection_refused",
+            SshError::NameNotResolved { .. } => "name_not_resolved",
             SshError::Unreachable { .. } => "unreachable",
+            SshError::ProxyCommand { .. } => "proxy_command",
             SshError::Timeout { .. } => "timeout",
             SshError::Disconnected { .. } => "disconnected",
             SshError::ChannelRefused { .. } => "channel_refused",
@@ -136,9 +176,13 @@ impl SshError {
     /// connections), so reconnecting with backoff makes sense; false for those that need the
     /// user (host keys, credentials, cancelled prompts, configuration).
     pub fn is_transient(&self) -> bool {
+        // A refused port or a name that does not resolve may well come back (a rebooting
+        // server, a laptop back on its network).
         matches!(
             self,
-            SshError::Unreachable { .. }
+            SshError::Refused { .. }
+                | SshError::NameNotResolved { .. }
+                | SshError::Unreachable { .. }
                 | SshError::Timeout { .. }
                 | SshError::Disconnected { .. }
                 | SshError::Io(_)

@@ -14,6 +14,7 @@ use russh::keys::{PublicKey, PublicKeyOrCertificate};
 use tokio::sync::watch;
 
 use super::clock::PromptClock;
+use super::config::HostKeyPolicy;
 use super::error::SshError;
 use super::prompt::{HostKeyDecision, HostKeyQuestion, Prompter};
 use crate::engine::ssh::known_hosts::{
@@ -67,6 +68,8 @@ pub(crate) struct ClientHandler {
     /// Host and port as connected to (for a hop behind a jump host: as the jump host resolves).
     pub(crate) host: String,
     pub(crate) port: u16,
+    /// What to do with a key not on record (`StrictHostKeyChecking`).
+    pub(crate) policy: HostKeyPolicy,
     pub(crate) known: KnownHosts,
     pub(crate) prompter: Arc<dyn Prompter>,
     pub(crate) clock: PromptClock,
@@ -106,6 +109,18 @@ impl ClientHandler {
                 return Err(SshError::HostKeyRevoked(ServerKey::new(
                     &self.host, self.port, &key,
                 )))
+            }
+            HostKeyStatus::Unknown | HostKeyStatus::OtherTypesKnown { .. }
+                if self.policy == HostKeyPolicy::Strict =>
+            {
+                tracing::warn!(host = %name, fingerprint = %fp, "host key not on record; StrictHostKeyChecking yes refuses it");
+                return Err(SshError::HostKeyRejected(ServerKey::new(
+                    &self.host, self.port, &key,
+                )));
+            }
+            HostKeyStatus::Unknown if self.policy == HostKeyPolicy::AcceptNew => {
+                tracing::info!(host = %name, fingerprint = %fp, "host key not on record; accepted and saved (StrictHostKeyChecking accept-new)");
+                self.known.add(&self.host, self.port, &key)?;
             }
             HostKeyStatus::Unknown => self.ask(&key, Vec::new()).await?,
             HostKeyStatus::OtherTypesKnown { known } => {

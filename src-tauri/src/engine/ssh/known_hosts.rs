@@ -1,8 +1,9 @@
 //! Host-key trust: which server keys Outpost accepts, read from two OpenSSH `known_hosts` files.
 //!
-//! - The user's own `~/.ssh/known_hosts`, shared with OpenSSH. Outpost only ever *reads* it, so
-//!   a host the user already trusts in `ssh` is trusted here too, and a key that changed there is
-//!   refused here too.
+//! - The user's own `~/.ssh/known_hosts`, shared with OpenSSH (or, for a host whose
+//!   `~/.ssh/config` sets `UserKnownHostsFile`, those files: [`KnownHosts::with_user_files`]).
+//!   Outpost only ever *reads* them, so a host the user already trusts in `ssh` is trusted here
+//!   too, and a key that changed there is refused here too.
 //! - Outpost's own file (`<config dir>/known_hosts`), where keys the user accepts in Outpost are
 //!   appended ([`KnownHosts::add`]); the directory is created 0700 and the file 0600.
 //!
@@ -151,6 +152,9 @@ pub struct ChangedKey {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KnownHosts {
     user_file: PathBuf,
+    /// More read-only files after `user_file` (`~/.ssh/known_hosts2`, or the rest of a
+    /// `UserKnownHostsFile` list).
+    more_user_files: Vec<PathBuf>,
     own_file: PathBuf,
 }
 
@@ -174,7 +178,21 @@ impl KnownHosts {
     pub fn new(user_file: impl Into<PathBuf>, own_file: impl Into<PathBuf>) -> Self {
         KnownHosts {
             user_file: user_file.into(),
+            more_user_files: Vec::new(),
             own_file: own_file.into(),
+        }
+    }
+
+    /// The same trust with `files` read instead of the user's file(s) (`UserKnownHostsFile`);
+    /// Outpost's own file stays. An empty list changes nothing.
+    pub fn with_user_files(&self, files: &[PathBuf]) -> KnownHosts {
+        match files.split_first() {
+            None => self.clone(),
+            Some((first, rest)) => KnownHosts {
+                user_file: first.clone(),
+                more_user_files: rest.to_vec(),
+                own_file: self.own_file.clone(),
+            },
         }
     }
 
@@ -316,7 +334,10 @@ impl KnownHosts {
     fn entries_for(&self, host: &str, port: u16) -> Result<Vec<Entry>, KnownHostsError> {
         let name = lookup_name(host, port).to_lowercase();
         let mut entries = Vec::new();
-        for path in [&self.user_file, &self.own_file] {
+        let files = std::iter::once(&self.user_file)
+            .chain(&self.more_user_files)
+            .chain(std::iter::once(&self.own_file));
+        for path in files {
             let text = match std::fs::read(path) {
                 Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,

@@ -23,12 +23,14 @@
 //!
 //! | piece | file |
 //! |---|---|
-//! | [`SshTarget`], [`AgentSource`], keepalive and timeout constants | `config.rs` |
+//! | [`SshTarget`], [`AgentSource`], [`HostKeyPolicy`], keepalive and timeout constants | `config.rs` |
 //! | [`Prompter`], [`AutoPrompter`], the questions and answers | `prompt.rs` |
 //! | [`Credentials`]: secrets that worked, in memory only | `credentials.rs` |
 //! | host-key check (russh `Handler`), liveness signal | `handler.rs` |
 //! | authentication order: agent, key files, password, keyboard-interactive | `auth.rs` |
 //! | [`SshSession::connect`], ProxyJump hops, [`SshSession::closed`] | `connect.rs` |
+//! | a hop over a `ProxyCommand`'s stdin/stdout, its stderr and exit | `proxy_command.rs` |
+//! | the first hop's TCP connection, failures told apart (refused, name, route) | `dial.rs` |
 //! | [`SshSession::exec`], [`ChannelStream`], subsystems | `channel.rs` |
 //! | connect timeout that stops at prompts | `clock.rs` |
 //! | [`SshError`] and its codes | `error.rs` |
@@ -45,15 +47,17 @@ mod clock;
 mod config;
 mod connect;
 mod credentials;
+mod dial;
 mod error;
 mod handler;
 pub mod known_hosts;
 mod prompt;
+mod proxy_command;
 
 pub use channel::{ChannelExit, ChannelExitWatch, ChannelStream, ExecOutput, STDERR_TAIL};
 pub use config::{
-    current_user, AgentSource, SshTarget, DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDENTITY_FILES,
-    KEEPALIVE_INTERVAL, KEEPALIVE_MAX,
+    current_user, AgentSource, HostKeyPolicy, SshTarget, DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_IDENTITY_FILES, KEEPALIVE_INTERVAL, KEEPALIVE_MAX,
 };
 pub use connect::SshSession;
 pub use credentials::Credentials;

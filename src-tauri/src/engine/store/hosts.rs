@@ -43,6 +43,32 @@ pub struct Host {
     /// Where it came from: `"manual"` or `"ssh_config"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// A colour to tell hosts apart (production red, staging amber …), shown on its row and tabs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub color: Option<HostColor>,
+}
+
+/// The small palette a host's colour is picked from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum HostColor {
+    /// Red (e.g. production).
+    Red,
+    /// Orange.
+    Orange,
+    /// Yellow (e.g. staging).
+    Yellow,
+    /// Green (e.g. development).
+    Green,
+    /// Teal.
+    Teal,
+    /// Blue.
+    Blue,
+    /// Purple.
+    Purple,
+    /// Grey.
+    Gray,
 }
 
 impl Host {
@@ -110,6 +136,15 @@ fn check_host(host: &Host) -> Result<(), HostsError> {
     Ok(())
 }
 
+/// Checks a host's fields as saving would, without saving it (for "Test connection" in the form).
+pub fn validate(host: &Host) -> Result<(), HostsError> {
+    check_host(host)?;
+    if host.port == Some(0) {
+        return Err(HostsError::Invalid("port must be 1..=65535".into()));
+    }
+    Ok(())
+}
+
 impl HostStore {
     /// Loads `hosts.json` from `dir` (an absent file is an empty list).
     pub fn load(dir: &Path) -> Result<HostStore, HostsError> {
@@ -146,6 +181,11 @@ impl HostStore {
         Ok(HostStore { path, hosts })
     }
 
+    /// The configuration directory the hosts are kept in.
+    pub fn config_dir(&self) -> &Path {
+        self.path.parent().unwrap_or(Path::new("."))
+    }
+
     /// Every host, `local` first.
     pub fn list(&self) -> Vec<Host> {
         std::iter::once(Host::local())
@@ -153,7 +193,8 @@ impl HostStore {
             .collect()
     }
 
-    /// A host by name.
+    /// A host by name: a saved one, else a name `~/.ssh/config` knows (resolved when
+    /// connecting, see [`crate::engine::store::ssh_config::unsaved_host`]).
     pub fn get(&self, name: &str) -> Result<Host, HostsError> {
         if name == LOCAL {
             return Ok(Host::local());
@@ -162,6 +203,7 @@ impl HostStore {
             .iter()
             .find(|h| h.name == name)
             .cloned()
+            .or_else(|| crate::engine::store::ssh_config::unsaved_host(name, self.config_dir()))
             .ok_or_else(|| HostsError::NotFound(name.into()))
     }
 
@@ -208,6 +250,7 @@ impl HostStore {
                 proxy_jump: h.proxy_jump,
                 options: BTreeMap::new(),
                 source: Some("ssh_config".into()),
+                color: None,
             };
             if check_host(&host).is_err() {
                 continue;
@@ -312,5 +355,39 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         std::fs::write(t.path().join("hosts.json"), r#"{"version":99,"hosts":[]}"#).unwrap();
         assert!(HostStore::load(t.path()).is_err());
+    }
+
+    #[test]
+    fn a_hosts_colour_is_kept_and_optional() {
+        let t = tempfile::tempdir().unwrap();
+        // A file written before colours existed.
+        std::fs::write(
+            t.path().join("hosts.json"),
+            r#"{"version":1,"hosts":[{"name":"old","hostname":"o"}]}"#,
+        )
+        .unwrap();
+        let mut s = HostStore::load(t.path()).unwrap();
+        assert_eq!(s.get("old").unwrap().color, None);
+        let prod = Host {
+            name: "prod".into(),
+            hostname: "p".into(),
+            color: Some(HostColor::Red),
+            ..Default::default()
+        };
+        s.add(prod, false).unwrap();
+        let text = std::fs::read_to_string(t.path().join("hosts.json")).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["hosts"][1]["color"], "red", "{text}");
+        assert!(v["hosts"][0].get("color").is_none(), "{text}");
+        let again = HostStore::load(t.path()).unwrap();
+        assert_eq!(again.get("prod").unwrap().color, Some(HostColor::Red));
+        // Checked without saving: a bad port or name is refused, a good host passes.
+        let mut h = again.get("prod").unwrap();
+        assert!(validate(&h).is_ok());
+        h.port = Some(0);
+        assert!(validate(&h).is_err());
+        h.port = None;
+        h.hostname = "-oProxyCommand=x".into();
+        assert!(validate(&h).is_err());
     }
 }

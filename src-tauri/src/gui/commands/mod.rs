@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod hosts;
+pub mod links;
 pub mod monitor;
 pub mod sessions;
 pub mod terminal;

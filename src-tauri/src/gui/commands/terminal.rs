@@ -1,19 +1,44 @@
 //! A tab's attachment to a session: output through a raw [`Channel`], state through a JSON
 //! channel, and typing, resizing, acknowledging and detaching by attachment id.
+//!
+//! A session's title or directory change reaches its tabs as [`TabEvent::Changed`] and the
+//! whole window as the app event [`SESSION_CHANGED`] ([`SessionChangedEvent`]), for the sidebar.
 
 use std::sync::Arc;
 
+use serde::Serialize;
 use tauri::ipc::{Channel, InvokeResponseBody};
-use tauri::State;
+use tauri::{AppHandle, Emitter, State};
 
 use crate::engine::live::attachment::{Attachment, TabEvent, TabSink};
 use crate::gui::error::{CommandError, CommandResult};
 use crate::gui::state::AppState;
 
+/// The app event telling the window that a session's title or directory changed.
+pub const SESSION_CHANGED: &str = "session-changed";
+
+/// The payload of the window event `session-changed` ([`SESSION_CHANGED`]): a session's title or
+/// working directory changed.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct SessionChangedEvent {
+    /// The saved host's name.
+    pub host: String,
+    /// The session.
+    pub session_id: String,
+    /// The title the program set (OSC 0/2), cleaned and bounded by the agent.
+    pub terminal_title: Option<String>,
+    /// The working directory the shell reported (OSC 7).
+    pub cwd: Option<String>,
+}
+
 /// Sends output as raw bytes (an `ArrayBuffer` on the other side) and events as JSON.
 struct ChannelSink {
     output: Channel<InvokeResponseBody>,
     events: Channel<TabEvent>,
+    app: AppHandle,
+    host: String,
+    session_id: String,
 }
 
 impl TabSink for ChannelSink {
@@ -24,6 +49,21 @@ impl TabSink for ChannelSink {
     }
 
     fn event(&self, event: TabEvent) {
+        if let TabEvent::Changed {
+            terminal_title,
+            cwd,
+        } = &event
+        {
+            let changed = SessionChangedEvent {
+                host: self.host.clone(),
+                session_id: self.session_id.clone(),
+                terminal_title: terminal_title.clone(),
+                cwd: cwd.clone(),
+            };
+            if let Err(e) = self.app.emit(SESSION_CHANGED, changed) {
+                tracing::debug!("could not emit {SESSION_CHANGED}: {e}");
+            }
+        }
         if let Err(e) = self.events.send(event) {
             tracing::debug!("tab event channel closed: {e}");
         }
@@ -50,6 +90,7 @@ fn valid_size(cols: u16, rows: u16) -> CommandResult<()> {
 #[allow(clippy::too_many_arguments)]
 #[tauri::command(rename_all = "snake_case")]
 pub async fn attach(
+    app: AppHandle,
     state: State<'_, AppState>,
     host: String,
     session_id: String,
@@ -66,7 +107,13 @@ pub async fn attach(
             format!("{session_id:?} is not a session id"),
         ));
     }
-    let sink = Arc::new(ChannelSink { output, events });
+    let sink = Arc::new(ChannelSink {
+        output,
+        events,
+        app,
+        host: host.clone(),
+        session_id: session_id.clone(),
+    });
     let a = Attachment::spawn(
         state.hub.clone(),
         host,

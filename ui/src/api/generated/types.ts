@@ -200,7 +200,23 @@ tried: Array<string>,
 /**
  * The methods the server still accepted at the end.
  */
-allowed: Array<string>, } | { "kind": "unreachable", 
+allowed: Array<string>, } | { "kind": "connection_refused", 
+/**
+ * The host.
+ */
+host: string, 
+/**
+ * The port.
+ */
+port: number, } | { "kind": "name_not_resolved", 
+/**
+ * The host name.
+ */
+host: string, 
+/**
+ * The resolver's words.
+ */
+reason: string, } | { "kind": "unreachable", 
 /**
  * The host.
  */
@@ -324,7 +340,16 @@ options?: { [key in string]: string },
 /**
  * Where it came from: `"manual"` or `"ssh_config"`.
  */
-source?: string | null, };
+source?: string | null, 
+/**
+ * A colour to tell hosts apart (production red, staging amber …), shown on its row and tabs.
+ */
+color?: HostColor | null, };
+
+/**
+ * The small palette a host's colour is picked from.
+ */
+export type HostColor = "red" | "orange" | "yellow" | "green" | "teal" | "blue" | "purple" | "gray";
 
 /**
  * The answers to a host-key question, as the front end sends them.
@@ -632,6 +657,28 @@ key_type: string,
 fingerprint: string, };
 
 /**
+ * The payload of the window event `session-changed` ([`SESSION_CHANGED`]): a session's title or
+ * working directory changed.
+ */
+export type SessionChangedEvent = { 
+/**
+ * The saved host's name.
+ */
+host: string, 
+/**
+ * The session.
+ */
+session_id: string, 
+/**
+ * The title the program set (OSC 0/2), cleaned and bounded by the agent.
+ */
+terminal_title: string | null, 
+/**
+ * The working directory the shell reported (OSC 7).
+ */
+cwd: string | null, };
+
+/**
  * Everything a client needs to show a session.
  */
 export type SessionInfo = { 
@@ -698,7 +745,26 @@ target?: string | null,
 /**
  * For `ssh` sessions: the state of the SSH connection, read from its ControlMaster.
  */
-link?: LinkState | null, };
+link?: LinkState | null, 
+/**
+ * The title the program set last (OSC 0 or 2): control characters removed, at most
+ * [`MAX_TERMINAL_TITLE_CHARS`] characters.
+ */
+terminal_title?: string | null, 
+/**
+ * The working directory the shell reported last (OSC 7 `file://host/path`, percent-decoded):
+ * control characters removed, at most [`MAX_CWD_BYTES`] bytes.
+ */
+cwd?: string | null, 
+/**
+ * For `shell` sessions: the name of the terminal's foreground process (its process group
+ * leader's `comm`) when it is not the shell itself, e.g. `"vim"`.
+ */
+foreground?: string | null, 
+/**
+ * The last non-blank line of the screen, at most [`MAX_PREVIEW_CHARS`] characters.
+ */
+preview?: string | null, };
 
 /**
  * What runs inside a session.
@@ -788,7 +854,23 @@ from: number,
 /**
  * Offset after the last lost byte.
  */
-to: number, } | { "type": "exited", 
+to: number, } | { "type": "snapshot", 
+/**
+ * The snapshot's length in bytes.
+ */
+bytes: number, 
+/**
+ * The output offset it stands for.
+ */
+offset: number, } | { "type": "changed", 
+/**
+ * The title, cleaned and bounded by the agent.
+ */
+terminal_title: string | null, 
+/**
+ * The working directory.
+ */
+cwd: string | null, } | { "type": "exited", 
 /**
  * Its exit code, when it exited normally.
  */

@@ -1,4 +1,5 @@
-//! Numbered output and `outpost attach` for the link-cut tests (`cli_ssh.rs`, `faults_link.rs`):
+//! Numbered output and `outpost attach` for the desktop's link-cut tests (`cli_ssh.rs`,
+//! `faults_link.rs`):
 //! the shell loop that prints `PREFIX1`, `PREFIX2`, … about every 10 ms, the attachment that
 //! collects what the user's terminal would show, and the checks that every line arrived exactly
 //! once.
@@ -6,7 +7,8 @@
 use std::process::{Child, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use super::{wait_exit, Cli, Collected};
+use super::{Cli, Collected};
+use crate::process::wait_exit;
 
 /// The shell loop typed into a session with `outpost send`: echo off, then `PREFIXn` for n = 1, 2,
 /// … every ~10 ms until a file `stop` appears in the current directory (the test user's home,

@@ -1,8 +1,17 @@
 //! Runs the desktop's `outpost` CLI as a test would ([`Cli`]): a private configuration (`HOME`
 //! and `OUTPOST_CONFIG_DIR` in a temporary directory, no ssh-agent, `OUTPOST_AGENT_BIN` a private
-//! copy of the agent built beside the CLI), always with `--json`, its answers checked and decoded.
+//! copy of the portable agent beside the CLI, the one the desktop deploys), always with `--json`,
+//! its answers checked and decoded.
 //! The desktop's tests and the window bench share it; the binary's path is a parameter (they pass
 //! `env!("CARGO_BIN_EXE_outpost")`).
+//!
+//! - [`remote`] — the servers the CLI logs into: a loopback `sshd` with a fresh user
+//!   ([`Remote`]), the jump/target topology with both hosts saved ([`Jumped`]);
+//! - [`collect`] — a child's output collected in the background ([`Collected`]);
+//! - [`numbered`] — the link-cut tests' numbered-lines loop, `outpost attach` collected
+//!   ([`Attached`]) and the check that each line arrived once;
+//! - [`digest`] — SHA-256 in hex, to compare a deployed agent with the local one;
+//! - [`portable`] — the portable agent (glibc 2.17) beside the CLI, built by `.ci/agent-portable`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -12,18 +21,25 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+pub mod collect;
+pub mod digest;
+pub mod numbered;
+pub mod portable;
+pub mod remote;
+
+pub use collect::Collected;
+pub use digest::{sha256_file, sha256_hex};
+pub use numbered::Attached;
+pub use remote::{Jumped, Remote};
+
 /// How long anything that crosses SSH may take (2 slow cores, debug builds, a 70 MB upload).
 pub const DEADLINE: Duration = Duration::from_secs(60);
 
-/// The agent binary beside the CLI binary `outpost` (built by `cargo test --workspace`).
+/// The agent the desktop deploys, beside the CLI binary `outpost`: the portable build
+/// (`outpost-agent-linux-<arch>`), brought up to date by [`portable::portable_agent`] once per
+/// process.
 pub fn agent_beside(outpost: &Path) -> PathBuf {
-    let p = outpost.with_file_name("outpost-agent");
-    assert!(
-        p.is_file(),
-        "{} is missing: build the workspace (cargo test --workspace, or cargo build -p outpost-agent) first",
-        p.display()
-    );
-    p
+    portable::portable_agent(outpost).unwrap_or_else(|e| panic!("{e:#}"))
 }
 
 /// A private configuration of the CLI: `HOME` and `OUTPOST_CONFIG_DIR` in a temporary
@@ -37,8 +53,8 @@ pub struct Cli {
 
 impl Cli {
     /// A fresh, empty configuration (no saved hosts, no trusted keys) of the CLI binary
-    /// `outpost` (a test passes `env!("CARGO_BIN_EXE_outpost")`), deploying a copy of the agent
-    /// built beside it.
+    /// `outpost` (a test passes `env!("CARGO_BIN_EXE_outpost")`), deploying a copy of the portable
+    /// agent beside it ([`agent_beside`]).
     pub fn new(outpost: impl AsRef<Path>) -> Cli {
         let outpost = outpost.as_ref().to_path_buf();
         let dir = tempfile::Builder::new()
