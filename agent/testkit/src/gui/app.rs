@@ -18,6 +18,9 @@ use serde_json::Value;
 /// How often waits poll.
 const POLL: Duration = Duration::from_millis(100);
 
+/// How long a WebDriver screenshot may take before it is given up (it is only a record).
+const SCREENSHOT_WAIT: Duration = Duration::from_secs(30);
+
 /// A tab as the tab bar shows it (`[data-testid="tab"]` and its data attributes).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Tab {
@@ -279,10 +282,16 @@ impl App {
 
     /// Saves a PNG of the window as `NAME.png` in every screenshot directory.
     pub async fn screenshot(&self, name: &str) {
-        let png = match self.client.screenshot().await {
-            Ok(png) => png,
-            Err(e) => {
+        // Bounded like every other WebDriver call here: a stalled web process fails the test
+        // at its next wait instead of hanging it here.
+        let png = match tokio::time::timeout(SCREENSHOT_WAIT, self.client.screenshot()).await {
+            Ok(Ok(png)) => png,
+            Ok(Err(e)) => {
                 eprintln!("screenshot {name}: {e}");
+                return;
+            }
+            Err(_) => {
+                eprintln!("screenshot {name}: no answer within {SCREENSHOT_WAIT:?}");
                 return;
             }
         };
