@@ -63,8 +63,11 @@ pub struct Shared {
     pub identity: Identity,
     child_pid: Mutex<u32>,
     /// Locked before `ring` whenever both are: while nobody holds it, the screen has been fed
-    /// exactly the bytes the ring has been given.
-    screen: Mutex<Screen>,
+    /// exactly the bytes the ring has been given. A fair lock: the PTY reader takes it again
+    /// right after each chunk it parses, and under a flood an unfair lock would let it starve
+    /// `session.list`, attaches and resizes for many seconds; [`Shared::push_output`] hands it
+    /// to a waiting thread when it lets go.
+    screen: parking_lot::Mutex<Screen>,
     ring: Mutex<Ring>,
     live: Mutex<Live>,
     progress: watch::Sender<Progress>,
@@ -85,7 +88,7 @@ impl Shared {
         Self {
             identity,
             child_pid: Mutex::new(0),
-            screen: Mutex::new(Screen::new(cols, rows)),
+            screen: parking_lot::Mutex::new(Screen::new(cols, rows)),
             ring: Mutex::new(Ring::new(scrollback)),
             live: Mutex::new(Live {
                 cols,
@@ -102,13 +105,14 @@ impl Shared {
 
     /// Feeds output to the screen, appends it to the ring and wakes the connections.
     pub fn push_output(&self, data: &[u8]) {
+        let mut screen = self.screen.lock();
+        screen.feed(data);
         let (end, changed) = {
-            let mut screen = lock(&self.screen);
-            screen.feed(data);
             let mut ring = lock(&self.ring);
             ring.push(data);
             (ring.end(), screen.take_changed())
         };
+        parking_lot::MutexGuard::unlock_fair(screen);
         self.progress.send_modify(|p| p.end = end);
         if changed {
             self.changed.send_modify(|n| *n = n.wrapping_add(1));
@@ -124,7 +128,7 @@ impl Shared {
         wanted: Option<u64>,
         snapshot: SnapshotWhen,
     ) -> (u64, bool, Option<Snapshot>) {
-        let screen = lock(&self.screen);
+        let screen = self.screen.lock();
         let (start, end) = {
             let ring = lock(&self.ring);
             (ring.start(), ring.end())
@@ -148,7 +152,7 @@ impl Shared {
 
     /// What the program reported about itself.
     pub fn reported(&self) -> Reported {
-        let screen = lock(&self.screen);
+        let screen = self.screen.lock();
         Reported {
             terminal_title: screen.title().map(str::to_string),
             cwd: screen.cwd().map(str::to_string),
@@ -163,7 +167,8 @@ impl Shared {
     /// The prompt marks held (OSC 133), oldest first.
     pub fn marks(&self) -> Vec<PromptMark> {
         use crate::terminal::screen::MarkKind;
-        lock(&self.screen)
+        self.screen
+            .lock()
             .marks()
             .map(|m| PromptMark {
                 offset: m.offset,
@@ -241,7 +246,7 @@ impl Shared {
 
     /// Records a new terminal size.
     pub fn set_size(&self, cols: u16, rows: u16) {
-        lock(&self.screen).resize(cols, rows);
+        self.screen.lock().resize(cols, rows);
         let mut live = lock(&self.live);
         live.cols = cols;
         live.rows = rows;
@@ -256,7 +261,7 @@ impl Shared {
     /// The session as clients see it.
     pub fn info(&self) -> SessionInfo {
         let (terminal_title, cwd, preview) = {
-            let screen = lock(&self.screen);
+            let screen = self.screen.lock();
             (
                 screen.title().map(str::to_string),
                 screen.cwd().map(str::to_string),

@@ -11,6 +11,8 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
+use futures::StreamExt as _;
+
 use outpost_protocol::session::{valid_session_id, CreateParams, SessionInfo, SIZE_RANGE};
 use outpost_protocol::{ErrorCode, ErrorObject, Notification};
 
@@ -22,6 +24,9 @@ use conn::DaemonConn;
 
 /// The most sessions one user may have on a host.
 pub const MAX_SESSIONS: u32 = 512;
+
+/// How many daemons [`Registry::list`] asks at once.
+const LIST_CONCURRENCY: usize = 16;
 
 /// This agent's sessions and its connections to their daemons.
 pub struct Registry<S> {
@@ -187,9 +192,11 @@ impl<S: Sink> Registry<S> {
         }
     }
 
-    /// Every live session, oldest first; removes the remains of dead ones on the way.
+    /// Every live session, oldest first; removes the remains of dead ones on the way. The
+    /// daemons are asked [`LIST_CONCURRENCY`] at a time: a daemon busy with a flood answers
+    /// late, and one by one, a hundred of them would add up to many seconds.
     pub async fn list(&self) -> Vec<SessionInfo> {
-        let mut sessions = Vec::new();
+        let mut ids = Vec::new();
         for (id, meta) in SessionMeta::all(&self.paths) {
             let meta = match meta {
                 Ok(meta) => meta,
@@ -205,9 +212,21 @@ impl<S: Sink> Registry<S> {
                     continue;
                 }
             };
-            match self.info(&meta.session_id).await {
+            ids.push(meta.session_id);
+        }
+        let infos: Vec<(String, Result<SessionInfo, ErrorObject>)> =
+            futures::stream::iter(ids.into_iter().map(|id| async move {
+                let info = self.info(&id).await;
+                (id, info)
+            }))
+            .buffered(LIST_CONCURRENCY)
+            .collect()
+            .await;
+        let mut sessions = Vec::with_capacity(infos.len());
+        for (id, info) in infos {
+            match info {
                 Ok(info) => sessions.push(info),
-                Err(e) => tracing::debug!(session_id = %meta.session_id, "skipped: {e}"),
+                Err(e) => tracing::debug!(session_id = %id, "skipped: {e}"),
             }
         }
         sessions
