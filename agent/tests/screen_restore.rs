@@ -269,8 +269,17 @@ fn vim_gets_its_alternate_screen_and_mouse_back() {
     for m in &mouse {
         assert!(snap.contains(m), "{m:?} missing from the snapshot {snap:?}");
     }
-    let truth = tmux.wait_for("10L", DEADLINE).unwrap();
     let (shown, _) = pyte(snap.as_bytes(), 80, 24);
+    // tmux's vim draws at its own pace: "10L" can show before the file's lines do. Capture until
+    // its pane holds the whole frame (or the deadline passes), then compare.
+    let deadline = Instant::now() + DEADLINE;
+    let truth = loop {
+        let truth = tmux.wait_for("10L", DEADLINE).unwrap();
+        if truth == shown || Instant::now() > deadline {
+            break truth;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
     assert_eq!(
         shown, truth,
         "pyte's rendering of the snapshot vs tmux's capture of vim"
