@@ -58,6 +58,7 @@ bench:
 	-$(CARGO) bench -p outpost-agent --bench ssh_bench
 	-$(CARGO) bench -p outpost-agent --bench monitor_cost
 	-$(CARGO) bench -p outpost-desktop --no-default-features --bench engine_bench -- --out docs/benchmarks.md
+	-$(CARGO) bench -p outpost-desktop --no-default-features --bench forwarding_bench -- --out docs/benchmarks.md
 	-$(CARGO) bench -p outpost-desktop --bench gui_bench -- --out docs/benchmarks.md
 	$(CARGO) bench -p outpost-agent --bench bench_report -- --out docs/benchmarks.md
 
@@ -73,6 +74,7 @@ bench-quick:
 	-$(CARGO) bench -p outpost-agent --bench ssh_bench -- --quick
 	-$(CARGO) bench -p outpost-agent --bench monitor_cost -- --quick
 	-$(CARGO) bench -p outpost-desktop --no-default-features --bench engine_bench -- --quick
+	-$(CARGO) bench -p outpost-desktop --no-default-features --bench forwarding_bench -- --quick
 	-$(CARGO) bench -p outpost-desktop --bench gui_bench -- --quick
 	$(CARGO) bench -p outpost-agent --bench bench_report -- --out target/bench-quick.md --command 'make bench-quick'
 

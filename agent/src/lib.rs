@@ -4,7 +4,8 @@
 //! Layers, top down: [`rpc`] parses requests and routes them; [`registry`] finds, starts and
 //! talks to session daemons and [`monitor`] samples hosts, both sending what the client should
 //! see through an [`outbound::Sink`]; [`daemon`], [`terminal`] and [`ssh`] run inside each
-//! session daemon. `main.rs` only parses the command line.
+//! session daemon; [`relay`] keeps agent forwarding alive across connections. `main.rs` only
+//! parses the command line.
 
 pub mod clock;
 pub mod daemon;
@@ -15,7 +16,9 @@ pub mod logging;
 pub mod monitor;
 pub mod outbound;
 pub mod paths;
+pub mod recording;
 pub mod registry;
+pub mod relay;
 pub mod rpc;
 pub mod socket;
 pub mod ssh;

@@ -38,6 +38,9 @@ enum Command {
     /// Run a session daemon (started by the agent; reads its spec on stdin).
     #[command(hide = true)]
     Daemon,
+    /// Run the agent-forwarding relay (started by an agent whose desktop forwards its agent).
+    #[command(hide = true)]
+    Relay,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -56,6 +59,7 @@ fn main() -> anyhow::Result<()> {
         }
         // Forks before any runtime or thread exists.
         Some(Command::Daemon) => outpost_agent::daemon::launch(),
+        Some(Command::Relay) => outpost_agent::relay::server::main(),
         Some(Command::Serve { stdio, log_file }) => {
             // Before the runtime starts its threads, so they inherit the name.
             outpost_agent::daemon::name::set(outpost_agent::daemon::name::AGENT);
@@ -70,11 +74,17 @@ fn main() -> anyhow::Result<()> {
             }
             let paths = Paths::from_env()?;
             paths.ensure()?;
-            runtime()?.block_on(outpost_agent::rpc::serve(
-                tokio::io::stdin(),
-                std::io::stdout(),
-                paths,
-            ));
+            // sshd sets SSH_AUTH_SOCK when the desktop forwards its ssh-agent: every session
+            // reaches it through the relay while this agent runs.
+            let forwarded = std::env::var_os("SSH_AUTH_SOCK")
+                .filter(|s| !s.is_empty() && outpost_agent::relay::under_sshd())
+                .map(PathBuf::from);
+            runtime()?.block_on(async {
+                if let Some(socket) = forwarded {
+                    tokio::spawn(outpost_agent::relay::register::hold(paths.clone(), socket));
+                }
+                outpost_agent::rpc::serve(tokio::io::stdin(), std::io::stdout(), paths).await
+            });
             Ok(())
         }
         Some(Command::Sessions) => {

@@ -4,22 +4,33 @@
 //! connections, the [`monitor`](crate::monitor)) send through a [`Sink`]: a response, a
 //! notification or the hot `session.output` line. They never build JSON-RPC themselves.
 //!
-//! [`Writer`] is the one implementation that reaches a client: every message is encoded to one
-//! line and queued on a bounded channel; one thread writes them in order with plain blocking
-//! writes (no hand-off to a blocking pool per write) and flushes whenever the queue runs dry. The
-//! bound is what keeps a client that stops reading from growing the agent's memory: producers
-//! wait, and session output waits in the daemons' rings instead. [`Discard`] is for callers with
-//! no client (`outpost-agent sessions`).
+//! [`Writer`] is the one implementation that reaches a client: every message is encoded to one line
+//! and queued on a small bounded lane; one thread writes them with plain blocking writes (no
+//! hand-off to a blocking pool per write) and flushes whenever the queue runs dry or a line from a
+//! quiet lane was written. Big output chunks are encoded on the blocking pool, not on the runtime's
+//! workers ([`ENCODE_ASIDE_BYTES`]), so a quiet session's task is never queued behind the floods'
+//! encoding. Each session connection queues on a lane of its own ([`Sink::lane`], [`LANE_LINES`]
+//! lines), responses and other notifications on the shared lane; the writer serves the lanes one
+//! line each in turn, and a lane that had nothing queued goes ahead of the backlogged ones
+//! ([`write_loop`]). So a keystroke's echo in a quiet session does not wait behind what is queued
+//! for flooding sessions, while a lone flood still has a few lines queued to keep the pipe full.
+//! Lines of one lane keep their order (a session's attach result, its output and its exit). The
+//! bounds are what keep a client that stops reading from growing the agent's memory: producers
+//! wait, a session's connection stops reading its daemon's socket, and the daemon holds its program
+//! back ([`crate::daemon::flow`]). [`Discard`] is for callers with no client (`outpost-agent
+//! sessions`).
 
+use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::io::Write;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 use outpost_protocol::codec::encode_line;
 use outpost_protocol::jsonrpc::Response;
 use outpost_protocol::notification::NotificationEnvelope;
 use outpost_protocol::{ErrorObject, Notification, RequestId};
 use serde::Serialize;
-use tokio::sync::mpsc;
 
 /// Where the lower layers send what the client should see. Sending waits while the client is
 /// behind; once the client is gone, messages are dropped.
@@ -36,56 +47,186 @@ pub trait Sink: Clone + Send + Sync + 'static {
     /// Sends session output: `data` at `offset` of `session_id`'s stream (the hot path).
     fn output(&self, session_id: &str, offset: u64, data: &[u8])
         -> impl Future<Output = ()> + Send;
+
+    /// A handle on a lane of its own: what it sends stays in order, and lanes share the client's
+    /// stream fairly (one line each in turn), so a session's echo never waits behind another
+    /// session's queued flood. One per session connection.
+    fn lane(&self) -> Self {
+        self.clone()
+    }
+
+    /// Something that waits until everything this handle's lane has queued has been written.
+    fn settler(&self) -> Settler {
+        Settler(None)
+    }
 }
 
-/// Lines queued for the client at most (each at most ~90 KiB of session output).
-const QUEUE_LINES: usize = 64;
+/// Waits for one lane to be written out ([`Sink::settler`]).
+#[derive(Clone, Default)]
+pub struct Settler(Option<Arc<Lane>>);
 
-enum Item {
-    Line(Vec<u8>),
-    Flushed(tokio::sync::oneshot::Sender<()>),
+impl Settler {
+    /// Returns once the lane holds no queued line (at once when the client is gone).
+    pub async fn settle(&self) {
+        if let Some(lane) = &self.0 {
+            let capacity = u32::try_from(lane.capacity).unwrap_or(u32::MAX);
+            // Every permit back means every line written.
+            drop(lane.space.acquire_many(capacity).await);
+        }
+    }
+}
+
+/// Lines one session's lane holds at most (each at most ~90 KiB of session output): enough to
+/// keep one flooding session's output flowing, small enough that an echo in another session
+/// waits behind at most one line of each.
+const LANE_LINES: usize = 4;
+
+/// The stdout writer's buffer: batches small lines (responses, echoes, samples) into one write.
+/// A session output line of a full chunk (about 88 KiB) is bigger and goes straight to the pipe.
+/// Kept small because whatever sits in it when an echo is queued goes out before the echo: a
+/// 256 KiB buffer, filled with flood lines and not flushed while lines keep coming, held an echo
+/// back until the client had read all of it (up to 0.3 s at 8 MB/s on a loaded machine).
+const WRITE_BUFFER: usize = 32 * 1024;
+
+/// Session output chunks at least this big are encoded off the runtime's worker threads.
+///
+/// Every session connection's task, the client's requests and each connection's frame writer
+/// share the runtime's two workers. Encoding a 64 KiB chunk (base64 and the JSON around it) is by
+/// far the most expensive step of a task's turn; with a hundred flooding sessions each turn of
+/// the workers then took a chunk's encoding per session, and a quiet session's task — woken by
+/// its keystroke or its echo — waited in the run queue behind dozens of them (measured: 0.1–0.65 s
+/// between the agent queueing a keystroke and its connection writing it, and again between the
+/// daemon sending the echo and the agent reading it, at load 20 on 2 cores). Encoded aside, a
+/// turn only moves bytes, so the workers stay free for whatever wakes. Echoes are far smaller
+/// and are encoded inline, without a hand-off.
+const ENCODE_ASIDE_BYTES: usize = 4096;
+
+/// Chunks encoded aside at once: bounds the blocking threads and the memory in flight.
+const ENCODERS: usize = 4;
+
+/// Lines the shared lane (responses, monitor samples, other notifications) holds at most.
+const MAIN_LANE_LINES: usize = 16;
+
+/// With this variable set to `0`, every session shares one first-in-first-out lane of
+/// [`SINGLE_LANE_LINES`], as before fair output (issue 16): the benchmark's "before".
+pub const LANES_ENV: &str = "OUTPOST_OUTPUT_LANES";
+
+/// The one lane's length without lanes (the queue's length before them).
+const SINGLE_LANE_LINES: usize = 64;
+
+/// One lane of the output queue: a session's stream, or the shared lane.
+struct Lane {
+    id: u64,
+    /// A permit per line the lane may still queue; the writer gives one back per line written.
+    space: tokio::sync::Semaphore,
+    capacity: usize,
+}
+
+/// What the writer thread and the producers share.
+struct Queue {
+    state: std::sync::Mutex<Pending>,
+    /// Signalled when a line is queued or the last handle is gone.
+    ready: std::sync::Condvar,
+    next_lane: std::sync::atomic::AtomicU64,
+    /// Whether sessions get lanes of their own (see [`LANES_ENV`]).
+    lanes: bool,
+    /// Turns for encoding a big chunk on the blocking pool ([`ENCODE_ASIDE_BYTES`]).
+    encoders: tokio::sync::Semaphore,
+}
+
+#[derive(Default)]
+struct Pending {
+    /// The queued lines of every lane that has some.
+    lanes: HashMap<u64, (VecDeque<Vec<u8>>, Arc<Lane>)>,
+    /// Lanes that had nothing queued when their line came (a keystroke's echo, a response):
+    /// served first, one line each.
+    sparse: VecDeque<u64>,
+    /// Lanes with a backlog, in the order they are served: one line each, round-robin.
+    order: VecDeque<u64>,
+    /// `flush()` calls waiting until nothing is queued and all is flushed.
+    flushes: Vec<tokio::sync::oneshot::Sender<()>>,
+    /// Every handle is gone, or writing failed.
+    closed: bool,
+    /// Writing failed: the client is gone.
+    failed: bool,
+}
+
+impl Queue {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Pending> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn new_lane(&self, capacity: usize) -> Arc<Lane> {
+        Arc::new(Lane {
+            id: self.next_lane.fetch_add(1, Ordering::Relaxed),
+            space: tokio::sync::Semaphore::new(capacity),
+            capacity,
+        })
+    }
+
+    /// Stops everything: producers waiting for room get an error and drop their lines.
+    fn fail(&self) {
+        let mut p = self.lock();
+        p.failed = true;
+        p.closed = true;
+        for (_, lane) in p.lanes.values() {
+            lane.space.close();
+        }
+        p.flushes.clear();
+    }
+}
+
+/// Marks the queue closed once the last [`Writer`] handle is gone.
+struct Handles(Arc<Queue>);
+
+impl Drop for Handles {
+    fn drop(&mut self) {
+        self.0.lock().closed = true;
+        self.0.ready.notify_all();
+    }
 }
 
 /// The single writer of the agent's standard output: a handle for queueing lines to the client.
+/// Each handle queues on one lane; [`Sink::lane`] gives a handle with a lane of its own.
 #[derive(Clone)]
 pub struct Writer {
-    tx: mpsc::Sender<Item>,
+    queue: Arc<Queue>,
+    lane: Arc<Lane>,
+    _handles: Arc<Handles>,
 }
 
 impl Writer {
     /// Starts the writer thread over `sink`; it ends when every handle is gone or writing fails.
     pub fn start<W: Write + Send + 'static>(sink: W) -> Writer {
-        let (tx, mut rx) = mpsc::channel::<Item>(QUEUE_LINES);
+        let queue = Arc::new(Queue {
+            state: std::sync::Mutex::default(),
+            ready: std::sync::Condvar::new(),
+            next_lane: std::sync::atomic::AtomicU64::new(0),
+            lanes: std::env::var_os(LANES_ENV).is_none_or(|v| v != "0"),
+            encoders: tokio::sync::Semaphore::new(ENCODERS),
+        });
+        let q = queue.clone();
         let spawned = std::thread::Builder::new()
             .name("stdout-writer".into())
             .spawn(move || {
-                let mut w = std::io::BufWriter::with_capacity(256 * 1024, sink);
-                let mut waiting = Vec::new();
-                while let Some(item) = rx.blocking_recv() {
-                    let mut next = Some(item);
-                    while let Some(item) = next {
-                        match item {
-                            Item::Line(line) => {
-                                if w.write_all(&line).is_err() {
-                                    return;
-                                }
-                            }
-                            Item::Flushed(done) => waiting.push(done),
-                        }
-                        next = rx.try_recv().ok();
-                    }
-                    if w.flush().is_err() {
-                        return;
-                    }
-                    for done in waiting.drain(..) {
-                        let _ = done.send(());
-                    }
+                if write_loop(&q, std::io::BufWriter::with_capacity(WRITE_BUFFER, sink)).is_err() {
+                    q.fail();
                 }
             });
         if let Err(e) = spawned {
             tracing::error!("cannot start the stdout writer: {e}");
+            queue.fail();
         }
-        Writer { tx }
+        let main = if queue.lanes {
+            MAIN_LANE_LINES
+        } else {
+            SINGLE_LANE_LINES
+        };
+        Writer {
+            lane: queue.new_lane(main),
+            _handles: Arc::new(Handles(queue.clone())),
+            queue,
+        }
     }
 
     async fn send<T: Serialize>(&self, msg: &T) {
@@ -95,22 +236,114 @@ impl Writer {
         }
     }
 
+    /// Queues a line on this handle's lane, waiting while the lane is full. Once the client is
+    /// gone, lines are dropped: there is nobody left to tell.
     async fn send_line(&self, line: Vec<u8>) {
-        // A closed channel means the client is gone; there is nobody left to tell.
-        let _ = self.tx.send(Item::Line(line)).await;
+        let Ok(permit) = self.lane.space.acquire().await else {
+            return;
+        };
+        permit.forget();
+        let mut p = self.queue.lock();
+        if p.failed {
+            return;
+        }
+        let id = self.lane.id;
+        let lane = &self.lane;
+        let Pending { lanes, sparse, .. } = &mut *p;
+        lanes
+            .entry(id)
+            .or_insert_with(|| {
+                sparse.push_back(id);
+                (VecDeque::new(), lane.clone())
+            })
+            .0
+            .push_back(line);
+        drop(p);
+        self.queue.ready.notify_one();
     }
 
-    /// Waits until everything queued so far has been written and flushed.
+    /// Waits until everything queued so far, on every lane, has been written and flushed.
     pub async fn flush(&self) {
         let (done, wait) = tokio::sync::oneshot::channel();
-        if self.tx.send(Item::Flushed(done)).await.is_ok() {
-            let _ = wait.await;
+        {
+            let mut p = self.queue.lock();
+            if p.failed {
+                return;
+            }
+            p.flushes.push(done);
         }
+        self.queue.ready.notify_one();
+        let _ = wait.await;
     }
 
     /// Whether the writer has stopped (the client is gone).
     pub fn is_closed(&self) -> bool {
-        self.tx.is_closed()
+        self.queue.lock().failed
+    }
+}
+
+/// The writer thread: serves the lanes one line at a time, and flushes whenever nothing is
+/// queued, someone waits for a flush, or the line came from a sparse lane. A lane whose line found it empty is served first (as
+/// fq_codel serves new flows first); after one line, a lane with more queued joins the
+/// round-robin of backlogged lanes. So an echo waits behind the line being written and other
+/// sparse lanes' lines, not behind a round of every flooding session.
+fn write_loop<W: Write>(q: &Queue, mut w: std::io::BufWriter<W>) -> std::io::Result<()> {
+    let mut dirty = false;
+    loop {
+        let mut p = q.lock();
+        let next = loop {
+            let turn = match p.sparse.pop_front() {
+                Some(id) => Some((id, true)),
+                None => p.order.pop_front().map(|id| (id, false)),
+            };
+            if let Some((id, sparse)) = turn {
+                let Some((lines, lane)) = p.lanes.get_mut(&id) else {
+                    continue;
+                };
+                let line = lines.pop_front();
+                let lane = lane.clone();
+                if lines.is_empty() {
+                    p.lanes.remove(&id);
+                } else {
+                    p.order.push_back(id);
+                }
+                if let Some(line) = line {
+                    break Some((line, lane, sparse));
+                }
+                continue;
+            }
+            if dirty || !p.flushes.is_empty() {
+                // Nothing queued: flush what was written, outside the lock; everything queued
+                // before a waiting `flush()` has gone out.
+                drop(p);
+                w.flush()?;
+                dirty = false;
+                p = q.lock();
+                if p.lanes.is_empty() {
+                    for tx in p.flushes.drain(..) {
+                        let _ = tx.send(());
+                    }
+                }
+                continue;
+            }
+            if p.closed {
+                break None;
+            }
+            p = q.ready.wait(p).unwrap_or_else(|e| e.into_inner());
+        };
+        drop(p);
+        let Some((line, lane, sparse)) = next else {
+            return w.flush();
+        };
+        w.write_all(&line)?;
+        dirty = true;
+        // A line from a lane that was quiet (an echo, a response) goes out now, not once the
+        // buffer fills behind it with flood lines.
+        if sparse {
+            w.flush()?;
+            dirty = false;
+        }
+        lane.space.add_permits(1);
     }
 }
 
@@ -127,11 +360,43 @@ impl Sink for Writer {
         self.send(&NotificationEnvelope::from(n)).await;
     }
 
+    fn lane(&self) -> Self {
+        if !self.queue.lanes {
+            return self.clone();
+        }
+        Writer {
+            queue: self.queue.clone(),
+            lane: self.queue.new_lane(LANE_LINES),
+            _handles: self._handles.clone(),
+        }
+    }
+
+    fn settler(&self) -> Settler {
+        Settler(Some(self.lane.clone()))
+    }
+
     /// Encoded straight into the line by [`outpost_protocol::output::encode`]: one allocation,
-    /// no intermediate base64 string, no `serde_json` pass.
+    /// no intermediate base64 string, no `serde_json` pass. A chunk of [`ENCODE_ASIDE_BYTES`] or
+    /// more is encoded on the blocking pool ([`Queue::encoders`] at a time), never on the
+    /// runtime's workers: see [`ENCODE_ASIDE_BYTES`].
     async fn output(&self, session_id: &str, offset: u64, data: &[u8]) {
-        self.send_line(outpost_protocol::output::encode(session_id, offset, data))
-            .await;
+        if data.len() < ENCODE_ASIDE_BYTES {
+            self.send_line(outpost_protocol::output::encode(session_id, offset, data))
+                .await;
+            return;
+        }
+        let Ok(_turn) = self.queue.encoders.acquire().await else {
+            return;
+        };
+        let (sid, data) = (session_id.to_owned(), data.to_vec());
+        let encoded = tokio::task::spawn_blocking(move || {
+            outpost_protocol::output::encode(&sid, offset, &data)
+        })
+        .await;
+        drop(_turn);
+        if let Ok(line) = encoded {
+            self.send_line(line).await;
+        }
     }
 }
 
@@ -147,4 +412,79 @@ impl Sink for Discard {
     async fn notify(&self, _: Notification) {}
 
     async fn output(&self, _: &str, _: u64, _: &[u8]) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Condvar, Mutex};
+
+    /// What a [`Gated`] sink holds: whether writing started, whether the gate is open, the
+    /// bytes written.
+    type Gate = (Mutex<(bool, bool, Vec<u8>)>, Condvar);
+
+    /// A sink whose first write waits until the test opens the gate.
+    #[derive(Clone, Default)]
+    struct Gated(Arc<Gate>);
+
+    impl Write for Gated {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let (m, cv) = &*self.0;
+            let mut g = m.lock().unwrap_or_else(|p| p.into_inner());
+            g.0 = true;
+            cv.notify_all();
+            while !g.1 {
+                g = cv.wait(g).unwrap_or_else(|p| p.into_inner());
+            }
+            g.2.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn line(s: &str) -> Vec<u8> {
+        format!("{s}\n").into_bytes()
+    }
+
+    /// Lanes are served one line each in turn: a line queued on a quiet lane goes out after at
+    /// most one line of a busy one, not after everything the busy lane had queued; each lane's
+    /// lines keep their order.
+    #[tokio::test]
+    async fn lanes_take_turns() {
+        let sink = Gated::default();
+        let w = Writer::start(sink.clone());
+        let (busy, quiet) = (w.lane(), w.lane());
+        busy.send_line(line("a1")).await;
+        {
+            let (m, cv) = &*sink.0;
+            let mut g = m.lock().unwrap_or_else(|p| p.into_inner());
+            while !g.0 {
+                g = cv.wait(g).unwrap_or_else(|p| p.into_inner());
+            }
+        }
+        for l in ["a2", "a3", "a4"] {
+            busy.send_line(line(l)).await;
+        }
+        quiet.send_line(line("b1")).await;
+        {
+            let (m, cv) = &*sink.0;
+            m.lock().unwrap_or_else(|p| p.into_inner()).1 = true;
+            cv.notify_all();
+        }
+        w.flush().await;
+        let out = sink
+            .0
+             .0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .2
+            .clone();
+        assert_eq!(String::from_utf8_lossy(&out), "a1\na2\nb1\na3\na4\n");
+        // Everything was written: every lane has its room back.
+        busy.settler().settle().await;
+        quiet.settler().settle().await;
+    }
 }

@@ -294,6 +294,12 @@ impl Paths {
         self.logs.join(format!("{session_id}.log"))
     }
 
+    /// The directory of session recordings (`recordings/` beside `sessions/`, 0700; created
+    /// when the first recording starts).
+    pub fn recordings(&self) -> PathBuf {
+        self.sessions.with_file_name("recordings")
+    }
+
     /// The directory of the monitoring samplers' history (`monitor/` beside `sessions/`).
     pub fn monitor_history(&self) -> PathBuf {
         self.sessions.with_file_name("monitor")

@@ -17,6 +17,7 @@ use base64::Engine;
 use outpost_testkit::client::Mode;
 use outpost_testkit::fixture::{sid_of, wait_until, Agent, Home, DEADLINE};
 use outpost_testkit::tmux::{normalise, Tmux};
+use outpost_testkit::venv;
 use serde_json::{json, Value};
 
 /// The smallest ring a session may ask for.
@@ -34,20 +35,9 @@ fn program(name: &str) -> String {
         .to_string()
 }
 
-/// The venv's Python with pyte (installed by `.ci/py-deps`).
-fn venv_python() -> PathBuf {
-    let p = manifest().join("../target/venv/bin/python");
-    assert!(
-        p.exists(),
-        "{} is missing: run .ci/py-deps (it installs pyte from .ci/requirements.txt)",
-        p.display()
-    );
-    p
-}
-
 /// pyte's rendering of `bytes` on a `cols` × `rows` screen: rows and the cursor line.
 fn pyte(bytes: &[u8], cols: u16, rows: u16) -> (Vec<String>, String) {
-    let mut child = Command::new(venv_python())
+    let mut child = Command::new(venv::tool("python"))
         .arg(manifest().join("tests/oracles/pyte_render.py"))
         .args([cols.to_string(), rows.to_string()])
         .stdin(Stdio::piped())

@@ -96,6 +96,36 @@ fn foreground_and_preview_follow_the_shell() {
 }
 
 #[test]
+fn a_shell_without_osc7_lists_its_directory_from_proc() {
+    let home = Home::new();
+    let a = home.agent_initialized();
+    let sid = sid_of(&a.create_bash(80, 24));
+    a.attach_ok(&sid, Some(0));
+    let dir = home.root().join("plain dir");
+    std::fs::create_dir(&dir).unwrap();
+    let want = dir.display().to_string();
+    a.type_line(&sid, &format!("cd '{want}' && echo in-dir"));
+    a.wait_for_line(&sid, "in-dir", DEADLINE);
+    wait_until(DEADLINE, "the directory read from /proc", || {
+        info(&a, &sid)["cwd"] == want.as_str()
+    });
+    // A foreground program's own directory, while it runs.
+    a.type_line(&sid, "(cd /tmp && exec sleep 60)");
+    wait_until(DEADLINE, "sleep's directory", || {
+        info(&a, &sid)["foreground"] == "sleep" && info(&a, &sid)["cwd"] == "/tmp"
+    });
+    a.input(&sid, b"\x03").unwrap();
+    wait_until(DEADLINE, "the shell's directory again", || {
+        info(&a, &sid)["cwd"] == want.as_str()
+    });
+    // Once the shell reports one (OSC 7), that wins.
+    a.type_line(&sid, r#"printf '\e]7;file://h/srv\a'"#);
+    wait_until(DEADLINE, "the reported directory", || {
+        info(&a, &sid)["cwd"] == "/srv"
+    });
+}
+
+#[test]
 fn session_changed_is_debounced() {
     let home = Home::new();
     let a = home.agent_initialized();

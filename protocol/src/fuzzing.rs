@@ -296,6 +296,9 @@ pub static TYPED: &[Typed] = typed![
     MonitorSubscribe,
     MonitorUnsubscribe,
     SshHosts,
+    SessionRecord,
+    RecordingList,
+    RecordingRead,
 ];
 
 /// Fuzz check of typed parsing: a request's or notification's params as its method's params

@@ -22,6 +22,7 @@ pub mod method;
 pub mod monitor;
 pub mod notification;
 pub mod output;
+pub mod recording;
 pub mod session;
 pub mod ssh_hosts;
 

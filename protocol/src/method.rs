@@ -70,4 +70,10 @@ methods! {
     MonitorUnsubscribe = "monitor.unsubscribe" (UnsubscribeParams) -> Empty;
     /// The `Host` aliases of the agent user's `~/.ssh/config`.
     SshHosts = "ssh.hosts" (crate::ssh_hosts::SshHostsParams) -> crate::ssh_hosts::SshHostsResult;
+    /// Start or stop recording a session to an asciicast file.
+    SessionRecord = "session.record" (crate::recording::RecordParams) -> crate::recording::RecordResult;
+    /// The recording files held on the agent's host.
+    RecordingList = "recording.list" (crate::recording::RecordingListParams) -> crate::recording::RecordingListResult;
+    /// A bounded chunk of a recording file.
+    RecordingRead = "recording.read" (crate::recording::RecordingReadParams) -> crate::recording::RecordingReadResult;
 }

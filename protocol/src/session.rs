@@ -92,7 +92,9 @@ pub struct SessionInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub terminal_title: Option<String>,
     /// The working directory the shell reported last (OSC 7 `file://host/path`, percent-decoded):
-    /// control characters removed, at most [`MAX_CWD_BYTES`] bytes.
+    /// control characters removed, at most [`MAX_CWD_BYTES`] bytes. For a running `shell`
+    /// session whose shell reports none, the foreground process's directory read from `/proc`
+    /// when listed (not pushed by `session.changed`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cwd: Option<String>,
     /// For `shell` sessions: the name of the terminal's foreground process (its process group
@@ -154,6 +156,10 @@ pub struct SshSpec {
     /// A command to run instead of the remote login shell (passed to the remote shell as typed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remote_command: Option<String>,
+    /// Forward the agent onward to the target (`ForwardAgent`), pointing at the agent's relay
+    /// socket: the forwarded agent of whichever desktop is attached. Off unless asked for.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub forward_agent: bool,
 }
 
 impl SshSpec {
@@ -262,6 +268,12 @@ pub struct CreateParams {
     /// For `ssh` sessions: reconnect when the connection is lost (off when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reconnect: Option<ReconnectPolicy>,
+    /// Record the session from its first byte to an asciicast file (as `session.record`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub record: bool,
+    /// With `record`: also record what clients type.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub record_input: bool,
 }
 
 /// `session.create` result.
@@ -302,7 +314,20 @@ pub struct AttachParams {
     /// How to bring the client's terminal up to date; default [`Restore::Bytes`].
     #[serde(default, skip_serializing_if = "Restore::is_bytes")]
     pub restore: Restore,
+    /// How long this client may stop reading output while it holds the program back, in ms
+    /// ([`MAX_STALL_MS_RANGE`]; default [`DEFAULT_MAX_STALL_MS`]; 0: never hold it back). While
+    /// attached, the program waits rather than overwrite output this client has not received
+    /// yet; after this long without reading, the client is skipped ahead instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_stall_ms: Option<u64>,
 }
+
+/// How long an attached client may stop reading before it no longer holds the program back
+/// ([`AttachParams::max_stall_ms`]), by default.
+pub const DEFAULT_MAX_STALL_MS: u64 = 10_000;
+
+/// The allowed values of [`AttachParams::max_stall_ms`] (up to an hour).
+pub const MAX_STALL_MS_RANGE: std::ops::RangeInclusive<u64> = 0..=3_600_000;
 
 /// How `session.attach` brings a client's terminal up to date.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

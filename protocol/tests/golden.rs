@@ -41,6 +41,10 @@ use outpost_protocol::monitor::{
     UnsubscribeParams,
 };
 use outpost_protocol::notification::NotificationEnvelope;
+use outpost_protocol::recording::{
+    RecordParams, RecordResult, RecordingInfo, RecordingListParams, RecordingListResult,
+    RecordingReadParams, RecordingReadResult,
+};
 use outpost_protocol::session::{
     AttachParams, AttachResult, ChangedParams, CreateParams, CreateResult, Empty, ExitParams,
     InputParams, LinkState, ListParams, ListResult, MarksResult, OutputParams, PromptMark,
@@ -93,6 +97,12 @@ const FILES: &[&str] = &[
     "session.close.request.json",
     "session.marks.request.json",
     "session.marks.result.json",
+    "session.record.request.json",
+    "session.record.result.json",
+    "recording.list.request.json",
+    "recording.list.result.json",
+    "recording.read.request.json",
+    "recording.read.result.json",
     "empty.result.json",
     "session.output.notification.json",
     "session.exit.notification.json",
@@ -367,6 +377,8 @@ fn session_create_request_with_every_field() {
             }),
             ssh: None,
             reconnect: None,
+            record: true,
+            record_input: true,
         },
     );
 }
@@ -387,6 +399,8 @@ fn session_create_request_minimal() {
             shell: None,
             ssh: None,
             reconnect: None,
+            record: false,
+            record_input: false,
         },
     );
 }
@@ -412,12 +426,15 @@ fn session_create_ssh_request() {
                 identity_file: Some("~/.ssh/id_ed25519".to_owned()),
                 options: BTreeMap::from([("ConnectTimeout".to_owned(), "10".to_owned())]),
                 remote_command: Some("tail -f /var/log/app.log".to_owned()),
+                forward_agent: false,
             }),
             reconnect: Some(ReconnectPolicy {
                 max_attempts: 5,
                 initial_delay_ms: 500,
                 max_delay_ms: 15_000,
             }),
+            record: false,
+            record_input: false,
         },
     );
 }
@@ -525,6 +542,7 @@ fn session_attach_request() {
             session_id: SESSION_ID.to_owned(),
             from_offset: Some(16_384),
             restore: Restore::Auto,
+            max_stall_ms: None,
         },
     );
 }
@@ -538,6 +556,7 @@ fn session_attach_request_minimal() {
             session_id: SESSION_ID.to_owned(),
             from_offset: None,
             restore: Restore::Bytes,
+            max_stall_ms: None,
         },
     );
 }
@@ -932,6 +951,84 @@ fn ssh_hosts() {
                 },
             ],
             config_path: "/home/ann/.ssh/config".to_owned(),
+        },
+    );
+}
+
+#[test]
+fn session_record() {
+    check_request::<method::SessionRecord>(
+        "session.record.request.json",
+        num(31),
+        RecordParams {
+            session_id: "k3v9q2".to_owned(),
+            on: true,
+            input: true,
+            max_bytes: Some(16 * 1024 * 1024),
+            keep: Some(4),
+        },
+    );
+    check_result::<method::SessionRecord>(
+        "session.record.result.json",
+        num(31),
+        RecordResult {
+            recording: Some("20261204T183421123Z-k3v9q2-0001.cast".to_owned()),
+        },
+    );
+}
+
+#[test]
+fn recording_list() {
+    check_request::<method::RecordingList>(
+        "recording.list.request.json",
+        num(32),
+        RecordingListParams {
+            session_id: Some("k3v9q2".to_owned()),
+        },
+    );
+    check_result::<method::RecordingList>(
+        "recording.list.result.json",
+        num(32),
+        RecordingListResult {
+            recordings: vec![
+                RecordingInfo {
+                    name: "20261204T183421123Z-k3v9q2-0001.cast".to_owned(),
+                    session_id: "k3v9q2".to_owned(),
+                    bytes: 67_108_790,
+                    started: "2026-12-04T18:34:21.123Z".to_owned(),
+                    duration_ms: Some(3_600_250),
+                },
+                RecordingInfo {
+                    name: "20261204T193421373Z-k3v9q2-0002.cast".to_owned(),
+                    session_id: "k3v9q2".to_owned(),
+                    bytes: 1_024,
+                    started: "2026-12-04T19:34:21.373Z".to_owned(),
+                    duration_ms: None,
+                },
+            ],
+            truncated: false,
+        },
+    );
+}
+
+#[test]
+fn recording_read() {
+    check_request::<method::RecordingRead>(
+        "recording.read.request.json",
+        num(33),
+        RecordingReadParams {
+            name: "20261204T183421123Z-k3v9q2-0001.cast".to_owned(),
+            offset: 0,
+            max: 65_536,
+        },
+    );
+    check_result::<method::RecordingRead>(
+        "recording.read.result.json",
+        num(33),
+        RecordingReadResult {
+            offset: 0,
+            data: Base64Bytes(b"{\"version\": 2}\n".to_vec()),
+            size: 1_024,
         },
     );
 }

@@ -229,7 +229,11 @@ fn session_commands_json() {
     env.ok(&["close", "local", &sid]);
     assert_eq!(env.err(&["close", "local", &sid]).0, "rpc_32001");
     assert_eq!(env.err(&["send", "local", "nosuchid", "x"]).0, "rpc_32001");
-    assert_eq!(env.err(&["sessions", "nohost"]).0, "host_not_found");
+    // A name neither saved nor in ~/.ssh/config is dialled as `ssh NAME` would.
+    assert_eq!(
+        env.err(&["sessions", "nohost.invalid"]).0,
+        "name_not_resolved"
+    );
     assert_eq!(env.err(&["new", "local", "--ssh", "@bad"]).0, "usage");
 }
 

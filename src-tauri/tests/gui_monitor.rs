@@ -88,10 +88,7 @@ async fn hover(app: &App, chart: &str, dx: f64) -> String {
         x: dx,
         y: 0.0,
     });
-    app.client()
-        .perform_actions(actions)
-        .await
-        .expect("move the pointer");
+    app.perform(actions).await;
     let readout = format!(r#"{chart} .chart-readout"#);
     app.poll("the hover readout", UI, || async {
         let v = app

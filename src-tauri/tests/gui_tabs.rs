@@ -4,6 +4,9 @@
 //! - a tab's label follows the title the shell sets (`printf '\e]0;NAME\a'`), a name given by
 //!   double-click and one given through the tab menu win over it, and the name survives a
 //!   restart of the app;
+//! - plain shells that set no title read their program and directory ("bash — ~/src-…", the
+//!   home as `~`), from the OSC 7 a shell integration sends, so two tabs in different directories
+//!   read differently; two tabs that would read the same are numbered;
 //! - ten tabs in a narrow window: the active tab stays in view of the strip, the tab list
 //!   names all ten and switches to the one picked; Ctrl+1 and Ctrl+Tab switch tabs;
 //! - a session already shown is focused from the sidebar rather than opened twice, "Open in
@@ -190,12 +193,77 @@ async fn tab_label_follows_the_terminal_title_and_a_rename_survives_a_restart() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plain_shell_tabs_read_their_program_and_directory() {
+    let cli = Cli::new(OUTPOST);
+    let desk = Desktop::start(&cli);
+    let app = desk.open().await;
+    let m = marker();
+    let under_home = cli.home().join(format!("src-{m}"));
+    std::fs::create_dir_all(&under_home).unwrap();
+    let elsewhere = tempfile::Builder::new()
+        .prefix(&format!("w-{m}-"))
+        .tempdir_in("/tmp")
+        .unwrap();
+    let first = new_shell(&app, "local").await;
+    let second = new_shell(&app, "local").await;
+
+    // Nothing set a title yet: both read the session's program, the second numbered.
+    let program = app
+        .poll("two labelled tabs", UI, || async {
+            match labels(&app).await.0.as_slice() {
+                [a, b] if !a.is_empty() && *b == format!("{a} (2)") => Ok(a.clone()),
+                other => Err(format!("tabs {other:?}")),
+            }
+        })
+        .await;
+
+    // Each shell moves to its directory and reports it at every prompt as vte.sh does (OSC 7),
+    // setting no title (--norc).
+    for (sid, dir) in [(&first, under_home.as_path()), (&second, elsewhere.path())] {
+        app.click(
+            &format!("[data-testid=\"tab\"][data-session-id=\"{sid}\"]"),
+            UI,
+        )
+        .await;
+        app.type_in_terminal(
+            sid,
+            &format!(
+                "cd '{}' && exec env PROMPT_COMMAND='printf \"\\033]7;file://%s%s\\007\" \"$HOSTNAME\" \"$PWD\"' PS1='ready-{m}$ ' bash --norc --noprofile -i\n",
+                dir.display()
+            ),
+        )
+        .await;
+        app.wait_xterm(sid, &[&format!("ready-{m}$")], UI).await;
+    }
+    let want = vec![
+        format!("{program} — ~/src-{m}"),
+        format!("{program} — {}", elsewhere.path().display()),
+    ];
+    app.poll("the tabs to read their directories", UI, || async {
+        let (names, _) = labels(&app).await;
+        if names == want {
+            Ok(())
+        } else {
+            Err(format!("tabs {names:?}, want {want:?}"))
+        }
+    })
+    .await;
+    app.screenshot("tab-directories").await;
+
+    // A title the program sets wins over the directory.
+    app.type_in_terminal(&second, &format!("printf '\\033]2;T2-%s\\007' {m}\n"))
+        .await;
+    wait_active_label(&app, &format!("T2-{m}")).await;
+    desk.close(app).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_tabs_in_a_narrow_window_keep_the_active_one_in_view_and_listed() {
     let cli = Cli::new(OUTPOST);
     let desk = Desktop::start(&cli);
     let app = desk.open().await;
     // A narrow window with the monitoring panel folded away (the sidebar stays).
-    app.client().set_window_size(900, 700).await.unwrap();
+    app.set_window_size(900, 700).await;
     app.click(&tid("monitor-toggle"), UI).await;
     app.wait_gone(&tid("monitor-panel"), UI).await;
     let mut sids = Vec::new();
@@ -346,7 +414,7 @@ async fn a_shown_session_is_focused_from_the_sidebar_unless_another_view_is_aske
         .then(PointerAction::Up {
             button: MOUSE_BUTTON_LEFT,
         });
-    app.client().perform_actions(drag).await.unwrap();
+    app.perform(drag).await;
     let want = vec![before[1].clone(), before[2].clone(), before[0].clone()];
     app.poll("the dragged tab at the end", UI, || async {
         let now = order().await;

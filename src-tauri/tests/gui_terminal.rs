@@ -11,10 +11,14 @@
 //!   `xdg-open` first on the app's PATH records its arguments), an OSC 8 link is shown first;
 //! - the mouse: a double-clicked word is pasted by a middle click; the menu's Find opens the
 //!   search bar;
+//! - X PRIMARY: text another app (`xclip`) selected is pasted by a middle click, through the
+//!   paste guard (its bracketed-paste end marker and control characters removed), and a word
+//!   selected in the terminal becomes PRIMARY for other apps (read back with `xclip -o`);
 //! - a bell in a background tab marks the tab until it is shown; a bell in replayed history
 //!   (a restarted app, the tab in the background) marks nothing.
 //!
-//! Needs `Xvfb`, `WebKitWebDriver`, `vim` and `bash` (`.ci/install-deps`) and a built `ui/dist`.
+//! Needs `Xvfb`, `WebKitWebDriver`, `vim`, `bash` and `xclip` (`.ci/install-deps`) and a built
+//! `ui/dist`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -80,6 +84,18 @@ async fn run_checked(app: &App, sid: &str, hist: &Path, line: &str) {
         [line.to_string()],
         "the shell received exactly the typed line, nothing before it (history {after:?})"
     );
+}
+
+/// Presses Enter on what was pasted and checks that bash received exactly `want` (`why` says
+/// what that shows).
+async fn enter_checked(app: &App, sid: &str, hist: &Path, want: &str, why: &str) {
+    let before = history(hist).len();
+    app.type_in_terminal(sid, "\n").await;
+    wait_blocking("bash to record the pasted line", UI, || {
+        history(hist).len() > before
+    })
+    .await;
+    assert_eq!(history(hist)[before..], [want.to_string()], "{why}");
 }
 
 /// Waits for the reattached tab of `sid` to connect and show `shown[0]` (its history), then
@@ -329,11 +345,7 @@ async fn pointer(app: &App, element: Element, x: f64, y: f64, buttons: &[u64], c
     } else {
         Actions::from(mouse)
     };
-    app.client()
-        .perform_actions(actions)
-        .await
-        .expect("pointer input");
-    app.client().release_actions().await.expect("release input");
+    app.perform(actions).await;
 }
 
 /// Right-clicks the middle of pane `pane_id`'s terminal (real pointer input) and waits for the
@@ -604,23 +616,105 @@ async fn middle_click_pastes_the_selection_and_the_menu_finds() {
     )
     .await;
     pointer(&app, screen, x, y, &[MOUSE_BUTTON_MIDDLE], false).await;
-    let before = history(&hist).len();
-    app.type_in_terminal(&sid, "\n").await;
-    wait_blocking("bash to record the pasted line", UI, || {
-        history(&hist).len() > before
-    })
+    enter_checked(
+        &app,
+        &sid,
+        &hist,
+        &format!("echo {word}"),
+        "the middle click pasted the selected word",
+    )
     .await;
-    assert_eq!(
-        history(&hist)[before..],
-        [format!("echo {word}")],
-        "the middle click pasted the selected word"
-    );
 
     // The menu's Find opens the search bar of the pane.
     context_menu(&app, &pane).await;
     app.click(&tid("terminal-menu-find"), UI).await;
     app.wait_for(&format!("{} {}", pane_css(&pane), tid("search-bar")), UI)
         .await;
+    desk.close(app).await;
+}
+
+/// `xclip` on `desk`'s display with `args`.
+fn xclip(desk: &Desktop, args: &[&str]) -> std::process::Command {
+    let mut cmd = std::process::Command::new("xclip");
+    cmd.env("DISPLAY", desk.display()).args(args);
+    cmd
+}
+
+/// The desktop's PRIMARY selection as another app reads it (`xclip -o`), or None.
+fn primary_of(desk: &Desktop) -> Option<String> {
+    let mut cmd = std::process::Command::new("timeout");
+    cmd.env("DISPLAY", desk.display())
+        .args(["5", "xclip", "-o", "-selection", "primary"]);
+    let out = cmd.output().expect("xclip runs");
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn middle_click_pastes_other_apps_primary_and_a_terminal_selection_becomes_primary() {
+    let (cli, desk, app, sid) = shell_window().await;
+    let pane = panes_of(&app, &sid).await[0].0.clone();
+    let m = marker();
+    let hist = cli.home().join(format!("hist-{m}"));
+    known_bash(&app, &sid, &hist, &m).await;
+
+    // Another app owns PRIMARY with hostile text: the bracketed-paste end marker (which would
+    // let the rest run as typed keys), a colour sequence and a bell. `-quiet` keeps xclip in
+    // the foreground, serving the selection until it is killed or loses it.
+    let hostile = format!("echo other{m}\x1b[201~\x1b[31m\x07tail");
+    let mut owner = xclip(&desk, &["-quiet", "-selection", "primary", "-i"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("xclip starts (apt-get install xclip)");
+    {
+        use std::io::Write;
+        let mut stdin = owner.stdin.take().unwrap();
+        stdin.write_all(hostile.as_bytes()).unwrap();
+    }
+    wait_blocking("xclip to own PRIMARY", UI, || {
+        primary_of(&desk).as_deref() == Some(hostile.as_str())
+    })
+    .await;
+
+    let screen = app
+        .wait_for(&format!("{} .xterm-screen", pane_css(&pane)), UI)
+        .await;
+    pointer(&app, screen, 0.0, 0.0, &[MOUSE_BUTTON_MIDDLE], false).await;
+    let pasted = format!("echo other{m}[31mtail");
+    app.wait_xterm(&sid, &[&format!("ready-{m}$ {pasted}")], UI)
+        .await;
+    enter_checked(
+        &app,
+        &sid,
+        &hist,
+        &pasted,
+        "the middle click pasted the other app's selection as one line of data",
+    )
+    .await;
+    app.wait_xterm(&sid, &[&format!("\nother{m}[31mtail")], UI)
+        .await;
+
+    // A word selected in the terminal (double click) becomes the desktop's PRIMARY.
+    let word = format!("other{m}");
+    let (screen, x, y) = cell_of(&app, &pane, &word, 3).await;
+    pointer(
+        &app,
+        screen,
+        x,
+        y,
+        &[MOUSE_BUTTON_LEFT, MOUSE_BUTTON_LEFT],
+        false,
+    )
+    .await;
+    wait_blocking("the terminal's selection to become PRIMARY", UI, || {
+        primary_of(&desk).as_deref() == Some(word.as_str())
+    })
+    .await;
+    let _ = owner.kill();
+    let _ = owner.wait();
     desk.close(app).await;
 }
 

@@ -16,7 +16,7 @@
 use std::net::{SocketAddr, TcpListener};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -25,6 +25,7 @@ use outpost_desktop::engine::ssh::{
     AgentSource, AutoPrompter, Credentials, HostKeyDecision, Prompter, SecretKind, SshError,
     SshSession, SshTarget,
 };
+use outpost_testkit::ssh_agent::SshAgent;
 use outpost_testkit::{
     note, public_key_of, require_root, Sshd, SshdBuilder, TestUser, Topology, TopologyKind,
 };
@@ -373,65 +374,17 @@ async fn keyboard_interactive_through_pam() {
     assert_eq!(p3.secret_prompts().len(), 3, "{:?}", p3.secret_prompts());
 }
 
-/// A real `ssh-agent -D -a SOCKET`, killed on drop.
-struct Agent {
-    child: Child,
-    socket: PathBuf,
-}
-
-impl Agent {
-    fn start(dir: &Path) -> Agent {
-        let socket = dir.join("agent.sock");
-        let child = Command::new("ssh-agent")
-            .arg("-D")
-            .arg("-a")
-            .arg(&socket)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("ssh-agent (openssh-client)");
-        let agent = Agent { child, socket };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !agent.socket.exists() {
-            assert!(
-                Instant::now() < deadline,
-                "ssh-agent did not create its socket"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        agent
-    }
-
-    fn add(&self, key: &Path) {
-        let out = Command::new("ssh-add")
-            .arg(key)
-            .env("SSH_AUTH_SOCK", &self.socket)
-            .stdin(Stdio::null())
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "ssh-add: {out:?}");
-    }
-}
-
-impl Drop for Agent {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ssh_agent_keys_come_first() {
     let s = Server::start(Sshd::builder(), true);
     let key = s.authorized_key("id_agent", None);
     // A key file the server does not accept: never reached, since the agent's key works.
     let other = s.user.generate_key("id_other", Some("unused")).unwrap();
-    let agent = Agent::start(s.dir.path());
+    let agent = SshAgent::start(s.dir.path());
     agent.add(&key);
 
     let mut t = s.target();
-    t.agent = AgentSource::Socket(agent.socket.clone());
+    t.agent = AgentSource::Socket(agent.socket().to_path_buf());
     t.identity_files = vec![other];
     let p = prompter(AutoPrompter::new());
     let session = connect(&t, &s.known(), &p, &Credentials::new())

@@ -1,11 +1,12 @@
 //! `~/.ssh/config` as OpenSSH reads it, through the real `outpost` binary: `outpost hosts show
 //! --json` equals what OpenSSH's own `ssh -G` prints for the same configuration (wildcards,
 //! negation, `Match originalhost` against `Match host` after `HostName`, `%h` in `HostName`,
-//! `Include` globs, `Host *` defaults, `ProxyJump` chains, tokens, names nothing mentions),
-//! a saved host's own values override the configuration, and bad input is reported with file
-//! and line while the rest still applies; a `ProxyCommand` that exits at once fails `outpost
-//! check` with the `proxy_command` error and its stderr. Connections through a real topology:
-//! `tests/proxy.rs`.
+//! `Include` globs, `Host *` defaults, `ProxyJump` chains, tokens with `%C` and `${VAR}`, names
+//! nothing mentions), a saved host's own values override the configuration, and bad input is
+//! reported with file and line while the rest still applies; a `ProxyCommand` that exits at once
+//! fails `outpost check` with the `proxy_command` error and its stderr, and a name nothing
+//! mentions is dialled as `ssh NAME` would (one that does not resolve: `name_not_resolved`).
+//! Connections through a real topology: `tests/proxy.rs`, `tests/proxy_chain.rs`.
 //!
 //! `ssh -G -F FILE` reads no system file, so the CLI runs with `OUTPOST_SSH_CONFIG=FILE` and
 //! `OUTPOST_SSH_SYSTEM_CONFIG=/dev/null`; both run with the password entry's home as `HOME`,
@@ -98,9 +99,10 @@ fn hosts_show_equals_ssh_g() {
         "  IdentityFile ~/.ssh/%h_%r\n",
         "  IdentityFile ~/.ssh/second\n",
         "Host tok\n",
-        "  UserKnownHostsFile ~/.ssh/kh_%h_%p %d/kh2\n",
+        "  UserKnownHostsFile ~/.ssh/kh_%h_%p %d/kh2 ~/.ssh/kh_%C ${HOME}/kh3\n",
         "  IdentityAgent ~/agent-%r.sock\n",
         "  CertificateFile ~/.ssh/%h-cert.pub\n",
+        "  CertificateFile ${HOME}/.ssh/%C-cert.pub\n",
         "  ProxyCommand ssh -W %h:%p jump\n",
         "  StrictHostKeyChecking yes\n",
         "  ConnectTimeout 1m\n",
@@ -231,7 +233,8 @@ fn a_proxy_command_that_exits_is_a_typed_error_with_its_stderr() {
     let message = v["error"]["message"].as_str().unwrap();
     assert!(message.contains("exited with status 7"), "{message}");
     assert!(message.contains("bastion refused dies:22"), "{message}");
-    // A name the configuration does not mention is not dialled.
-    let (v, _) = run(&cli, &config, &["check", "nowhere"]);
-    assert_eq!(v["error"]["code"], "host_not_found", "{v}");
+    // A name the configuration does not mention is dialled as `ssh NAME` would: OpenSSH's
+    // defaults, so an unknown name fails at name resolution.
+    let (v, _) = run(&cli, &config, &["check", "no-such-host.invalid"]);
+    assert_eq!(v["error"]["code"], "name_not_resolved", "{v}");
 }

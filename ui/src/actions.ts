@@ -359,15 +359,17 @@ export async function restoreWorkspace(): Promise<void> {
   effect(() => {
     const l = layout.value;
     prunePaneStatus(new Set(allPanes(l).map((p) => p.pane_id)));
-    // A change is saved at once; a quick run of them (a divider being dragged) once it settles.
-    if (timer !== null) return;
-    const wait = lastSaved + SAVE_EVERY_MS - Date.now();
-    if (wait <= 0) save();
-    else
-      timer = setTimeout(() => {
+    // Every change (re)schedules one save of the layout as it then is: at once after a quiet
+    // spell, at most one per SAVE_EVERY_MS during a quick run (a divider being dragged), and
+    // always one after the last change of the run.
+    if (timer !== null) clearTimeout(timer);
+    timer = setTimeout(
+      () => {
         timer = null;
         save();
-      }, wait);
+      },
+      Math.max(0, lastSaved + SAVE_EVERY_MS - Date.now()),
+    );
   });
 }
 

@@ -1,5 +1,6 @@
-// The app's root: layout (sidebar or its rail, tabs, monitoring panel), dialogs, the theme, and
-// the one window-level key handler that runs the actions bound in shortcuts.ts.
+// The app's root: layout (sidebar or its rail, tabs, monitoring panel, the side panels' widths
+// and their draggable dividers), dialogs, the theme, and the one window-level key handler that
+// runs the actions bound in shortcuts.ts.
 import type { JSX } from "preact";
 import { useEffect } from "preact/hooks";
 import { focusCurrent, runAction, toggleSidebar } from "./actions";
@@ -10,7 +11,9 @@ import { PromptDialogs } from "./dialogs/PromptDialogs";
 import { SettingsDialog } from "./dialogs/SettingsDialog";
 import { Icon } from "./icons";
 import { MonitorPanel } from "./monitor/MonitorPanel";
+import { PanelDivider } from "./panels/PanelDivider";
 import { Palette } from "./palette/Palette";
+import { Recordings } from "./recordings/Recordings";
 import { effectiveKeys, matchShortcut, setKeymap, shortcutLabel } from "./shortcuts";
 import { HostForm } from "./sidebar/HostForm";
 import { NewSshDialog } from "./sidebar/NewSshDialog";
@@ -98,9 +101,15 @@ export function App(): JSX.Element {
 
   const monitorOpen = settings.value.monitor_open;
   const sidebarOpen = settings.value.sidebar_open;
+  const { sidebar_width, monitor_width } = settings.value;
+  const widths: Record<string, string> = {};
+  if (sidebar_width !== null) widths["--sidebar-width"] = `${sidebar_width}px`;
+  if (monitor_width !== null) widths["--monitor-width"] = `${monitor_width}px`;
   return (
-    <div class={`app ${monitorOpen ? "with-monitor" : ""} ${sidebarOpen ? "" : "no-sidebar"}`}>
+    <div class={`app ${monitorOpen ? "with-monitor" : ""} ${sidebarOpen ? "" : "no-sidebar"}`} style={widths}>
       {sidebarOpen ? <Sidebar /> : <SidebarRail />}
+      {sidebarOpen ? <PanelDivider panel="sidebar" /> : null}
+      {monitorOpen ? <PanelDivider panel="monitor" /> : null}
       <main class="main">
         <TabBar />
         <TabArea />
@@ -111,6 +120,7 @@ export function App(): JSX.Element {
       <HostKeyChangedDialog />
       <PromptDialogs />
       <Notices />
+      <Recordings />
     </div>
   );
 }

@@ -9,7 +9,12 @@ import "./styles/tabs.css";
 import "./styles/monitor.css";
 import "./styles/errors.css";
 import "./styles/hosts.css";
+import "./styles/settings.css";
+import "./styles/panels.css";
+import "./styles/recordings.css";
+import "./styles/forwarding.css";
 import { loadHosts, loadSettings, restoreWorkspace, watchExits } from "./actions";
+import { watchSessions } from "./state/sessionWatch";
 import * as api from "./api/tauri";
 import { App } from "./app";
 import { prompts, reportError } from "./state/store";
@@ -40,6 +45,7 @@ async function start(root: HTMLElement): Promise<void> {
   const hostsLoading = loadHosts();
   await restoreWorkspace();
   watchExits();
+  void watchSessions();
   await hostsLoading;
 }
 

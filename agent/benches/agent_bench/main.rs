@@ -15,7 +15,7 @@
 //! * `--reps N` / `OUTPOST_BENCH_REPS=N`: repetitions of every measurement (default 5, quick 3).
 //! * `--out PATH` / `OUTPOST_BENCH_OUT=PATH`: write (or update) the results section of a markdown
 //!   file; a relative path is taken from the workspace root.
-//! * `--only throughput,echo,replay,memory`: run only some benchmarks; `--paths
+//! * `--only throughput,echo,replay,memory,fair`: run only some benchmarks; `--paths
 //!   raw,outpost,ssh,tmux`: only some throughput paths (for profiling one of them).
 //!
 //! Every run of all benchmarks and paths (not `--only`/`--paths`) also saves its figures as
@@ -28,6 +28,7 @@
 //! | `echo.rs` | 2. keystroke echo latency, direct PTY against Outpost |
 //! | `replay.rs` | 3. attach and replay of a full scrollback |
 //! | `memory.rs` | 4. private memory of idle session daemons against a tmux server |
+//! | `fair.rs` | 5. echo beside 20 floods on one connection against tmux; flood throughput before/after fair output (its own section) |
 //! | `report.rs`, `results.rs` | the generated section; the results file's measures |
 //! | `pty.rs`, `tmux.rs`, `ssh_peer.rs`, `procs.rs` | the peers, and what is read of processes |
 //!
@@ -37,6 +38,7 @@
 //! temporary directory that is removed at the end.
 
 mod echo;
+mod fair;
 mod memory;
 mod procs;
 mod pty;
@@ -72,7 +74,7 @@ const SECTION: DocSection = DocSection {
     end: "<!-- agent_bench:end -->",
 };
 const HELP: &str = "usage: cargo bench -p outpost-agent --bench agent_bench -- \
-[--quick|--full] [--reps N] [--out PATH] [--only throughput,echo,replay,memory] \
+[--quick|--full] [--reps N] [--out PATH] [--only throughput,echo,replay,memory,fair] \
 [--paths raw,outpost,ssh,tmux]";
 
 /// The options of one run.
@@ -86,6 +88,9 @@ pub(crate) struct Opts {
     pub(crate) echo_warmup: usize,
     pub(crate) replay_print_bytes: u64,
     pub(crate) mem_counts: Vec<usize>,
+    /// Echo samples (and warm-up) per run of `fair.rs`.
+    pub(crate) fair_samples: usize,
+    pub(crate) fair_warmup: usize,
     pub(crate) only: Vec<String>,
     pub(crate) paths: Vec<String>,
 }
@@ -104,8 +109,8 @@ impl Opts {
         )?;
         let only = args.list("--only");
         for o in &only {
-            if !["throughput", "echo", "replay", "memory"].contains(&o.as_str()) {
-                bail!("--only takes throughput,echo,replay,memory (got {o:?})");
+            if !["throughput", "echo", "replay", "memory", "fair"].contains(&o.as_str()) {
+                bail!("--only takes throughput,echo,replay,memory,fair (got {o:?})");
             }
         }
         let paths = args.list("--paths");
@@ -131,6 +136,8 @@ impl Opts {
             echo_warmup: if quick { 20 } else { 100 },
             replay_print_bytes: 3 << 20,
             mem_counts: if quick { vec![1, 10] } else { vec![1, 50, 100] },
+            fair_samples: if quick { 50 } else { 300 },
+            fair_warmup: 10,
             only,
             paths,
             args,
@@ -245,12 +252,21 @@ fn run(o: &Opts) -> Result<()> {
     if o.wants("memory") {
         report.memory = Some(memory::bench_memory(o, &ctx, &agent));
     }
+    if o.wants("fair") {
+        if let Err(e) = fair::run(o, &ctx) {
+            println!("[fair] failed: {e:#}");
+        }
+    }
     disarm();
     drive::shutdown(agent);
     cleanup::stop_if_cleaning();
     let section = report::render(o, &info, &peers, &report, started.elapsed());
     println!("\n{section}");
-    if let Some(path) = &o.out {
+    // `--only fair` writes only its own section.
+    let main_ran = ["throughput", "echo", "replay", "memory"]
+        .iter()
+        .any(|w| o.wants(w));
+    if let (Some(path), true) = (&o.out, main_ran) {
         SECTION.write(path, &section)?;
         println!("agent_bench: wrote {}", path.display());
     }

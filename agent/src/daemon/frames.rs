@@ -56,6 +56,11 @@ pub enum DaemonRequest {
         /// close the connection at an unknown kind).
         #[serde(default)]
         changes: bool,
+        /// How long this client may stop reading while it holds the program back, in ms
+        /// (default [`DEFAULT_MAX_STALL_MS`](outpost_protocol::session::DEFAULT_MAX_STALL_MS);
+        /// 0: never). See [`super::flow`].
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_stall_ms: Option<u64>,
     },
     /// Stop streaming output.
     Detach,
@@ -82,6 +87,20 @@ pub enum DaemonRequest {
     Close,
     /// The prompt marks held.
     Marks,
+    /// Start or stop recording ([`crate::recording`]).
+    Record {
+        /// Start (true) or stop.
+        on: bool,
+        /// Record input too.
+        #[serde(default)]
+        input: bool,
+        /// The size bound of one file.
+        #[serde(default)]
+        max_bytes: Option<u64>,
+        /// How many of the session's files to keep.
+        #[serde(default)]
+        keep: Option<u32>,
+    },
 }
 
 /// A daemon's answer to one request.
@@ -118,6 +137,11 @@ pub enum DaemonReply {
     Marks {
         /// The marks.
         marks: Vec<PromptMark>,
+    },
+    /// Recording started (the file being written) or stopped (`None`).
+    Recording {
+        /// The file's name.
+        name: Option<String>,
     },
     /// Done, nothing to report.
     Done,
@@ -361,6 +385,7 @@ mod tests {
                 from_offset: Some(9),
                 restore: Restore::Auto,
                 changes: true,
+                max_stall_ms: Some(2000),
             },
         });
         round_trip(Frame::Input {
@@ -412,6 +437,7 @@ mod tests {
                 from_offset: None,
                 restore: Restore::Bytes,
                 changes: false,
+                max_stall_ms: None,
             }
         );
     }

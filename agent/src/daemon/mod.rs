@@ -7,6 +7,7 @@
 //! its connection, and ends when the session is closed or it gets SIGTERM.
 
 pub mod detach;
+pub mod flow;
 pub mod frames;
 pub mod meta;
 pub mod name;

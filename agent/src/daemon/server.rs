@@ -1,10 +1,13 @@
 //! The daemon's socket server: one task per connected agent.
 //!
 //! Each connection has its own read cursor into the ring. Output is sent straight from the ring
-//! in chunks of up to [`MAX_CHUNK`], so a slow agent costs no memory: when the ring overwrites
-//! bytes it has not sent yet, its cursor jumps to the oldest byte held and the jump shows in the
-//! offsets. Requests are answered in order with the output, so an `Attach` reply always comes
-//! before the output it announces, and `Exit` only after the last output byte.
+//! in chunks of up to [`MAX_CHUNK`], so a slow agent costs no memory. While attached, the
+//! connection's cursor holds the PTY reader back rather than let the ring overwrite bytes it has
+//! not sent ([`super::flow`]); only once the agent has not taken output for longer than its bound
+//! (`max_stall_ms`) does the ring overwrite them: its cursor then jumps to the oldest byte held
+//! and the jump shows in the offsets. Requests are answered in order with the output, so an
+//! `Attach` reply always comes before the output it announces, and `Exit` only after the last
+//! output byte.
 //!
 //! An attach may ask for a screen snapshot ([`crate::terminal::screen`]): it rides in the
 //! `Attached` reply and streaming starts at the offset it stands for. While attached, a
@@ -15,13 +18,14 @@ use std::sync::Arc;
 
 use interprocess::local_socket::tokio::Stream;
 use outpost_protocol::session::{
-    Restore, ScreenSnapshot, SessionInfo, SessionKind, CHANGED_MIN_INTERVAL_MS, MAX_READ_BYTES,
-    SIZE_RANGE,
+    Restore, ScreenSnapshot, SessionInfo, SessionKind, CHANGED_MIN_INTERVAL_MS,
+    DEFAULT_MAX_STALL_MS, MAX_READ_BYTES, MAX_STALL_MS_RANGE, SIZE_RANGE,
 };
 use outpost_protocol::{Base64Bytes, ErrorCode};
 use tokio::io::{AsyncWriteExt, BufWriter};
 use tokio::sync::{mpsc, Notify};
 
+use super::flow::ClientId;
 use super::frames::{read_frame, DaemonReply, DaemonRequest, Frame, MAX_CHUNK};
 use super::state::{Shared, SnapshotWhen};
 use crate::terminal::pty::Pty;
@@ -70,6 +74,7 @@ pub async fn serve_connection(daemon: Arc<Daemon>, conn: Stream) {
         daemon: daemon.clone(),
         out: BufWriter::with_capacity(MAX_CHUNK + 64, send),
         cursor: None,
+        client: None,
         changes: false,
         exit_sent: false,
         closing: false,
@@ -135,6 +140,9 @@ pub async fn serve_connection(daemon: Arc<Daemon>, conn: Stream) {
     if conn.cursor.is_some() {
         daemon.shared.add_attached(-1);
     }
+    if let Some(client) = conn.client.take() {
+        daemon.shared.leave(client);
+    }
     reader.abort();
 }
 
@@ -153,6 +161,9 @@ impl Daemon {
         if info.kind == SessionKind::Shell && info.exit_code.is_none() && info.exit_signal.is_none()
         {
             info.foreground = self.pty.foreground();
+            if info.cwd.is_none() {
+                info.cwd = self.pty.process_cwd();
+            }
         }
         info
     }
@@ -163,6 +174,8 @@ struct Connection {
     out: BufWriter<tokio::io::WriteHalf<Stream>>,
     /// The next offset to send, while attached.
     cursor: Option<u64>,
+    /// This client in the flow control ([`super::flow`]), while attached.
+    client: Option<ClientId>,
     /// Whether the agent takes `Changed` frames.
     changes: bool,
     exit_sent: bool,
@@ -215,6 +228,11 @@ impl Connection {
             }
             let data = std::mem::take(&mut self.buf);
             self.cursor = Some(at + data.len() as u64);
+            // The bytes are ours now: the ring may overwrite them. The previous frame went out
+            // (writes are in order), so this client is taking output.
+            if let Some(client) = self.client {
+                self.daemon.shared.taken(client, at + data.len() as u64);
+            }
             self.last_frame = Some((std::time::Instant::now(), data.len()));
             let frame = Frame::Output { offset: at, data };
             self.write(&frame).await?;
@@ -240,6 +258,7 @@ impl Connection {
                 let reply = if self.daemon.shared.exit().is_some() {
                     error(ErrorCode::SessionNotRunning, "the session has exited")
                 } else {
+                    self.daemon.shared.recorder().input(&data);
                     match self.daemon.pty.write(data).await {
                         Ok(()) => DaemonReply::Done,
                         Err(e) => error(ErrorCode::SessionNotRunning, e.to_string()),
@@ -286,14 +305,24 @@ impl Connection {
                 from_offset,
                 restore,
                 changes,
+                max_stall_ms,
             } => {
+                let max_stall_ms = max_stall_ms.unwrap_or(DEFAULT_MAX_STALL_MS);
+                if !MAX_STALL_MS_RANGE.contains(&max_stall_ms) {
+                    return error(ErrorCode::InvalidParams, "max_stall_ms must be 0..=3600000");
+                }
                 self.changes = changes;
                 let when = match restore {
                     Restore::Bytes => SnapshotWhen::Never,
                     Restore::Screen => SnapshotWhen::Always,
                     Restore::Auto => SnapshotWhen::IfTruncated,
                 };
-                let (replay_from, truncated, snapshot) = shared.attach_point(from_offset, when);
+                let (replay_from, truncated, snapshot) = shared.attach_point(
+                    from_offset,
+                    when,
+                    &mut self.client,
+                    std::time::Duration::from_millis(max_stall_ms),
+                );
                 if self.cursor.is_none() {
                     shared.add_attached(1);
                 }
@@ -314,9 +343,25 @@ impl Connection {
             DaemonRequest::Marks => DaemonReply::Marks {
                 marks: shared.marks(),
             },
+            DaemonRequest::Record {
+                on,
+                input,
+                max_bytes,
+                keep,
+            } => crate::recording::recorder::reply(
+                shared.recorder(),
+                running,
+                on,
+                input,
+                max_bytes,
+                keep,
+            ),
             DaemonRequest::Detach => {
                 if self.cursor.take().is_some() {
                     shared.add_attached(-1);
+                }
+                if let Some(client) = self.client.take() {
+                    shared.leave(client);
                 }
                 DaemonReply::Done
             }

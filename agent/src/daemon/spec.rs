@@ -40,6 +40,10 @@ pub struct DaemonSpec {
     /// For `ssh` sessions: restart `ssh` when it exits with 255.
     #[serde(default)]
     pub reconnect: Option<ReconnectPolicy>,
+    /// Where recordings go, and whether to record from the start (absent from older agents:
+    /// the session cannot be recorded).
+    #[serde(default)]
+    pub record: Option<crate::recording::RecordSpec>,
 }
 
 /// How a daemon watches an `ssh` session's connection.

@@ -8,6 +8,7 @@ use outpost_protocol::session::{
 };
 use tokio::sync::watch;
 
+use super::flow::{ClientId, Flow};
 use super::frames::{ExitInfo, Reported};
 use crate::terminal::ring::Ring;
 use crate::terminal::screen::{Screen, Snapshot};
@@ -74,6 +75,12 @@ pub struct Shared {
     /// Bumped when the title or working directory changes.
     changed: watch::Sender<u64>,
     closing: AtomicBool,
+    /// Holds the PTY reader back while an attached client would lose bytes ([`super::flow`]).
+    flow: Flow,
+    /// Serialises pushers (the PTY reader and the reconnect markers) across their wait for room.
+    pushing: Mutex<()>,
+    /// Writes the session to an asciicast file when asked ([`crate::recording`]).
+    recorder: crate::recording::Recorder,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -100,13 +107,42 @@ impl Shared {
             progress: watch::Sender::new(Progress::default()),
             changed: watch::Sender::new(0),
             closing: AtomicBool::new(false),
+            flow: Flow::default(),
+            pushing: Mutex::new(()),
+            recorder: Default::default(),
         }
     }
 
-    /// Feeds output to the screen, appends it to the ring and wakes the connections.
+    /// The session's recorder.
+    pub fn recorder(&self) -> &crate::recording::Recorder {
+        &self.recorder
+    }
+
+    /// Feeds output to the screen, appends it to the ring and wakes the connections. While a
+    /// client that still reads would lose bytes, first waits for it ([`super::flow`]), so the
+    /// program blocks on the terminal as it would under `ssh`.
     pub fn push_output(&self, data: &[u8]) {
-        let mut screen = self.screen.lock();
+        let _pushing = lock(&self.pushing);
+        let capacity = lock(&self.ring).capacity();
+        // Pieces of a quarter ring at most, so a reader a few pieces behind never blocks.
+        for piece in data.chunks((capacity / 4).max(1)) {
+            self.push_piece(piece, capacity);
+        }
+    }
+
+    fn push_piece(&self, data: &[u8], capacity: usize) {
+        let mut screen = loop {
+            let end = lock(&self.ring).end();
+            self.flow.wait_for_room(end, data.len(), capacity);
+            // Attaches join the flow under the screen lock: confirm nobody joined meanwhile.
+            let screen = self.screen.lock();
+            if self.flow.admit(end, data.len(), capacity) {
+                break screen;
+            }
+        };
         screen.feed(data);
+        // Under the screen lock, so the recording gets the bytes in the ring's order.
+        self.recorder.output(data);
         let (end, changed) = {
             let mut ring = lock(&self.ring);
             ring.push(data);
@@ -122,11 +158,15 @@ impl Shared {
     /// Where to start streaming for a client that wants output from `wanted` (`None`: all
     /// held): `(replay_from, truncated, snapshot)`. With `snapshot`, a screen snapshot is taken
     /// (always, or for `auto` only when the ring no longer holds `wanted`) and streaming starts
-    /// at the offset it stands for.
+    /// at the offset it stands for. The client joins the flow control ([`super::flow`]) at that
+    /// offset with `max_stall` (`client` holds its handle; an attached one restarts there), under
+    /// the same lock as the pushes, so no byte after it is overwritten before it is sent.
     pub fn attach_point(
         &self,
         wanted: Option<u64>,
         snapshot: SnapshotWhen,
+        client: &mut Option<ClientId>,
+        max_stall: std::time::Duration,
     ) -> (u64, bool, Option<Snapshot>) {
         let screen = self.screen.lock();
         let (start, end) = {
@@ -140,14 +180,37 @@ impl Shared {
             SnapshotWhen::Always => true,
             SnapshotWhen::IfTruncated => missing,
         };
-        if take {
-            if let Some(snap) = screen.snapshot() {
-                return (snap.offset, missing, Some(snap));
+        let snap = if take { screen.snapshot() } else { None };
+        let point = match snap {
+            Some(snap) => (snap.offset, missing, Some(snap)),
+            None => {
+                // Bytes only: an absent offset means "all that is held", which is never
+                // truncated.
+                let wanted = wanted.unwrap_or(start);
+                (wanted.clamp(start, end), wanted < start, None)
             }
+        };
+        match client {
+            Some(id) => self.flow.restart(*id, point.0, max_stall),
+            None => *client = Some(self.flow.join(point.0, max_stall)),
         }
-        // Bytes only: an absent offset means "all that is held", which is never truncated.
-        let wanted = wanted.unwrap_or(start);
-        (wanted.clamp(start, end), wanted < start, None)
+        drop(screen);
+        point
+    }
+
+    /// Records that an attached client was sent output up to `cursor` (exclusive).
+    pub fn taken(&self, client: ClientId, cursor: u64) {
+        self.flow.taken(client, cursor);
+    }
+
+    /// Whether the PTY reader is held back by a client that has not taken output yet.
+    pub fn holding_back(&self) -> bool {
+        self.flow.holding_back()
+    }
+
+    /// Removes a client from the flow control: it detached or its connection ended.
+    pub fn leave(&self, client: ClientId) {
+        self.flow.leave(client);
     }
 
     /// What the program reported about itself.
@@ -247,6 +310,7 @@ impl Shared {
     /// Records a new terminal size.
     pub fn set_size(&self, cols: u16, rows: u16) {
         self.screen.lock().resize(cols, rows);
+        self.recorder.resize(cols, rows);
         let mut live = lock(&self.live);
         live.cols = cols;
         live.rows = rows;

@@ -3,13 +3,20 @@
 //! Requests are numbered and their replies matched by a reader task. That same task forwards
 //! output and exit frames to the client through the [`Sink`], and answers `attach` itself, so the
 //! client always gets the attach result before the output it announces, in socket order.
+//!
+//! Each connection sends on a lane of its own ([`Sink::lane`]), which the client's stream serves
+//! fairly with the other sessions'. While the lane is full the reader task stops reading the
+//! daemon's socket, so a slow client holds the daemon (and its program) back instead of growing
+//! the agent's memory.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use outpost_protocol::session::{AttachParams, AttachResult, ChangedParams, ExitParams};
+use outpost_protocol::session::{
+    AttachParams, AttachResult, ChangedParams, ExitParams, MAX_STALL_MS_RANGE,
+};
 use outpost_protocol::{ErrorCode, ErrorObject, Notification, RequestId};
 use tokio::io::AsyncWriteExt;
 use tokio::sync::{mpsc, oneshot};
@@ -17,7 +24,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::daemon::frames::{
     read_frame, write_frame, DaemonReply, DaemonRequest, Frame, MAX_CHUNK,
 };
-use crate::outbound::Sink;
+use crate::outbound::{Settler, Sink};
 
 /// How long a daemon gets to answer a request (closing waits for the processes to end).
 const REPLY_TIMEOUT: Duration = Duration::from_secs(15);
@@ -35,6 +42,8 @@ pub struct DaemonConn {
     next_id: AtomicU32,
     alive: Arc<AtomicBool>,
     attached: Arc<AtomicBool>,
+    /// Waits until what this connection sent the client has been written.
+    settler: Settler,
 }
 
 fn gone(session_id: &str) -> ErrorObject {
@@ -75,6 +84,9 @@ impl DaemonConn {
         let pending: Arc<Mutex<HashMap<u32, Pending>>> = Arc::default();
         let alive = Arc::new(AtomicBool::new(true));
         let attached = Arc::new(AtomicBool::new(false));
+        let out = out.lane();
+        let settler = out.settler();
+        let settler2 = settler.clone();
         let reader = Reader {
             session_id: session_id.to_string(),
             pending: pending.clone(),
@@ -85,6 +97,8 @@ impl DaemonConn {
         let alive2 = alive.clone();
         tokio::spawn(async move {
             let attached_unexited = reader.run(recv).await;
+            // What this session sent goes out before anything said about its end.
+            settler2.settle().await;
             alive2.store(false, Ordering::SeqCst);
             on_close(attached_unexited);
         });
@@ -95,13 +109,16 @@ impl DaemonConn {
             next_id: AtomicU32::new(1),
             alive,
             attached,
+            settler,
         })
     }
 
-    /// Stops streaming output to the client.
+    /// Stops streaming output to the client; returns once the output sent before has been
+    /// written, so the client gets it before the answer.
     pub async fn detach(&self) -> Result<(), ErrorObject> {
         self.request(DaemonRequest::Detach).await?;
         self.attached.store(false, Ordering::SeqCst);
+        self.settler.settle().await;
         Ok(())
     }
 
@@ -164,6 +181,16 @@ impl DaemonConn {
 
     /// Starts streaming; the reader task answers `rpc_id` and then forwards the output.
     pub async fn attach(&self, rpc_id: RequestId, p: &AttachParams) -> Result<(), ErrorObject> {
+        if let Some(ms) = p.max_stall_ms.filter(|ms| !MAX_STALL_MS_RANGE.contains(ms)) {
+            return Err(ErrorObject::new(
+                ErrorCode::InvalidParams,
+                format!(
+                    "max_stall_ms must be {}..={} (got {ms})",
+                    MAX_STALL_MS_RANGE.start(),
+                    MAX_STALL_MS_RANGE.end()
+                ),
+            ));
+        }
         let id = self.take_id();
         self.lock().insert(id, Pending::Attach(rpc_id));
         let sent = self
@@ -173,6 +200,7 @@ impl DaemonConn {
                     from_offset: p.from_offset,
                     restore: p.restore,
                     changes: true,
+                    max_stall_ms: p.max_stall_ms,
                 },
             })
             .await;

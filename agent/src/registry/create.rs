@@ -141,11 +141,16 @@ pub(super) fn spec_for(paths: &Paths, p: CreateParams) -> Result<DaemonSpec, Err
         cols: p.cols,
         rows: p.rows,
         cwd: p.cwd,
-        env: p.env,
+        env: crate::relay::session_env(paths, p.env),
         scrollback_bytes: scrollback,
         program: shell.program,
         args: shell.args,
         ssh: ssh_watch,
         reconnect: p.reconnect,
+        record: Some(crate::recording::RecordSpec {
+            dir: paths.recordings(),
+            on: p.record,
+            input: p.record_input,
+        }),
     })
 }

@@ -79,9 +79,19 @@ pub fn find_ssh() -> Result<PathBuf, ErrorObject> {
         })
 }
 
-/// The argv after the program: `-tt`, the ControlMaster, the client's options, keepalives, port,
-/// user, identity, `--`, the host and the optional remote command.
+/// The argv after the program: `-tt`, the ControlMaster, the client's options, keepalives, the
+/// agent (the relay beside the ControlMaster, when the agent runs under sshd), port, user,
+/// identity, `--`, the host and the optional remote command.
 pub fn argv(spec: &SshSpec, control_path: &Path) -> Vec<String> {
+    let relay = control_path
+        .parent()
+        .filter(|_| crate::relay::under_sshd())
+        .map(crate::relay::client_socket_in);
+    argv_with(spec, control_path, relay.as_deref())
+}
+
+/// [`argv`] with the agent relay's socket given (`None`: the environment's agent).
+fn argv_with(spec: &SshSpec, control_path: &Path, relay: Option<&Path>) -> Vec<String> {
     let mut a: Vec<String> = vec!["-tt".into()];
     let opt = |a: &mut Vec<String>, k: &str, v: &str| {
         a.push("-o".into());
@@ -95,9 +105,23 @@ pub fn argv(spec: &SshSpec, control_path: &Path) -> Vec<String> {
     for (k, v) in &spec.options {
         opt(&mut a, k, v);
     }
+    let client_sets = |k: &str| spec.options.keys().any(|o| o.eq_ignore_ascii_case(k));
     for (k, v) in DEFAULT_OPTIONS {
-        if !spec.options.keys().any(|o| o.eq_ignore_ascii_case(k)) {
+        if !client_sets(k) {
             opt(&mut a, k, v);
+        }
+    }
+    // The agent is the relay (the forwarded agent of whichever desktop is attached), for this
+    // `ssh` and the ControlMaster it is; onward forwarding, when asked for, points at it too.
+    if let Some(relay) = relay.map(Path::to_string_lossy) {
+        if !client_sets("IdentityAgent") {
+            opt(&mut a, "IdentityAgent", &relay);
+        }
+    }
+    if spec.forward_agent && !client_sets("ForwardAgent") {
+        match relay.map(Path::to_string_lossy) {
+            Some(relay) => opt(&mut a, "ForwardAgent", &relay),
+            None => opt(&mut a, "ForwardAgent", "yes"),
         }
     }
     push_port_user(&mut a, spec);
@@ -229,5 +253,30 @@ mod tests {
             "{joined}"
         );
         assert_eq!(a.last().map(String::as_str), Some("echo $HOME; ls"));
+    }
+
+    #[test]
+    fn the_agent_is_the_relay_and_forwarding_is_asked_for() {
+        let mut s = spec("db");
+        let cm = Path::new("/run/o/d1/x.cm");
+        let relay = Some(Path::new("/run/o/d1/agent.sock"));
+        let a = argv_with(&s, cm, relay).join(" ");
+        assert!(a.contains("-o IdentityAgent=/run/o/d1/agent.sock"), "{a}");
+        assert!(!a.contains("ForwardAgent"), "{a}");
+        s.forward_agent = true;
+        let a = argv_with(&s, cm, relay).join(" ");
+        assert!(a.contains("-o ForwardAgent=/run/o/d1/agent.sock"), "{a}");
+        // Not under sshd: the environment's agent, forwarded as is.
+        let a = argv_with(&s, cm, None).join(" ");
+        assert!(!a.contains("IdentityAgent"), "{a}");
+        assert!(a.contains("-o ForwardAgent=yes"), "{a}");
+        // The client's own choice wins.
+        s.options.insert("identityagent".into(), "none".into());
+        let a = argv_with(&s, cm, relay).join(" ");
+        assert_eq!(
+            a.matches("IdentityAgent").count() + a.matches("identityagent").count(),
+            1,
+            "{a}"
+        );
     }
 }

@@ -1,7 +1,8 @@
 //! The session's pseudo-terminal and child process (`portable-pty`), and the threads that move
 //! bytes between them and the shared state.
 //!
-//! A reader thread copies PTY output into the ring; a writer thread types queued input; a waiter
+//! A reader thread copies PTY output into the ring (waiting while an attached client would lose
+//! bytes, [`crate::daemon::flow`]); a writer thread types queued input; a waiter
 //! thread reaps the child with `waitpid` (so signals are reported by name). For `ssh` sessions
 //! with a reconnect policy ([`crate::ssh::reconnect`]), the waiter starts `ssh` again on the same
 //! PTY when it exits with 255 (connection lost; not when a client's `session.signal` stopped it,
@@ -19,7 +20,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal as NixSignal;
-use outpost_protocol::session::{LinkState, Signal, MAX_FOREGROUND_CHARS};
+use outpost_protocol::session::{LinkState, Signal, MAX_CWD_BYTES, MAX_FOREGROUND_CHARS};
 use portable_pty::{native_pty_system, CommandBuilder, MasterPty, PtySize, SlavePty};
 use tokio::sync::mpsc;
 
@@ -30,6 +31,9 @@ use crate::ssh::reconnect::{Reconnect, Step, SSH_CONNECTION_LOST};
 
 /// How long the reader may keep draining after the child exited before the exit is announced.
 const DRAIN_GRACE: Duration = Duration::from_millis(500);
+
+/// How long the exit may wait at most for a reader that attached clients hold back.
+const DRAIN_HELD_MAX: Duration = Duration::from_secs(30);
 
 /// Why the terminal could not be started or used.
 #[derive(Debug, thiserror::Error)]
@@ -100,6 +104,8 @@ impl Pty {
             program: program.clone(),
             message,
         };
+        // Before the reader starts, so a recording asked for at create has the first byte.
+        (shared.recorder().configure(spec)).map_err(|e| PtyError::Io(e.to_string()))?;
         let pair = native_pty_system()
             .openpty(PtySize {
                 rows: spec.rows,
@@ -177,6 +183,23 @@ impl Pty {
         let comm = std::fs::read(format!("/proc/{pgrp}/comm")).ok()?;
         let name = super::screen::clean(&comm, MAX_FOREGROUND_CHARS);
         (!name.is_empty()).then_some(name)
+    }
+
+    /// The working directory of the terminal's foreground process (the shell when nothing else
+    /// runs), from `/proc/PID/cwd`, for shells that do not report theirs (OSC 7). `None` when it
+    /// cannot be read or is not an absolute UTF-8 path without control characters of at most
+    /// [`MAX_CWD_BYTES`] bytes (the limits of an OSC 7 directory).
+    pub fn process_cwd(&self) -> Option<String> {
+        let pid = match self.master().process_group_leader() {
+            Some(g) if g > 0 => u32::try_from(g).ok()?,
+            _ => self.child_pid(),
+        };
+        let path = std::fs::read_link(format!("/proc/{pid}/cwd")).ok()?;
+        let path = path.into_os_string().into_string().ok()?;
+        let ok = path.starts_with('/')
+            && path.len() <= MAX_CWD_BYTES
+            && !path.chars().any(char::is_control);
+        ok.then_some(path)
     }
 
     /// Queues bytes to type; waits while the queue is full.
@@ -308,7 +331,15 @@ impl Waiter {
         };
         // Our slave copy goes, so the reader sees end of file once the child's copies are gone.
         drop(self.slave.take());
-        let _ = drained.recv_timeout(DRAIN_GRACE);
+        // A reader held back by a client that still reads is not done: its last output must
+        // go before the exit (a stalled client stops holding it back after its bound; output
+        // that never ends, from a process left behind, does not keep the exit back for long).
+        let give_up = Instant::now() + DRAIN_HELD_MAX;
+        while let Err(std_mpsc::RecvTimeoutError::Timeout) = drained.recv_timeout(DRAIN_GRACE) {
+            if !self.shared.holding_back() || Instant::now() > give_up {
+                break;
+            }
+        }
         tracing::info!(?exit, "child exited");
         self.shared.set_link(LinkState::Down);
         self.shared.set_exited(exit);
@@ -379,6 +410,7 @@ mod tests {
             args: args.iter().map(|a| a.to_string()).collect(),
             ssh: None,
             reconnect: None,
+            record: None,
         }
     }
 

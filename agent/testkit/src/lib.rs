@@ -9,8 +9,10 @@
 //! | [`process`] | running commands (as a user, in a namespace), waiting, killing process trees |
 //! | [`procfs`] | the one reader of `/proc`: `stat`, `status`, `smaps_rollup`, environment |
 //! | [`tmux`] | tmux as a screen oracle: a private server running one program at an exact size, its pane captured, killed on drop; [`tmux::normalise`]d rows |
+//! | [`venv`] | the Python oracles (pyte's Python, `asciinema cat`) from `target/venv` |
 //! | [`text`] | finding bytes and terminal lines in output; readable tails for failure messages |
 //! | [`report`] | rewriting one section of `docs/*.md`; the fault scenarios' sections |
+//! | [`ssh_agent`] | a real `ssh-agent` on a socket of the test's choosing, keys added with `ssh-add`, killed on drop |
 //! | [`soak`] | the long randomized run against one agent (`make soak`, `tests/soak_short.rs`) |
 //! | [`bench`], [`summary`] | what the benches share: options, statistics, machine, results |
 //! | [`fuzz`] | replaying the kept fuzz inputs of a crate under `cargo test` |
@@ -61,10 +63,12 @@ pub mod process;
 pub mod procfs;
 pub mod report;
 pub mod soak;
+pub mod ssh_agent;
 pub mod summary;
 pub mod text;
 pub mod tmux;
 pub mod topology;
+pub mod venv;
 
 pub use process::ProcessId;
 pub use topology::sshd::{Sshd, SshdBuilder};

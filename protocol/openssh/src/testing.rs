@@ -14,8 +14,19 @@ use serde_json::Value;
 /// What `ssh -G -F config name` prints, as `outpost hosts show --json` data; run with `HOME`
 /// at `home` (where `Include` leads). An error names the command and its stderr.
 pub fn ssh_g_json(home: &Path, config: &Path, name: &str) -> Result<Value, String> {
+    ssh_g_json_with(home, config, name, &BTreeMap::new())
+}
+
+/// [`ssh_g_json`] with `vars` set in `ssh`'s environment too (for `${VAR}` in paths).
+pub fn ssh_g_json_with(
+    home: &Path,
+    config: &Path,
+    name: &str,
+    vars: &BTreeMap<String, String>,
+) -> Result<Value, String> {
     let out = Command::new("ssh")
         .env("HOME", home)
+        .envs(vars)
         .arg("-G")
         .arg("-F")
         .arg(config)

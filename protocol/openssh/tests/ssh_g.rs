@@ -1,18 +1,22 @@
 //! The config reader against OpenSSH itself: for configurations with wildcards, negation,
 //! `Include` (relative, `~/`, absolute, globbed, inside blocks), `Match` (`all`, `host` after
-//! `HostName`, `originalhost`, `user`, `localuser`, `final`, `canonical`), tokens, `ProxyJump`
-//! and `ProxyCommand`, and several `Host` blocks per name, every field of [`Effective`] (what
+//! `HostName`, `originalhost`, `user`, `localuser`, `final`, `canonical`), tokens (`%C`
+//! included), `${VAR}` in paths, `ProxyJump` (`ssh://` too) and `ProxyCommand`, edge values
+//! (`off`, time units, `none`, host names that keep their case) and several `Host` blocks per
+//! name, every field of [`Effective`] (what
 //! `outpost hosts show --json` prints) equals what `ssh -G -F FILE NAME` prints, names no
 //! block mentions included (OpenSSH's defaults). `HOME` is the test's home, where `Include`
-//! leads; `~` and `%d` in paths are the password entry's home, as `ssh` expands them. The
-//! oracle and its only normalisations are in `outpost_openssh::testing`. Needs `ssh` on
-//! `PATH`; fails without.
+//! leads; `~` and `%d` in paths are the password entry's home, as `ssh` expands them; `${VAR}`
+//! comes from the same fixed variables for both (`HOME` the test's home). The oracle and its
+//! only normalisations are in `outpost_openssh::testing`. Needs `ssh` on `PATH`; fails
+//! without.
 
+use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 
 use anyhow::{anyhow, bail, Context as _, Result};
-use outpost_openssh::config::{resolve_host, Context, Effective, Reader};
-use outpost_openssh::testing::ssh_g_json;
+use outpost_openssh::config::{resolve_host, Context, Effective, Environment, Reader};
+use outpost_openssh::testing::ssh_g_json_with;
 
 /// The local facts as `ssh` sees them: the password entry's name and home.
 fn context() -> Result<Context> {
@@ -28,8 +32,22 @@ fn context() -> Result<Context> {
 /// `$USER` by the local user) into a fresh home, then checks every name of `names` against
 /// `ssh -G` for the home's `.ssh/config`.
 fn check(files: &[(&str, &str)], names: &[&str]) -> Result<()> {
+    check_with_env(files, names, &[])
+}
+
+/// [`check`] with environment variables `vars` (and `HOME`, the test's home) for `${VAR}`,
+/// the same for both.
+fn check_with_env(files: &[(&str, &str)], names: &[&str], vars: &[(&str, &str)]) -> Result<()> {
     let home = tempfile::tempdir()?;
-    let ctx = context()?;
+    let mut env: BTreeMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    env.insert("HOME".into(), home.path().to_string_lossy().into_owned());
+    let ctx = Context {
+        env: Environment::Fixed(env.clone()),
+        ..context()?
+    };
     for (rel, text) in files {
         let text = text
             .replace("$HOME", &home.path().to_string_lossy())
@@ -43,7 +61,7 @@ fn check(files: &[(&str, &str)], names: &[&str]) -> Result<()> {
     let config = Reader::new(home.path()).read(&config_path)?;
     let mut wrong = Vec::new();
     for name in names {
-        let got = ssh_g_json(home.path(), &config_path, name).map_err(|e| anyhow!(e))?;
+        let got = ssh_g_json_with(home.path(), &config_path, name, &env).map_err(|e| anyhow!(e))?;
         let resolution = resolve_host(&[&config], name, &ctx);
         assert!(resolution.warnings.is_empty(), "{:?}", resolution.warnings);
         let ours = serde_json::to_value(Effective::new(&resolution, &ctx))?;
@@ -201,5 +219,59 @@ fn tokens_proxy_command_and_proxy_jump() -> Result<()> {
             ),
         )],
         &["tok", "pc", "pj", "both", "agentless", "plain"],
+    )
+}
+
+#[test]
+fn connection_hash_and_environment_variables_in_paths() -> Result<()> {
+    check_with_env(
+        &[(
+            ".ssh/config",
+            concat!(
+                "Host hashed\n  HostName Hashed.Example\n  User ann\n  Port 2022\n",
+                "  UserKnownHostsFile ~/kh/%C ${KH_DIR}/%C-%h ${HOME}/kh3\n",
+                "  IdentityFile ~/.ssh/%C\n  IdentityFile ${KEYS}/id_%r\n",
+                "  CertificateFile ${KEYS}/cert-%C\n",
+                "  IdentityAgent ${HOME}/agent-%C.sock\n",
+                "  ForwardAgent ${KEYS}/fwd-%C\n",
+                "Host dollar\n  IdentityAgent $SSH_AUTH_SOCK\n  ForwardAgent $KEYS\n",
+                "  UserKnownHostsFile /k/$KEYS/${KEYS}x/$${PERCENT}\n",
+                "Host proxy\n  ProxyCommand nc ${KEYS} %h\n  HostName ${KEYS}\n",
+                "Host *\n  UserKnownHostsFile %d/.ssh/kh-%C\n  IdentityAgent ${KEYS}/%C\n",
+            ),
+        )],
+        &["hashed", "dollar", "proxy", "other", "Other.Host"],
+        &[
+            ("KEYS", "/srv/Keys"),
+            ("KH_DIR", "/var/kh"),
+            ("PERCENT", "/p/%h/100%"),
+        ],
+    )
+}
+
+#[test]
+fn edge_values_as_ssh_g_prints_them() -> Result<()> {
+    check(
+        &[(
+            ".ssh/config",
+            concat!(
+                "Host off\n  StrictHostKeyChecking off\n  ConnectTimeout 1\n",
+                "  ServerAliveInterval 1m30s\n  UserKnownHostsFile none\n",
+                "Host uri\n  ProxyJump ssh://ann@j1:2222,j2\n  HostName 100%%.Example\n",
+                "Host Scoped\n  HostName FE80::1%%Eth0\n",
+                "Host colon\n  HostName Odd:Name.Example\n",
+                "Host none-id\n  IdentityFile none\n  CertificateFile none\n",
+                "Host fwd\n  ForwardAgent TRUE\n  IdentityAgent SSH_AUTH_SOCK\n",
+            ),
+        )],
+        &[
+            "off",
+            "uri",
+            "none-id",
+            "fwd",
+            "Scoped",
+            "colon",
+            "Mixed.Case.Example",
+        ],
     )
 }

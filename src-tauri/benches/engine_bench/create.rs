@@ -55,6 +55,8 @@ pub fn creates(s: &Setup, n: usize) -> Result<Creates> {
                 shell: None,
                 ssh: None,
                 reconnect: None,
+                record: false,
+                record_input: false,
             };
             let t = Instant::now();
             let r = conn.rpc.call::<method::SessionCreate>(params).await?;

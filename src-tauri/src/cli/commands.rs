@@ -71,14 +71,18 @@ pub async fn run(cli: Cli, out: Output, ctx: &EngineContext) -> Result<i32, Engi
             title,
             cols,
             rows,
+            record,
+            record_input,
         } => {
             let (tc, tr) = super::attach::terminal_size().unwrap_or((80, 24));
-            let params = targets::create_params(
+            let mut params = targets::create_params(
                 ssh.as_deref(),
                 title,
                 cols.unwrap_or(tc),
                 rows.unwrap_or(tr),
             )?;
+            params.record = record || record_input;
+            params.record_input = record_input;
             let conn = connect(&host, ctx).await?;
             let r = conn.rpc.call::<method::SessionCreate>(params).await;
             conn.close().await;
@@ -132,6 +136,7 @@ pub async fn run(cli: Cli, out: Output, ctx: &EngineContext) -> Result<i32, Engi
             once,
             interval,
         } => monitor(&host, session, once, interval, out, ctx).await,
+        Command::Recordings { action } => super::recordings::run(action, out, ctx).await,
     }
 }
 
@@ -163,6 +168,7 @@ fn hosts(action: HostsAction, out: Output, ctx: &EngineContext) -> Result<i32, E
             destination: dest,
             identity_files,
             proxy_jump,
+            forward_agent,
             replace,
         } => {
             let d = parse_destination(&dest)?;
@@ -178,6 +184,7 @@ fn hosts(action: HostsAction, out: Output, ctx: &EngineContext) -> Result<i32, E
                 options: Default::default(),
                 source: Some("manual".into()),
                 color: None,
+                forward_agent,
             };
             store.add(host.clone(), replace)?;
             out.ok(&host, || format!("saved {}", host.name));

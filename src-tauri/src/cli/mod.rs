@@ -5,6 +5,7 @@ pub mod attach;
 pub mod commands;
 pub mod output;
 pub mod prompt;
+pub mod recordings;
 
 use clap::{Parser, Subcommand};
 
@@ -63,6 +64,12 @@ pub enum Command {
         /// Terminal height (default: this terminal's, or 24).
         #[arg(long)]
         rows: Option<u16>,
+        /// Record the session's output (asciicast v2 on the host; see `outpost recordings`).
+        #[arg(long)]
+        record: bool,
+        /// Record what is typed too (implies --record).
+        #[arg(long)]
+        record_input: bool,
     },
     /// Attach this terminal to a session (detach with Ctrl-]).
     Attach {
@@ -103,6 +110,12 @@ pub enum Command {
         /// The session id.
         session: String,
     },
+    /// List and export session recordings (asciicast files kept on a host).
+    Recordings {
+        /// What to do with them.
+        #[command(subcommand)]
+        action: recordings::RecordingsAction,
+    },
     /// Show a host's (or an ssh session's target's) load.
     Monitor {
         /// The host.
@@ -142,6 +155,10 @@ pub enum HostsAction {
         /// Jump through these hosts (comma-separated, like ssh -J).
         #[arg(long = "jump", short = 'J')]
         proxy_jump: Option<String>,
+        /// Forward your ssh-agent to the host (like ssh -A), for its sessions to reach further
+        /// hosts with your keys. Whoever has root there can use it while you are connected.
+        #[arg(long)]
+        forward_agent: bool,
         /// Replace a host of the same name.
         #[arg(long)]
         replace: bool,

@@ -13,6 +13,7 @@ use std::os::fd::AsFd;
 
 use nix::sys::termios::{self, LocalFlags, SetArg};
 
+use crate::engine::ssh::host_cert::CertificateInfo;
 use crate::engine::ssh::known_hosts::lookup_name;
 use crate::engine::ssh::{
     visible, visible_lines, BoxFuture, HostKeyDecision, HostKeyQuestion, Prompter, SecretKind,
@@ -79,14 +80,47 @@ fn key_type_label(algorithm: &str) -> String {
     }
 }
 
+/// What a host certificate says, in the words of `ssh-keygen -L`; every part the server chose
+/// (key id, principals) has its control characters made visible.
+fn certificate_text(c: &CertificateInfo) -> String {
+    let principals = if c.principals.is_empty() {
+        "(none: every name)".to_owned()
+    } else {
+        c.principals
+            .iter()
+            .map(|p| visible(p))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let until = c
+        .valid_before
+        .map_or_else(|| "forever".to_owned(), |t| format!("{t} (Unix time)"));
+    format!(
+        "The key came in a host certificate, ID \"{}\" (serial {}),\n\
+         signed by CA {} {} (not trusted for this host),\n\
+         principals: {principals}; valid from {} to {until}.\n",
+        visible(&c.key_id),
+        c.serial,
+        key_type_label(&c.ca_key_type),
+        c.ca_fingerprint,
+        c.valid_after,
+    )
+}
+
 /// The question for a host key not on record, in OpenSSH's words.
 fn host_key_text(q: &HostKeyQuestion) -> String {
     let name = visible(&lookup_name(&q.host, q.port));
     let label = key_type_label(&q.key_type);
+    let cert = q
+        .certificate
+        .as_ref()
+        .map(certificate_text)
+        .unwrap_or_default();
     if !q.other_types_known() {
         return format!(
             "The authenticity of host '{name}' can't be established.\n\
              {label} key fingerprint is {}.\n\
+             {cert}\
              Trust it? [a]lways / [o]nce / [N]o: ",
             q.fingerprint
         );
@@ -100,6 +134,7 @@ fn host_key_text(q: &HostKeyQuestion) -> String {
          It is also possible that a host key has just been changed.\n\
          The fingerprint for the {label} key sent by the remote host is\n\
          {}.\n\
+         {cert}\
          Please contact your system administrator.\n",
         q.fingerprint
     );
@@ -205,7 +240,31 @@ mod tests {
             key_type: "ssh-ed25519".into(),
             fingerprint: "SHA256:new".into(),
             known,
+            certificate: None,
         }
+    }
+
+    #[test]
+    fn a_host_certificate_is_described_with_hostile_parts_made_visible() {
+        let mut q = question(Vec::new());
+        q.certificate = Some(CertificateInfo {
+            key_id: "web\x1b[2Jhost".into(),
+            serial: 7,
+            principals: vec!["web.example".into(), "evil\r\nTrust".into()],
+            ca_key_type: "ssh-ed25519".into(),
+            ca_fingerprint: "SHA256:ca".into(),
+            valid_after: 100,
+            valid_before: None,
+        });
+        let text = host_key_text(&q);
+        assert!(text.contains("signed by CA ED25519 SHA256:ca"), "{text}");
+        assert!(text.contains("principals: web.example, "), "{text}");
+        assert!(text.contains("valid from 100 to forever"), "{text}");
+        assert!(!text.contains('\x1b') && !text.contains('\r'), "{text:?}");
+        assert!(
+            text.ends_with("Trust it? [a]lways / [o]nce / [N]o: "),
+            "{text}"
+        );
     }
 
     #[test]

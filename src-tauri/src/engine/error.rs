@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::engine::agent::deploy::DeployError;
 use crate::engine::agent::rpc_client::RpcError;
+use crate::engine::ssh::host_cert::CertificateRejected;
 use crate::engine::ssh::known_hosts::{ChangedKey, ServerKey};
 use crate::engine::ssh::SshError;
 use crate::engine::{agent, ssh, store};
@@ -146,6 +147,7 @@ fn ssh_details(e: &SshError) -> Option<ErrorDetails> {
         SshError::HostKeyChanged(c) => ErrorDetails::HostKeyChanged((**c).clone()),
         SshError::HostKeyRevoked(k) => ErrorDetails::HostKeyRevoked(k.clone()),
         SshError::HostKeyRejected(k) => ErrorDetails::HostKeyRejected(k.clone()),
+        SshError::HostCertificate(r) => ErrorDetails::HostCertificate((**r).clone()),
         SshError::AuthFailed {
             host,
             user,
@@ -232,6 +234,9 @@ pub enum ErrorDetails {
     HostKeyRevoked(ServerKey),
     /// The server's key is unknown and was not accepted (`host_key_rejected`).
     HostKeyRejected(ServerKey),
+    /// The server's host certificate is not trusted (`host_certificate_*`); `problem.reason`
+    /// says why, with its facts.
+    HostCertificate(CertificateRejected),
     /// No authentication method worked (`auth_failed`).
     AuthFailed {
         /// The host.
@@ -325,6 +330,7 @@ mod tests {
             known_hosts_name: "[db-1]:2222".into(),
             key_type: "ssh-ed25519".into(),
             fingerprint: "SHA256:new".into(),
+            certificate: None,
         }
     }
 
@@ -345,11 +351,50 @@ mod tests {
                 "known_hosts_name": "[db-1]:2222",
                 "key_type": "ssh-ed25519",
                 "fingerprint": "SHA256:new",
+                "certificate": null,
                 "expected_fingerprints": ["SHA256:old1", "SHA256:old2"],
             })
         );
         let message = v["message"].as_str().unwrap();
         assert!(message.contains("[db-1]:2222") && message.contains("SHA256:old2"));
+    }
+
+    #[test]
+    fn a_refused_host_certificate_crosses_as_fields() {
+        use crate::engine::ssh::host_cert::{CertificateInfo, CertificateProblem};
+        let mut presented = key();
+        presented.certificate = Some(Box::new(CertificateInfo {
+            key_id: "db-1 host".into(),
+            serial: 3,
+            principals: vec!["db-2".into()],
+            ca_key_type: "ssh-ed25519".into(),
+            ca_fingerprint: "SHA256:ca".into(),
+            valid_after: 0,
+            valid_before: Some(1_700_000_000),
+        }));
+        let e = EngineError::Ssh(SshError::HostCertificate(Box::new(CertificateRejected {
+            presented,
+            problem: CertificateProblem::WrongPrincipal {
+                name: "db-1".into(),
+                principals: vec!["db-2".into()],
+            },
+        })));
+        let v = serde_json::to_value(e.report()).unwrap();
+        assert_eq!(v["code"], "host_certificate_wrong_principal");
+        let d = &v["details"];
+        assert_eq!(d["kind"], "host_certificate");
+        assert_eq!(d["known_hosts_name"], "[db-1]:2222");
+        assert_eq!(d["certificate"]["ca_fingerprint"], "SHA256:ca");
+        assert_eq!(d["certificate"]["valid_before"], 1_700_000_000);
+        assert_eq!(
+            d["problem"],
+            serde_json::json!({"reason": "wrong_principal", "name": "db-1", "principals": ["db-2"]})
+        );
+        let message = v["message"].as_str().unwrap();
+        assert!(
+            message.contains("SHA256:ca") && message.contains("db-1"),
+            "{message}"
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! | [`agent`] | the agent: binary lookup, deployment, the local agent, connecting, the JSON-RPC client |
 //! | [`store`] | what is kept on disk: configuration directory, saved hosts, window state, `~/.ssh/config` import |
 //! | [`live`] | long-lived views: shared connections, following a session, tabs, monitoring feeds, prompts |
+//! | [`recordings`] | a host's session recordings: list, read in chunks, export |
 //!
 //! Every failure is an [`EngineError`] with a stable code; [`error`] turns it into the
 //! `{code, message, details}` data a front end receives ([`ErrorReport`]).
@@ -14,6 +15,7 @@
 pub mod agent;
 pub mod error;
 pub mod live;
+pub mod recordings;
 pub mod ssh;
 pub mod store;
 

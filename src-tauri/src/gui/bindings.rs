@@ -76,6 +76,8 @@ fn types_ts() -> String {
     d.visit::<Subscribed>();
     d.visit::<SessionInfo>();
     d.visit::<SshHostsResult>();
+    d.visit::<outpost_protocol::recording::RecordingInfo>();
+    d.visit::<outpost_protocol::recording::RecordResult>();
     d.visit::<Host>();
     d.visit::<AppInfo>();
     d.visit::<ConnectInfo>();

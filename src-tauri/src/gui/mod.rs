@@ -72,8 +72,13 @@ pub fn run() -> Result<(), GuiError> {
             commands::app::state_save,
             commands::app::clipboard_read,
             commands::app::clipboard_write,
+            commands::primary::primary_read,
+            commands::primary::primary_write,
             commands::app::app_info,
             commands::links::link_open,
+            commands::recordings::recordings_list,
+            commands::recordings::recording_load,
+            commands::recordings::session_record,
         ])
         .build(tauri::generate_context!())?;
     app.run(|app, event| {

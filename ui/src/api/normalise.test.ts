@@ -12,6 +12,7 @@ describe("normaliseHost", () => {
       proxy_jump: [],
       source: "builtin",
       color: null,
+      forward_agent: false,
     });
   });
   it("keeps what is there", () => {
@@ -29,5 +30,6 @@ describe("normaliseHost", () => {
     expect(h.color).toBe("red");
     expect(h.proxy_jump).toEqual(["jump"]);
     expect(h.source).toBe("ssh_config");
+    expect(normaliseHost({ name: "j", hostname: "j", forward_agent: true }).forward_agent).toBe(true);
   });
 });

@@ -13,5 +13,6 @@ export function normaliseHost(h: Partial<Host>): Host {
     proxy_jump: Array.isArray(h.proxy_jump) ? h.proxy_jump : [],
     source: (h.source ?? "manual") as HostSource,
     color: h.color ?? null,
+    forward_agent: h.forward_agent ?? false,
   };
 }

@@ -13,6 +13,9 @@ import type {
   MonitorEvent,
   MonitorTarget,
   Prompt,
+  RecordingInfo,
+  RecordResult,
+  SessionChangedEvent,
   SessionInfo,
   SessionKind,
   SshHostsResult,
@@ -85,6 +88,15 @@ export const sessionNew = (s: NewSession): Promise<SessionInfo> =>
 /** Ends a session (its processes stop). */
 export const sessionClose = (host: string, session_id: string): Promise<void> =>
   call("session_close", { host, session_id });
+
+/** A host's recordings (of one session when given), oldest first. */
+export const recordingsList = (host: string, session_id: string | null): Promise<RecordingInfo[]> =>
+  call("recordings_list", { host, session_id });
+/** One recording's asciicast text. */
+export const recordingLoad = (host: string, name: string): Promise<string> => call("recording_load", { host, name });
+/** Starts or stops recording a session; the file being written. */
+export const sessionRecord = (host: string, session_id: string, on: boolean): Promise<RecordResult> =>
+  call("session_record", { host, session_id, on });
 
 /** Handlers of one attachment's two channels. */
 export interface AttachHandlers {
@@ -199,6 +211,18 @@ export async function onPrompt(handler: (prompt: Prompt) => void): Promise<() =>
     throw toApiError(e);
   }
 }
+/**
+ * Calls `handler` whenever a shown session's title or working directory changes (the window
+ * event `session-changed`); resolves to a function that stops.
+ */
+export async function onSessionChanged(handler: (change: SessionChangedEvent) => void): Promise<() => void> {
+  try {
+    return await listen<SessionChangedEvent>("session-changed", (event) => handler(event.payload));
+  } catch (e) {
+    throw toApiError(e);
+  }
+}
+
 /** Answers a host-key question. */
 export const answerHostKey = (id: number, answer: HostKeyAnswer): Promise<void> =>
   call("prompt_answer", { id, answer });
@@ -225,6 +249,14 @@ export async function clipboardWrite(text: string): Promise<void> {
     await call<void>("clipboard_write", { text });
   }
 }
+
+/**
+ * The desktop's PRIMARY selection (what another app, or this one, selected last): null when it
+ * holds no text or the platform has none. Hostile data: paste it through the paste guard.
+ */
+export const primaryRead = (): Promise<string | null> => call("primary_read");
+/** Makes `text` the desktop's PRIMARY selection, for other apps' middle-click paste. */
+export const primaryWrite = (text: string): Promise<void> => call("primary_write", { text });
 
 /** Reads text from the system clipboard (the webview's clipboard first, then the backend's). */
 export async function clipboardRead(): Promise<string> {

@@ -1,8 +1,10 @@
 // The blocking dialog for a changed host key (any command's `host_key_changed` error): what
-// happened, both fingerprints from the error's typed details, and what to do next.
+// happened, both fingerprints from the error's typed details (and, when the key came in a host
+// certificate, its CA and principals), and what to do next.
 import type { JSX } from "preact";
 import { changedKey } from "../state/store";
-import { changedKeyOf, removeKeyCommand } from "./advice";
+import { certificateOf, changedKeyOf, removeKeyCommand } from "./advice";
+import { CertificateFacts } from "./CertificateFacts";
 import { Modal } from "./Modal";
 
 /** Shown while `changedKey` holds an error. */
@@ -37,6 +39,7 @@ export function HostKeyChangedDialog(): JSX.Element | null {
           {k && k.expected_fingerprints.length > 0 ? k.expected_fingerprints.join(" or ") : "(see the message below)"}
         </dd>
       </dl>
+      <CertificateFacts certificate={certificateOf(err)} />
       <p class="modal-text">
         <strong>What to do next:</strong> if you know why the key changed (for example, the host was reinstalled), remove
         the old key from your known_hosts file and connect again; you will be asked to trust the new key.

@@ -10,6 +10,7 @@ import { useState } from "preact/hooks";
 import * as api from "../api/tauri";
 import type { HostKeyAnswer, HostKeyPrompt, SecretPrompt } from "../api/types";
 import { prompts, reportError } from "../state/store";
+import { CertificateFacts } from "./CertificateFacts";
 import { Modal } from "./Modal";
 import { askerOf, keyboardInteractiveText, localSecretTitle, type OtherTypesRequest, otherTypesWarning } from "./promptText";
 
@@ -41,6 +42,7 @@ function HostKeyDialog({ p }: { p: HostKeyPrompt }): JSX.Element {
           {p.fingerprint}
         </dd>
       </dl>
+      <CertificateFacts certificate={p.certificate} />
       <div class="modal-actions">
         <button data-testid="hostkey-reject" onClick={() => answer("reject")}>
           Cancel
@@ -80,6 +82,7 @@ function HostKeyOtherTypesDialog({ p }: { p: OtherTypesRequest }): JSX.Element {
           ))}
         </dd>
       </dl>
+      <CertificateFacts certificate={p.certificate} />
       <div class="modal-actions">
         <button data-testid="hostkey-reject" data-autofocus onClick={() => answer("reject")}>
           Cancel

@@ -225,6 +225,16 @@ export function SettingsDialog(): JSX.Element {
           <span class="setting-label">Show the monitoring panel</span>
           <input type="checkbox" checked={s.monitor_open} onChange={(e) => updateSettings({ monitor_open: e.currentTarget.checked })} />
         </label>
+        <label class="setting">
+          <span class="setting-label">
+            Allow <span class="mono">Match exec</span> in ssh_config
+            <span class="setting-note muted small" data-testid="ssh-match-exec-risk">
+              Reading your ssh_config then runs the commands of its <span class="mono">Match exec</span> lines on this computer, as{" "}
+              <span class="mono">ssh</span> does: anyone who can edit that file can run programs as you.
+            </span>
+          </span>
+          <input type="checkbox" data-testid="ssh-match-exec" checked={s.ssh_match_exec} onChange={(e) => updateSettings({ ssh_match_exec: e.currentTarget.checked })} />
+        </label>
       </div>
       <Shortcuts />
       {info ? (

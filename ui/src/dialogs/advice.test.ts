@@ -43,6 +43,7 @@ describe("changed host keys", () => {
     known_hosts_name: "[db-1]:2222",
     key_type: "ssh-ed25519",
     fingerprint: "SHA256:newKEY+/abc",
+    certificate: null,
     expected_fingerprints: ["SHA256:old1", "SHA256:old2="],
   };
   it("reads the host and both fingerprints from the typed details", () => {

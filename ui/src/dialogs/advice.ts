@@ -1,5 +1,6 @@
 // Error codes → plain words: a short title and what to do next. The engine's message is always
 // shown as well (it names the host and the cause); unknown codes get the message alone.
+import type { CertificateInfo, CertificateProblem } from "../api/generated/types";
 import type { ApiError, ChangedKey, DeployError } from "../api/types";
 
 /** What an error box shows. */
@@ -12,7 +13,54 @@ export interface Advice {
   next: string | null;
 }
 
+/** Refused host certificates by problem (the `problem.reason` of a `host_certificate` error's
+ * details); typed by the generated union, so a new problem on the Rust side fails the build until
+ * it has advice. */
+const CERTIFICATE: Record<CertificateProblem["reason"], { title: string; next: string }> = {
+  revoked: {
+    title: "The host's certificate is revoked",
+    next: "A known_hosts file marks its host key or the CA that signed it as @revoked. Do not connect; ask the host's administrator.",
+  },
+  unknown_ca: {
+    title: "The host's certificate is signed by an untrusted CA",
+    next: "Your known_hosts trusts another certificate authority for this host (@cert-authority). Compare the CA fingerprint with the one your administrator publishes; do not connect if it differs.",
+  },
+  expired: {
+    title: "The host's certificate has expired",
+    next: "Ask the host's administrator to renew the host certificate. If the certificate looks new, check this computer's clock.",
+  },
+  not_yet_valid: {
+    title: "The host's certificate is not valid yet",
+    next: "Check this computer's clock (and the host's); the certificate starts later.",
+  },
+  wrong_principal: {
+    title: "The host's certificate is for another name",
+    next: "Connect with a name the certificate lists (shown below), or ask the administrator to add this name to the host certificate.",
+  },
+  bad_signature: {
+    title: "The host's certificate is forged or damaged",
+    next: "Its CA signature does not verify. Do not connect; ask the host's administrator.",
+  },
+  not_host_certificate: {
+    title: "The host presented a user certificate",
+    next: "The server is misconfigured (its HostCertificate is a user certificate). Ask the host's administrator.",
+  },
+  critical_option: {
+    title: "The host's certificate has an unsupported option",
+    next: "Host certificates carry no critical options; ask the host's administrator to re-issue it.",
+  },
+};
+
 const TABLE: Record<string, { title: string; next: string }> = {
+  host_certificate_revoked: CERTIFICATE.revoked,
+  host_certificate_unknown_ca: CERTIFICATE.unknown_ca,
+  host_certificate_expired: CERTIFICATE.expired,
+  host_certificate_not_yet_valid: CERTIFICATE.not_yet_valid,
+  host_certificate_wrong_principal: CERTIFICATE.wrong_principal,
+  host_certificate_invalid: {
+    title: "The host's certificate is not valid",
+    next: "Do not connect; ask the host's administrator to re-issue the host certificate.",
+  },
   host_not_found: {
     title: "No such host",
     next: "The host may have been removed or renamed. Pick it again from the sidebar, or add it.",
@@ -214,6 +262,10 @@ export function adviceFor(error: ApiError): Advice {
     const step = DEPLOY[error.details.reason];
     return { title: step.title, message: error.message, next: step.next };
   }
+  if (error.details?.kind === "host_certificate") {
+    const c = CERTIFICATE[error.details.problem.reason];
+    return { title: c.title, message: error.message, next: c.next };
+  }
   if (error.details?.kind === "connect_timeout") {
     const t = error.details.stage === "connecting" ? CONNECT_TIMEOUT.connecting : CONNECT_TIMEOUT.handshake;
     return { title: t.title, message: error.message, next: t.next };
@@ -234,4 +286,62 @@ export function changedKeyOf(error: ApiError): ChangedKey | null {
 /** The command that removes the old key of a host, named as known_hosts names it. */
 export function removeKeyCommand(knownHostsName: string): string {
   return `ssh-keygen -R '${knownHostsName}'`;
+}
+
+/** The host certificate a host-key error's server presented (null when it presented a plain key,
+ * or for any other error). */
+export function certificateOf(error: ApiError): CertificateInfo | null {
+  const d = error.details;
+  switch (d?.kind) {
+    case "host_key_changed":
+    case "host_key_revoked":
+    case "host_key_rejected":
+    case "host_certificate":
+      return d.certificate;
+    default:
+      return null;
+  }
+}
+
+/** A certificate's facts as label/value rows, for the host-key dialogs. `now` (seconds since
+ * 1970) marks an expired or not-yet-valid window. */
+export function certificateFacts(c: CertificateInfo, now: number): [string, string][] {
+  const when = (s: number) => new Date(s * 1000).toISOString().replace(".000Z", "Z");
+  const until = c.valid_before === null ? "forever" : when(c.valid_before);
+  const from = c.valid_after === 0 ? "always" : when(c.valid_after);
+  let validity = `${from} – ${until}`;
+  if (c.valid_before !== null && now >= c.valid_before) validity += " (expired)";
+  else if (now < c.valid_after) validity += " (not yet valid)";
+  return [
+    ["Signed by CA", `${c.ca_key_type} ${c.ca_fingerprint}`],
+    ["Valid for", c.principals.length > 0 ? c.principals.join(", ") : "any host name"],
+    ["Valid", validity],
+    ["Certificate", `${c.key_id} (serial ${c.serial})`],
+  ];
+}
+
+/** What a refused host certificate's problem says, from its typed fields. */
+export function certificateProblemText(p: CertificateProblem): string {
+  switch (p.reason) {
+    case "revoked":
+      return p.ca
+        ? `The CA key that signed it (${p.revoked_fingerprint}) is marked @revoked.`
+        : `Its host key (${p.revoked_fingerprint}) is marked @revoked.`;
+    case "unknown_ca":
+      return p.trusted_cas.length > 0
+        ? `It is not signed by a CA trusted for this host (trusted: ${p.trusted_cas.join(", ")}).`
+        : "No CA is trusted for this host.";
+    case "expired":
+      return "Its validity has ended.";
+    case "not_yet_valid":
+      return "Its validity has not started yet.";
+    case "wrong_principal":
+      return `It is not valid for ${p.name}; it names ${p.principals.join(", ")}.`;
+    case "bad_signature":
+      return "Its CA signature does not verify.";
+    case "not_host_certificate":
+      return "It is a user certificate, not a host certificate.";
+    case "critical_option":
+      return `It carries the unsupported critical option ${p.option}.`;
+  }
 }

@@ -55,6 +55,7 @@ describe("other key types warning", () => {
         { key_type: "ecdsa-sha2-nistp256", fingerprint: "SHA256:a" },
         { key_type: "ecdsa-sha2-nistp256", fingerprint: "SHA256:b" },
       ],
+      certificate: null,
     });
     expect(w).toContain("10.0.0.1 (port 2222) presented a ssh-ed25519 key");
     expect(w).toContain("(ecdsa-sha2-nistp256)");

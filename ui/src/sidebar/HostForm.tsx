@@ -1,5 +1,6 @@
-// The add/edit host form: name, host name, port, user, identity files, ProxyJump hosts and a
-// colour; "Test connection" tries the values as they stand before anything is saved.
+// The add/edit host form: name, host name, port, user, identity files, ProxyJump hosts, a
+// colour and agent forwarding; "Test connection" tries the values as they stand before anything
+// is saved.
 import type { JSX } from "preact";
 import { useState } from "preact/hooks";
 import { loadHosts } from "../actions";
@@ -20,6 +21,7 @@ export function HostForm({ host }: { host: Host | null }): JSX.Element {
   const [failure, setFailure] = useState<ApiError | null>(null);
   const [saving, setSaving] = useState(false);
   const [test, setTest] = useState<TestState>({ kind: "idle" });
+  const [forwardAgent, setForwardAgent] = useState(host?.forward_agent ?? false);
   const close = () => (dialog.value = null);
   const source = host?.source === "ssh_config" ? "ssh_config" : "manual";
 
@@ -32,7 +34,7 @@ export function HostForm({ host }: { host: Host | null }): JSX.Element {
     setErrors({});
     setTest({ kind: "testing" });
     try {
-      setTest({ kind: "ok", info: await api.hostTestUnsaved(r.host) });
+      setTest({ kind: "ok", info: await api.hostTestUnsaved({ ...r.host, forward_agent: forwardAgent }) });
     } catch (err) {
       setTest({ kind: "error", error: toApiError(err) });
     }
@@ -48,7 +50,7 @@ export function HostForm({ host }: { host: Host | null }): JSX.Element {
     setErrors({});
     setSaving(true);
     try {
-      await api.hostSave(r.host, host?.name ?? null);
+      await api.hostSave({ ...r.host, forward_agent: forwardAgent }, host?.name ?? null);
       await loadHosts();
       close();
     } catch (err) {
@@ -116,6 +118,19 @@ export function HostForm({ host }: { host: Host | null }): JSX.Element {
           </div>
           <small class="field-hint">Tells hosts apart on their row and tabs (for example red for production).</small>
         </fieldset>
+        <label class="field forward-agent" data-testid="host-form-forward-agent">
+          <span class="check">
+            <input
+              type="checkbox"
+              checked={forwardAgent}
+              onChange={(e) => setForwardAgent(e.currentTarget.checked)}
+            />
+            Forward my ssh-agent (like ssh -A)
+          </span>
+          <small class="field-hint">
+            Sessions on this host reach further hosts with your keys, and so can anyone with root there while you are connected.
+          </small>
+        </label>
         <div class="form-test" data-testid="host-form-test-result">
           <TestOutcome test={test} label={fields.hostname.trim() || "the host"} onClose={() => setTest({ kind: "idle" })} />
         </div>

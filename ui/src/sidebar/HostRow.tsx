@@ -1,5 +1,6 @@
-// One host in the sidebar: its colour mark, name and address, its actions (new shell, new SSH,
-// test, edit, remove), the connection test's result, and, when expanded, its live sessions.
+// One host in the sidebar: its colour mark, name and address, a key badge when it forwards the
+// ssh-agent, its actions (new shell, new SSH, test, edit, remove), the connection test's result,
+// and, when expanded, its live sessions.
 import type { JSX } from "preact";
 import { useState } from "preact/hooks";
 import { hostLabel, loadHosts, newShell } from "../actions";
@@ -90,7 +91,19 @@ export function HostRow({ host }: { host: Host }): JSX.Element {
             <Icon name={builtin ? "computer" : "server"} />
           </span>
           <span class="host-text">
-            <span class="host-name">{hostLabel(name)}</span>
+            <span class="host-name">
+              {hostLabel(name)}
+              {host.forward_agent ? (
+                <span
+                  class="forward-agent-badge"
+                  data-testid={`host-forward-agent-${name}`}
+                  title="Forwards your ssh-agent: its sessions can use your keys (so can root there while you are connected)"
+                  aria-label="Forwards your ssh-agent"
+                >
+                  <Icon name="key" />
+                </span>
+              ) : null}
+            </span>
             <span class="host-address">
               {builtin ? "local agent" : hostAddress(host)}
               {host.proxy_jump.length > 0 ? ` via ${host.proxy_jump.join(" → ")}` : ""}

@@ -10,6 +10,7 @@ import * as api from "../api/tauri";
 import { toApiError } from "../api/errors";
 import type { ApiError, SessionInfo } from "../api/types";
 import { ErrorBox } from "../dialogs/ErrorBox";
+import { openRecordings } from "../recordings/state";
 import { Icon } from "../icons";
 import { allPanes } from "../state/layout";
 import { layout, sessionsEpoch, setHostSessions } from "../state/store";
@@ -31,6 +32,9 @@ function RowMenu({ host, s, x, y, onClose }: { host: string; s: SessionInfo; x: 
       </button>
       <button class="menu-item" role="menuitem" data-testid="session-open-another" onClick={() => (onClose(), openSessionTab(host, s, true))}>
         <span>Open in another tab</span>
+      </button>
+      <button class="menu-item" role="menuitem" data-testid="session-recordings" onClick={() => (onClose(), openRecordings(host, s.session_id, title))}>
+        <span>Recordings…</span>
       </button>
       <div class="menu-sep" />
       <button class="menu-item danger" role="menuitem" data-testid="session-end" onClick={() => (onClose(), void endSession(host, s.session_id, title))}>

@@ -23,6 +23,7 @@ describe("host form", () => {
         proxy_jump: ["bastion", "inner"],
         source: "manual",
         color: null,
+        forward_agent: false,
       },
     });
   });
@@ -44,6 +45,7 @@ describe("host form", () => {
       proxy_jump: ["j1", "j2"],
       source: "ssh_config",
       color: "red",
+      forward_agent: false,
     };
     const r = hostFromFields(fieldsOf(h), h.source);
     expect(r).toEqual({ ok: true, host: h });

@@ -80,6 +80,8 @@ export function hostFromFields(
       proxy_jump,
       source,
       color: isHostColor(f.color) ? f.color : null,
+      // The form's checkbox sets it (`HostForm.tsx`).
+      forward_agent: false,
     },
   };
 }

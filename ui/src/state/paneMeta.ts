@@ -4,8 +4,8 @@
 // tab strip, the palette and the session list agree.
 import { hostColorCss } from "../sidebar/hostColor";
 import type { PaneRef } from "./layout";
-import { hosts, paneMarks, sessionInfo, sessionKey } from "./store";
-import { extras, paneTitle } from "./titles";
+import { hosts, localHome, paneMarks, sessionInfo, sessionKey } from "./store";
+import { extras, homeOf, paneTitle } from "./titles";
 
 /** The CSS colour the user gave a host, if any. */
 export function hostColor(host: string): string | null {
@@ -26,8 +26,14 @@ export function attention(panes: readonly PaneRef[]): { bell: boolean; activity:
   };
 }
 
-/** A pane's title. */
+/** A pane's title (without one: its program and directory, the host's home as "~"). */
 export function paneLabel(p: PaneRef): string {
   const info = sessionInfo.value[sessionKey(p.host, p.session_id)];
-  return paneTitle(terminalTitle(p), info ? extras(info).terminal_title : null, info?.title || p.title);
+  const more = info ? extras(info) : {};
+  const user = hosts.value.find((x) => x.name === p.host)?.user;
+  return paneTitle(terminalTitle(p), more.terminal_title, info?.title || p.title, {
+    foreground: more.foreground,
+    cwd: more.cwd,
+    home: homeOf(p.host, user, localHome.value),
+  });
 }

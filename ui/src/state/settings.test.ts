@@ -43,6 +43,13 @@ describe("settings", () => {
     expect(readSettings({ confirm_multiline_paste: "no" }).confirm_multiline_paste).toBe(true);
     expect(readSettings({ confirm_multiline_paste: false }).confirm_multiline_paste).toBe(false);
   });
+  it("lets ssh_config run Match exec commands only when turned on", () => {
+    expect(DEFAULT_SETTINGS.ssh_match_exec).toBe(false);
+    expect(readSettings({}).ssh_match_exec).toBe(false);
+    expect(readSettings({ ssh_match_exec: "true" }).ssh_match_exec).toBe(false);
+    expect(readSettings({ ssh_match_exec: 1 }).ssh_match_exec).toBe(false);
+    expect(readSettings({ ssh_match_exec: true }).ssh_match_exec).toBe(true);
+  });
   it("steps the font within limits", () => {
     expect(stepFont(14, 1)).toBe(15);
     expect(stepFont(FONT_MIN, -1)).toBe(FONT_MIN);

@@ -1,6 +1,8 @@
 // User settings (colour scheme, terminal font, cursor, scrollback, copy on select, confirm multi-line
-// paste, close on exit, which side panels are open, rebound shortcuts), their defaults, and
+// paste, close on exit, which side panels are open and how wide, rebound shortcuts, whether ssh_config's
+// `Match exec` may run its command), their defaults, and
 // validation of what state_load("settings") returns. Pure.
+import { readWidth } from "../panels/width";
 
 /** The colour schemes (the app's chrome follows the scheme's light or dark base). */
 export const SCHEMES = ["dark", "light", "solarized-dark", "solarized-light"] as const;
@@ -32,8 +34,17 @@ export interface Settings {
   close_on_exit: CloseOnExit;
   monitor_open: boolean;
   sidebar_open: boolean;
+  /** The sidebar's width in CSS pixels as dragged (null: the default). */
+  sidebar_width: number | null;
+  /** The monitoring panel's width in CSS pixels as dragged (null: the default). */
+  monitor_width: number | null;
   /** Rebound shortcuts: action id → its chords ("Ctrl+Shift+T"); missing actions keep their defaults. */
   keybindings: Record<string, string[]>;
+  /**
+   * Whether reading ssh_config may run the commands of its `Match exec` lines (the engine reads
+   * this key of the stored settings, `MATCH_EXEC_SETTING` in engine/store/ssh_config.rs).
+   */
+  ssh_match_exec: boolean;
 }
 
 /** Font size limits and default, in CSS pixels. */
@@ -66,7 +77,10 @@ export const DEFAULT_SETTINGS: Settings = {
   close_on_exit: "clean",
   monitor_open: true,
   sidebar_open: true,
+  sidebar_width: null,
+  monitor_width: null,
   keybindings: {},
+  ssh_match_exec: false,
 };
 
 /** Whether a scheme is light (the app's chrome uses its light look). */
@@ -125,7 +139,10 @@ export function readSettings(value: unknown): Settings {
     close_on_exit: oneOf(v.close_on_exit, ["clean", "always", "never"] as const, d.close_on_exit),
     monitor_open: bool(v.monitor_open, d.monitor_open),
     sidebar_open: bool(v.sidebar_open, d.sidebar_open),
+    sidebar_width: readWidth("sidebar", v.sidebar_width),
+    monitor_width: readWidth("monitor", v.monitor_width),
     keybindings: readKeybindings(v.keybindings),
+    ssh_match_exec: bool(v.ssh_match_exec, d.ssh_match_exec),
   };
 }
 

@@ -56,6 +56,17 @@ export function sessionKey(host: string, session_id: string): string {
   return `${host}/${session_id}`;
 }
 
+/** This computer's home directory (labels show it as "~"), once the backend has told it. */
+export const localHome = signal<string | null>(null);
+
+/** Updates what is known of one listed session (a pushed title or directory change). */
+export function patchSession(host: string, session_id: string, patch: Partial<SessionInfo>): void {
+  const key = sessionKey(host, session_id);
+  const was = sessionInfo.peek()[key];
+  if (was === undefined) return;
+  sessionInfo.value = { ...sessionInfo.peek(), [key]: { ...was, ...patch } };
+}
+
 /** Records a host's sessions as just listed (forgetting its sessions that are gone). */
 export function setHostSessions(host: string, list: readonly SessionInfo[]): void {
   const next: Record<string, SessionInfo> = {};

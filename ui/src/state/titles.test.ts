@@ -1,7 +1,7 @@
 // Tests for title choice and session row texts.
 import { describe, expect, it } from "vitest";
 import type { SessionInfo } from "../api/types";
-import { ageText, cwdText, MAX_LABEL, paneTitle, runningText, stateText, tabLabel } from "./titles";
+import { ageText, cwdText, dirText, distinctLabels, homeOf, MAX_DIR, MAX_LABEL, paneTitle, runningText, stateText, tabLabel } from "./titles";
 
 const info = (over: Partial<SessionInfo> & Record<string, unknown> = {}): SessionInfo => ({
   session_id: "abc",
@@ -36,6 +36,54 @@ describe("titles", () => {
     expect(tabLabel("prod", "bash")).toBe("prod");
     expect(tabLabel(null, "bash")).toBe("bash");
     expect(tabLabel(" ", "bash")).toBe("bash");
+  });
+});
+
+describe("labels without a title", () => {
+  const home = "/home/ana";
+  it("read the program and the directory, the home as ~", () => {
+    expect(paneTitle(null, null, "bash", { cwd: "/home/ana/src/outpost", home })).toBe("bash — ~/src/outpost");
+    expect(paneTitle(null, null, "bash", { cwd: home, home })).toBe("bash — ~");
+    expect(paneTitle(null, null, "bash", { cwd: "/home/anabel/x", home })).toBe("bash — /home/anabel/x");
+    expect(paneTitle(null, null, "bash", { cwd: "/etc", home })).toBe("bash — /etc");
+    expect(paneTitle(null, null, "bash", { cwd: "/srv" })).toBe("bash — /srv");
+  });
+  it("name the foreground program when it is not the shell", () => {
+    expect(paneTitle(null, null, "bash", { foreground: "vim", cwd: "/home/ana/notes", home })).toBe("vim — ~/notes");
+    expect(paneTitle(null, null, "bash", { foreground: "top" })).toBe("top");
+  });
+  it("stay the session's title when nothing is known", () => {
+    expect(paneTitle(null, null, "bash", {})).toBe("bash");
+    expect(paneTitle(null, null, "bash", { cwd: "", foreground: " " })).toBe("bash");
+  });
+  it("give way to a title the program set", () => {
+    expect(paneTitle("ana@db: ~", null, "bash", { cwd: "/tmp", foreground: "vim" })).toBe("ana@db: ~");
+    expect(paneTitle(null, "agent title", "bash", { cwd: "/tmp" })).toBe("agent title");
+  });
+  it("carry no control characters from a hostile directory", () => {
+    expect(paneTitle(null, null, "bash", { cwd: "/tmp/\u001b]0;x\u0007evil" })).toBe("bash — /tmp/ ]0;x evil");
+  });
+  it("keep the end of a long directory, where paths differ", () => {
+    const deep = "/var/lib/some/very/deep/directory/tree/with/many/levels/alpha";
+    const d = dirText(deep);
+    expect(d.length).toBeLessThanOrEqual(MAX_DIR);
+    expect(d.startsWith("…/")).toBe(true);
+    expect(d.endsWith("/many/levels/alpha")).toBe(true);
+    expect(dirText(deep.replace("alpha", "beta"))).not.toBe(d);
+    const one = `/${"x".repeat(100)}end`;
+    expect(dirText(one).length).toBe(MAX_DIR);
+    expect(dirText(one).endsWith("end")).toBe(true);
+  });
+  it("know the home of the host's user", () => {
+    expect(homeOf("local", null, "/home/me")).toBe("/home/me");
+    expect(homeOf("local", "root", null)).toBeUndefined();
+    expect(homeOf("db", "root", "/home/me")).toBe("/root");
+    expect(homeOf("db", "deploy", "/home/me")).toBe("/home/deploy");
+    expect(homeOf("db", null, "/home/me")).toBeUndefined();
+  });
+  it("number repeated labels so tabs stay distinct", () => {
+    expect(distinctLabels(["bash", "vim", "bash", "bash"])).toEqual(["bash", "vim", "bash (2)", "bash (3)"]);
+    expect(distinctLabels([])).toEqual([]);
   });
 });
 

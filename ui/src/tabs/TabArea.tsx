@@ -6,6 +6,7 @@
 import type { JSX } from "preact";
 import { useEffect, useRef } from "preact/hooks";
 import { hostLabel, newShell } from "../actions";
+import { followDrag } from "../panels/drag";
 import { type Divider, dragSizes, focusedPane, geometry, nodeAt, type Rect, type Tab, tabPanes } from "../state/layout";
 import { dispatch, hosts, layout, settings } from "../state/store";
 import { allControllers, controllerOf } from "../terminal/registry";
@@ -54,11 +55,8 @@ function DividerBar({ tab, d, container }: { tab: Tab; d: Divider; container: ()
     : { top: `calc(${pct(d.at)} - 3px)`, left: pct(d.area.x), width: pct(d.area.w) };
   const onPointerDown = (e: PointerEvent) => {
     const el = container();
-    const bar = e.currentTarget as HTMLElement;
     if (el === null || e.button !== 0) return;
-    e.preventDefault();
-    bar.setPointerCapture(e.pointerId);
-    const move = (ev: PointerEvent) => {
+    followDrag(e, (ev) => {
       const rect = el.getBoundingClientRect();
       const frac = row ? (ev.clientX - rect.left) / rect.width : (ev.clientY - rect.top) / rect.height;
       const pos = row ? (frac - d.area.x) / d.area.w : (frac - d.area.y) / d.area.h;
@@ -66,15 +64,7 @@ function DividerBar({ tab, d, container }: { tab: Tab; d: Divider; container: ()
       const node = current ? nodeAt(current.root, d.path) : null;
       if (node?.type !== "split" || !Number.isFinite(pos)) return;
       dispatch({ type: "resize", tab_id: tab.tab_id, path: d.path, sizes: dragSizes(node.sizes, d.index, pos) });
-    };
-    const up = () => {
-      bar.removeEventListener("pointermove", move);
-      bar.removeEventListener("pointerup", up);
-      bar.removeEventListener("pointercancel", up);
-    };
-    bar.addEventListener("pointermove", move);
-    bar.addEventListener("pointerup", up);
-    bar.addEventListener("pointercancel", up);
+    });
   };
   return (
     <div

@@ -10,7 +10,7 @@ import { Icon } from "../icons";
 import { focusedPane, type Tab, tabPanes } from "../state/layout";
 import { attention, hostColor, paneLabel } from "../state/paneMeta";
 import { currentPane, dispatch, layout, paneStatus, renamingTab, settings } from "../state/store";
-import { tabLabel } from "../state/titles";
+import { distinctLabels, tabLabel } from "../state/titles";
 import { shortcutLabel } from "../shortcuts";
 import { countdownText, type PaneStatus, statusLabel } from "../terminal/status";
 import { useDismiss } from "./useDismiss";
@@ -22,10 +22,17 @@ interface Menu {
   y: number;
 }
 
-/** The label a tab shows. */
-export function labelOf(tab: Tab): string {
+/** A tab's name, else its focused pane's title. */
+function ownLabel(tab: Tab): string {
   const p = focusedPane(tab);
   return tabLabel(tab.name, p ? paneLabel(p) : "");
+}
+
+/** The label a tab shows: its own, with " (2)", " (3)" when earlier tabs read the same. */
+export function labelOf(tab: Tab): string {
+  const tabs = layout.value.tabs;
+  const i = tabs.findIndex((t) => t.tab_id === tab.tab_id);
+  return i < 0 ? ownLabel(tab) : (distinctLabels(tabs.map(ownLabel))[i] ?? ownLabel(tab));
 }
 
 function RenameInput({ tab }: { tab: Tab }): JSX.Element {
@@ -34,7 +41,7 @@ function RenameInput({ tab }: { tab: Tab }): JSX.Element {
   useEffect(() => {
     const el = ref.current;
     if (el === null) return;
-    el.value = tab.name ?? labelOf(tab);
+    el.value = tab.name ?? ownLabel(tab);
     el.focus();
     el.select();
   }, []);

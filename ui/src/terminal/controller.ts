@@ -3,9 +3,11 @@
 // backend (flow control), input is sent in order, size changes follow the pane, and attachment
 // events become the pane's status. Everything Tauri-related goes through api/. Every paste (the
 // app's paste action and the browser's paste event, which xterm would otherwise handle itself)
-// goes through paste.ts: sanitised, and confirmed first when it has a line break. Replayed
-// history gets no terminal reports (replay.ts, reports.ts): the session's live offset is read
-// before each attach, and questions below it are swallowed instead of answered into the shell.
+// goes through paste.ts: sanitised, and confirmed first when it has a line break; a middle
+// click pastes the desktop's PRIMARY the same way, and a resting selection becomes PRIMARY
+// (primary.ts). Replayed history gets no terminal reports (replay.ts, reports.ts): the
+// session's live offset is read before each attach, and questions below it are swallowed
+// instead of answered into the shell.
 import { FitAddon } from "@xterm/addon-fit";
 import { SearchAddon } from "@xterm/addon-search";
 import { Unicode11Addon } from "@xterm/addon-unicode11";
@@ -24,7 +26,7 @@ import { OrderedInput } from "./input";
 import { type LinkSource, opensLink } from "./links";
 import { OutputPacer } from "./pacer";
 import { preparePaste } from "./paste";
-import { primaryText, selected } from "./primary";
+import { middleClickText, selected } from "./primary";
 import { filterReports } from "./reports";
 import { ReplayGuard, type TermWrite, writeMarker, writeOutput } from "./replay";
 import { Responders } from "./responder";
@@ -86,7 +88,7 @@ const MIDDLE_PASTE_MS = 1000;
 /** Which pane answers the questions of a session shown in several. */
 const responders = new Responders<TerminalController>();
 
-/** How long a selection must rest before copy-on-select copies it. */
+/** How long a selection must rest before copy-on-select (or PRIMARY) takes it. */
 const COPY_DEBOUNCE_MS = 150;
 
 // Within the protocol's terminal sizes (xterm.js itself needs two columns).
@@ -124,6 +126,7 @@ export class TerminalController {
   private quietUntil = 0;
   /** When a middle click last pasted (the webview may follow with a paste of its own). */
   private middlePastedAt = 0;
+  private primaryTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     private readonly el: HTMLElement,
@@ -181,7 +184,7 @@ export class TerminalController {
         e.preventDefault();
         e.stopPropagation();
         this.middlePastedAt = Date.now();
-        this.paste(primaryText());
+        void middleClickText(api.primaryRead).then((t) => this.paste(t));
       },
       { capture: true },
     );
@@ -207,6 +210,7 @@ export class TerminalController {
     });
     this.term.onSelectionChange(() => {
       selected(this.term.getSelection());
+      if (PRIMARY_PASTE) this.schedulePrimary();
       if (!this.copyOnSelect) return;
       if (this.copyTimer !== null) clearTimeout(this.copyTimer);
       this.copyTimer = setTimeout(() => {
@@ -480,6 +484,16 @@ export class TerminalController {
     this.term.options.theme = terminalTheme(theme);
   }
 
+  /** Makes the selection the desktop's PRIMARY once it rests (an empty one leaves PRIMARY as is). */
+  private schedulePrimary(): void {
+    if (this.primaryTimer !== null) clearTimeout(this.primaryTimer);
+    this.primaryTimer = setTimeout(() => {
+      this.primaryTimer = null;
+      const text = this.disposed ? "" : this.term.getSelection();
+      if (text.length > 0) api.primaryWrite(text).catch(() => {});
+    }, COPY_DEBOUNCE_MS);
+  }
+
   /** Turns copy-on-select on or off. */
   setCopyOnSelect(on: boolean): void {
     this.copyOnSelect = on;
@@ -568,6 +582,7 @@ export class TerminalController {
     this.visibility.disconnect();
     if (this.resizeTimer !== null) clearTimeout(this.resizeTimer);
     if (this.copyTimer !== null) clearTimeout(this.copyTimer);
+    if (this.primaryTimer !== null) clearTimeout(this.primaryTimer);
     if (this.fitFrame !== null) cancelAnimationFrame(this.fitFrame);
     responders.leave(`${this.opts.host}/${this.opts.session_id}`, this);
     this.term.dispose();

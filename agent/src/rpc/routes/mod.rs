@@ -6,10 +6,12 @@
 //! type; parsing the params and sending the answer happen here, in one place. A [`Handler`]
 //! returns its result; a [`Responder`] sends its own answer (`session.attach`, answered by the
 //! daemon connection in order with the output; `monitor.subscribe`, whose samples start only
-//! after the answer). One file per namespace: [`initialize`], [`session`], [`monitor`], [`ssh`].
+//! after the answer). One file per namespace: [`initialize`], [`session`], [`monitor`], [`ssh`],
+//! [`recording`].
 
 pub mod initialize;
 pub mod monitor;
+pub mod recording;
 pub mod session;
 pub mod ssh;
 
@@ -103,6 +105,12 @@ pub enum Route {
     MonitorUnsubscribe,
     /// [`method::SshHosts`].
     SshHosts,
+    /// [`method::SessionRecord`].
+    SessionRecord,
+    /// [`method::RecordingList`].
+    RecordingList,
+    /// [`method::RecordingRead`].
+    RecordingRead,
 }
 
 impl Route {
@@ -125,6 +133,9 @@ impl Route {
             MonitorSubscribe::NAME => Route::MonitorSubscribe,
             MonitorUnsubscribe::NAME => Route::MonitorUnsubscribe,
             SshHosts::NAME => Route::SshHosts,
+            SessionRecord::NAME => Route::SessionRecord,
+            RecordingList::NAME => Route::RecordingList,
+            RecordingRead::NAME => Route::RecordingRead,
             _ => return None,
         })
     }
@@ -155,6 +166,9 @@ impl Route {
             Route::MonitorSubscribe => respond::<MonitorSubscribe>(cx, id, params).await,
             Route::MonitorUnsubscribe => answer::<MonitorUnsubscribe>(cx, id, params).await,
             Route::SshHosts => answer::<SshHosts>(cx, id, params).await,
+            Route::SessionRecord => answer::<SessionRecord>(cx, id, params).await,
+            Route::RecordingList => answer::<RecordingList>(cx, id, params).await,
+            Route::RecordingRead => answer::<RecordingRead>(cx, id, params).await,
         }
     }
 }

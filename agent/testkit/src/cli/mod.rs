@@ -10,6 +10,8 @@
 //! - [`collect`] — a child's output collected in the background ([`Collected`]);
 //! - [`numbered`] — the link-cut tests' numbered-lines loop, `outpost attach` collected
 //!   ([`Attached`]) and the check that each line arrived once;
+//! - [`forwarded`] — agent forwarding: a desktop key only in a real `ssh-agent`, the jump host
+//!   saved as `jump` and, forwarding, `jumpf` ([`forwarded::Forwarded`]);
 //! - [`digest`] — SHA-256 in hex, to compare a deployed agent with the local one;
 //! - [`portable`] — the portable agent (glibc 2.17) beside the CLI, built by `.ci/agent-portable`.
 
@@ -23,6 +25,7 @@ use serde_json::Value;
 
 pub mod collect;
 pub mod digest;
+pub mod forwarded;
 pub mod numbered;
 pub mod portable;
 pub mod remote;

@@ -9,6 +9,7 @@ use std::future::Future;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use fantoccini::actions::Actions;
 use fantoccini::elements::Element;
 use fantoccini::error::CmdError;
 use fantoccini::key::Key;
@@ -20,6 +21,12 @@ const POLL: Duration = Duration::from_millis(100);
 
 /// How long a WebDriver screenshot may take before it is given up (it is only a record).
 const SCREENSHOT_WAIT: Duration = Duration::from_secs(30);
+
+/// How long one sequence of real input (pointer moves, clicks, keys) may take.
+const INPUT_WAIT: Duration = Duration::from_secs(60);
+
+/// How long ending the WebDriver session may take.
+const QUIT_WAIT: Duration = Duration::from_secs(60);
 
 /// A tab as the tab bar shows it (`[data-testid="tab"]` and its data attributes).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -304,9 +311,42 @@ impl App {
         }
     }
 
-    /// Ends the WebDriver session, which closes the window and ends the app.
+    /// Ends the WebDriver session, which closes the window and ends the app (bounded like every
+    /// other call: a stalled driver fails the test instead of hanging it).
     pub async fn quit(self) -> Result<(), CmdError> {
-        self.client.close().await
+        match tokio::time::timeout(QUIT_WAIT, self.client.close()).await {
+            Ok(r) => r,
+            Err(_) => panic!("the WebDriver session did not end within {QUIT_WAIT:?}"),
+        }
+    }
+
+    /// Performs real input `actions` (pointer, keys), then releases every button and key still
+    /// down; bounded like every other call (a stalled driver fails the test instead of hanging it).
+    pub async fn perform(&self, actions: impl Into<Actions>) {
+        let input = async {
+            self.client.perform_actions(actions).await?;
+            self.client.release_actions().await
+        };
+        match tokio::time::timeout(INPUT_WAIT, input).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => panic!("WebDriver input: {e}"),
+            Err(_) => panic!("WebDriver input did not finish within {INPUT_WAIT:?}"),
+        }
+    }
+
+    /// Sets the window's outer size (bounded: a stalled driver fails the test).
+    pub async fn set_window_size(&self, width: u32, height: u32) {
+        self.poll(
+            &format!("the window resized to {width}x{height}"),
+            Duration::from_secs(60),
+            || async {
+                self.client
+                    .set_window_size(width, height)
+                    .await
+                    .map_err(|e| e.to_string())
+            },
+        )
+        .await
     }
 }
 

@@ -26,6 +26,9 @@ use crate::cli::Cli;
 /// (cold WebKit start on two busy cores).
 pub const FIRST_PAINT: Duration = Duration::from_secs(60);
 
+/// WebDriver's page-load timeout for the app's sessions, in milliseconds (W3C default: 300 000).
+const PAGE_LOAD_MS: u64 = 20_000;
+
 /// The environment variables the app must not inherit from the test's (another X server,
 /// another user's ssh-agent, other configuration and agent homes).
 const SCRUBBED: &[&str] = &[
@@ -126,6 +129,14 @@ impl Desktop {
             .env(MARK_VAR, &self.mark);
     }
 
+    /// This desktop's X display (`:N`), for tools a test runs on it (e.g. `xclip`).
+    pub fn display(&self) -> String {
+        self.xvfb
+            .as_ref()
+            .map(Xvfb::display)
+            .expect("the X server runs while the desktop lives")
+    }
+
     /// The local agent's home (`OUTPOST_HOME`): sockets and session records.
     pub fn outpost_home(&self) -> PathBuf {
         self.dir.path().join("h")
@@ -145,6 +156,11 @@ impl Desktop {
             "webkitgtk:browserOptions".into(),
             json!({ "binary": self.outpost, "args": [] }),
         );
+        // WebDriver's Element Click (and WebKitWebDriver's other commands that may navigate)
+        // waits for a navigation it may have started, up to the page-load timeout: five minutes
+        // by default, with later commands queued behind it. The app never navigates after its
+        // first load, so a short bound costs nothing and turns such a wait into an error.
+        caps.insert("timeouts".into(), json!({ "pageLoad": PAGE_LOAD_MS }));
         let client = tokio::time::timeout(
             FIRST_PAINT,
             ClientBuilder::new(HttpConnector::new())

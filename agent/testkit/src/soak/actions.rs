@@ -62,6 +62,8 @@ impl Runner {
             }),
             ssh: None,
             reconnect: None,
+            record: false,
+            record_input: false,
         };
         let info = self.call::<method::SessionCreate>(params)?.session;
         let id = info.session_id.clone();
@@ -105,6 +107,7 @@ impl Runner {
             session_id: id.to_string(),
             from_offset: from,
             restore: Default::default(),
+            max_stall_ms: None,
         })?;
         self.book.on_attached(id, from, &r);
         Ok(())

@@ -197,6 +197,7 @@ mod tests {
             uid: 1000,
             local_hostname: "desk".into(),
             allow_exec,
+            env: Default::default(),
         }
     }
 

@@ -3,7 +3,7 @@
 //!
 //! | field | unset | as shown |
 //! |---|---|---|
-//! | `hostname` | the name as typed | `%h` expanded, lower-cased unless an address |
+//! | `hostname` | the name as typed | `%h` expanded, lower-cased unless it holds `:` or `%` (an address) |
 //! | `port` | 22 | |
 //! | `user` | the local user | as written |
 //! | `identity_files` | `~/.ssh/id_rsa`, `id_ecdsa`, `id_ecdsa_sk`, `id_ed25519`, `id_ed25519_sk`, `id_xmss`, `id_dsa` | as written (expanded when used: [`Effective::expanded_path`]) |
@@ -14,7 +14,7 @@
 //! | `certificate_files` | none | as written |
 //! | `user_known_hosts_files` | `~/.ssh/known_hosts ~/.ssh/known_hosts2` | `~` and tokens expanded |
 //! | `strict_host_key_checking` | `ask` | `yes`, `no`, `ask` or `accept-new` |
-//! | `connect_timeout` | none | seconds |
+//! | `connect_timeout` | none | seconds; `0` (no limit, for `ssh`) is shown as none |
 //! | `server_alive_interval` | 0 | seconds |
 
 use serde::Serialize;

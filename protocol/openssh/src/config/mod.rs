@@ -46,4 +46,4 @@ pub use read::{
     MAX_FILES, MAX_FILE_BYTES, MAX_LINES, MAX_TOTAL_BYTES,
 };
 pub use resolve::{resolve_host, Alias, HostConfig, Resolution};
-pub use tokens::Context;
+pub use tokens::{Context, Environment};

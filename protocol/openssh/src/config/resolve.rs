@@ -198,19 +198,20 @@ pub struct Resolution {
 
 impl Resolution {
     /// The host name `ssh` connects to: `HostName` with `%h` expanded (the name as typed
-    /// without one), lower-cased unless it is an address.
+    /// without one), lower-cased unless it may be an address (it holds `:` or `%`).
     pub fn final_host(&self, context: &Context) -> String {
         final_host(&self.name, &self.config, context).0
     }
 }
 
-/// `HostName` with `%h` expanded, lower-cased unless an address; and unknown tokens.
+/// `HostName` with `%h` expanded, lower-cased unless it may be an address (as `ssh -G` shows:
+/// a name holding `:` or `%`, such as `fe80::1%eth0`, keeps its case); and unknown tokens.
 fn final_host(name: &str, config: &HostConfig, context: &Context) -> (String, Vec<String>) {
     let (host, unknown) = match &config.hostname {
         Some(h) => expand(h, &name_tokens(name, context), "h"),
         None => (name.to_owned(), Vec::new()),
     };
-    if host.parse::<std::net::IpAddr>().is_ok() {
+    if host.contains([':', '%']) || host.parse::<std::net::IpAddr>().is_ok() {
         (host, unknown)
     } else {
         (host.to_lowercase(), unknown)

@@ -10,8 +10,38 @@
 //! x86_64), see docs/portable-agent.md. Plain `outpost-agent` is the ordinary cargo build, linked
 //! against this machine's glibc: a fallback that older hosts may refuse ("version `GLIBC_2.34'
 //! not found").
+//!
+//! [`sha256_file`] gives a binary's SHA-256 (what deployment compares with the host's copy),
+//! remembered for the life of the process by path, size, modification time and inode, so a
+//! window that reconnects hashes each binary once.
 
-use std::path::PathBuf;
+use std::collections::HashMap;
+use std::io::Read;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use sha2::{Digest, Sha256};
+
+/// `uname -s` spellings of the systems known, and their normalised names.
+const SYSTEMS: [(&str, &str); 3] = [
+    ("Linux", "linux"),
+    ("Darwin", "darwin"),
+    ("FreeBSD", "freebsd"),
+];
+
+/// `uname -m` spellings of the architectures known, and their normalised names.
+const ARCHITECTURES: [(&str, &str); 9] = [
+    ("x86_64", "x86_64"),
+    ("amd64", "x86_64"),
+    ("aarch64", "aarch64"),
+    ("arm64", "aarch64"),
+    ("armv7l", "armv7l"),
+    ("i686", "i686"),
+    ("riscv64", "riscv64"),
+    ("ppc64le", "ppc64le"),
+    ("s390x", "s390x"),
+];
 
 /// A platform, as `uname -s` and `uname -m` name it, normalised (`linux`, `x86_64`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,22 +66,11 @@ impl Platform {
     /// [`Platform`]; anything else (`x86_64;rm -rf`, `../x`) is `None`.
     pub fn from_uname(text: &str) -> Option<Platform> {
         let mut f = text.split_whitespace();
-        let os = match f.next()? {
-            "Linux" => "linux",
-            "Darwin" => "darwin",
-            "FreeBSD" => "freebsd",
-            _ => return None,
+        let lookup = |table: &[(&str, &'static str)], word: &str| {
+            table.iter().find(|(k, _)| *k == word).map(|(_, v)| *v)
         };
-        let arch = match f.next()? {
-            "x86_64" | "amd64" => "x86_64",
-            "aarch64" | "arm64" => "aarch64",
-            "armv7l" => "armv7l",
-            "i686" => "i686",
-            "riscv64" => "riscv64",
-            "ppc64le" => "ppc64le",
-            "s390x" => "s390x",
-            _ => return None,
-        };
+        let os = lookup(&SYSTEMS, f.next()?)?;
+        let arch = lookup(&ARCHITECTURES, f.next()?)?;
         if f.next().is_some() {
             return None;
         }
@@ -60,6 +79,73 @@ impl Platform {
             arch: arch.into(),
         })
     }
+
+    /// Every `uname -sm` line that [`Platform::from_uname`] reads as this platform (`Linux
+    /// x86_64`, `Linux amd64`); only letters, digits and `_` in each word.
+    pub fn uname_lines(&self) -> Vec<String> {
+        let names = |table: &[(&'static str, &str)], normal: &str| -> Vec<&'static str> {
+            table
+                .iter()
+                .filter(|(_, v)| *v == normal)
+                .map(|(k, _)| *k)
+                .collect()
+        };
+        let mut out = Vec::new();
+        for os in names(&SYSTEMS, &self.os) {
+            for arch in names(&ARCHITECTURES, &self.arch) {
+                out.push(format!("{os} {arch}"));
+            }
+        }
+        out
+    }
+}
+
+/// What is remembered of a hashed file: (size, modification time in ns, inode) → digest.
+type DigestCache = HashMap<PathBuf, ((u64, i128, u64), String)>;
+
+/// The SHA-256 of the file at `path` in lower-case hex, read in pieces; remembered for this
+/// process while its size, modification time and inode stay the same.
+pub fn sha256_file(path: &Path) -> std::io::Result<String> {
+    static CACHE: Mutex<Option<DigestCache>> = Mutex::new(None);
+    let stamp = |m: &std::fs::Metadata| {
+        (
+            m.len(),
+            i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec()),
+            m.ino(),
+        )
+    };
+    let mut file = std::fs::File::open(path)?;
+    let before = stamp(&file.metadata()?);
+    if let Ok(cache) = CACHE.lock() {
+        if let Some((s, digest)) = cache.as_ref().and_then(|c| c.get(path)) {
+            if *s == before {
+                return Ok(digest.clone());
+            }
+        }
+    }
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    let digest: String = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    // Remembered only when the file did not change while it was read.
+    if stamp(&std::fs::metadata(path)?) == before {
+        if let Ok(mut cache) = CACHE.lock() {
+            cache
+                .get_or_insert_with(HashMap::new)
+                .insert(path.to_path_buf(), (before, digest.clone()));
+        }
+    }
+    Ok(digest)
 }
 
 impl std::fmt::Display for Platform {
@@ -135,6 +221,28 @@ mod tests {
         ] {
             assert!(Platform::from_uname(bad).is_none(), "{bad:?}");
         }
+        // Every spelling of a platform reads back as that platform.
+        let x86 = Platform::from_uname("Linux x86_64").unwrap();
+        assert_eq!(x86.uname_lines(), ["Linux x86_64", "Linux amd64"]);
+        for line in x86.uname_lines() {
+            assert_eq!(Platform::from_uname(&line).as_ref(), Some(&x86));
+        }
+    }
+
+    #[test]
+    fn digests_are_remembered_until_the_file_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("agent");
+        std::fs::write(&f, b"abc").unwrap();
+        // printf abc | sha256sum
+        let abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+        assert_eq!(sha256_file(&f).unwrap(), abc);
+        assert_eq!(sha256_file(&f).unwrap(), abc);
+        // A new file in its place (another inode, size and time) is hashed again.
+        let g = dir.path().join("new");
+        std::fs::write(&g, b"abcd").unwrap();
+        std::fs::rename(&g, &f).unwrap();
+        assert_ne!(sha256_file(&f).unwrap(), abc);
     }
 
     #[test]

@@ -1,6 +1,8 @@
-//! Connecting to a host's agent: start it (locally over pipes, or over SSH after deploying it),
-//! then the `initialize` handshake.
+//! Connecting to a host's agent: start it (locally over pipes, or over SSH after deploying it,
+//! with the desktop's ssh-agent forwarded when the host opts in), then the `initialize`
+//! handshake.
 
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use outpost_protocol::initialize::{ClientInfo, InitializeParams, InitializeResult};
@@ -11,9 +13,10 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 
 use crate::engine::agent::deploy;
 use crate::engine::agent::local::LocalAgent;
-use crate::engine::agent::rpc_client::{RpcClient, RpcError, DEFAULT_TIMEOUT};
-use crate::engine::ssh::SshSession;
+use crate::engine::agent::rpc_client::{RpcClient, RpcError};
+use crate::engine::ssh::{self, SshSession, SshTarget};
 use crate::engine::store::hosts::{Host, HostStore};
+use crate::engine::store::ssh_config::SshConfigs;
 use crate::engine::{store::targets, EngineContext, EngineError};
 
 /// What `outpost check` reports about a connection.
@@ -76,28 +79,19 @@ impl Connection {
                 &ctx.credentials,
             )
             .await?;
-            let dep = deploy::ensure_agent(&ssh).await?;
-            let mut stream = ssh.exec_stream(&deploy::serve_command(&dep.path)).await?;
-            exit_watch = Some(stream.exit_watch());
-            // What startup files print comes before the marker, the agent's protocol after it.
-            let (shell_lines, rest) =
-                read_to_marker(&mut stream, deploy::SERVE_MARKER, DEFAULT_TIMEOUT)
-                    .await
-                    .map_err(|e| {
-                        EngineError::Agent(format!("starting the agent on {}: {e}", host.name))
-                    })?;
-            let mut preamble = dep.preamble;
-            for line in shell_lines {
-                if !preamble.contains(&line) {
-                    preamble.push(line);
-                }
+            // Before the agent starts: sshd hands the forwarded socket to every later command.
+            if let Some(agent) = agent_to_forward(host, &store, &target) {
+                ssh.request_agent_forwarding(&agent).await?;
             }
-            let (r, w) = tokio::io::split(stream);
+            // One command when the agent is installed; deploys it first otherwise.
+            let started = deploy::start_agent(&ssh, &host.name).await?;
+            exit_watch = Some(started.stream.exit_watch());
+            let (r, w) = tokio::io::split(started.stream);
             (
-                RpcClient::start(std::io::Cursor::new(rest).chain(r), w),
+                RpcClient::start(std::io::Cursor::new(started.rest).chain(r), w),
                 Link::Ssh(ssh),
-                dep.uploaded,
-                preamble,
+                started.deployed.uploaded,
+                started.deployed.preamble,
             )
         };
         let init = match initialize(&rpc).await {
@@ -152,6 +146,31 @@ impl Connection {
             Link::Ssh(s) => s.disconnect().await,
         }
     }
+}
+
+/// The local ssh-agent socket to forward to `host`'s agent, if any: the saved host's switch or
+/// `ForwardAgent` from its `ssh_config` resolution, and the agent it names (`IdentityAgent`,
+/// else `SSH_AUTH_SOCK`).
+fn agent_to_forward(host: &Host, store: &HostStore, target: &SshTarget) -> Option<PathBuf> {
+    let configs = SshConfigs::load(store.config_dir());
+    let resolved = targets::effective(host, &configs);
+    let socket = ssh::agent_to_forward(
+        &resolved.effective.forward_agent,
+        host.forward_agent,
+        &target.agent,
+        |v| std::env::var(v).ok(),
+    );
+    if host.forward_agent || resolved.effective.forward_agent != "no" {
+        match &socket {
+            Some(s) => {
+                tracing::info!(host = %host.name, agent = %s.display(), "forwarding the ssh-agent")
+            }
+            None => {
+                tracing::warn!(host = %host.name, "agent forwarding is on, but there is no local agent to forward (SSH_AUTH_SOCK unset, or IdentityAgent none)")
+            }
+        }
+    }
+    socket
 }
 
 /// Reads `r` up to and including the line `marker` (printed by the command right before it

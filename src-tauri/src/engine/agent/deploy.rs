@@ -8,7 +8,17 @@
 //! directories owned by the user and not writable by group or others; otherwise nothing is
 //! installed.
 //!
-//! An installed agent is never run before its SHA-256 matches the local binary's. When it is
+//! Starting the agent ([`start_agent`]) is one remote command when it is installed already:
+//! the probe's lines, then — when `uname -sm` names a platform this desktop has a binary for,
+//! every directory passes the checks below and the installed file's SHA-256 equals that
+//! binary's — `exec` of the agent ([`start_command`]). Otherwise that command prints
+//! [`DEPLOY_MARKER`] and ends, and the steps below follow, each its own command; then the agent
+//! is started by [`serve_command`]. (The local binary's SHA-256 is remembered per process:
+//! [`agent_bin::sha256_file`].)
+//!
+//! An installed agent is never run before its SHA-256 has matched the local binary's: hashed
+//! in full on the host the first time, then as long as the file keeps the inode, size and
+//! modification and change times recorded right after that check ([`start_command`]). When it is
 //! missing or differs, the binary is uploaded over SFTP (or `cat >` over exec when the server
 //! has no SFTP) to a temporary name; one remote command verifies its SHA-256, makes it
 //! executable and renames it into place, and its exit status is checked. The previous version
@@ -24,10 +34,13 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
+use tracing::Instrument;
 
 use crate::engine::agent::bin::{self as agent_bin, Platform};
-use crate::engine::ssh::ExecOutput;
+use crate::engine::agent::connect::read_to_marker;
+use crate::engine::agent::rpc_client::DEFAULT_TIMEOUT;
 use crate::engine::ssh::SshSession;
+use crate::engine::ssh::{ChannelStream, ExecOutput};
 use crate::engine::EngineError;
 
 /// Where agents live on a host, relative to its home directory.
@@ -50,6 +63,14 @@ const MARKER: &str = "@@outpost-probe@@";
 /// agent's protocol.
 pub const SERVE_MARKER: &str = "@@outpost-serve@@";
 
+/// The line [`start_command`] prints when it did not start the agent (none installed, another
+/// build, a directory that fails the checks, a platform without a local binary): deployment
+/// follows.
+pub const DEPLOY_MARKER: &str = "@@outpost-deploy@@";
+
+/// The architectures whose Linux binaries [`start_command`] looks for beside the desktop.
+const START_ARCHES: [&str; 2] = ["x86_64", "aarch64"];
+
 /// This build's agent version (the desktop and its agent ship together).
 pub const AGENT_VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -62,6 +83,16 @@ pub struct Probe {
     pub home: String,
     /// Lines printed before the marker (by shell startup files).
     pub preamble: Vec<String>,
+}
+
+/// The agent running on a host ([`start_agent`]).
+pub struct Started {
+    /// Its stdin/stdout; stderr and exit status through [`ChannelStream::exit_watch`].
+    pub stream: ChannelStream,
+    /// Bytes of its protocol read already (past [`SERVE_MARKER`]).
+    pub rest: Vec<u8>,
+    /// Where it is, whether it was uploaded now, what startup files printed.
+    pub deployed: Deployed,
 }
 
 /// How deployment went.
@@ -324,9 +355,128 @@ async fn prepare(ssh: &SshSession, layout: &Layout) -> Result<String, EngineErro
     Ok(parse_sha256(&out.stdout_text()))
 }
 
-/// Makes sure our agent version is installed for the host's platform; uploads it if needed.
-pub async fn ensure_agent(ssh: &SshSession) -> Result<Deployed, EngineError> {
-    let p = probe(ssh).await?;
+/// The Linux platforms this desktop has an agent binary for, with each binary's SHA-256
+/// (binaries that cannot be read are left out: deployment reports them).
+fn local_binaries() -> Vec<(Platform, String)> {
+    START_ARCHES
+        .iter()
+        .filter_map(|arch| {
+            let platform = Platform {
+                os: "linux".into(),
+                arch: (*arch).into(),
+            };
+            let path = agent_bin::find(&platform).ok()?;
+            let digest = agent_bin::sha256_file(&path)
+                .map_err(|e| tracing::debug!("hashing {}: {e}", path.display()))
+                .ok()?;
+            Some((platform, digest))
+        })
+        .collect()
+}
+
+/// The one command that starts an installed agent; see the [module documentation](self). It
+/// prints the probe's lines (marker, `uname -sm`, `$HOME`), then either [`SERVE_MARKER`] and
+/// `exec`s the agent, or [`DEPLOY_MARKER`]. `known` pairs each platform with the SHA-256 of
+/// this desktop's binary for it; both are spliced in only after checks (allow-listed `uname`
+/// words, lower-case hex digests), everything else is a constant.
+///
+/// The installed file's SHA-256 is computed in full once; after a match the command records
+/// the digest with the file's inode, size, modification and change times
+/// (`<version>/.<platform>.verified`), and later runs skip `sha256sum` while those are the
+/// same. Any write to the file or any file put in its place changes its change time or inode,
+/// which no process can set back, so a planted or altered binary is hashed, and refused, again.
+pub fn start_command(known: &[(Platform, String)]) -> String {
+    let arms: String = known
+        .iter()
+        .filter(|(p, digest)| {
+            is_sha256_hex(digest)
+                && p.to_string()
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c))
+        })
+        .map(|(p, digest)| {
+            let lines: Vec<String> = p.uname_lines().iter().map(|l| quote(l)).collect();
+            format!("{}) P={p} S={digest};; ", lines.join("|"))
+        })
+        .collect();
+    let version_dir = format!("\"$HOME\"/{AGENT_ROOT}/{AGENT_VERSION}");
+    format!(
+        "echo {MARKER}; U=$(uname -sm); printf '%s\\n' \"$U\" \"$HOME\"; P=; S=; \
+         case \"$U\" in {arms}*) ;; esac; \
+         if [ -n \"$P\" ]; then \
+         D={version_dir}/\"$P\"; F=\"$D/outpost-agent\"; ok=1; \
+         for d in \"$HOME\"/{OUTPOST_DIR} \"$HOME\"/{AGENT_ROOT} {version_dir} \"$D\"; do \
+         if [ -h \"$d\" ] || [ ! -d \"$d\" ] || [ ! -O \"$d\" ]; then ok=; fi; done; \
+         if [ -n \"$ok\" ] && [ -f \"$F\" ] && [ ! -h \"$F\" ] && [ -x \"$F\" ] && \
+         ls -ld \"$HOME\"/{OUTPOST_DIR} \"$HOME\"/{AGENT_ROOT} {version_dir} \"$D\" | \
+         {{ while read m r; do case $m in ?????w*|????????w*) exit 1;; esac; done; }}; then \
+         K={version_dir}/.\"$P\".verified; I=$(stat -c '%i %s %Y %z' \"$F\" 2>/dev/null); V=; \
+         if [ -f \"$K\" ] && [ ! -h \"$K\" ]; then read -r V < \"$K\"; fi; \
+         if [ -n \"$I\" ] && [ \"$V\" = \"$S $I\" ]; then echo {SERVE_MARKER}; exec \"$F\" serve --stdio; fi; \
+         H=$(sha256sum \"$F\" 2>/dev/null || shasum -a 256 \"$F\"); \
+         if [ \"${{H%% *}}\" = \"$S\" ]; then \
+         if [ -n \"$I\" ]; then rm -f \"$K\"; printf '%s\\n' \"$S $I\" > \"$K\"; fi; \
+         echo {SERVE_MARKER}; exec \"$F\" serve --stdio; fi; \
+         fi; fi; echo {DEPLOY_MARKER}"
+    )
+}
+
+/// Starts this build's agent on the host — in one command when it is installed already,
+/// otherwise after deploying it ([`ensure_installed`]) — and reads up to its protocol. `host`
+/// names the host in errors.
+pub async fn start_agent(ssh: &SshSession, host: &str) -> Result<Started, EngineError> {
+    start(ssh, host)
+        .instrument(tracing::debug_span!("agent_start", host))
+        .await
+}
+
+/// [`start_agent`], in its span.
+async fn start(ssh: &SshSession, host: &str) -> Result<Started, EngineError> {
+    let starting = |e: String| EngineError::Agent(format!("starting the agent on {host}: {e}"));
+    let known = local_binaries();
+    tracing::debug!(platforms = known.len(), "local agent binaries hashed");
+    let mut stream = ssh.exec_stream(&start_command(&known)).await?;
+    let (lines, rest) = read_to_marker(&mut stream, SERVE_MARKER, DEFAULT_TIMEOUT)
+        .await
+        .map_err(starting)?;
+    let served = !lines.iter().any(|l| l == DEPLOY_MARKER);
+    let probe = parse_probe(&lines.join("\n"))?;
+    if served {
+        tracing::debug!("installed agent verified and started");
+        let path = Layout::new(&probe.home, &probe.platform).path;
+        return Ok(Started {
+            stream,
+            rest,
+            deployed: Deployed {
+                path,
+                uploaded: false,
+                platform: probe.platform,
+                preamble: probe.preamble,
+            },
+        });
+    }
+    drop(stream);
+    tracing::debug!("the installed agent is missing or differs: deploying");
+    let mut deployed = ensure_installed(ssh, probe).await?;
+    let mut stream = ssh.exec_stream(&serve_command(&deployed.path)).await?;
+    // What startup files print comes before the marker, the agent's protocol after it.
+    let (shell_lines, rest) = read_to_marker(&mut stream, SERVE_MARKER, DEFAULT_TIMEOUT)
+        .await
+        .map_err(starting)?;
+    for line in shell_lines {
+        if !deployed.preamble.contains(&line) {
+            deployed.preamble.push(line);
+        }
+    }
+    Ok(Started {
+        stream,
+        rest,
+        deployed,
+    })
+}
+
+/// Makes sure our agent version is installed for the platform `p` found; uploads it if needed.
+async fn ensure_installed(ssh: &SshSession, p: Probe) -> Result<Deployed, EngineError> {
     if p.platform.os != "linux" {
         return Err(DeployError::UnsupportedPlatform {
             platform: p.platform.to_string(),
@@ -334,17 +484,18 @@ pub async fn ensure_agent(ssh: &SshSession) -> Result<Deployed, EngineError> {
         .into());
     }
     let bin = agent_bin::find(&p.platform)?;
-    let data = tokio::fs::read(&bin)
-        .await
-        .map_err(|e| DeployError::ReadBinary {
-            path: bin.display().to_string(),
-            error: e.to_string(),
-        })?;
-    let digest = hex(&Sha256::digest(&data));
+    let read_error = |e: std::io::Error| DeployError::ReadBinary {
+        path: bin.display().to_string(),
+        error: e.to_string(),
+    };
+    let digest = agent_bin::sha256_file(&bin).map_err(read_error)?;
     let layout = Layout::new(&p.home, &p.platform);
     let installed = prepare(ssh, &layout).await?;
     let uploaded = installed != digest || answers(ssh, &layout).await?.is_err();
     if uploaded {
+        let data = tokio::fs::read(&bin).await.map_err(read_error)?;
+        // The bytes sent are the bytes checked on the host.
+        let digest = hex(&Sha256::digest(&data));
         install_at(ssh, &layout, &data, &digest).await?;
     }
     Ok(Deployed {
@@ -612,6 +763,153 @@ mod tests {
         assert!(!is_older_version("0.1.0", "0.1.0"));
         assert!(!is_older_version("$(rm -rf ~)", "0.1.0"));
         assert!(!is_older_version("", "0.1.0"));
+    }
+
+    /// A fake host for [`start_command`]: a home holding an "agent" script at our version's
+    /// path for this machine's platform (it records its arguments when run), and a
+    /// `sha256sum` in front of the real one that records each call.
+    struct FakeHost {
+        home: tempfile::TempDir,
+        agent: std::path::PathBuf,
+    }
+
+    impl FakeHost {
+        fn new() -> FakeHost {
+            use std::os::unix::fs::PermissionsExt;
+            let home = tempfile::tempdir().unwrap();
+            let agent = home
+                .path()
+                .join(agent_path_for(AGENT_VERSION, &Platform::current()));
+            std::fs::create_dir_all(agent.parent().unwrap()).unwrap();
+            let h = home.path().display().to_string();
+            std::fs::write(&agent, format!("#!/bin/sh\necho \"$@\" > '{h}/ran'\n")).unwrap();
+            std::fs::set_permissions(&agent, std::fs::Permissions::from_mode(0o755)).unwrap();
+            let bin = home.path().join("bin/sha256sum");
+            std::fs::create_dir_all(bin.parent().unwrap()).unwrap();
+            std::fs::write(
+                &bin,
+                format!("#!/bin/sh\ntouch '{h}/hashed'\nexec /usr/bin/sha256sum \"$@\"\n"),
+            )
+            .unwrap();
+            std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+            FakeHost { home, agent }
+        }
+
+        /// Runs the command with the agent's digest (or `digest`): what it printed, whether
+        /// the agent ran, whether `sha256sum` ran.
+        fn run(&self, digest: Option<&str>) -> (String, bool, bool) {
+            let h = self.home.path();
+            let _ = std::fs::remove_file(h.join("ran"));
+            let _ = std::fs::remove_file(h.join("hashed"));
+            let digest = match digest {
+                Some(d) => d.to_owned(),
+                None => agent_bin::sha256_file(&self.agent).unwrap(),
+            };
+            let path = format!(
+                "{}:{}",
+                h.join("bin").display(),
+                std::env::var("PATH").unwrap_or_default()
+            );
+            let out = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(start_command(&[(Platform::current(), digest)]))
+                .env("HOME", h)
+                .env("PATH", path)
+                .output()
+                .unwrap();
+            let served =
+                std::fs::read_to_string(h.join("ran")).is_ok_and(|r| r.trim() == "serve --stdio");
+            (
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+                served,
+                h.join("hashed").exists(),
+            )
+        }
+    }
+
+    /// [`FakeHost::run`] once, after `setup(home, agent)`.
+    fn run_start(
+        setup: impl Fn(&std::path::Path, &std::path::Path),
+        digest_of: Option<&str>,
+    ) -> (String, bool) {
+        let host = FakeHost::new();
+        setup(host.home.path(), &host.agent);
+        let (out, served, _) = host.run(digest_of);
+        (out, served)
+    }
+
+    #[test]
+    fn a_verified_agent_is_hashed_again_only_once_its_file_changes() {
+        let host = FakeHost::new();
+        let (out, served, hashed) = host.run(None);
+        assert!(served && hashed, "{out}");
+        // Recorded: the next start skips sha256sum.
+        let (out, served, hashed) = host.run(None);
+        assert!(served && !hashed, "{out}");
+        // Rewritten in place with the very same bytes: its change time moved, so it is hashed.
+        let bytes = std::fs::read(&host.agent).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::fs::write(&host.agent, &bytes).unwrap();
+        let (out, served, hashed) = host.run(None);
+        assert!(served && hashed, "{out}");
+        // Another build (another digest) is never served from the record.
+        let (out, served, hashed) = host.run(Some(&"1".repeat(64)));
+        assert!(
+            !served && hashed && out.ends_with(&format!("{DEPLOY_MARKER}\n")),
+            "{out}"
+        );
+        // The same size, other bytes (a planted file), after a verified start: refused.
+        let (_, served, _) = host.run(None);
+        assert!(served);
+        let digest = agent_bin::sha256_file(&host.agent).unwrap();
+        let mut planted = bytes.clone();
+        let last = planted.len() - 2;
+        planted[last] = b'#';
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::fs::write(&host.agent, &planted).unwrap();
+        let (out, served, hashed) = host.run(Some(&digest));
+        assert!(!served && hashed, "{out}");
+    }
+
+    #[test]
+    fn the_start_command_runs_only_a_verified_agent() {
+        let nothing = |_: &std::path::Path, _: &std::path::Path| {};
+        // Our bytes: probe lines, then the serve marker, and the agent runs.
+        let (out, served) = run_start(nothing, None);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[0], MARKER, "{out}");
+        assert!(Platform::from_uname(lines[1]).is_some(), "{out}");
+        assert_eq!(lines[3], SERVE_MARKER, "{out}");
+        assert!(served, "{out}");
+        assert!(parse_probe(&out).is_ok());
+        // Other bytes: the deploy marker, and nothing runs.
+        let (out, served) = run_start(nothing, Some(&"0".repeat(64)));
+        assert!(out.ends_with(&format!("{DEPLOY_MARKER}\n")), "{out}");
+        assert!(!served && !out.contains(SERVE_MARKER), "{out}");
+        // A directory others may write to, or a link in place of the file: not run.
+        let open_dir = |_: &std::path::Path, agent: &std::path::Path| {
+            use std::os::unix::fs::PermissionsExt;
+            let dir = agent.parent().unwrap();
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o775)).unwrap();
+        };
+        let (out, served) = run_start(open_dir, None);
+        assert!(
+            !served && out.ends_with(&format!("{DEPLOY_MARKER}\n")),
+            "{out}"
+        );
+        let linked = |home: &std::path::Path, agent: &std::path::Path| {
+            let real = home.join("real-agent");
+            std::fs::rename(agent, &real).unwrap();
+            std::os::unix::fs::symlink(&real, agent).unwrap();
+        };
+        let (out, served) = run_start(linked, None);
+        assert!(
+            !served && out.ends_with(&format!("{DEPLOY_MARKER}\n")),
+            "{out}"
+        );
+        // No binary for the host's platform: nothing is looked at.
+        let cmd = start_command(&[]);
+        assert!(!cmd.contains(") P="), "{cmd}");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! | piece | file |
 //! |---|---|
 //! | the agent binary for a platform (`$OUTPOST_AGENT_BIN`, beside the executable) | `bin.rs` |
-//! | deployment: probe, upload, SHA-256 check, versioned install | `deploy.rs` |
+//! | deployment: probe, upload, SHA-256 check, versioned install; starting an installed agent in one remote command | `deploy.rs` |
 //! | the local agent ("This computer") over pipes | `local.rs` |
 //! | opening a connection and the `initialize` handshake | `connect.rs` |
 //! | the typed JSON-RPC client (calls, one-pass reading of lines) | `rpc_client.rs` |

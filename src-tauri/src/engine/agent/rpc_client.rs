@@ -322,6 +322,7 @@ impl RpcClient {
             session_id: session_id.into(),
             from_offset,
             restore,
+            max_stall_ms: None,
         };
         self.send_with::<method::SessionAttach>(&params, numbered)
             .await

@@ -18,6 +18,7 @@ use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
+use crate::engine::ssh::host_cert::CertificateInfo;
 use crate::engine::ssh::known_hosts::KnownKey;
 use crate::engine::ssh::{
     visible, visible_lines, BoxFuture, HostKeyDecision, HostKeyQuestion, Prompter, SecretKind,
@@ -78,6 +79,8 @@ pub enum PromptRequest {
         key_type: String,
         /// `SHA256:…` fingerprint.
         fingerprint: String,
+        /// The host certificate the key came in (its CA and principals), when there was one.
+        certificate: Option<CertificateInfo>,
     },
     /// A key of a type never seen for a host whose keys of *other* types are on record: possibly
     /// a man in the middle offering only another key type. Warn; refusing is the default.
@@ -94,6 +97,8 @@ pub enum PromptRequest {
         fingerprint: String,
         /// The keys on record for this host (other types).
         known: Vec<KnownKey>,
+        /// The host certificate the key came in (its CA and principals), when there was one.
+        certificate: Option<CertificateInfo>,
     },
     /// A secret.
     Secret {
@@ -215,6 +220,7 @@ impl Prompter for PromptBroker {
                 key_type: q.key_type,
                 fingerprint: q.fingerprint,
                 known: q.known,
+                certificate: q.certificate,
             }
         } else {
             PromptRequest::HostKey {
@@ -223,6 +229,7 @@ impl Prompter for PromptBroker {
                 port: q.port,
                 key_type: q.key_type,
                 fingerprint: q.fingerprint,
+                certificate: q.certificate,
             }
         });
         Box::pin(async move { rx.await.unwrap_or(HostKeyDecision::Reject) })
@@ -313,6 +320,7 @@ mod tests {
             key_type: "ssh-ed25519".into(),
             fingerprint: "SHA256:abc".into(),
             known: Vec::new(),
+            certificate: None,
         }
     }
 

@@ -3,6 +3,10 @@
 //! only when the server accepts that method, each secret through the [`Prompter`] and the
 //! [`Credentials`] cache.
 //!
+//! User certificates go first with the key they certify: a certificate the agent holds, then
+//! for each agent key or key file the certificates of that key (`CertificateFile`,
+//! `<key>-cert.pub`; see [`user_cert`](super::user_cert)), then the key itself.
+//!
 //! Public keys are first offered without a signature (russh sends the "probe" and signs only
 //! after the server's `PK_OK`), so the passphrase of an encrypted key is asked only when the
 //! server would accept that key. Passwords and keyboard-interactive answers get three prompted
@@ -18,7 +22,7 @@ use russh::keys::agent::AgentIdentity;
 use russh::keys::ssh_encoding::Encode;
 use russh::keys::ssh_key::private::KeypairData;
 use russh::keys::ssh_key::Signature;
-use russh::keys::{HashAlg, PrivateKey, PrivateKeyWithHashAlg, PublicKey};
+use russh::keys::{Certificate, HashAlg, PrivateKey, PrivateKeyWithHashAlg, PublicKey};
 use russh::{MethodKind, MethodSet};
 use zeroize::Zeroizing;
 
@@ -28,6 +32,7 @@ use super::credentials::Credentials;
 use super::error::SshError;
 use super::handler::ClientHandler;
 use super::prompt::{Prompter, SecretKind, SecretPrompt};
+use super::user_cert::UserCertificates;
 use crate::engine::ssh::known_hosts::fingerprint;
 use outpost_openssh::home_dir;
 
@@ -51,8 +56,10 @@ pub(crate) struct Authenticator<'a> {
     methods: MethodSet,
     /// What was tried, for the error message.
     tried: Vec<String>,
-    /// Public keys already offered (agent and files may hold the same key).
+    /// Public keys and certificates already offered (agent and files may hold the same key).
     offered: HashSet<Vec<u8>>,
+    /// User certificates from files, offered with the keys they certify.
+    certs: UserCertificates,
     /// The RSA signature hash to use, once asked.
     rsa_hash: Option<Option<HashAlg>>,
 }
@@ -74,6 +81,7 @@ impl<'a> Authenticator<'a> {
             methods: MethodSet::empty(),
             tried: Vec::new(),
             offered: HashSet::new(),
+            certs: UserCertificates::default(),
             rsa_hash: None,
         }
     }
@@ -89,6 +97,16 @@ impl<'a> Authenticator<'a> {
             } => self.methods = remaining_methods,
         }
         tracing::debug!(host = %self.target.host, methods = ?self.methods_names(), "server accepts");
+        if self.allows(MethodKind::PublicKey) {
+            let files: Vec<PathBuf> = self.identity_files().into_iter().map(|(p, _)| p).collect();
+            let configured: Vec<PathBuf> = self
+                .target
+                .certificate_files
+                .iter()
+                .map(|p| expand_tilde(p))
+                .collect();
+            self.certs = UserCertificates::load(&configured, &files);
+        }
         if self.allows(MethodKind::PublicKey) {
             if let Step::Done = self.agent_keys().await? {
                 return Ok(());
@@ -213,10 +231,38 @@ impl<'a> Authenticator<'a> {
             }
         };
         for identity in identities {
-            let AgentIdentity::PublicKey { key, comment } = identity else {
-                // Certificates are not supported yet.
-                continue;
+            if !self.allows(MethodKind::PublicKey) {
+                break;
+            }
+            let (key, comment) = match identity {
+                AgentIdentity::Certificate {
+                    certificate,
+                    comment,
+                } => {
+                    let what = format!("agent: {comment}");
+                    if let Step::Done = self
+                        .offer_certificate(certificate, &what, &mut agent)
+                        .await?
+                    {
+                        return Ok(Step::Done);
+                    }
+                    continue;
+                }
+                AgentIdentity::PublicKey { key, comment } => (key, comment),
             };
+            for (path, cert) in self.certs.for_key(key.key_data()) {
+                let what = format!("{}, key in the agent", path.display());
+                let mut signer = AgentKeySigner {
+                    agent: &mut agent,
+                    key: AgentIdentity::PublicKey {
+                        key: key.clone(),
+                        comment: String::new(),
+                    },
+                };
+                if let Step::Done = self.offer_certificate(cert, &what, &mut signer).await? {
+                    return Ok(Step::Done);
+                }
+            }
             if !self.allows(MethodKind::PublicKey) {
                 break;
             }
@@ -303,8 +349,62 @@ impl<'a> Authenticator<'a> {
         Ok(Step::Continue)
     }
 
+    /// Offers `cert` (from `what`, for the list of what was tried), signed by `signer` once the
+    /// server has said it would accept it. A signer that fails skips the certificate; a
+    /// cancelled passphrase prompt cancels the connection.
+    async fn offer_certificate<S>(
+        &mut self,
+        cert: Certificate,
+        what: &str,
+        signer: &mut S,
+    ) -> Result<Step, SshError>
+    where
+        S: russh::Signer,
+        S::Error: SignFailure,
+    {
+        if !self.allows(MethodKind::PublicKey)
+            || !self.offered.insert(cert.to_bytes().unwrap_or_default())
+        {
+            return Ok(Step::Continue);
+        }
+        let key = PublicKey::new(cert.public_key().clone(), "");
+        let hash = self.hash_for(&key).await?;
+        let id = format!(
+            "publickey (certificate {:?} of {}, {what})",
+            cert.key_id(),
+            fingerprint(&key)
+        );
+        let result = self
+            .handle
+            .authenticate_certificate_with(self.target.user.as_str(), cert, hash, signer)
+            .await;
+        match result {
+            Ok(result) => {
+                self.tried.push(id);
+                Ok(self.outcome(result))
+            }
+            Err(e) => {
+                if e.cancelled() {
+                    return Err(SshError::Cancelled {
+                        host: self.target.host.clone(),
+                    });
+                }
+                tracing::warn!("{id}: cannot sign: {e}");
+                self.tried.push(format!("{id}: {e}"));
+                Ok(Step::Continue)
+            }
+        }
+    }
+
     async fn offer_key(&mut self, path: &Path, key: PrivateKey) -> Result<Step, SshError> {
         let public = key.public_key().clone();
+        for (cert_path, cert) in self.certs.for_key(public.key_data()) {
+            let what = format!("{}, key {}", cert_path.display(), path.display());
+            let mut signer = KeySigner(&key);
+            if let Step::Done = self.offer_certificate(cert, &what, &mut signer).await? {
+                return Ok(Step::Done);
+            }
+        }
         if !self
             .offered
             .insert(public.key_data().encode_vec().unwrap_or_default())
@@ -350,6 +450,30 @@ impl<'a> Authenticator<'a> {
                 .push(format!("publickey ({}: wrong passphrase)", path.display()));
             return Ok(Step::Continue);
         };
+        let (target, prompter, clock, creds) = (self.target, self.prompter, self.clock, self.creds);
+        for (cert_path, cert) in self.certs.for_key(public.key_data()) {
+            let what = format!("{}, key {}", cert_path.display(), path.display());
+            let mut signer = PassphraseSigner {
+                path,
+                text,
+                auth: AskContext {
+                    host: &target.host,
+                    user: &target.user,
+                    prompter,
+                    clock,
+                },
+                creds,
+            };
+            if let Step::Done = self.offer_certificate(cert, &what, &mut signer).await? {
+                return Ok(Step::Done);
+            }
+            // The passphrase typed for the certificate opens the key: offer it plainly with that.
+            if let Some(pp) = self.creds.passphrase(path) {
+                if let Ok(key) = russh::keys::decode_secret_key(text, Some(pp.as_str())) {
+                    return self.offer_key(path, key).await;
+                }
+            }
+        }
         if !self
             .offered
             .insert(public.key_data().encode_vec().unwrap_or_default())
@@ -576,6 +700,62 @@ impl russh::Signer for PassphraseSigner<'_> {
             }
         }
         Err(SignError::WrongPassphrase)
+    }
+}
+
+/// How a signer failed: whether the user cancelled a prompt (which ends the attempt).
+trait SignFailure: std::fmt::Display {
+    fn cancelled(&self) -> bool {
+        false
+    }
+}
+
+impl SignFailure for SignError {
+    fn cancelled(&self) -> bool {
+        matches!(self, SignError::Cancelled)
+    }
+}
+
+impl SignFailure for russh::AgentAuthError {}
+
+/// Signs for a certificate from a file with the plain key the agent holds: the agent is asked
+/// with the key's blob, not the certificate's, which OpenSSH's `ssh-agent` would not recognise
+/// (OpenSSH's `ssh` does the same).
+struct AgentKeySigner<'a> {
+    agent: &'a mut AgentClient<tokio::net::UnixStream>,
+    key: AgentIdentity,
+}
+
+impl russh::Signer for AgentKeySigner<'_> {
+    type Error = russh::AgentAuthError;
+
+    async fn auth_sign(
+        &mut self,
+        _certificate: &AgentIdentity,
+        hash_alg: Option<HashAlg>,
+        to_sign: Vec<u8>,
+    ) -> Result<Vec<u8>, Self::Error> {
+        Ok(self
+            .agent
+            .sign_request(&self.key, hash_alg, to_sign)
+            .await?)
+    }
+}
+
+/// Signs with a key already in memory (an unencrypted key file, or one whose passphrase is
+/// known), for a certificate of that key.
+struct KeySigner<'a>(&'a PrivateKey);
+
+impl russh::Signer for KeySigner<'_> {
+    type Error = SignError;
+
+    async fn auth_sign(
+        &mut self,
+        _key: &AgentIdentity,
+        hash_alg: Option<HashAlg>,
+        to_sign: Vec<u8>,
+    ) -> Result<Vec<u8>, Self::Error> {
+        sign(self.0, hash_alg, to_sign).map_err(SignError::Sign)
     }
 }
 

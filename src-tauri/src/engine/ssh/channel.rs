@@ -1,5 +1,6 @@
 //! Channels on an [`SshSession`]: [`SshSession::exec`] (run a command, collect its output),
-//! [`SshSession::exec_stream`] (a command as a byte stream, e.g. the agent's JSON-RPC) and
+//! [`SshSession::exec_stream`] (a command as a byte stream, e.g. the agent's JSON-RPC),
+//! [`SshSession::request_agent_forwarding`] (the desktop's ssh-agent, for what runs after) and
 //! [`SshSession::open_subsystem`] (e.g. `sftp`, for `russh_sftp::client::SftpSession::new`).
 //!
 //! A [`ChannelStream`] is the command's stdin/stdout as [`AsyncRead`] + [`AsyncWrite`]; a small
@@ -10,6 +11,7 @@
 use std::collections::VecDeque;
 use std::future::Future;
 use std::io;
+use std::path::Path;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
@@ -461,6 +463,36 @@ impl SshSession {
         channel.exec(true, command).await?;
         let early = Self::await_reply(&mut channel, &what).await?;
         Ok(ChannelStream::start(channel, early))
+    }
+
+    /// Asks the server to forward the local ssh-agent at `agent` (`auth-agent-req@openssh.com`
+    /// on a session channel of its own) and permits the server's agent channels on this
+    /// connection, answered from that socket ([`super::agent_forward`]). sshd keeps one
+    /// forwarding socket per connection and gives it (`SSH_AUTH_SOCK`) to every command started
+    /// after this, such as the agent. Returns false, with a warning, when the server refuses
+    /// (`AllowAgentForwarding no`).
+    pub async fn request_agent_forwarding(&self, agent: &Path) -> Result<bool, SshError> {
+        let what = "agent forwarding";
+        let hop = self.last_hop()?;
+        let mut channel = self.open_channel(what).await?;
+        // Permitted before asking: the server may open a channel as soon as it agrees.
+        hop.state.agent_forward.allow(agent.to_path_buf());
+        channel.agent_forward(true).await?;
+        let granted = match Self::await_reply(&mut channel, what).await {
+            Ok(_) => true,
+            Err(SshError::ChannelRefused { .. }) => {
+                hop.state.agent_forward.revoke();
+                tracing::warn!(host = %hop.name, "the server refused agent forwarding (AllowAgentForwarding no?)");
+                false
+            }
+            Err(e) => {
+                hop.state.agent_forward.revoke();
+                return Err(e);
+            }
+        };
+        // The socket belongs to the connection, not to this channel.
+        let _ = channel.close().await;
+        Ok(granted)
     }
 
     /// Starts the subsystem `name` (e.g. `"sftp"`) and returns it as a stream, ready for

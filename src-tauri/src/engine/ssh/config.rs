@@ -80,6 +80,10 @@ pub struct SshTarget {
     /// ([`DEFAULT_IDENTITY_FILES`] in `~/.ssh`), unless [`SshTarget::default_identities`] is
     /// false.
     pub identity_files: Vec<PathBuf>,
+    /// User certificate files (`CertificateFile`), each offered with the key it certifies (from
+    /// a key file or the agent); `<key>-cert.pub` beside each identity file is offered too,
+    /// without being listed here.
+    pub certificate_files: Vec<PathBuf>,
     /// Jump hosts, in order: the first is reached directly, each next one through the one
     /// before, and this target through the last. A hop's own `proxy_jump` is followed too.
     pub proxy_jump: Vec<SshTarget>,
@@ -135,15 +139,17 @@ impl SshTarget {
 }
 
 impl Default for SshTarget {
-    /// An empty host, port 22, the current user ([`current_user`]), default keys, the
-    /// environment's agent, [`DEFAULT_CONNECT_TIMEOUT`], no proxy command, Outpost's
-    /// keepalives, asking about unknown host keys, the context's known-hosts files.
+    /// An empty host, port 22, the current user ([`current_user`]), default keys, no
+    /// certificate files, the environment's agent, [`DEFAULT_CONNECT_TIMEOUT`], no proxy
+    /// command, Outpost's keepalives, asking about unknown host keys, the context's
+    /// known-hosts files.
     fn default() -> Self {
         SshTarget {
             host: String::new(),
             port: 22,
             user: current_user().unwrap_or_default(),
             identity_files: Vec::new(),
+            certificate_files: Vec::new(),
             proxy_jump: Vec::new(),
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             agent: AgentSource::Env,

@@ -203,6 +203,10 @@ fn client_config(known: &KnownHosts, hop: &SshTarget) -> client::Config {
         // The same error surfaces, with its path, when the key is checked.
         Err(e) => tracing::debug!("known hosts unreadable: {e}"),
     }
+    // Host certificates, where a CA can check them or nothing is on record (`known_hosts.rs`).
+    if let Ok(certificates) = known.certificate_algorithms(&hop.host, hop.port) {
+        preferred.host_key_certificates = Cow::Owned(certificates);
+    }
     client::Config {
         keepalive_interval: Some(hop.keepalive.unwrap_or(KEEPALIVE_INTERVAL)),
         keepalive_max: KEEPALIVE_MAX,

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use crate::engine::ssh::host_cert::CertificateRejected;
 use crate::engine::ssh::known_hosts::{ChangedKey, KnownHostsError, ServerKey};
 
 /// An SSH failure. Messages name the host and, where it helps, what to do next.
@@ -28,6 +29,18 @@ pub enum SshError {
         .0.fingerprint
     )]
     HostKeyRevoked(ServerKey),
+    /// The server presented a host certificate that is not trusted (revoked, expired, for
+    /// another name, signed by a CA not trusted for the host, …) and its key is not on record
+    /// as a plain key either. Nothing was sent to the server.
+    #[error(
+        "the host certificate of {} (key {}, signed by CA {}) is not accepted: {}; nothing was \
+         sent to the server",
+        .0.presented.known_hosts_name,
+        .0.presented.fingerprint,
+        .0.presented.certificate.as_ref().map_or("?", |c| c.ca_fingerprint.as_str()),
+        .0.problem
+    )]
+    HostCertificate(Box<CertificateRejected>),
     /// The server's key is not on record and the user (or the prompter's policy) declined it.
     #[error(
         "the host key of {} ({}) is not known and was not accepted; nothing was sent to the \
@@ -148,7 +161,8 @@ pub enum SshError {
 
 impl SshError {
     /// A stable, machine-readable code: `host_key_changed`, `host_key_revoked`,
-    /// `host_key_rejected`, `auth_failed`, `cancelled`, `connection_refused`,
+    /// `host_key_rejected`, `host_certificate_*` (by problem: `revoked`, `unknown_ca`,
+    /// `expired`, `not_yet_valid`, `wrong_principal`, `invalid`), `auth_failed`, `cancelled`, `connection_refused`,
     /// `name_not_resolved`, `unreachable`, `proxy_command`, `timeout`,
     /// `disconnected`, `channel_refused`, `known_hosts`, `invalid_target`, `protocol`, `io`.
     pub fn code(&self) -> &'static str {
@@ -156,6 +170,7 @@ impl SshError {
             SshError::HostKeyChanged(_) => "host_key_changed",
             SshError::HostKeyRevoked(_) => "host_key_revoked",
             SshError::HostKeyRejected(_) => "host_key_rejected",
+            SshError::HostCertificate(r) => r.problem.code(),
             SshError::AuthFailed { .. } => "auth_failed",
             SshError::Cancelled { .. } => "cancelled",
             SshError::Refused { .. } => "connection_refused",

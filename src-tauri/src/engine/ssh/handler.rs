@@ -1,7 +1,14 @@
 //! The russh [`client::Handler`] of one hop: host-key verification against [`KnownHosts`]
 //! (asking the [`Prompter`] about keys not on record, with a warning when keys of other types
-//! are), and the "connection closed" signal behind
+//! are), agent-forwarding channels (refused unless this connection asked for them, see
+//! [`super::agent_forward`]), and the "connection closed" signal behind
 //! [`SshSession::closed`](super::SshSession::closed).
+//!
+//! A host certificate is checked by [`host_cert`](super::host_cert) against the
+//! `@cert-authority` lines that match the host: trusted when valid; refused with its problem
+//! when revoked, or when CAs are trusted for the host and the certificate fails (unless its key
+//! is on record as a plain key, where OpenSSH falls back to it); checked as its plain key, with
+//! the certificate's facts shown in the question, when no CA is trusted for the host.
 //!
 //! russh calls [`client::Handler::check_server_key`] after verifying the key-exchange signature
 //! and *before* anything else is sent; returning an error there ends the connection, so no
@@ -10,12 +17,14 @@
 use std::sync::{Arc, Mutex};
 
 use russh::client;
-use russh::keys::{PublicKey, PublicKeyOrCertificate};
+use russh::keys::{Certificate, PublicKey, PublicKeyOrCertificate};
 use tokio::sync::watch;
 
+use super::agent_forward::ForwardPermit;
 use super::clock::PromptClock;
 use super::config::HostKeyPolicy;
 use super::error::SshError;
+use super::host_cert::{self, unix_now, CertificateInfo, CertificateProblem, CertificateRejected};
 use super::prompt::{HostKeyDecision, HostKeyQuestion, Prompter};
 use crate::engine::ssh::known_hosts::{
     fingerprint, lookup_name, ChangedKey, HostKeyStatus, KnownHosts, KnownKey, ServerKey,
@@ -27,6 +36,8 @@ use crate::engine::ssh::known_hosts::{
 pub(crate) struct HopState {
     closed: watch::Sender<bool>,
     reason: Mutex<Option<String>>,
+    /// Whether the server may open agent channels on this connection, and to which local agent.
+    pub(crate) agent_forward: ForwardPermit,
 }
 
 impl HopState {
@@ -34,6 +45,7 @@ impl HopState {
         Arc::new(HopState {
             closed: watch::Sender::new(false),
             reason: Mutex::new(None),
+            agent_forward: ForwardPermit::default(),
         })
     }
 
@@ -86,7 +98,61 @@ impl Drop for ClientHandler {
 }
 
 impl ClientHandler {
-    async fn verify(&mut self, key: PublicKey) -> Result<bool, SshError> {
+    /// The facts of `key` (and of the certificate it came in) for an error or a question.
+    fn server_key(&self, key: &PublicKey, certificate: &Option<CertificateInfo>) -> ServerKey {
+        ServerKey::new(&self.host, self.port, key).with_certificate(certificate.clone())
+    }
+
+    /// A host certificate; see the [module documentation](self).
+    async fn verify_certificate(&mut self, cert: &Certificate) -> Result<bool, SshError> {
+        let key = PublicKey::new(cert.public_key().clone(), "");
+        if self.accepted.as_ref().map(PublicKey::key_data) == Some(key.key_data()) {
+            return Ok(true);
+        }
+        let info = CertificateInfo::of(cert);
+        let name = lookup_name(&self.host, self.port);
+        let cas = self.known.cert_authorities(&self.host, self.port)?;
+        let key_revoked = self
+            .known
+            .is_revoked(&self.host, self.port, cert.public_key())?;
+        let ca_revoked = self
+            .known
+            .is_revoked(&self.host, self.port, cert.signature_key())?;
+        let revoked = |k: &_| {
+            (key_revoked && k == cert.public_key()) || (ca_revoked && k == cert.signature_key())
+        };
+        let problem = match host_cert::check(cert, &self.host, &cas, revoked, unix_now()) {
+            Ok(()) => {
+                tracing::debug!(host = %name, key_id = %info.key_id, ca = %info.ca_fingerprint, "host certificate trusted");
+                self.accepted = Some(key);
+                return Ok(true);
+            }
+            Err(CertificateProblem::UnknownCa { .. }) if cas.is_empty() => {
+                tracing::debug!(host = %name, ca = %info.ca_fingerprint, "no CA is trusted for this host; checking the certificate's key as a plain key");
+                return self.verify(key, Some(info)).await;
+            }
+            Err(problem) => problem,
+        };
+        let revoked = matches!(problem, CertificateProblem::Revoked { .. });
+        if !revoked && self.known.check(&self.host, self.port, &key)? == HostKeyStatus::Trusted {
+            tracing::warn!(host = %name, key_id = %info.key_id, "host certificate not accepted ({problem}), but its key is on record as a plain key: trusted");
+            self.accepted = Some(key);
+            return Ok(true);
+        }
+        tracing::warn!(host = %name, key_id = %info.key_id, ca = %info.ca_fingerprint, "host certificate refused: {problem}");
+        Err(SshError::HostCertificate(Box::new(CertificateRejected {
+            presented: self.server_key(&key, &Some(info)),
+            problem,
+        })))
+    }
+
+    /// A plain key, or the key of a certificate whose CA is not trusted for the host
+    /// (`certificate` is then its facts, carried into errors and the question).
+    async fn verify(
+        &mut self,
+        key: PublicKey,
+        certificate: Option<CertificateInfo>,
+    ) -> Result<bool, SshError> {
         if self.accepted.as_ref().map(PublicKey::key_data) == Some(key.key_data()) {
             return Ok(true);
         }
@@ -101,31 +167,31 @@ impl ClientHandler {
             } => {
                 tracing::warn!(host = %name, fingerprint = %fp, ?expected_fingerprints, "host key changed");
                 return Err(SshError::HostKeyChanged(Box::new(ChangedKey {
-                    presented: ServerKey::new(&self.host, self.port, &key),
+                    presented: self.server_key(&key, &certificate),
                     expected_fingerprints,
                 })));
             }
             HostKeyStatus::Revoked => {
-                return Err(SshError::HostKeyRevoked(ServerKey::new(
-                    &self.host, self.port, &key,
-                )))
+                return Err(SshError::HostKeyRevoked(
+                    self.server_key(&key, &certificate),
+                ))
             }
             HostKeyStatus::Unknown | HostKeyStatus::OtherTypesKnown { .. }
                 if self.policy == HostKeyPolicy::Strict =>
             {
                 tracing::warn!(host = %name, fingerprint = %fp, "host key not on record; StrictHostKeyChecking yes refuses it");
-                return Err(SshError::HostKeyRejected(ServerKey::new(
-                    &self.host, self.port, &key,
-                )));
+                return Err(SshError::HostKeyRejected(
+                    self.server_key(&key, &certificate),
+                ));
             }
             HostKeyStatus::Unknown if self.policy == HostKeyPolicy::AcceptNew => {
                 tracing::info!(host = %name, fingerprint = %fp, "host key not on record; accepted and saved (StrictHostKeyChecking accept-new)");
                 self.known.add(&self.host, self.port, &key)?;
             }
-            HostKeyStatus::Unknown => self.ask(&key, Vec::new()).await?,
+            HostKeyStatus::Unknown => self.ask(&key, Vec::new(), certificate).await?,
             HostKeyStatus::OtherTypesKnown { known } => {
                 tracing::warn!(host = %name, fingerprint = %fp, ?known, "host key of a new type; keys of other types are on record");
-                self.ask(&key, known).await?
+                self.ask(&key, known, certificate).await?
             }
         }
         self.accepted = Some(key);
@@ -133,8 +199,13 @@ impl ClientHandler {
     }
 
     /// Puts a key not on record to the [`Prompter`] (with the keys of other types on record for
-    /// the host, if any), and saves it when told to.
-    async fn ask(&self, key: &PublicKey, known: Vec<KnownKey>) -> Result<(), SshError> {
+    /// the host, if any, and the certificate it came in, if any), and saves it when told to.
+    async fn ask(
+        &self,
+        key: &PublicKey,
+        known: Vec<KnownKey>,
+        certificate: Option<CertificateInfo>,
+    ) -> Result<(), SshError> {
         let fp = fingerprint(key);
         let question = HostKeyQuestion {
             host: self.host.clone(),
@@ -142,14 +213,15 @@ impl ClientHandler {
             key_type: key.algorithm().as_str().to_owned(),
             fingerprint: fp.clone(),
             known,
+            certificate: certificate.clone(),
         };
         let decision = self.clock.prompt(self.prompter.host_key(question)).await;
         let name = lookup_name(&self.host, self.port);
         tracing::info!(host = %name, fingerprint = %fp, ?decision, "host key not on record");
         match decision {
-            HostKeyDecision::Reject => Err(SshError::HostKeyRejected(ServerKey::new(
-                &self.host, self.port, key,
-            ))),
+            HostKeyDecision::Reject => Err(SshError::HostKeyRejected(
+                self.server_key(key, &certificate),
+            )),
             HostKeyDecision::AcceptOnce => Ok(()),
             HostKeyDecision::AcceptAndSave => Ok(self.known.add(&self.host, self.port, key)?),
         }
@@ -163,9 +235,21 @@ impl client::Handler for ClientHandler {
         &mut self,
         server_public_key: &PublicKeyOrCertificate,
     ) -> Result<bool, Self::Error> {
-        // Host certificates are not requested (no `host_key_certificates`), so this is a plain
-        // key; were it a certificate, its key is checked like a plain one.
-        self.verify(server_public_key.public_key()).await
+        match server_public_key.certificate() {
+            Some(cert) => self.verify_certificate(cert).await,
+            None => self.verify(server_public_key.public_key(), None).await,
+        }
+    }
+
+    async fn server_channel_open_agent_forward(
+        &mut self,
+        channel: russh::Channel<client::Msg>,
+        reply: client::ChannelOpenHandle,
+        _session: &mut client::Session,
+    ) -> Result<(), Self::Error> {
+        // russh's default accepts; only a connection that asked for forwarding gets it.
+        super::agent_forward::answer(channel, reply, &self.state.agent_forward, &self.host).await;
+        Ok(())
     }
 
     async fn auth_banner(

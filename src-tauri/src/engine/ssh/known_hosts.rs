@@ -11,8 +11,9 @@
 //! looked up as `host`, any other port as `[host]:port`; host fields are comma-separated pattern
 //! lists with `*`/`?` wildcards and `!` negation, compared without regard to case; hashed entries
 //! (`|1|salt|hash`, written by `HashKnownHosts yes` or `ssh-keygen -H`) match by HMAC-SHA1;
-//! `@revoked` lines revoke a key; `@cert-authority` lines are skipped (host certificates are not
-//! used). A key is [`HostKeyStatus::Trusted`] when any matching line holds it,
+//! `@revoked` lines revoke a key (a plain key, the key inside a host certificate, or a CA key);
+//! `@cert-authority` lines name the CAs whose host certificates are trusted for the hosts they
+//! match ([`KnownHosts::cert_authorities`], checked by [`super::host_cert`]). A key is [`HostKeyStatus::Trusted`] when any matching line holds it,
 //! [`HostKeyStatus::Changed`] when matching lines hold only *other* keys of the same type,
 //! [`HostKeyStatus::OtherTypesKnown`] when they hold keys of other types only (what a man in the
 //! middle offering only another key type looks like: OpenSSH warns "but keys of different type
@@ -39,14 +40,37 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use hmac::{Hmac, KeyInit, Mac};
-use russh::keys::ssh_key::{Algorithm, HashAlg, PublicKey};
+use russh::keys::ssh_key::public::KeyData;
+use russh::keys::ssh_key::{Algorithm, EcdsaCurve, HashAlg, PublicKey};
 use sha1::Sha1;
 
+use super::host_cert::CertificateInfo;
 use outpost_openssh::home_dir;
 use outpost_openssh::pattern::match_list;
 
 /// Name of Outpost's own known-hosts file inside the configuration directory.
 pub const OWN_FILE_NAME: &str = "known_hosts";
+
+/// Host key algorithms whose certificates Outpost accepts, most preferred first (OpenSSH's
+/// order, without DSA and the SHA-1 `ssh-rsa` variant).
+const CERTIFICATE_ALGORITHMS: [Algorithm; 6] = [
+    Algorithm::Ed25519,
+    Algorithm::Ecdsa {
+        curve: EcdsaCurve::NistP256,
+    },
+    Algorithm::Ecdsa {
+        curve: EcdsaCurve::NistP384,
+    },
+    Algorithm::Ecdsa {
+        curve: EcdsaCurve::NistP521,
+    },
+    Algorithm::Rsa {
+        hash: Some(HashAlg::Sha512),
+    },
+    Algorithm::Rsa {
+        hash: Some(HashAlg::Sha256),
+    },
+];
 
 /// What went wrong reading or writing a known-hosts file.
 #[derive(Debug, thiserror::Error)]
@@ -122,10 +146,14 @@ pub struct ServerKey {
     pub key_type: String,
     /// The key's fingerprint ([`fingerprint`]).
     pub fingerprint: String,
+    /// The host certificate the key came in, when the server presented one (its CA and
+    /// principals); `key_type` and `fingerprint` are then those of the certified key.
+    // Boxed: errors carry this struct, and most keys are plain.
+    pub certificate: Option<Box<CertificateInfo>>,
 }
 
 impl ServerKey {
-    /// The facts of `key`, presented by `host` on `port`.
+    /// The facts of `key`, presented by `host` on `port` as a plain key.
     pub fn new(host: &str, port: u16, key: &PublicKey) -> Self {
         ServerKey {
             host: host.to_owned(),
@@ -133,7 +161,14 @@ impl ServerKey {
             known_hosts_name: lookup_name(host, port),
             key_type: key.algorithm().as_str().to_owned(),
             fingerprint: fingerprint(key),
+            certificate: None,
         }
+    }
+
+    /// The same facts, with the certificate `key` came in (if any).
+    pub fn with_certificate(mut self, certificate: Option<CertificateInfo>) -> Self {
+        self.certificate = certificate.map(Box::new);
+        self
     }
 }
 
@@ -280,6 +315,59 @@ impl KnownHosts {
             }
         }
         Ok(algorithms)
+    }
+
+    /// The CA keys of the `@cert-authority` lines matching `host` on `port` (no duplicates, in
+    /// file order): the CAs whose host certificates are trusted for it.
+    pub fn cert_authorities(
+        &self,
+        host: &str,
+        port: u16,
+    ) -> Result<Vec<PublicKey>, KnownHostsError> {
+        let mut cas: Vec<PublicKey> = Vec::new();
+        for entry in self.entries_for(host, port)? {
+            if entry.marker == Marker::CertAuthority
+                && !cas.iter().any(|k| k.key_data() == entry.key.key_data())
+            {
+                cas.push(entry.key);
+            }
+        }
+        Ok(cas)
+    }
+
+    /// Whether an `@revoked` line matching `host` on `port` holds `key` (any key: a host key,
+    /// a certified key or a CA key).
+    pub fn is_revoked(
+        &self,
+        host: &str,
+        port: u16,
+        key: &KeyData,
+    ) -> Result<bool, KnownHostsError> {
+        Ok(self
+            .entries_for(host, port)?
+            .iter()
+            .any(|e| e.marker == Marker::Revoked && e.key.key_data() == key))
+    }
+
+    /// The host key algorithms whose certificate variants (`*-cert-v01@openssh.com`) to ask
+    /// `host` on `port` for: every certificate-capable one when an `@cert-authority` line
+    /// matches the host (its certificate can then be checked) or when no key at all is on
+    /// record for it (a certificate's CA and principals are then shown when asking about it);
+    /// none when plain keys are on record and no CA is, so such a host keeps presenting the
+    /// plain key that is on record.
+    pub fn certificate_algorithms(
+        &self,
+        host: &str,
+        port: u16,
+    ) -> Result<Vec<Algorithm>, KnownHostsError> {
+        let entries = self.entries_for(host, port)?;
+        let has_ca = entries.iter().any(|e| e.marker == Marker::CertAuthority);
+        let has_plain = entries.iter().any(|e| e.marker == Marker::None);
+        Ok(if has_ca || !has_plain {
+            CERTIFICATE_ALGORITHMS.to_vec()
+        } else {
+            Vec::new()
+        })
     }
 
     /// Records `key` for `host` (lower-cased, as OpenSSH does) on `port` by appending one line
@@ -553,6 +641,50 @@ mod tests {
             vec![Algorithm::Ed25519]
         );
         assert!(kh.known_algorithms("bad.h", 22).unwrap().is_empty());
+    }
+
+    #[test]
+    fn cert_authority_and_revoked_lines() {
+        let (_d, kh) = known(
+            &format!(
+                "@cert-authority *.corp,!bad.corp {KEY_A}\n@cert-authority [*.corp]:2222 {KEY_B}\n\
+                 @revoked *.corp {KEY_B}\nplain.corp {KEY_B}\n"
+            ),
+            &format!("@cert-authority WEB.CORP {KEY_A}\n"),
+        );
+        assert_eq!(
+            kh.cert_authorities("web.corp", 22).unwrap(),
+            vec![key(KEY_A)]
+        );
+        assert_eq!(
+            kh.cert_authorities("web.corp", 2222).unwrap(),
+            vec![key(KEY_B)]
+        );
+        assert!(kh.cert_authorities("bad.corp", 22).unwrap().is_empty());
+        assert!(kh.cert_authorities("web.other", 22).unwrap().is_empty());
+        assert!(kh
+            .is_revoked("web.corp", 22, key(KEY_B).key_data())
+            .unwrap());
+        assert!(!kh
+            .is_revoked("web.corp", 22, key(KEY_A).key_data())
+            .unwrap());
+        assert!(!kh
+            .is_revoked("web.other", 22, key(KEY_B).key_data())
+            .unwrap());
+        // CA lines are not keys on record.
+        assert_eq!(
+            kh.known_algorithms("web.corp", 22).unwrap(),
+            Vec::<Algorithm>::new()
+        );
+        // Certificates are asked for where a CA is trusted, or where nothing is on record;
+        // a host known by a plain key only keeps presenting it.
+        assert_eq!(kh.certificate_algorithms("web.corp", 22).unwrap().len(), 6);
+        assert_eq!(kh.certificate_algorithms("new.host", 22).unwrap().len(), 6);
+        let (_d, kh) = known(&format!("plain.host {KEY_B}\n"), "");
+        assert!(kh
+            .certificate_algorithms("plain.host", 22)
+            .unwrap()
+            .is_empty());
     }
 
     #[test]

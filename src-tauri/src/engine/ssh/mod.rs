@@ -27,6 +27,7 @@
 //! | [`Prompter`], [`AutoPrompter`], the questions and answers | `prompt.rs` |
 //! | [`Credentials`]: secrets that worked, in memory only | `credentials.rs` |
 //! | host-key check (russh `Handler`), liveness signal | `handler.rs` |
+//! | agent forwarding: which local agent, refused unless asked for, relayed byte for byte | `agent_forward.rs` |
 //! | authentication order: agent, key files, password, keyboard-interactive | `auth.rs` |
 //! | [`SshSession::connect`], ProxyJump hops, [`SshSession::closed`] | `connect.rs` |
 //! | a hop over a `ProxyCommand`'s stdin/stdout, its stderr and exit | `proxy_command.rs` |
@@ -35,12 +36,15 @@
 //! | connect timeout that stops at prompts | `clock.rs` |
 //! | [`SshError`] and its codes | `error.rs` |
 //! | host-key trust: `~/.ssh/known_hosts` and Outpost's own file | `known_hosts.rs` |
+//! | host certificates: `@cert-authority` checks, [`host_cert::CertificateProblem`] | `host_cert.rs` |
+//! | user certificates: `CertificateFile`, `<key>-cert.pub` | `user_cert.rs` |
 //!
 //! Security rules kept here: nothing is sent to a server before its host key is trusted (the
 //! check runs inside key exchange; a changed key is refused with both fingerprints, an unknown
 //! one is put to the [`Prompter`]); secrets live only in memory ([`Credentials`], zeroized);
 //! `~/.ssh/known_hosts` is never written.
 
+mod agent_forward;
 mod auth;
 mod channel;
 mod clock;
@@ -50,10 +54,13 @@ mod credentials;
 mod dial;
 mod error;
 mod handler;
+pub mod host_cert;
 pub mod known_hosts;
 mod prompt;
 mod proxy_command;
+mod user_cert;
 
+pub use agent_forward::agent_to_forward;
 pub use channel::{ChannelExit, ChannelExitWatch, ChannelStream, ExecOutput, STDERR_TAIL};
 pub use config::{
     current_user, AgentSource, HostKeyPolicy, SshTarget, DEFAULT_CONNECT_TIMEOUT,

@@ -18,6 +18,7 @@ use std::sync::Mutex;
 
 pub use futures::future::BoxFuture;
 
+use super::host_cert::CertificateInfo;
 use super::known_hosts::KnownKey;
 
 /// The answer to a [`HostKeyQuestion`].
@@ -48,6 +49,10 @@ pub struct HostKeyQuestion {
     /// Not empty, the key may belong to a man in the middle: warn, default to refusing, and never
     /// accept automatically.
     pub known: Vec<KnownKey>,
+    /// The host certificate the key came in, when the server presented one whose CA is not
+    /// trusted for the host (its CA and principals, to show beside the fingerprint); accepting
+    /// records the plain key, as OpenSSH does.
+    pub certificate: Option<CertificateInfo>,
 }
 
 impl HostKeyQuestion {

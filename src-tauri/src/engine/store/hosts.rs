@@ -46,6 +46,11 @@ pub struct Host {
     /// A colour to tell hosts apart (production red, staging amber …), shown on its row and tabs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub color: Option<HostColor>,
+    /// Forward the desktop's ssh-agent to this host (like `ssh -A`), whatever `ForwardAgent`
+    /// in `~/.ssh/config` says; off by default. Its sessions then reach further hosts with the
+    /// desktop's keys, and so can root on the host while the desktop is connected.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub forward_agent: bool,
 }
 
 /// The small palette a host's colour is picked from.
@@ -251,6 +256,7 @@ impl HostStore {
                 options: BTreeMap::new(),
                 source: Some("ssh_config".into()),
                 color: None,
+                forward_agent: false,
             };
             if check_host(&host).is_err() {
                 continue;
@@ -303,7 +309,11 @@ mod tests {
         assert_eq!(mode & 0o777, 0o600);
         let mut s2 = s2;
         s2.remove("jump").unwrap();
-        assert!(matches!(s2.get("jump"), Err(HostsError::NotFound(_))));
+        // No longer saved: only a name to resolve through ~/.ssh/config, as for `ssh jump`.
+        assert_eq!(
+            s2.get("jump").unwrap().source.as_deref(),
+            Some(crate::engine::store::ssh_config::UNSAVED_SOURCE)
+        );
         assert!(s2.get("local").unwrap().is_local());
     }
 

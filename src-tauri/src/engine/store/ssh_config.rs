@@ -11,6 +11,9 @@
 //!   [`Config::aliases`](outpost_openssh::config::Config::aliases)), with the values of the
 //!   blocks naming them.
 //!
+//! A name that is neither saved nor mentioned by any file is still a host, as for `ssh NAME`
+//! ([`unsaved_host`]): OpenSSH's defaults apply.
+//!
 //! A file that cannot be read or passes a bound is skipped and reported, as is a malformed
 //! line (file and line number); the rest still applies. [`watch_aliases`] reports the concrete
 //! aliases again whenever the files change (the window's sidebar lists them live).
@@ -128,13 +131,19 @@ impl SshConfigs {
     }
 }
 
-/// The host for `name` when it is not saved but the ssh configuration knows it (a `Host`
-/// pattern other than `*` names it): connecting resolves it through the configuration.
-pub fn unsaved_host(name: &str, config_dir: &Path) -> Option<Host> {
+/// The host for `name` when it is not saved: like `ssh NAME`, any name that could be a host
+/// (OpenSSH's rules, no pattern characters: [`outpost_openssh::names::check_alias`]; no `@` or
+/// `:`, which make it a `[user@]host[:port]` destination instead) is resolved through the
+/// configuration when connecting. A name no `Host` or `Match` line
+/// mentions gets OpenSSH's defaults there — itself as the host name, port 22, the local user —
+/// exactly what `ssh -G NAME` prints. Nothing is read here: connecting reads the files once.
+/// (`_config_dir` is where `Match exec` permission would be read; resolution reads it itself.)
+pub fn unsaved_host(name: &str, _config_dir: &Path) -> Option<Host> {
     outpost_openssh::names::check_alias(name).ok()?;
-    let configs = SshConfigs::load(config_dir);
-    let resolved = configs.resolve(name);
-    resolved.resolution.mentioned.then(|| Host {
+    if name.contains(['@', ':']) {
+        return None;
+    }
+    Some(Host {
         name: name.to_owned(),
         hostname: name.to_owned(),
         source: Some(UNSAVED_SOURCE.into()),

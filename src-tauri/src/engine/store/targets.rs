@@ -87,6 +87,8 @@ pub fn create_params(
         shell: None,
         ssh,
         reconnect: None,
+        record: false,
+        record_input: false,
     })
 }
 
@@ -201,6 +203,12 @@ fn target_of(resolved: &Resolved, configs: &SshConfigs) -> Result<SshTarget, Eng
             .collect::<Result<_, _>>()
             .map_err(bad)?;
     }
+    t.certificate_files = e
+        .certificate_files
+        .iter()
+        .map(|f| e.expanded_path(f, ctx).map(PathBuf::from))
+        .collect::<Result<_, _>>()
+        .map_err(bad)?;
     if let Some(secs) = e.connect_timeout {
         t.connect_timeout = Duration::from_secs(secs);
     }

@@ -62,7 +62,7 @@ pub async fn clipboard_write(app: AppHandle, text: String) -> CommandResult<()> 
         .map_err(|e| CommandError::new("clipboard", format!("writing the clipboard: {e}")))
 }
 
-/// The app's version and configuration directory.
+/// The app's version, configuration directory and home directory.
 #[derive(Serialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct AppInfo {
@@ -70,13 +70,16 @@ pub struct AppInfo {
     pub version: &'static str,
     /// Where hosts, keys and window state live.
     pub config_dir: String,
+    /// This computer's home directory (as OpenSSH finds it), shown as `~` in tab labels.
+    pub home: Option<String>,
 }
 
-/// Version and configuration directory.
+/// Version, configuration directory and home directory.
 #[tauri::command(rename_all = "snake_case")]
 pub async fn app_info(state: State<'_, AppState>) -> CommandResult<AppInfo> {
     Ok(AppInfo {
         version: env!("CARGO_PKG_VERSION"),
         config_dir: state.hub.context().config_dir.display().to_string(),
+        home: outpost_openssh::home_dir().map(|h| h.display().to_string()),
     })
 }

@@ -5,5 +5,7 @@ pub mod app;
 pub mod hosts;
 pub mod links;
 pub mod monitor;
+pub mod primary;
+pub mod recordings;
 pub mod sessions;
 pub mod terminal;

@@ -2,7 +2,7 @@
 // (`OUTPOST_UPDATE_BINDINGS=1` rewrites it). Do not edit by hand.
 
 /**
- * The app's version and configuration directory.
+ * The app's version, configuration directory and home directory.
  */
 export type AppInfo = { 
 /**
@@ -12,7 +12,124 @@ version: string,
 /**
  * Where hosts, keys and window state live.
  */
-config_dir: string, };
+config_dir: string, 
+/**
+ * This computer's home directory (as OpenSSH finds it), shown as `~` in tab labels.
+ */
+home: string | null, };
+
+/**
+ * The facts of a certificate a server presented, as a front end shows them.
+ */
+export type CertificateInfo = { 
+/**
+ * The certificate's key id (`ssh-keygen -I`).
+ */
+key_id: string, 
+/**
+ * Its serial number (`ssh-keygen -z`). Serials above 2^53 lose precision in JavaScript;
+ * they are shown, never compared.
+ */
+serial: number, 
+/**
+ * The names it is valid for (`ssh-keygen -n`); empty: every name.
+ */
+principals: Array<string>, 
+/**
+ * The signing CA key's algorithm, e.g. `ssh-ed25519`.
+ */
+ca_key_type: string, 
+/**
+ * The signing CA key's fingerprint (`SHA256:…`).
+ */
+ca_fingerprint: string, 
+/**
+ * Start of validity, in seconds since the Unix epoch (0: always valid before its end).
+ */
+valid_after: number, 
+/**
+ * End of validity (exclusive), in seconds since the Unix epoch; `None`: forever.
+ */
+valid_before: number | null, };
+
+/**
+ * Why a host certificate is not trusted; see the [module documentation](self) for the order.
+ */
+export type CertificateProblem = { "reason": "revoked", 
+/**
+ * The fingerprint of the revoked key.
+ */
+revoked_fingerprint: string, 
+/**
+ * True when the revoked key is the CA's (every certificate it signed is refused).
+ */
+ca: boolean, } | { "reason": "unknown_ca", 
+/**
+ * Fingerprints of the CAs trusted for this host (empty: none is).
+ */
+trusted_cas: Array<string>, } | { "reason": "bad_signature" } | { "reason": "not_host_certificate" } | { "reason": "not_yet_valid", 
+/**
+ * Start of validity, in seconds since the Unix epoch.
+ */
+valid_after: number, 
+/**
+ * The local clock when checked, in seconds since the Unix epoch.
+ */
+now: number, } | { "reason": "expired", 
+/**
+ * End of validity, in seconds since the Unix epoch.
+ */
+valid_before: number, 
+/**
+ * The local clock when checked, in seconds since the Unix epoch.
+ */
+now: number, } | { "reason": "wrong_principal", 
+/**
+ * The name that was looked for.
+ */
+name: string, 
+/**
+ * The names it is valid for.
+ */
+principals: Array<string>, } | { "reason": "critical_option", 
+/**
+ * The option's name.
+ */
+option: string, };
+
+/**
+ * A server whose host certificate was refused: the key and certificate it presented, and why.
+ */
+export type CertificateRejected = { 
+/**
+ * Why the certificate is not trusted.
+ */
+problem: CertificateProblem, 
+/**
+ * The host as connected to.
+ */
+host: string, 
+/**
+ * The port.
+ */
+port: number, 
+/**
+ * The host as `known_hosts` names it ([`lookup_name`]): what `ssh-keygen -R` takes.
+ */
+known_hosts_name: string, 
+/**
+ * The key's algorithm, e.g. `ssh-ed25519`.
+ */
+key_type: string, 
+/**
+ * The key's fingerprint ([`fingerprint`]).
+ */
+fingerprint: string, 
+/**
+ * The host certificate the key came in, when the server presented one (its CA and
+ * principals); `key_type` and `fingerprint` are then those of the certified key.
+ */
+certificate: CertificateInfo | null, };
 
 /**
  * A server presenting a key other than those on record for it ([`HostKeyStatus::Changed`]).
@@ -41,7 +158,12 @@ key_type: string,
 /**
  * The key's fingerprint ([`fingerprint`]).
  */
-fingerprint: string, };
+fingerprint: string, 
+/**
+ * The host certificate the key came in, when the server presented one (its CA and
+ * principals); `key_type` and `fingerprint` are then those of the certified key.
+ */
+certificate: CertificateInfo | null, };
 
 /**
  * What `outpost check` reports about a connection.
@@ -184,7 +306,7 @@ export type ErrorDetails = { "kind": "saved_host",
 /**
  * The host's name.
  */
-name: string, } | { "kind": "host_key_changed" } & ChangedKey | { "kind": "host_key_revoked" } & ServerKey | { "kind": "host_key_rejected" } & ServerKey | { "kind": "auth_failed", 
+name: string, } | { "kind": "host_key_changed" } & ChangedKey | { "kind": "host_key_revoked" } & ServerKey | { "kind": "host_key_rejected" } & ServerKey | { "kind": "host_certificate" } & CertificateRejected | { "kind": "auth_failed", 
 /**
  * The host.
  */
@@ -344,7 +466,13 @@ source?: string | null,
 /**
  * A colour to tell hosts apart (production red, staging amber …), shown on its row and tabs.
  */
-color?: HostColor | null, };
+color?: HostColor | null, 
+/**
+ * Forward the desktop's ssh-agent to this host (like `ssh -A`), whatever `ForwardAgent`
+ * in `~/.ssh/config` says; off by default. Its sessions then reach further hosts with the
+ * desktop's keys, and so can root on the host while the desktop is connected.
+ */
+forward_agent?: boolean, };
 
 /**
  * The small palette a host's colour is picked from.
@@ -504,7 +632,11 @@ key_type: string,
 /**
  * `SHA256:…` fingerprint.
  */
-fingerprint: string, } | { "kind": "host_key_other_types", 
+fingerprint: string, 
+/**
+ * The host certificate the key came in (its CA and principals), when there was one.
+ */
+certificate: CertificateInfo | null, } | { "kind": "host_key_other_types", 
 /**
  * Answer with this number.
  */
@@ -528,7 +660,11 @@ fingerprint: string,
 /**
  * The keys on record for this host (other types).
  */
-known: Array<KnownKey>, } | { "kind": "secret", 
+known: Array<KnownKey>, 
+/**
+ * The host certificate the key came in (its CA and principals), when there was one.
+ */
+certificate: CertificateInfo | null, } | { "kind": "secret", 
 /**
  * Answer with this number.
  */
@@ -566,6 +702,40 @@ prompt?: string,
  * Whether the answer may be shown while typed.
  */
 echo: boolean, };
+
+/**
+ * `session.record` result.
+ */
+export type RecordResult = { 
+/**
+ * The file being written now (`None` once stopped).
+ */
+recording?: string | null, };
+
+/**
+ * One recording file.
+ */
+export type RecordingInfo = { 
+/**
+ * The file's name; see [`valid_recording_name`].
+ */
+name: string, 
+/**
+ * The session it records.
+ */
+session_id: string, 
+/**
+ * Its size in bytes.
+ */
+bytes: number, 
+/**
+ * When it started, RFC 3339 (UTC, milliseconds).
+ */
+started: string, 
+/**
+ * The time of its last event in milliseconds, when the file's last line says it.
+ */
+duration_ms?: number | null, };
 
 /**
  * One sample of a host.
@@ -654,7 +824,12 @@ key_type: string,
 /**
  * The key's fingerprint ([`fingerprint`]).
  */
-fingerprint: string, };
+fingerprint: string, 
+/**
+ * The host certificate the key came in, when the server presented one (its CA and
+ * principals); `key_type` and `fingerprint` are then those of the certified key.
+ */
+certificate: CertificateInfo | null, };
 
 /**
  * The payload of the window event `session-changed` ([`SESSION_CHANGED`]): a session's title or
