@@ -928,7 +928,9 @@ link?: LinkState | null,
 terminal_title?: string | null, 
 /**
  * The working directory the shell reported last (OSC 7 `file://host/path`, percent-decoded):
- * control characters removed, at most [`MAX_CWD_BYTES`] bytes.
+ * control characters removed, at most [`MAX_CWD_BYTES`] bytes. For a running `shell`
+ * session whose shell reports none, the foreground process's directory read from `/proc`
+ * when listed (not pushed by `session.changed`).
  */
 cwd?: string | null, 
 /**
