@@ -59,6 +59,8 @@ bench:
 	-$(CARGO) bench -p outpost-agent --bench monitor_cost
 	-$(CARGO) bench -p outpost-desktop --no-default-features --bench engine_bench -- --out docs/benchmarks.md
 	-$(CARGO) bench -p outpost-desktop --no-default-features --bench forwarding_bench -- --out docs/benchmarks.md
+	-$(CARGO) bench -p outpost-desktop --no-default-features --bench port_forward_bench -- --out docs/benchmarks.md
+	-$(CARGO) bench -p outpost-desktop --no-default-features --bench files_bench -- --out docs/benchmarks.md
 	-$(CARGO) bench -p outpost-desktop --bench gui_bench -- --out docs/benchmarks.md
 	$(CARGO) bench -p outpost-agent --bench bench_report -- --out docs/benchmarks.md
 
@@ -75,6 +77,8 @@ bench-quick:
 	-$(CARGO) bench -p outpost-agent --bench monitor_cost -- --quick
 	-$(CARGO) bench -p outpost-desktop --no-default-features --bench engine_bench -- --quick
 	-$(CARGO) bench -p outpost-desktop --no-default-features --bench forwarding_bench -- --quick
+	-$(CARGO) bench -p outpost-desktop --no-default-features --bench port_forward_bench -- --quick
+	-$(CARGO) bench -p outpost-desktop --no-default-features --bench files_bench -- --quick
 	-$(CARGO) bench -p outpost-desktop --bench gui_bench -- --quick
 	$(CARGO) bench -p outpost-agent --bench bench_report -- --out target/bench-quick.md --command 'make bench-quick'
 

@@ -9,6 +9,7 @@
 
 pub mod clock;
 pub mod daemon;
+pub mod exec;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod host;

@@ -1,8 +1,8 @@
 //! Lossless while attached (issue 16, item 2): a client that keeps reading, however slowly,
 //! receives every byte of a flood, because the daemon holds the program back instead of letting
 //! the ring overwrite what the client has not been sent; a client that stops reading holds the
-//! session back only for its bound (`max_stall_ms`), then is skipped ahead (the jump shows in
-//! its offsets) and the program runs on.
+//! session back only for its bound (`max_stall_ms` at attach, or the session's own given at
+//! create), then is skipped ahead (the jump shows in its offsets) and the program runs on.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use outpost_protocol::incoming::AgentMessage;
-use outpost_protocol::session::{DEFAULT_MAX_STALL_MS, SCROLLBACK_RANGE};
+use outpost_protocol::session::{DEFAULT_MAX_STALL_MS, MAX_STALL_MS_RANGE, SCROLLBACK_RANGE};
 use outpost_testkit::client::{Client, Mode, Options};
 use outpost_testkit::fixture::{sid_of, Home, DEADLINE};
 use serde_json::json;
@@ -274,13 +274,18 @@ fn output_end(watcher: &outpost_testkit::fixture::Agent, sid: &str) -> u64 {
 }
 
 /// A client stops reading for `pause` during a flood: the program is held back at first (its
-/// output stops growing), then runs on once the client has not read for `bound`; when the
-/// client reads again, its stream jumps ahead.
-fn stalled_client_lets_go(max_stall_ms: Option<u64>, pause: Duration) {
-    let bound = Duration::from_millis(max_stall_ms.unwrap_or(DEFAULT_MAX_STALL_MS));
+/// output stops growing), then runs on once the client has not read for `bound` (its
+/// `max_stall_ms` at attach, else the session's from create, else the default); when the client
+/// reads again, its stream jumps ahead.
+fn stalled_client_lets_go(at_create: Option<u64>, max_stall_ms: Option<u64>, pause: Duration) {
+    let bound = Duration::from_millis(max_stall_ms.or(at_create).unwrap_or(DEFAULT_MAX_STALL_MS));
     let home = Home::new();
     let a = home.agent_initialized();
-    let sid = sid_of(&a.create_bash_with(json!({"scrollback_bytes": RING})));
+    let mut create = json!({"scrollback_bytes": RING});
+    if let Some(ms) = at_create {
+        create["max_stall_ms"] = json!(ms);
+    }
+    let sid = sid_of(&a.create_bash_with(create));
     let mut params = json!({"session_id": sid});
     if let Some(ms) = max_stall_ms {
         params["max_stall_ms"] = json!(ms);
@@ -351,13 +356,20 @@ fn stalled_client_lets_go(max_stall_ms: Option<u64>, pause: Duration) {
 /// A 2 s bound and a client that stops reading for a minute.
 #[test]
 fn a_client_that_stops_reading_for_a_minute_stalls_the_session_only_for_its_bound() {
-    stalled_client_lets_go(Some(2000), Duration::from_secs(60));
+    stalled_client_lets_go(None, Some(2000), Duration::from_secs(60));
+}
+
+/// A session's own bound (`max_stall_ms` at create, 2 s) holds for a client that attaches
+/// without one: it lets go within 9 s, before the default (10 s) would.
+#[test]
+fn an_attach_without_a_bound_uses_the_sessions_bound_from_create() {
+    stalled_client_lets_go(Some(2000), None, Duration::from_secs(9));
 }
 
 /// The default bound (10 s).
 #[test]
 fn the_default_bound_lets_go_after_ten_seconds() {
-    stalled_client_lets_go(None, Duration::from_secs(40));
+    stalled_client_lets_go(None, None, Duration::from_secs(40));
 }
 
 /// A `max_stall_ms` out of range is refused with -32602.
@@ -372,4 +384,17 @@ fn an_out_of_range_bound_is_refused() {
         -32602,
     );
     assert!(e.contains("max_stall_ms"), "{e}");
+}
+
+/// A `max_stall_ms` out of range at create is refused with -32602, and no session starts.
+#[test]
+fn an_out_of_range_bound_at_create_is_refused() {
+    let home = Home::new();
+    let a = home.agent_initialized();
+    let mut params = a.bash_params(80, 24);
+    params["max_stall_ms"] = json!(MAX_STALL_MS_RANGE.end() + 1);
+    let e = a.call_err("session.create", params, -32602);
+    assert!(e.contains("max_stall_ms"), "{e}");
+    let listed = a.call_ok("session.list", json!({}));
+    assert_eq!(listed["sessions"], json!([]), "{listed}");
 }

@@ -34,11 +34,19 @@ pub enum ErrorCode {
     MessageTooLarge,
     /// A limit (sessions, subscriptions, requests in flight) was reached.
     LimitReached,
+    /// The session's shell is not at its prompt (a program runs in it); nothing was typed.
+    SessionBusy,
+    /// The session holds no exec with that id (never made, or no longer kept).
+    ExecNotFound,
+    /// The wait ended before what was waited for happened.
+    TimedOut,
+    /// The program could not be started; the message says why.
+    SpawnFailed,
 }
 
 impl ErrorCode {
     /// Every code, for documentation and tests.
-    pub const ALL: [ErrorCode; 13] = [
+    pub const ALL: [ErrorCode; 17] = [
         ErrorCode::ParseError,
         ErrorCode::InvalidRequest,
         ErrorCode::MethodNotFound,
@@ -52,6 +60,10 @@ impl ErrorCode {
         ErrorCode::TargetUnavailable,
         ErrorCode::MessageTooLarge,
         ErrorCode::LimitReached,
+        ErrorCode::SessionBusy,
+        ErrorCode::ExecNotFound,
+        ErrorCode::TimedOut,
+        ErrorCode::SpawnFailed,
     ];
 
     /// The numeric code on the wire.
@@ -70,6 +82,10 @@ impl ErrorCode {
             ErrorCode::TargetUnavailable => -32006,
             ErrorCode::MessageTooLarge => -32007,
             ErrorCode::LimitReached => -32008,
+            ErrorCode::SessionBusy => -32009,
+            ErrorCode::ExecNotFound => -32010,
+            ErrorCode::TimedOut => -32011,
+            ErrorCode::SpawnFailed => -32012,
         }
     }
 

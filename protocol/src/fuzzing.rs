@@ -297,6 +297,10 @@ pub static TYPED: &[Typed] = typed![
     MonitorUnsubscribe,
     SshHosts,
     SessionRecord,
+    SessionExec,
+    SessionExecResult,
+    SessionExpect,
+    ExecRun,
     RecordingList,
     RecordingRead,
 ];

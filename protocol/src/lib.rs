@@ -13,6 +13,8 @@
 pub mod bytes;
 pub mod codec;
 pub mod error;
+pub mod exec;
+pub mod files;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod incoming;
@@ -25,6 +27,8 @@ pub mod output;
 pub mod recording;
 pub mod session;
 pub mod ssh_hosts;
+#[cfg(feature = "text")]
+pub mod text;
 
 pub use bytes::Base64Bytes;
 pub use error::{ErrorCode, ErrorObject};

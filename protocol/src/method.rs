@@ -72,8 +72,18 @@ methods! {
     SshHosts = "ssh.hosts" (crate::ssh_hosts::SshHostsParams) -> crate::ssh_hosts::SshHostsResult;
     /// Start or stop recording a session to an asciicast file.
     SessionRecord = "session.record" (crate::recording::RecordParams) -> crate::recording::RecordResult;
+    /// Run one command in a session's shell and answer with its exit code and output.
+    SessionExec = "session.exec" (crate::exec::ExecParams) -> crate::exec::ExecResult;
+    /// An earlier `session.exec`'s result (final once the command ended).
+    SessionExecResult = "session.exec_result" (crate::exec::ExecResultParams) -> crate::exec::ExecResult;
+    /// Wait until a session's output matches one of some patterns.
+    SessionExpect = "session.expect" (crate::exec::ExpectParams) -> crate::exec::ExpectResult;
+    /// Run a one-shot command without a terminal (agent's host or an ssh session's target).
+    ExecRun = "exec.run" (crate::exec::RunParams) -> crate::exec::RunResult;
     /// The recording files held on the agent's host.
     RecordingList = "recording.list" (crate::recording::RecordingListParams) -> crate::recording::RecordingListResult;
     /// A bounded chunk of a recording file.
     RecordingRead = "recording.read" (crate::recording::RecordingReadParams) -> crate::recording::RecordingReadResult;
+    /// How to reach an ssh session's target through its ControlMaster (file transfer).
+    SessionSshControl = "session.ssh_control" (SessionRef) -> crate::files::SshControlResult;
 }

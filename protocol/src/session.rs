@@ -274,6 +274,11 @@ pub struct CreateParams {
     /// With `record`: also record what clients type.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub record_input: bool,
+    /// This session's own default for [`AttachParams::max_stall_ms`]: how long an attached
+    /// client that does not say may stop reading before it no longer holds the program back, in
+    /// ms ([`MAX_STALL_MS_RANGE`]; default [`DEFAULT_MAX_STALL_MS`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_stall_ms: Option<u64>,
 }
 
 /// `session.create` result.
@@ -315,7 +320,8 @@ pub struct AttachParams {
     #[serde(default, skip_serializing_if = "Restore::is_bytes")]
     pub restore: Restore,
     /// How long this client may stop reading output while it holds the program back, in ms
-    /// ([`MAX_STALL_MS_RANGE`]; default [`DEFAULT_MAX_STALL_MS`]; 0: never hold it back). While
+    /// ([`MAX_STALL_MS_RANGE`]; default the session's [`CreateParams::max_stall_ms`], else
+    /// [`DEFAULT_MAX_STALL_MS`]; 0: never hold it back). While
     /// attached, the program waits rather than overwrite output this client has not received
     /// yet; after this long without reading, the client is skipped ahead instead.
     #[serde(default, skip_serializing_if = "Option::is_none")]

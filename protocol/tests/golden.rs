@@ -30,6 +30,10 @@ use std::collections::BTreeMap;
 use std::fmt::Debug;
 use std::path::PathBuf;
 
+use outpost_protocol::exec::{
+    exec_id, ExecParams, ExecResult, ExecResultParams, ExpectParams, ExpectResult, OnTimeout,
+    RunParams, RunResult, RunTarget,
+};
 use outpost_protocol::initialize::{
     Capabilities, ClientInfo, HostInfo, InitializeParams, InitializeResult,
 };
@@ -97,12 +101,23 @@ const FILES: &[&str] = &[
     "session.close.request.json",
     "session.marks.request.json",
     "session.marks.result.json",
+    "session.exec.request.json",
+    "session.exec.result.json",
+    "session.exec.running.result.json",
+    "session.exec_result.request.json",
+    "session.expect.request.json",
+    "session.expect.result.json",
+    "exec.run.request.json",
+    "exec.run.target.request.json",
+    "exec.run.result.json",
     "session.record.request.json",
     "session.record.result.json",
     "recording.list.request.json",
     "recording.list.result.json",
     "recording.read.request.json",
     "recording.read.result.json",
+    "session.ssh_control.request.json",
+    "session.ssh_control.result.json",
     "empty.result.json",
     "session.output.notification.json",
     "session.exit.notification.json",
@@ -121,6 +136,10 @@ const FILES: &[&str] = &[
     "error.target_unavailable.json",
     "error.message_too_large.json",
     "error.limit_reached.json",
+    "error.session_busy.json",
+    "error.exec_not_found.json",
+    "error.timed_out.json",
+    "error.spawn_failed.json",
     "error.with_data.json",
 ];
 
@@ -379,6 +398,7 @@ fn session_create_request_with_every_field() {
             reconnect: None,
             record: true,
             record_input: true,
+            max_stall_ms: Some(30_000),
         },
     );
 }
@@ -401,6 +421,7 @@ fn session_create_request_minimal() {
             reconnect: None,
             record: false,
             record_input: false,
+            max_stall_ms: None,
         },
     );
 }
@@ -435,6 +456,7 @@ fn session_create_ssh_request() {
             }),
             record: false,
             record_input: false,
+            max_stall_ms: None,
         },
     );
 }
@@ -1033,6 +1055,27 @@ fn recording_read() {
     );
 }
 
+#[test]
+fn session_ssh_control() {
+    check_request::<method::SessionSshControl>(
+        "session.ssh_control.request.json",
+        num(34),
+        SessionRef {
+            session_id: "k3v9q2".to_owned(),
+        },
+    );
+    check_result::<method::SessionSshControl>(
+        "session.ssh_control.result.json",
+        num(34),
+        outpost_protocol::files::SshControlResult {
+            control_path: "/run/user/1000/outpost/d1/k3v9q2.cm".to_owned(),
+            host: "db-2".to_owned(),
+            user: Some("deploy".to_owned()),
+            port: Some(2222),
+        },
+    );
+}
+
 /// The golden file stem and an example message for each code. The match has no wildcard, so a
 /// new code does not compile until it has a golden file.
 fn error_case(code: ErrorCode) -> (&'static str, &'static str) {
@@ -1065,6 +1108,16 @@ fn error_case(code: ErrorCode) -> (&'static str, &'static str) {
             "the message is longer than 4194304 bytes",
         ),
         ErrorCode::LimitReached => ("limit_reached", "at most 64 sessions are allowed"),
+        ErrorCode::SessionBusy => (
+            "session_busy",
+            "session k3f9x2ab is not at its shell prompt (python3 is running)",
+        ),
+        ErrorCode::ExecNotFound => ("exec_not_found", "session k3f9x2ab holds no exec 12"),
+        ErrorCode::TimedOut => ("timed_out", "no pattern matched within 5000 ms"),
+        ErrorCode::SpawnFailed => (
+            "spawn_failed",
+            "cannot start nosuchprogram: No such file or directory",
+        ),
     }
 }
 
@@ -1150,4 +1203,153 @@ fn golden_directory_holds_exactly_the_listed_files() {
     unique.sort_unstable();
     unique.dedup();
     assert_eq!(unique.len(), FILES.len(), "FILES lists a file twice");
+}
+
+#[test]
+fn session_exec_request() {
+    check_request::<method::SessionExec>(
+        "session.exec.request.json",
+        num(30),
+        ExecParams {
+            session_id: SESSION_ID.to_owned(),
+            command: "make -j2 test".to_owned(),
+            timeout_ms: Some(60_000),
+            on_timeout: Some(OnTimeout::Interrupt),
+            max_output: Some(65_536),
+        },
+    );
+}
+
+#[test]
+fn session_exec_result() {
+    check_result::<method::SessionExec>(
+        "session.exec.result.json",
+        num(30),
+        ExecResult {
+            exec_id: exec_id(SESSION_ID, 3),
+            exit_code: Some(2),
+            output: "make: *** No rule to make target 'test'.  Stop.\n".to_owned(),
+            output_from: 4_096,
+            output_to: 4_146,
+            truncated: false,
+            duration_ms: 12,
+            timed_out: false,
+            cwd: Some("/home/ann/src".to_owned()),
+        },
+    );
+}
+
+#[test]
+fn session_exec_running_result() {
+    check_result::<method::SessionExec>(
+        "session.exec.running.result.json",
+        num(31),
+        ExecResult {
+            exec_id: exec_id(SESSION_ID, 4),
+            exit_code: None,
+            output: "step 1\n".to_owned(),
+            output_from: 5_000,
+            output_to: 5_007,
+            truncated: true,
+            duration_ms: 60_000,
+            timed_out: true,
+            cwd: None,
+        },
+    );
+}
+
+#[test]
+fn session_exec_result_request() {
+    check_request::<method::SessionExecResult>(
+        "session.exec_result.request.json",
+        num(32),
+        ExecResultParams {
+            exec_id: exec_id(SESSION_ID, 4),
+            max_output: None,
+        },
+    );
+}
+
+#[test]
+fn session_expect_request() {
+    check_request::<method::SessionExpect>(
+        "session.expect.request.json",
+        num(33),
+        ExpectParams {
+            session_id: SESSION_ID.to_owned(),
+            from_offset: Some(5_007),
+            patterns: vec!["[Pp]assword: ?$".to_owned(), "\\(yes/no\\)".to_owned()],
+            timeout_ms: 5_000,
+        },
+    );
+}
+
+#[test]
+fn session_expect_result() {
+    check_result::<method::SessionExpect>(
+        "session.expect.result.json",
+        num(33),
+        ExpectResult {
+            pattern: 0,
+            matched: "Password: ".to_owned(),
+            offset: 5_120,
+            end_offset: 5_130,
+        },
+    );
+}
+
+#[test]
+fn exec_run_request() {
+    check_request::<method::ExecRun>(
+        "exec.run.request.json",
+        num(34),
+        RunParams {
+            argv: Some(vec!["grep".to_owned(), "-c".to_owned(), "ERROR".to_owned()]),
+            shell: None,
+            cwd: Some("/var/log".to_owned()),
+            env: BTreeMap::from([("LC_ALL".to_owned(), "C".to_owned())]),
+            stdin: Some(Base64Bytes(b"ERROR one\nfine\n".to_vec())),
+            timeout_ms: Some(10_000),
+            max_output: Some(4_096),
+            target: None,
+        },
+    );
+}
+
+#[test]
+fn exec_run_target_request() {
+    check_request::<method::ExecRun>(
+        "exec.run.target.request.json",
+        num(35),
+        RunParams {
+            argv: None,
+            shell: Some("uptime; df -h /".to_owned()),
+            cwd: None,
+            env: BTreeMap::new(),
+            stdin: None,
+            timeout_ms: None,
+            max_output: None,
+            target: Some(RunTarget {
+                session_id: SESSION_ID.to_owned(),
+            }),
+        },
+    );
+}
+
+#[test]
+fn exec_run_result() {
+    check_result::<method::ExecRun>(
+        "exec.run.result.json",
+        num(34),
+        RunResult {
+            exit_code: Some(0),
+            signal: None,
+            stdout: Base64Bytes(b"1\n".to_vec()),
+            stderr: Base64Bytes(Vec::new()),
+            stdout_truncated: false,
+            stderr_truncated: false,
+            timed_out: false,
+            duration_ms: 3,
+        },
+    );
 }

@@ -8,3 +8,4 @@ pub mod engine;
 pub mod fuzzing;
 #[cfg(feature = "gui")]
 pub mod gui;
+pub mod mcp;

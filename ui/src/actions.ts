@@ -4,6 +4,7 @@
 // registry of named actions (`ACTIONS`) that feeds the menus, the command palette and the shortcuts.
 import { effect } from "@preact/signals";
 import { toApiError, uiError } from "./api/errors";
+import { broadcastChooser, broadcastToAll, broadcastToHost, broadcasting, inBroadcast, openRunDialog, stopBroadcast, toggleBroadcastTab } from "./automation/state";
 import * as api from "./api/tauri";
 import type { SessionInfo, SessionKind } from "./api/types";
 import { allPanes, findSession, focusedPane, type PaneRef, singleTab, type SplitDirection, tabPanes } from "./state/layout";
@@ -293,6 +294,12 @@ function reportable(e: unknown): string {
   return typeof e === "object" && e !== null && "message" in e ? String((e as { message: unknown }).message) : String(e);
 }
 
+/** Scrolls the focused pane to its previous (`-1`) or next (`1`) shell prompt. */
+export function jumpPrompt(dir: -1 | 1): void {
+  const p = currentPane.value;
+  if (p !== null) controllerOf(p.pane_id)?.jumpPrompt(dir);
+}
+
 /** Opens the search bar of the focused pane. */
 export function openSearch(): void {
   const p = currentPane.value;
@@ -468,6 +475,26 @@ export const ACTIONS: readonly Action[] = [
     inField: true,
   },
   { id: "find", label: "Find in scrollback", run: openSearch, enabled: hasTab, inField: true },
+  { id: "prev_prompt", label: "Previous prompt", run: () => jumpPrompt(-1), enabled: hasTab },
+  { id: "next_prompt", label: "Next prompt", run: () => jumpPrompt(1), enabled: hasTab },
+  {
+    id: "broadcast_tab",
+    label: "Broadcast typing: add or remove this tab",
+    run: () => toggleBroadcastTab(),
+    enabled: hasTab,
+    inField: true,
+  },
+  { id: "broadcast_host", label: "Broadcast typing to all tabs of this host", run: broadcastToHost, enabled: hasTab, inField: true },
+  { id: "broadcast_all", label: "Broadcast typing to all tabs", run: broadcastToAll, enabled: hasTab, inField: true },
+  { id: "broadcast_choose", label: "Broadcast typing to…", run: () => (broadcastChooser.value = true), enabled: hasTab, inField: true },
+  {
+    id: "broadcast_off",
+    label: "Stop broadcasting typing",
+    run: stopBroadcast,
+    enabled: () => broadcasting.value || (currentTab.value !== null && inBroadcast(currentTab.value.tab_id)),
+    inField: true,
+  },
+  { id: "run_in_sessions", label: "Run in selected sessions…", run: openRunDialog, enabled: hasTab, inField: true },
   { id: "copy", label: "Copy selection", run: () => void copySelection(), enabled: hasTab },
   { id: "paste", label: "Paste", run: () => void pasteClipboard(), enabled: hasTab },
   { id: "font_bigger", label: "Bigger font", run: () => stepFontSize(1), inField: true },

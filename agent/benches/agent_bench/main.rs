@@ -15,7 +15,7 @@
 //! * `--reps N` / `OUTPOST_BENCH_REPS=N`: repetitions of every measurement (default 5, quick 3).
 //! * `--out PATH` / `OUTPOST_BENCH_OUT=PATH`: write (or update) the results section of a markdown
 //!   file; a relative path is taken from the workspace root.
-//! * `--only throughput,echo,replay,memory,fair`: run only some benchmarks; `--paths
+//! * `--only throughput,echo,replay,memory,fair,restore`: run only some benchmarks; `--paths
 //!   raw,outpost,ssh,tmux`: only some throughput paths (for profiling one of them).
 //!
 //! Every run of all benchmarks and paths (not `--only`/`--paths`) also saves its figures as
@@ -29,6 +29,7 @@
 //! | `replay.rs` | 3. attach and replay of a full scrollback |
 //! | `memory.rs` | 4. private memory of idle session daemons against a tmux server |
 //! | `fair.rs` | 5. echo beside 20 floods on one connection against tmux; flood throughput before/after fair output (its own section) |
+//! | `restore.rs` | 6. attach with screen restore of a full-screen program against tmux capture-pane and attach (its own section) |
 //! | `report.rs`, `results.rs` | the generated section; the results file's measures |
 //! | `pty.rs`, `tmux.rs`, `ssh_peer.rs`, `procs.rs` | the peers, and what is read of processes |
 //!
@@ -44,6 +45,7 @@ mod procs;
 mod pty;
 mod replay;
 mod report;
+mod restore;
 mod results;
 mod ssh_peer;
 mod throughput;
@@ -74,7 +76,7 @@ const SECTION: DocSection = DocSection {
     end: "<!-- agent_bench:end -->",
 };
 const HELP: &str = "usage: cargo bench -p outpost-agent --bench agent_bench -- \
-[--quick|--full] [--reps N] [--out PATH] [--only throughput,echo,replay,memory,fair] \
+[--quick|--full] [--reps N] [--out PATH] [--only throughput,echo,replay,memory,fair,restore] \
 [--paths raw,outpost,ssh,tmux]";
 
 /// The options of one run.
@@ -109,8 +111,9 @@ impl Opts {
         )?;
         let only = args.list("--only");
         for o in &only {
-            if !["throughput", "echo", "replay", "memory", "fair"].contains(&o.as_str()) {
-                bail!("--only takes throughput,echo,replay,memory,fair (got {o:?})");
+            if !["throughput", "echo", "replay", "memory", "fair", "restore"].contains(&o.as_str())
+            {
+                bail!("--only takes throughput,echo,replay,memory,fair,restore (got {o:?})");
             }
         }
         let paths = args.list("--paths");
@@ -257,12 +260,17 @@ fn run(o: &Opts) -> Result<()> {
             println!("[fair] failed: {e:#}");
         }
     }
+    if o.wants("restore") {
+        if let Err(e) = restore::run(o, &ctx, &agent) {
+            println!("[restore] failed: {e:#}");
+        }
+    }
     disarm();
     drive::shutdown(agent);
     cleanup::stop_if_cleaning();
     let section = report::render(o, &info, &peers, &report, started.elapsed());
     println!("\n{section}");
-    // `--only fair` writes only its own section.
+    // `--only fair` and `--only restore` write only their own sections.
     let main_ran = ["throughput", "echo", "replay", "memory"]
         .iter()
         .any(|w| o.wants(w));

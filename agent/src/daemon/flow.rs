@@ -5,8 +5,8 @@
 //! would lose bytes it has not been sent (its cursor is older than what the ring keeps after the
 //! push). The program then blocks on its next write to the terminal, as it would under `ssh`.
 //!
-//! A client that has not taken output for longer than its bound (`max_stall_ms` at attach,
-//! default [`DEFAULT_MAX_STALL_MS`]) no longer holds the session back: the ring overwrites what
+//! A client that has not taken output for longer than its bound (`max_stall_ms` at attach, else
+//! the session's from `session.create`, else [`DEFAULT_MAX_STALL_MS`]) no longer holds the session back: the ring overwrites what
 //! it has not read, and when it reads again its cursor jumps to the oldest byte held (the jump
 //! shows in its offsets); from then on it holds the session back again. A bound of 0 means the
 //! client never holds it back. With no client attached nothing waits: the ring keeps the last

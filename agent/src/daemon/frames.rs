@@ -101,6 +101,26 @@ pub enum DaemonRequest {
         #[serde(default)]
         keep: Option<u32>,
     },
+    /// Type a command at the shell's prompt and wait for its end ([`crate::exec::daemon`]).
+    /// Agents send it on a connection of its own: the answer may take until the timeout.
+    Exec {
+        /// The command line.
+        command: String,
+        /// How long to wait, in ms.
+        timeout_ms: u64,
+        /// Interrupt the command when the timeout passes.
+        #[serde(default)]
+        interrupt: bool,
+        /// The most output text, in bytes.
+        max_output: u64,
+    },
+    /// An exec's result, by its number in the session.
+    ExecResult {
+        /// The exec's number.
+        number: u64,
+        /// The most output text, in bytes.
+        max_output: u64,
+    },
 }
 
 /// A daemon's answer to one request.
@@ -137,6 +157,11 @@ pub enum DaemonReply {
     Marks {
         /// The marks.
         marks: Vec<PromptMark>,
+    },
+    /// An exec's result (boxed: it carries its output).
+    Exec {
+        /// The result.
+        result: Box<outpost_protocol::exec::ExecResult>,
     },
     /// Recording started (the file being written) or stopped (`None`).
     Recording {

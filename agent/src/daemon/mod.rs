@@ -1,6 +1,6 @@
 //! The session daemon: one detached process per terminal session.
 //!
-//! An agent starts `outpost-agent daemon` with the [`spec::DaemonSpec`] on its standard input;
+//! An agent starts `outpost-agent daemon` with the [`spec::LaunchSpec`] on its standard input;
 //! [`detach`] forks it away from the agent. The daemon binds the session socket, starts the
 //! terminal ([`crate::terminal`]), writes the session's metadata file ([`meta`]) and serves
 //! agents over [`frames`] ([`server`]). It keeps running when the agent exits, is killed or loses
@@ -27,7 +27,7 @@ use crate::terminal::pty::Pty;
 use detach::report;
 use meta::SessionMeta;
 use server::Daemon;
-use spec::{DaemonSpec, Readiness};
+use spec::{LaunchSpec, Readiness};
 use state::{Identity, Shared};
 
 pub use detach::launch;
@@ -36,7 +36,11 @@ pub use detach::launch;
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
 /// Runs the session until it is closed: socket, terminal, metadata file, then the accept loop.
-async fn run(spec: DaemonSpec, paths: Paths, ready: &mut Option<OwnedFd>) -> anyhow::Result<()> {
+async fn run(launch: LaunchSpec, paths: Paths, ready: &mut Option<OwnedFd>) -> anyhow::Result<()> {
+    let LaunchSpec {
+        session: spec,
+        max_stall_ms,
+    } = launch;
     let id = spec.session_id.clone();
     let socket_path = paths.socket(&id)?;
     let listener = crate::socket::listen(&socket_path)
@@ -54,7 +58,13 @@ async fn run(spec: DaemonSpec, paths: Paths, ready: &mut Option<OwnedFd>) -> any
         spec.rows,
         usize::try_from(spec.scrollback_bytes).unwrap_or(usize::MAX),
     ));
-    let pty = match Pty::spawn(&spec, shared.clone()) {
+    let integrated = crate::exec::daemon::integrate(&spec, &paths);
+    let started = integrated.as_ref().map_or(&spec, |p| &p.spec);
+    if let Some(p) = &integrated {
+        // Before the shell starts: its first prompt's marks must count.
+        shared.exec.enable(p.kind, p.nonce);
+    }
+    let pty = match Pty::spawn(started, shared.clone()) {
         Ok(p) => p,
         Err(e) => {
             let _ = std::fs::remove_file(&socket_path);
@@ -95,6 +105,7 @@ async fn run(spec: DaemonSpec, paths: Paths, ready: &mut Option<OwnedFd>) -> any
         pty,
         close_requested: Notify::new(),
         closed: Notify::new(),
+        max_stall_ms,
     });
     if let Some(ssh) = spec.ssh.clone() {
         tokio::spawn(crate::ssh::link::watch(daemon.shared.clone(), ssh));

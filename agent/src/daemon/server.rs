@@ -40,6 +40,8 @@ pub struct Daemon {
     pub close_requested: Notify,
     /// Notified once the session's processes and files are gone.
     pub closed: Notify,
+    /// The session's `max_stall_ms` for attaches that do not give one (`session.create`).
+    pub max_stall_ms: Option<u64>,
 }
 
 fn error(code: ErrorCode, message: impl Into<String>) -> DaemonReply {
@@ -307,7 +309,9 @@ impl Connection {
                 changes,
                 max_stall_ms,
             } => {
-                let max_stall_ms = max_stall_ms.unwrap_or(DEFAULT_MAX_STALL_MS);
+                let max_stall_ms = max_stall_ms
+                    .or(self.daemon.max_stall_ms)
+                    .unwrap_or(DEFAULT_MAX_STALL_MS);
                 if !MAX_STALL_MS_RANGE.contains(&max_stall_ms) {
                     return error(ErrorCode::InvalidParams, "max_stall_ms must be 0..=3600000");
                 }
@@ -356,6 +360,24 @@ impl Connection {
                 max_bytes,
                 keep,
             ),
+            DaemonRequest::Exec {
+                command,
+                timeout_ms,
+                interrupt,
+                max_output,
+            } => {
+                let ask = crate::exec::daemon::ExecAsk {
+                    command,
+                    timeout: std::time::Duration::from_millis(timeout_ms),
+                    interrupt,
+                    max_output: usize::try_from(max_output).unwrap_or(usize::MAX),
+                };
+                crate::exec::daemon::exec(&self.daemon, ask).await
+            }
+            DaemonRequest::ExecResult { number, max_output } => {
+                let max = usize::try_from(max_output).unwrap_or(usize::MAX);
+                crate::exec::daemon::result_reply(&self.daemon, number, max, false)
+            }
             DaemonRequest::Detach => {
                 if self.cursor.take().is_some() {
                     shared.add_attached(-1);

@@ -46,6 +46,18 @@ pub struct DaemonSpec {
     pub record: Option<crate::recording::RecordSpec>,
 }
 
+/// What an agent sends a new daemon: the session to start and how it treats its clients.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LaunchSpec {
+    /// The session to start.
+    #[serde(flatten)]
+    pub session: DaemonSpec,
+    /// The session's `max_stall_ms` for attaches that do not give one (absent: the protocol's
+    /// [`DEFAULT_MAX_STALL_MS`](outpost_protocol::session::DEFAULT_MAX_STALL_MS)).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_stall_ms: Option<u64>,
+}
+
 /// How a daemon watches an `ssh` session's connection.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SshWatch {

@@ -81,6 +81,8 @@ pub struct Shared {
     pushing: Mutex<()>,
     /// Writes the session to an asciicast file when asked ([`crate::recording`]).
     recorder: crate::recording::Recorder,
+    /// The `session.exec` state ([`crate::exec::daemon`]).
+    pub exec: crate::exec::daemon::ExecCell,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -110,6 +112,7 @@ impl Shared {
             flow: Flow::default(),
             pushing: Mutex::new(()),
             recorder: Default::default(),
+            exec: Default::default(),
         }
     }
 
@@ -140,6 +143,7 @@ impl Shared {
                 break screen;
             }
         };
+        let offset = screen.end();
         screen.feed(data);
         // Under the screen lock, so the recording gets the bytes in the ring's order.
         self.recorder.output(data);
@@ -148,6 +152,8 @@ impl Shared {
             ring.push(data);
             (ring.end(), screen.take_changed())
         };
+        // Under the screen lock too, after the ring has the bytes: marks arrive in order.
+        self.exec.observe(offset, data, &screen);
         parking_lot::MutexGuard::unlock_fair(screen);
         self.progress.send_modify(|p| p.end = end);
         if changed {
@@ -249,6 +255,7 @@ impl Shared {
     /// Records how the process ended and wakes the connections.
     pub fn set_exited(&self, exit: ExitInfo) {
         lock(&self.live).exit = Some(exit);
+        self.exec.session_ended(self.bounds().1);
         self.progress.send_modify(|p| p.exited = true);
     }
 

@@ -5,12 +5,13 @@
 //! anything (see [`crate::ssh::argv`]).
 
 use outpost_protocol::session::{
-    CreateParams, SessionKind, ShellSpec, DEFAULT_SCROLLBACK_BYTES, SCROLLBACK_RANGE,
+    CreateParams, SessionKind, ShellSpec, DEFAULT_SCROLLBACK_BYTES, MAX_STALL_MS_RANGE,
+    SCROLLBACK_RANGE,
 };
 use outpost_protocol::{ErrorCode, ErrorObject};
 
 use super::{check_size, invalid};
-use crate::daemon::spec::{DaemonSpec, SshWatch};
+use crate::daemon::spec::{DaemonSpec, LaunchSpec, SshWatch};
 use crate::paths::Paths;
 use crate::ssh::argv;
 
@@ -29,7 +30,7 @@ fn new_session_id() -> Result<String, ErrorObject> {
 }
 
 /// Validates create params and turns them into a daemon spec.
-pub(super) fn spec_for(paths: &Paths, p: CreateParams) -> Result<DaemonSpec, ErrorObject> {
+pub(super) fn spec_for(paths: &Paths, p: CreateParams) -> Result<LaunchSpec, ErrorObject> {
     check_size(p.cols, p.rows)?;
     match (p.kind, &p.ssh, &p.shell, &p.reconnect) {
         (SessionKind::Shell, None, _, None) => {}
@@ -62,6 +63,13 @@ pub(super) fn spec_for(paths: &Paths, p: CreateParams) -> Result<DaemonSpec, Err
             "scrollback_bytes must be {}..={} (got {scrollback})",
             SCROLLBACK_RANGE.start(),
             SCROLLBACK_RANGE.end()
+        )));
+    }
+    if let Some(ms) = p.max_stall_ms.filter(|ms| !MAX_STALL_MS_RANGE.contains(ms)) {
+        return Err(invalid(format!(
+            "max_stall_ms must be {}..={} (got {ms})",
+            MAX_STALL_MS_RANGE.start(),
+            MAX_STALL_MS_RANGE.end()
         )));
     }
     if let Some(t) = &p.title {
@@ -134,7 +142,7 @@ pub(super) fn spec_for(paths: &Paths, p: CreateParams) -> Result<DaemonSpec, Err
             .unwrap_or_else(|| "shell".into());
         prog.rsplit('/').next().unwrap_or("shell").to_string()
     });
-    Ok(DaemonSpec {
+    let session = DaemonSpec {
         session_id,
         kind: p.kind,
         title,
@@ -152,5 +160,9 @@ pub(super) fn spec_for(paths: &Paths, p: CreateParams) -> Result<DaemonSpec, Err
             on: p.record,
             input: p.record_input,
         }),
+    };
+    Ok(LaunchSpec {
+        session,
+        max_stall_ms: p.max_stall_ms,
     })
 }

@@ -185,6 +185,13 @@ impl Pty {
         (!name.is_empty()).then_some(name)
     }
 
+    /// Whether the terminal's foreground process group is the child's own (a shell waiting at
+    /// its prompt); false when it cannot be read.
+    pub fn child_in_foreground(&self) -> bool {
+        let pgrp = self.master().process_group_leader();
+        pgrp.and_then(|g| u32::try_from(g).ok()) == Some(self.child_pid())
+    }
+
     /// The working directory of the terminal's foreground process (the shell when nothing else
     /// runs), from `/proc/PID/cwd`, for shells that do not report theirs (OSC 7). `None` when it
     /// cannot be read or is not an absolute UTF-8 path without control characters of at most

@@ -59,6 +59,9 @@ pub struct Mark {
     pub kind: MarkKind,
     /// For [`MarkKind::CommandEnd`]: the exit status, when given.
     pub exit: Option<i32>,
+    /// The nonce of an `op=<16 hex digits>` part, when the mark has one (the shell
+    /// integration's, [`crate::exec::integration`]).
+    pub tag: Option<u64>,
 }
 
 /// What the program reported about itself, read by the parser's callbacks.
@@ -111,10 +114,15 @@ impl Reported {
         if self.marks.len() == MAX_MARKS {
             self.marks.pop_front();
         }
+        let tag = parts
+            .iter()
+            .skip(1)
+            .find_map(|p| crate::exec::integration::parse_tag(p));
         self.marks.push_back(Mark {
             offset: self.at,
             kind,
             exit,
+            tag,
         });
     }
 }
@@ -275,7 +283,7 @@ impl Screen {
     }
 
     /// The prompt marks held, oldest first.
-    pub fn marks(&self) -> impl Iterator<Item = &Mark> {
+    pub fn marks(&self) -> impl DoubleEndedIterator<Item = &Mark> {
         self.parser.callbacks().marks.iter()
     }
 
@@ -538,23 +546,43 @@ mod tests {
                 Mark {
                     offset: 2,
                     kind: MarkKind::PromptStart,
-                    exit: None
+                    exit: None,
+                    tag: None
                 },
                 Mark {
                     offset: 12,
                     kind: MarkKind::CommandStart,
-                    exit: None
+                    exit: None,
+                    tag: None
                 },
                 Mark {
                     offset: 24,
                     kind: MarkKind::OutputStart,
-                    exit: None
+                    exit: None,
+                    tag: None
                 },
                 Mark {
                     offset: 37,
                     kind: MarkKind::CommandEnd,
-                    exit: Some(2)
+                    exit: Some(2),
+                    tag: None
                 },
+            ]
+        );
+    }
+
+    #[test]
+    fn prompt_marks_carry_their_tag() {
+        let mut s = Screen::new(80, 24);
+        s.feed(b"\x1b]133;D;7;op=00000000000000ff\x07\x1b]133;A;op=00000000000000ff\x07");
+        s.feed(b"\x1b]133;D;op=zz\x07");
+        let got: Vec<_> = s.marks().map(|m| (m.kind, m.exit, m.tag)).collect();
+        assert_eq!(
+            got,
+            vec![
+                (MarkKind::CommandEnd, Some(7), Some(255)),
+                (MarkKind::PromptStart, None, Some(255)),
+                (MarkKind::CommandEnd, None, None),
             ]
         );
     }

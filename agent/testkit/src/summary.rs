@@ -38,11 +38,12 @@ pub const SUMMARY_END: &str = "<!-- summary:end -->";
 
 /// The benchmark programs `make bench` runs, in its order: the summary expects one results file
 /// from each.
-pub const BENCHES: [&str; 5] = [
+pub const BENCHES: [&str; 6] = [
     "agent_bench",
     "ssh_bench",
     "monitor_cost",
     "engine_bench",
+    "port_forward_bench",
     "gui_bench",
 ];
 

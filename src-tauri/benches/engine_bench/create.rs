@@ -1,15 +1,11 @@
 //! The second measure: a new session on an open connection. `Connection::open` once, then
 //! `session.create` calls timed one by one (engine level, from sending the request to its answer).
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{ensure, Result};
 use outpost_desktop::engine::agent::connect::Connection;
-use outpost_desktop::engine::ssh::known_hosts::KnownHosts;
-use outpost_desktop::engine::ssh::{AutoPrompter, Credentials};
 use outpost_desktop::engine::store::hosts::HostStore;
-use outpost_desktop::engine::EngineContext;
 use outpost_protocol::method;
 use outpost_protocol::session::{CreateParams, SessionKind, SessionRef};
 
@@ -21,6 +17,25 @@ pub struct Creates {
     pub open_ms: f64,
 }
 
+/// A shell session of 80×24 titled `title`, the agent's defaults otherwise.
+pub fn shell_params(title: String) -> CreateParams {
+    CreateParams {
+        kind: SessionKind::Shell,
+        cols: 80,
+        rows: 24,
+        title: Some(title),
+        cwd: None,
+        env: Default::default(),
+        scrollback_bytes: None,
+        shell: None,
+        ssh: None,
+        reconnect: None,
+        record: false,
+        record_input: false,
+        max_stall_ms: None,
+    }
+}
+
 /// `n` timed shell sessions (80×24) after one untimed warm-up; all closed afterwards.
 pub fn creates(s: &Setup, n: usize) -> Result<Creates> {
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -28,14 +43,8 @@ pub fn creates(s: &Setup, n: usize) -> Result<Creates> {
         .enable_all()
         .build()?;
     rt.block_on(async {
-        let config = s.config_dir();
-        let ctx = EngineContext {
-            known_hosts: Arc::new(KnownHosts::new(s.known_hosts(), config.join("known_hosts"))),
-            config_dir: config.clone(),
-            prompter: Arc::new(AutoPrompter::new()),
-            credentials: Arc::new(Credentials::new()),
-        };
-        let host = HostStore::load(&config)?.get("bench")?;
+        let ctx = s.context();
+        let host = HostStore::load(&ctx.config_dir)?.get("bench")?;
         let t = Instant::now();
         let conn = Connection::open(&host, &ctx).await?;
         let open_ms = ms(t.elapsed());
@@ -44,20 +53,7 @@ pub fn creates(s: &Setup, n: usize) -> Result<Creates> {
         let mut ids = Vec::new();
         // One untimed warm-up create (first fork of the agent's launcher path).
         for i in 0..=n {
-            let params = CreateParams {
-                kind: SessionKind::Shell,
-                cols: 80,
-                rows: 24,
-                title: Some(format!("bench-{i}")),
-                cwd: None,
-                env: Default::default(),
-                scrollback_bytes: None,
-                shell: None,
-                ssh: None,
-                reconnect: None,
-                record: false,
-                record_input: false,
-            };
+            let params = shell_params(format!("bench-{i}"));
             let t = Instant::now();
             let r = conn.rpc.call::<method::SessionCreate>(params).await?;
             if i > 0 {

@@ -3,7 +3,8 @@
 //! deployed host against `ssh HOST true` (`check.rs`; target ≤ 1.0×), and a new session on an
 //! open connection (`create.rs`; target under 50 ms); `outpost hosts show` of a 2,000-line
 //! `~/.ssh/config` (target under 20 ms) and `outpost check ALIAS` against `ssh ALIAS true`
-//! (`ssh_config.rs`; target ≤ 1.0×). What each figure means is described in
+//! (`ssh_config.rs`; target ≤ 1.0×); `session.exec` and `exec.run` of `true` on an open connection
+//! against `ssh -S` over an open ControlMaster (`automation.rs`). What each figure means is described in
 //! `docs/benchmarks.md` ("Desktop engine"); this program writes only the figures
 //! (`report.rs`), between its markers there.
 //!
@@ -11,7 +12,7 @@
 //! cargo bench -p outpost-desktop --bench engine_bench                                # print
 //! cargo bench -p outpost-desktop --bench engine_bench -- --out docs/benchmarks.md    # and write
 //! cargo bench -p outpost-desktop --bench engine_bench -- --quick   # smoke: N = 3 and 5
-//! # options: --checks N (default 10), --creates N (default 20)
+//! # options: --checks N (default 10), --creates N (default 20), --execs N (default 200)
 //! ```
 //!
 //! It builds the portable release agent first (`.ci/agent-portable --release`, see
@@ -22,6 +23,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod automation;
 mod check;
 mod create;
 mod report;
@@ -29,9 +31,13 @@ mod ssh_config;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{ensure, Result};
+use outpost_desktop::engine::ssh::known_hosts::KnownHosts;
+use outpost_desktop::engine::ssh::{AutoPrompter, Credentials};
+use outpost_desktop::engine::EngineContext;
 use outpost_testkit::bench::args::BenchArgs;
 use outpost_testkit::bench::doc::DocSection;
 use outpost_testkit::bench::machine::RunInfo;
@@ -52,6 +58,7 @@ struct Opts {
     out: Option<PathBuf>,
     checks: usize,
     creates: usize,
+    execs: usize,
 }
 
 fn opts() -> Result<Opts> {
@@ -65,8 +72,8 @@ fn opts() -> Result<Opts> {
     ));
     args.expect_only(
         &[],
-        &["--out", "--checks", "--creates"],
-        "--out PATH, --checks N, --creates N, --quick",
+        &["--out", "--checks", "--creates", "--execs"],
+        "--out PATH, --checks N, --creates N, --execs N, --quick",
     )?;
     let quick = args.quick;
     let o = Opts {
@@ -77,9 +84,15 @@ fn opts() -> Result<Opts> {
         creates: args
             .number("--creates")?
             .unwrap_or(if quick { 5 } else { 20 }),
+        execs: args
+            .number("--execs")?
+            .unwrap_or(if quick { 10 } else { 200 }),
         args,
     };
-    ensure!(o.checks >= 1 && o.creates >= 1, "N must be at least 1");
+    ensure!(
+        o.checks >= 1 && o.creates >= 1 && o.execs >= 1,
+        "N must be at least 1"
+    );
     Ok(o)
 }
 
@@ -113,6 +126,20 @@ impl Setup {
         self.dir.path().join("config")
     }
 
+    /// The engine's context over the bench's configuration (no prompts: the key is trusted).
+    fn context(&self) -> EngineContext {
+        let config = self.config_dir();
+        EngineContext {
+            known_hosts: Arc::new(KnownHosts::new(
+                self.known_hosts(),
+                config.join("known_hosts"),
+            )),
+            config_dir: config,
+            prompter: Arc::new(AutoPrompter::new()),
+            credentials: Arc::new(Credentials::new()),
+        }
+    }
+
     /// `outpost --json ARGS` with the bench's home, configuration and agent.
     fn outpost(&self, args: &[&str]) -> Command {
         let mut c = Command::new(OUTPOST);
@@ -129,10 +156,18 @@ impl Setup {
 
     /// `ssh … true`; `kex` forces a key exchange algorithm.
     fn ssh_true(&self, kex: Option<&str>) -> Command {
+        let mut c = self.ssh(kex.map(|k| format!("KexAlgorithms={k}")).as_slice());
+        c.arg("true");
+        c
+    }
+
+    /// `ssh` to the server with the bench's key and known hosts, `-o` each of `options`; the
+    /// command is to be added.
+    fn ssh(&self, options: &[String]) -> Command {
         let mut c = Command::new("ssh");
         c.args(["-F", "/dev/null", "-o", "BatchMode=yes"]);
-        if let Some(k) = kex {
-            c.arg("-o").arg(format!("KexAlgorithms={k}"));
+        for o in options {
+            c.arg("-o").arg(o);
         }
         c.arg("-o")
             .arg(format!(
@@ -149,7 +184,6 @@ impl Setup {
             .arg(&self.key)
             .args(["-p", &self.sshd.addr().port().to_string()])
             .arg(format!("{}@{}", self.user.name, self.sshd.addr().ip()))
-            .arg("true")
             .env_remove("SSH_AUTH_SOCK")
             .stdin(Stdio::null());
         c
@@ -208,12 +242,19 @@ fn main() -> Result<()> {
         o.checks
     );
     let sc = ssh_config::runs(&s, o.checks)?;
+    eprintln!(
+        "engine_bench: session.exec and exec.run of true vs ssh -S over a ControlMaster, N = {}",
+        o.execs
+    );
+    let a = automation::runs(&s, o.execs)?;
     let mut measures = report::measures(&c, &k);
     measures.extend(ssh_config::measures(&sc));
+    measures.extend(automation::measures(&a));
     let path = results.save(measures)?;
     eprintln!("engine_bench: results in {}", path.display());
     let mut section = report::render(&o, &info, &c, &k, started.elapsed());
     section.push_str(&ssh_config::render(&sc));
+    section.push_str(&automation::render(&a));
     println!("{section}");
     if let Some(path) = &o.out {
         SECTION.write(path, &section)?;

@@ -143,22 +143,8 @@ pub async fn attach(
             }
         });
     }
-    {
-        // Ctrl-C outside raw mode (no terminal) and SIGTERM detach cleanly.
-        let tx = tx.clone();
-        tokio::spawn(async move {
-            let Ok(mut term) =
-                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            else {
-                return;
-            };
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            let _ = tx.send(InputEvent::Detach).await;
-        });
-    }
+    // Ctrl-C outside raw mode (no terminal) and SIGTERM detach cleanly.
+    detach_on_interrupt(tx.clone());
     drop(tx);
     let mut sink = TerminalSink {
         out: std::io::stdout(),
@@ -200,4 +186,21 @@ pub async fn attach(
         ))),
         Err(e) => Err(e),
     }
+}
+
+/// Sends [`InputEvent::Detach`] on `tx` at Ctrl-C or SIGTERM, so an attached command ends
+/// cleanly (the session goes on).
+pub(crate) fn detach_on_interrupt(tx: mpsc::Sender<InputEvent>) {
+    tokio::spawn(async move {
+        let Ok(mut term) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        else {
+            return;
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        let _ = tx.send(InputEvent::Detach).await;
+    });
 }

@@ -99,12 +99,40 @@ pub async fn run(cli: Cli, out: Output, ctx: &EngineContext) -> Result<i32, Engi
             host,
             session,
             from,
+            follow: true,
+            ..
+        } => super::follow::follow(&host, &session, from, out, ctx).await,
+        Command::Read {
+            host,
+            session,
+            from,
             limit,
+            ..
         } => read(&host, &session, from, limit, out, ctx).await,
         Command::Send {
             host,
             session,
             text,
+            expect,
+            respond,
+            timeout,
+        } if !expect.is_empty() => {
+            let args = super::expect::SendExpect {
+                host,
+                session,
+                text,
+                expects: expect,
+                responds: respond,
+                timeout,
+            };
+            super::expect::send_expect(args, out, ctx).await
+        }
+        Command::Exec(args) => Ok(super::exec::run(args, out, ctx).await),
+        Command::Send {
+            host,
+            session,
+            text,
+            ..
         } => {
             let data = unescape(&text);
             let conn = connect(&host, ctx).await?;
@@ -137,6 +165,17 @@ pub async fn run(cli: Cli, out: Output, ctx: &EngineContext) -> Result<i32, Engi
             interval,
         } => monitor(&host, session, once, interval, out, ctx).await,
         Command::Recordings { action } => super::recordings::run(action, out, ctx).await,
+        Command::Forward { action } => super::forward::run(action, out, ctx).await,
+        Command::Mcp { policy, audit } => {
+            let options = crate::mcp::Options {
+                policy,
+                audit,
+                accept_new_host_key: cli.accept_new_host_key,
+            };
+            Ok(crate::mcp::run(ctx, options).await)
+        }
+        Command::Audit { action } => super::audit::run(action, out, ctx),
+        Command::Files(cmd) => super::files::run(cmd, out, ctx).await,
     }
 }
 

@@ -2,7 +2,13 @@
 //! scripts (every command takes `--json`).
 
 pub mod attach;
+pub mod audit;
 pub mod commands;
+pub mod exec;
+pub mod expect;
+pub mod files;
+pub mod follow;
+pub mod forward;
 pub mod output;
 pub mod prompt;
 pub mod recordings;
@@ -91,8 +97,11 @@ pub enum Command {
         #[arg(long)]
         from: Option<u64>,
         /// The most bytes to print (default: everything held).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "follow")]
         limit: Option<u64>,
+        /// Go on printing new output as it comes, until the session ends or Ctrl-C.
+        #[arg(long, short = 'f')]
+        follow: bool,
     },
     /// Type text into a session (escapes: \n \r \t \e \\ \xHH).
     Send {
@@ -102,7 +111,21 @@ pub enum Command {
         session: String,
         /// The text.
         text: String,
+        /// Then wait until the output matches this regular expression (repeatable; in order,
+        /// each paired with the --respond at its position).
+        #[arg(long, value_name = "RE")]
+        expect: Vec<String>,
+        /// Type this text (same escapes) when the --expect before it matched (repeatable).
+        #[arg(long, value_name = "TEXT", requires = "expect")]
+        respond: Vec<String>,
+        /// How long each --expect waits, in seconds (default 30).
+        #[arg(long, value_name = "SECONDS", requires = "expect")]
+        timeout: Option<f64>,
     },
+    /// Run a command on a host, in a session's shell or on an ssh session's target, or on many
+    /// hosts or sessions at once; exits with the command's status (255: Outpost failed, 124:
+    /// timed out). See docs/automation.md.
+    Exec(exec::ExecArgs),
     /// End a session.
     Close {
         /// The host.
@@ -115,6 +138,30 @@ pub enum Command {
         /// What to do with them.
         #[command(subcommand)]
         action: recordings::RecordingsAction,
+    },
+    /// Port forwards through a host: -L local ports, -D SOCKS5; saved per host.
+    Forward {
+        /// What to do.
+        #[command(subcommand)]
+        action: forward::ForwardAction,
+    },
+    /// Files on a host or a session's target: `cp`, `ls`, `stat`, `mkdir`, `rm`, `mv`.
+    #[command(flatten)]
+    Files(files::FilesCommand),
+    /// Serve the Model Context Protocol on stdin/stdout, for AI agents (see docs/mcp.md).
+    Mcp {
+        /// The policy file (default: policy.json in the configuration directory).
+        #[arg(long)]
+        policy: Option<std::path::PathBuf>,
+        /// The audit log (default: audit.jsonl in the configuration directory).
+        #[arg(long)]
+        audit: Option<std::path::PathBuf>,
+    },
+    /// Check the MCP server's audit log.
+    Audit {
+        /// What to do with it.
+        #[command(subcommand)]
+        action: audit::AuditAction,
     },
     /// Show a host's (or an ssh session's target's) load.
     Monitor {

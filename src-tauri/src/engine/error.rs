@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::engine::agent::deploy::DeployError;
 use crate::engine::agent::rpc_client::RpcError;
+use crate::engine::automation::AutomationError;
 use crate::engine::ssh::host_cert::CertificateRejected;
 use crate::engine::ssh::known_hosts::{ChangedKey, ServerKey};
 use crate::engine::ssh::SshError;
@@ -45,6 +46,15 @@ pub enum EngineError {
     /// The window's saved state could not be read or written.
     #[error(transparent)]
     UiState(#[from] store::ui_state::UiStateError),
+    /// An automation request the desktop refused, or whose target it could not find.
+    #[error(transparent)]
+    Automation(#[from] AutomationError),
+    /// A port forward could not listen or reach its destination.
+    #[error(transparent)]
+    Forward(#[from] crate::engine::forward::ForwardError),
+    /// A file operation or transfer failed (its code says how: `not_found`, `no_space`, …).
+    #[error(transparent)]
+    Transfer(#[from] crate::engine::transfer::TransferError),
 }
 
 impl EngineError {
@@ -83,7 +93,10 @@ impl EngineError {
             EngineError::Hosts(HostsError::Config(_)) | EngineError::Config(_) => "config".into(),
             EngineError::NoAgentBinary(_) => "no_agent_binary".into(),
             EngineError::Agent(_) => "agent".into(),
-            EngineError::Rpc(RpcError::Remote(e)) => format!("rpc_{}", -e.code),
+            EngineError::Rpc(RpcError::Remote(e)) => match remote_code(e.code) {
+                Some(name) => name.into(),
+                None => format!("rpc_{}", -e.code),
+            },
             EngineError::Rpc(RpcError::Closed) => "disconnected".into(),
             EngineError::Rpc(RpcError::Timeout { .. }) => "timeout".into(),
             EngineError::Rpc(RpcError::BadResult { .. }) => "protocol".into(),
@@ -91,6 +104,9 @@ impl EngineError {
             EngineError::Ssh(e) => e.code().into(),
             EngineError::Deploy(_) => "deploy".into(),
             EngineError::UiState(_) => "ui_state".into(),
+            EngineError::Automation(e) => e.code().into(),
+            EngineError::Forward(e) => e.code().into(),
+            EngineError::Transfer(e) => e.code().into(),
         }
     }
 
@@ -117,6 +133,19 @@ impl EngineError {
             },
             EngineError::Ssh(e) => return ssh_details(e),
             EngineError::Deploy(e) => ErrorDetails::Deploy(e.clone()),
+            EngineError::Automation(AutomationError::NoTargetSession { host, target, open }) => {
+                ErrorDetails::NoTargetSession {
+                    host: host.clone(),
+                    target: target.clone(),
+                    open: open.clone(),
+                }
+            }
+            EngineError::Automation(AutomationError::InvalidPattern { pattern, reason }) => {
+                ErrorDetails::InvalidPattern {
+                    pattern: pattern.clone(),
+                    reason: reason.clone(),
+                }
+            }
             EngineError::UiState(UiStateError::TooLarge { key, size }) => {
                 ErrorDetails::StateTooLarge {
                     key: key.clone(),
@@ -136,6 +165,21 @@ impl EngineError {
             details: self.details().map(Box::new),
         }
     }
+}
+
+/// The names of the agent's codes a front end branches on (`session_busy`, …); the others read
+/// `rpc_<n>`.
+fn remote_code(code: i32) -> Option<&'static str> {
+    use outpost_protocol::ErrorCode;
+    [
+        (ErrorCode::SessionBusy, "session_busy"),
+        (ErrorCode::ExecNotFound, "exec_not_found"),
+        (ErrorCode::TimedOut, "timed_out"),
+        (ErrorCode::SpawnFailed, "spawn_failed"),
+    ]
+    .into_iter()
+    .find(|(c, _)| c.code() == code)
+    .map(|(_, name)| name)
 }
 
 fn millis(d: std::time::Duration) -> u64 {
@@ -308,6 +352,22 @@ pub enum ErrorDetails {
         /// The limit, in milliseconds.
         after_ms: u64,
     },
+    /// No running ssh session of the host goes to the target asked for (`no_target_session`).
+    NoTargetSession {
+        /// The host whose sessions were looked at.
+        host: String,
+        /// The target asked for, `[user@]host[:port]`.
+        target: String,
+        /// The targets of the host's running ssh sessions.
+        open: Vec<String>,
+    },
+    /// A pattern that does not compile (`invalid_pattern`).
+    InvalidPattern {
+        /// The pattern as given.
+        pattern: String,
+        /// The regex compiler's words.
+        reason: String,
+    },
     /// A saved window document is too large (`ui_state`).
     StateTooLarge {
         /// The document's key.
@@ -409,6 +469,38 @@ mod tests {
         assert_eq!(
             serde_json::to_value(&r.details).unwrap(),
             serde_json::json!({"kind": "deploy", "reason": "checksum_mismatch", "expected": "ab", "actual": null})
+        );
+    }
+
+    #[test]
+    fn automation_refusals_of_the_agent_have_names() {
+        use outpost_protocol::{ErrorCode, ErrorObject};
+        let remote = |c: ErrorCode| {
+            EngineError::Rpc(RpcError::Remote(ErrorObject {
+                code: c.code(),
+                message: "m".into(),
+                data: None,
+            }))
+            .report()
+        };
+        assert_eq!(remote(ErrorCode::SessionBusy).code, "session_busy");
+        assert_eq!(remote(ErrorCode::ExecNotFound).code, "exec_not_found");
+        assert_eq!(remote(ErrorCode::TimedOut).code, "timed_out");
+        assert_eq!(remote(ErrorCode::SpawnFailed).code, "spawn_failed");
+        let busy = remote(ErrorCode::SessionBusy);
+        assert_eq!(
+            serde_json::to_value(busy.details).unwrap(),
+            serde_json::json!({"kind": "rpc", "rpc_code": -32009, "data": null})
+        );
+        assert_eq!(remote(ErrorCode::SessionNotFound).code, "rpc_32001");
+        let e = EngineError::from(AutomationError::NoTargetSession {
+            host: "jump".into(),
+            target: "db".into(),
+            open: vec!["web".into()],
+        });
+        assert_eq!(
+            serde_json::to_value(e.report()).unwrap()["details"],
+            serde_json::json!({"kind": "no_target_session", "host": "jump", "target": "db", "open": ["web"]})
         );
     }
 

@@ -7,17 +7,23 @@
 //! | [`agent`] | the agent: binary lookup, deployment, the local agent, connecting, the JSON-RPC client |
 //! | [`store`] | what is kept on disk: configuration directory, saved hosts, window state, `~/.ssh/config` import |
 //! | [`live`] | long-lived views: shared connections, following a session, tabs, monitoring feeds, prompts |
+//! | [`forward`] | port forwards through a host: `-L`, SOCKS5 `-D`, saved per host, kept across reconnects |
 //! | [`recordings`] | a host's session recordings: list, read in chunks, export |
+//! | [`transfer`] | files on a host or a session's target: SFTP, `cp`/`ls`/`stat`/`mkdir`/`rm`/`mv` |
+//! | [`automation`] | driving sessions: exec with exit codes, expect, one-shot runs, many hosts or sessions at once |
 //!
 //! Every failure is an [`EngineError`] with a stable code; [`error`] turns it into the
 //! `{code, message, details}` data a front end receives ([`ErrorReport`]).
 
 pub mod agent;
+pub mod automation;
 pub mod error;
+pub mod forward;
 pub mod live;
 pub mod recordings;
 pub mod ssh;
 pub mod store;
+pub mod transfer;
 
 use std::path::PathBuf;
 use std::sync::Arc;

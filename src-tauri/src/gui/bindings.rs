@@ -19,7 +19,7 @@ use crate::engine::agent::connect::ConnectInfo;
 use crate::engine::live::attachment::TabEvent;
 use crate::engine::live::monitor_feed::MonitorEvent;
 use crate::engine::live::prompt_broker::{HostKeyAnswer, PromptRequest};
-use crate::engine::store::{hosts::Host, ui_state};
+use crate::engine::store::{hosts::Host, ssh_config::ConfigAlias, ui_state};
 use crate::engine::ErrorReport;
 use crate::gui::commands::{app::AppInfo, monitor::Subscribed, terminal::SessionChangedEvent};
 use outpost_protocol::monitor::{
@@ -79,10 +79,13 @@ fn types_ts() -> String {
     d.visit::<outpost_protocol::recording::RecordingInfo>();
     d.visit::<outpost_protocol::recording::RecordResult>();
     d.visit::<Host>();
+    d.visit::<ConfigAlias>();
     d.visit::<AppInfo>();
     d.visit::<ConnectInfo>();
     d.visit::<PromptRequest>();
     d.visit::<HostKeyAnswer>();
+    d.visit::<crate::engine::automation::group::SessionOutcome>();
+    d.visit::<crate::gui::commands::automation::SessionTarget>();
     let mut out = String::from(HEADER);
     for decl in d.decls.values() {
         out.push('\n');
@@ -93,7 +96,7 @@ fn types_ts() -> String {
 
 /// `limits.ts`: the limits the UI enforces, from the constants the Rust side enforces.
 fn limits_ts() -> String {
-    let consts: [(&str, &str, String); 13] = [
+    let consts: [(&str, &str, String); 16] = [
         (
             "The smallest terminal dimension the agent accepts, in cells.",
             "TERMINAL_SIZE_MIN",
@@ -165,6 +168,21 @@ fn limits_ts() -> String {
             "The largest saved window document, in bytes.",
             "STATE_MAX_BYTES",
             ui_state::MAX_BYTES.to_string(),
+        ),
+        (
+            "The longest command `session.exec` takes, in bytes.",
+            "EXEC_COMMAND_MAX_BYTES",
+            outpost_protocol::exec::MAX_EXEC_COMMAND_BYTES.to_string(),
+        ),
+        (
+            "The longest `session.exec` timeout, in milliseconds.",
+            "EXEC_TIMEOUT_MAX_MS",
+            outpost_protocol::exec::EXEC_TIMEOUT_RANGE.end().to_string(),
+        ),
+        (
+            "The most sessions one \"Run in selected sessions\" takes.",
+            "RUN_SESSIONS_MAX",
+            crate::engine::automation::group::MAX_GROUP.to_string(),
         ),
     ];
     let mut out = String::from(HEADER);

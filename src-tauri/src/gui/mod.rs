@@ -75,10 +75,13 @@ pub fn run() -> Result<(), GuiError> {
             commands::primary::primary_read,
             commands::primary::primary_write,
             commands::app::app_info,
+            commands::policy::policy_get,
+            commands::policy::policy_set,
             commands::links::link_open,
             commands::recordings::recordings_list,
             commands::recordings::recording_load,
             commands::recordings::session_record,
+            commands::automation::run_in_sessions,
         ])
         .build(tauri::generate_context!())?;
     app.run(|app, event| {

@@ -5,8 +5,10 @@ import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 import { toApiError } from "./errors";
 import { normaliseHost } from "./normalise";
+import type { PolicyFile, PolicyProblem, PolicyShown } from "../dialogs/settings/policy";
 import type {
   AppInfo,
+  ConfigAlias,
   ConnectInfo,
   Host,
   HostKeyAnswer,
@@ -18,6 +20,8 @@ import type {
   SessionChangedEvent,
   SessionInfo,
   SessionKind,
+  SessionOutcome,
+  SessionTarget,
   SshHostsResult,
   StateKey,
   Subscribed,
@@ -88,6 +92,19 @@ export const sessionNew = (s: NewSession): Promise<SessionInfo> =>
 /** Ends a session (its processes stop). */
 export const sessionClose = (host: string, session_id: string): Promise<void> =>
   call("session_close", { host, session_id });
+
+/** A command for "Run in selected sessions". */
+export interface RunInSessions {
+  targets: SessionTarget[];
+  command: string;
+  /** Blank: the agent's default. */
+  timeout_ms: number | null;
+  /** Interrupt the command at the timeout (else it goes on and its output so far is returned). */
+  interrupt_on_timeout: boolean;
+}
+
+/** Runs a command in each session's shell (`session.exec`): one outcome per session, errors as data. */
+export const runInSessions = (r: RunInSessions): Promise<SessionOutcome[]> => call("run_in_sessions", { ...r });
 
 /** A host's recordings (of one session when given), oldest first. */
 export const recordingsList = (host: string, session_id: string | null): Promise<RecordingInfo[]> =>
@@ -191,13 +208,13 @@ export function monitorSubscribe(
 export const monitorUnsubscribe = (subscription_id: string): Promise<void> =>
   call("monitor_unsubscribe", { subscription_id });
 
-/** The concrete `~/.ssh/config` aliases (connectable by name without saving). */
-export const sshConfigAliases = (): Promise<string[]> => call("ssh_config_aliases");
+/** The concrete `~/.ssh/config` aliases (connectable by name without saving), each with whether it forwards the agent. */
+export const sshConfigAliases = (): Promise<ConfigAlias[]> => call("ssh_config_aliases");
 
 /** Calls `handler` with the aliases whenever `~/.ssh/config` changes; resolves to a function that stops. */
-export async function onSshConfigAliases(handler: (aliases: string[]) => void): Promise<() => void> {
+export async function onSshConfigAliases(handler: (aliases: ConfigAlias[]) => void): Promise<() => void> {
   try {
-    return await listen<string[]>("ssh-config-aliases", (event) => handler(event.payload));
+    return await listen<ConfigAlias[]>("ssh-config-aliases", (event) => handler(event.payload));
   } catch (e) {
     throw toApiError(e);
   }
@@ -266,3 +283,8 @@ export async function clipboardRead(): Promise<string> {
     return await call<string>("clipboard_read");
   }
 }
+
+/** The MCP policy file (`policy.json`) as the settings dialog shows it. */
+export const policyGet = (): Promise<PolicyShown> => call("policy_get");
+/** Checks and saves the MCP policy; the problem when it is not valid (nothing is written then). */
+export const policySet = (policy: PolicyFile): Promise<PolicyProblem | null> => call("policy_set", { policy });

@@ -1,5 +1,5 @@
 // Settings: colour scheme, terminal font (size and family), cursor, scrollback, copy on selection,
-// close on exit, panels; the keyboard shortcuts of every action, rebindable (a conflict is named
+// close on exit, panels; the AI agents' (MCP) policy; the keyboard shortcuts of every action, rebindable (a conflict is named
 // and the chord is not taken); the app's version and configuration directory.
 import type { JSX } from "preact";
 import { useEffect, useState } from "preact/hooks";
@@ -11,6 +11,7 @@ import { dialog, recordingShortcut, settings } from "../state/store";
 import { chordOf, chordProblem, conflicts, DEFAULT_KEYS, effectiveKeys } from "../shortcuts";
 import { SCHEME_NAMES } from "../terminal/theme";
 import { Modal } from "./Modal";
+import { PolicySection } from "./settings/PolicySection";
 
 const FONTS = ["JetBrains Mono", "DejaVu Sans Mono", "Liberation Mono", "Fira Code", "Source Code Pro", "Ubuntu Mono", "Noto Sans Mono", "monospace"];
 
@@ -237,6 +238,7 @@ export function SettingsDialog(): JSX.Element {
         </label>
       </div>
       <Shortcuts />
+      <PolicySection />
       {info ? (
         <p class="muted small">
           Outpost {info.version} · settings in <span class="mono">{info.config_dir}</span>

@@ -1,20 +1,23 @@
 // The ~/.ssh/config aliases in the sidebar, live: the list the engine reads, replaced whenever it
 // reports that the file (or a file it includes) changed. Each alias connects by name without being
 // saved (the engine resolves it as `ssh ALIAS` would); aliases already saved as hosts are listed
-// with the hosts instead.
+// with the hosts instead. An alias whose resolved `ForwardAgent` forwards the ssh-agent gets the
+// same key badge as a saved host with forwarding on.
 import type { JSX } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { newShell } from "../actions";
 import * as api from "../api/tauri";
+import type { ConfigAlias } from "../api/types";
 import { Icon } from "../icons";
 import { dialog, hosts, reportError } from "../state/store";
+import { HostName } from "./ForwardBadge";
 
 /** The most aliases shown (a huge generated config stays usable). */
 const MAX_SHOWN = 500;
 
 /** The live list of ~/.ssh/config aliases. */
 export function ConfigAliases(): JSX.Element | null {
-  const [aliases, setAliases] = useState<string[]>([]);
+  const [aliases, setAliases] = useState<ConfigAlias[]>([]);
   const [busy, setBusy] = useState<string | null>(null);
 
   useEffect(() => {
@@ -39,7 +42,7 @@ export function ConfigAliases(): JSX.Element | null {
   }, []);
 
   const saved = new Set(hosts.value.map((h) => h.name));
-  const shown = aliases.filter((a) => !saved.has(a)).slice(0, MAX_SHOWN);
+  const shown = aliases.filter((a) => !saved.has(a.name)).slice(0, MAX_SHOWN);
   if (shown.length === 0) return null;
 
   const shell = async (alias: string) => {
@@ -59,7 +62,7 @@ export function ConfigAliases(): JSX.Element | null {
         ~/.ssh/config
       </div>
       <ul class="host-list" data-testid="ssh-config-aliases">
-        {shown.map((alias) => (
+        {shown.map(({ name: alias, forwards_agent }) => (
           <li key={alias} class="host-item">
             <div class="host-head">
               <div class="host-row" data-testid={`alias-${alias}`} title={`ssh ${alias}`}>
@@ -67,7 +70,9 @@ export function ConfigAliases(): JSX.Element | null {
                   <Icon name="server" />
                 </span>
                 <span class="host-text">
-                  <span class="host-name">{alias}</span>
+                  <HostName name={alias} forwards={forwards_agent}>
+                    {alias}
+                  </HostName>
                   <span class="host-address">~/.ssh/config</span>
                 </span>
               </div>

@@ -9,6 +9,7 @@ import { toApiError } from "../api/errors";
 import type { Host } from "../api/types";
 import { Icon } from "../icons";
 import { confirm, dialog, reportError } from "../state/store";
+import { HostName } from "./ForwardBadge";
 import { HOST_COLORS } from "./hostColor";
 import { hostAddress } from "./hostForm";
 import { TestOutcome, type TestState } from "./TestResult";
@@ -91,19 +92,9 @@ export function HostRow({ host }: { host: Host }): JSX.Element {
             <Icon name={builtin ? "computer" : "server"} />
           </span>
           <span class="host-text">
-            <span class="host-name">
+            <HostName name={name} forwards={host.forward_agent === true}>
               {hostLabel(name)}
-              {host.forward_agent ? (
-                <span
-                  class="forward-agent-badge"
-                  data-testid={`host-forward-agent-${name}`}
-                  title="Forwards your ssh-agent: its sessions can use your keys (so can root there while you are connected)"
-                  aria-label="Forwards your ssh-agent"
-                >
-                  <Icon name="key" />
-                </span>
-              ) : null}
-            </span>
+            </HostName>
             <span class="host-address">
               {builtin ? "local agent" : hostAddress(host)}
               {host.proxy_jump.length > 0 ? ` via ${host.proxy_jump.join(" → ")}` : ""}

@@ -6,6 +6,9 @@
 import type { JSX } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { actionById, closeTab, hostLabel, newShell, renameTab, runAction, startRename, toggleSidebar } from "../actions";
+import { BroadcastChooser, BroadcastPill, TabBroadcastMark } from "../automation/Broadcast";
+import { RunDialog } from "../automation/RunDialog";
+import { inBroadcast } from "../automation/state";
 import { Icon } from "../icons";
 import { focusedPane, type Tab, tabPanes } from "../state/layout";
 import { attention, hostColor, paneLabel } from "../state/paneMeta";
@@ -144,6 +147,7 @@ function TabItem({ tab, index, active, now, onMenu }: { tab: Tab; index: number;
       data-panes={panes.length}
       data-bell={marks.bell ? "true" : "false"}
       data-activity={marks.activity ? "true" : "false"}
+      data-broadcast={inBroadcast(tab.tab_id) ? "true" : "false"}
       role="tab"
       aria-selected={active}
       title={`${label} — ${hostLabel(focused?.host ?? "")} — ${state}\nDouble-click to rename; drag to move.`}
@@ -170,6 +174,7 @@ function TabItem({ tab, index, active, now, onMenu }: { tab: Tab; index: number;
       <span class={`dot state-${status.state}`} />
       {renaming ? <RenameInput tab={tab} /> : <span class="tab-title" data-testid="tab-title">{label}</span>}
       {focused && focused.host !== "local" ? <span class="tab-host">{focused.host}</span> : null}
+      <TabBroadcastMark tab={tab} active={active} />
       {marks.bell ? (
         <span class="tab-badge warn" data-testid="tab-bell" title="The bell rang while this tab was in the background">
           bell
@@ -238,6 +243,11 @@ function TabMenu({ menu, onClose }: { menu: Menu; onClose: () => void }): JSX.El
       <MenuItem id="split_column" onClose={onClose} />
       <MenuItem id="zoom_pane" onClose={onClose} />
       <MenuItem id="find" onClose={onClose} label="Find…" />
+      <div class="menu-sep" />
+      <MenuItem id="broadcast_tab" onClose={onClose} label={inBroadcast(menu.tab.tab_id) ? "Stop broadcasting typing to this tab" : "Broadcast typing to this tab"} />
+      <MenuItem id="broadcast_host" onClose={onClose} />
+      <MenuItem id="broadcast_choose" onClose={onClose} />
+      <MenuItem id="run_in_sessions" onClose={onClose} />
       <div class="menu-sep" />
       <MenuItem id="close_tab" onClose={onClose} />
       <MenuItem id="end_session" onClose={onClose} danger />
@@ -343,6 +353,7 @@ export function TabBar(): JSX.Element {
           <span class="tab-count">{l.tabs.length}</span>
         </button>
       ) : null}
+      <BroadcastPill />
       <div class="toolbar">
         {tool("split_row", "splitRow", "split-row")}
         {tool("split_column", "splitColumn", "split-column")}
@@ -353,6 +364,8 @@ export function TabBar(): JSX.Element {
       </div>
       {menu ? <TabMenu menu={menu} onClose={() => setMenu(null)} /> : null}
       {listOpen ? <OverflowMenu onClose={() => setListOpen(false)} /> : null}
+      <BroadcastChooser />
+      <RunDialog />
     </div>
   );
 }

@@ -8,6 +8,7 @@ import type { JSX } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { closePane, defaultGrid, endSession, hostLabel } from "../actions";
 import * as api from "../api/tauri";
+import { mirrorInput, inBroadcast } from "../automation/state";
 import { adviceFor } from "../dialogs/advice";
 import { confirm, dispatch, paneStatus, reportError, searchPane, setPaneMarks, setPaneStatus, settings } from "../state/store";
 import type { PaneRef } from "../state/layout";
@@ -57,6 +58,7 @@ export function TerminalPane({ tab_id, pane, focused, split }: { tab_id: string;
       onError: (e) => reportError(e, `${pane.title} on ${hostLabel(pane.host)}`),
       onLink: (uri, visible, source) => void openLink(uri, visible, source),
       hiddenGrid: defaultGrid,
+      onTyped: (typed) => void mirrorInput(pane.pane_id, typed),
     });
     ctl.current = c;
     register(pane.pane_id, c);
@@ -150,7 +152,7 @@ export function TerminalPane({ tab_id, pane, focused, split }: { tab_id: string;
 
   return (
     <div
-      class={`terminal-pane ${split ? "split" : ""} ${focused && split ? "focused" : ""} state-${status.state}`}
+      class={`terminal-pane ${split ? "split" : ""} ${focused && split ? "focused" : ""} state-${status.state} ${inBroadcast(tab_id) ? "broadcasting" : ""}`}
       data-session-id={pane.session_id}
       data-host={pane.host}
       data-pane-id={pane.pane_id}

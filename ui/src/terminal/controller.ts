@@ -7,7 +7,8 @@
 // click pastes the desktop's PRIMARY the same way, and a resting selection becomes PRIMARY
 // (primary.ts). Replayed history gets no terminal reports (replay.ts, reports.ts): the
 // session's live offset is read before each attach, and questions below it are swallowed
-// instead of answered into the shell.
+// instead of answered into the shell. The shell's prompt marks (OSC 133;A) become xterm markers
+// for jumping between prompts (prompts.ts).
 import { FitAddon } from "@xterm/addon-fit";
 import { SearchAddon } from "@xterm/addon-search";
 import { Unicode11Addon } from "@xterm/addon-unicode11";
@@ -20,6 +21,9 @@ import type { ApiError, TabEvent } from "../api/types";
 import type { Theme } from "../state/settings";
 import { confirm, settings } from "../state/store";
 import { matchShortcut } from "../shortcuts";
+import { AnswerWatch } from "../automation/answers";
+import { isTerminalReport } from "../automation/broadcast";
+import type { Typed } from "../automation/state";
 import { AckCoalescer } from "./ack";
 import { binaryStringToBytes, sliceChunk } from "./chunks";
 import { OrderedInput } from "./input";
@@ -27,6 +31,7 @@ import { type LinkSource, opensLink } from "./links";
 import { OutputPacer } from "./pacer";
 import { preparePaste } from "./paste";
 import { middleClickText, selected } from "./primary";
+import { PromptMarks, promptTarget } from "./prompts";
 import { filterReports } from "./reports";
 import { ReplayGuard, type TermWrite, writeMarker, writeOutput } from "./replay";
 import { Responders } from "./responder";
@@ -57,6 +62,8 @@ export interface ControllerOptions {
   onMark: (mark: "bell" | "activity" | "seen") => void;
   /** The size to attach with while the pane is hidden (its tab is not shown yet). */
   hiddenGrid: () => { cols: number; rows: number };
+  /** The user typed or pasted (not the terminal's own answers and reports): for broadcast. */
+  onTyped?: (typed: Typed) => void;
 }
 
 /** The current attachment, from the attach call until it is replaced or disposed. */
@@ -127,6 +134,12 @@ export class TerminalController {
   /** When a middle click last pasted (the webview may follow with a paste of its own). */
   private middlePastedAt = 0;
   private primaryTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Tells the terminal's answers to programs from typing (answers are not broadcast). */
+  private readonly answers: AnswerWatch;
+  /** The clean text of the paste being typed, while `term.paste` runs. */
+  private pasting: string | null = null;
+  /** The lines of the shell's prompts (OSC 133;A), for jumping between them. */
+  private readonly prompts: PromptMarks;
 
   constructor(
     private readonly el: HTMLElement,
@@ -195,8 +208,13 @@ export class TerminalController {
     this.term.textarea?.addEventListener("focus", () => responders.focus(session, this));
 
     this.input = new OrderedInput((e) => this.inputFailed(e));
+    this.answers = new AnswerWatch(this.term.parser);
+    this.prompts = new PromptMarks(this.term);
     this.term.onData((d) => {
-      if (this.acceptsInput()) this.input.text(d);
+      if (!this.acceptsInput()) return;
+      this.input.text(d);
+      if (this.pasting !== null) this.opts.onTyped?.({ kind: "paste", data: this.pasting });
+      else if (!this.answers.answering() && !isTerminalReport(d)) this.opts.onTyped?.({ kind: "text", data: d });
     });
     this.term.onBinary((d) => {
       if (this.acceptsInput()) this.input.bytes(binaryStringToBytes(d));
@@ -425,6 +443,7 @@ export class TerminalController {
   retry(): void {
     if (this.disposed) return;
     this.term.reset();
+    this.prompts.reset();
     this.attach();
   }
 
@@ -468,6 +487,18 @@ export class TerminalController {
   /** Gives the terminal keyboard focus. */
   focus(): void {
     if (!this.disposed) this.term.focus();
+  }
+
+  /**
+   * Scrolls the previous (`-1`) or next (`1`) prompt to the top of the viewport; false when
+   * there is none that way.
+   */
+  jumpPrompt(dir: -1 | 1): boolean {
+    if (this.disposed) return false;
+    const line = promptTarget(this.prompts.lines(), this.term.buffer.active.viewportY, dir);
+    if (line === null) return false;
+    this.term.scrollToLine(line);
+    return true;
   }
 
   /** Changes the font size and refits. */
@@ -536,9 +567,29 @@ export class TerminalController {
     void preparePaste(text, guard).then((clean) => {
       if (clean !== null && !this.disposed) {
         this.term.focus();
-        this.term.paste(clean);
+        this.pasteNow(clean);
       }
     });
+  }
+
+  /** Pastes already-clean text (bracketed when the program asked for it). */
+  private pasteNow(clean: string): void {
+    this.pasting = clean;
+    try {
+      this.term.paste(clean);
+    } finally {
+      this.pasting = null;
+    }
+  }
+
+  /** Types `data` as if typed here (broadcast input from another pane). */
+  inject(data: string): void {
+    if (!this.disposed && this.acceptsInput()) this.input.text(data);
+  }
+
+  /** Pastes text another pane of a broadcast pasted (already sanitised and confirmed there). */
+  injectPaste(text: string): void {
+    if (!this.disposed && this.acceptsInput()) this.pasteNow(text);
   }
 
   /** Finds the next (or previous) match of `query`; false when there is none. */
@@ -578,6 +629,8 @@ export class TerminalController {
     this.releaseCurrent();
     this.disposed = true;
     this.input.close();
+    this.answers.dispose();
+    this.prompts.dispose();
     this.resizeObserver.disconnect();
     this.visibility.disconnect();
     if (this.resizeTimer !== null) clearTimeout(this.resizeTimer);

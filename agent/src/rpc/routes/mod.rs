@@ -9,9 +9,12 @@
 //! after the answer). One file per namespace: [`initialize`], [`session`], [`monitor`], [`ssh`],
 //! [`recording`].
 
+pub mod exec;
+pub mod files;
 pub mod initialize;
 pub mod monitor;
 pub mod recording;
+pub mod run;
 pub mod session;
 pub mod ssh;
 
@@ -111,6 +114,16 @@ pub enum Route {
     RecordingList,
     /// [`method::RecordingRead`].
     RecordingRead,
+    /// [`method::SessionSshControl`].
+    SessionSshControl,
+    /// [`method::SessionExec`].
+    SessionExec,
+    /// [`method::SessionExecResult`].
+    SessionExecResult,
+    /// [`method::SessionExpect`].
+    SessionExpect,
+    /// [`method::ExecRun`].
+    ExecRun,
 }
 
 impl Route {
@@ -136,6 +149,11 @@ impl Route {
             SessionRecord::NAME => Route::SessionRecord,
             RecordingList::NAME => Route::RecordingList,
             RecordingRead::NAME => Route::RecordingRead,
+            SessionSshControl::NAME => Route::SessionSshControl,
+            SessionExec::NAME => Route::SessionExec,
+            SessionExecResult::NAME => Route::SessionExecResult,
+            SessionExpect::NAME => Route::SessionExpect,
+            ExecRun::NAME => Route::ExecRun,
             _ => return None,
         })
     }
@@ -169,6 +187,11 @@ impl Route {
             Route::SessionRecord => answer::<SessionRecord>(cx, id, params).await,
             Route::RecordingList => answer::<RecordingList>(cx, id, params).await,
             Route::RecordingRead => answer::<RecordingRead>(cx, id, params).await,
+            Route::SessionSshControl => answer::<SessionSshControl>(cx, id, params).await,
+            Route::SessionExec => answer::<SessionExec>(cx, id, params).await,
+            Route::SessionExecResult => answer::<SessionExecResult>(cx, id, params).await,
+            Route::SessionExpect => answer::<SessionExpect>(cx, id, params).await,
+            Route::ExecRun => answer::<ExecRun>(cx, id, params).await,
         }
     }
 }

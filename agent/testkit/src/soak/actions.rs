@@ -64,6 +64,7 @@ impl Runner {
             reconnect: None,
             record: false,
             record_input: false,
+            max_stall_ms: None,
         };
         let info = self.call::<method::SessionCreate>(params)?.session;
         let id = info.session_id.clone();

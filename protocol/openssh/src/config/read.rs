@@ -380,7 +380,9 @@ impl Reader {
                     limit: self.limits.lines,
                 });
             }
-            let empty = args.is_empty() || args == [""];
+            // OpenSSH refuses an option whose first argument is empty ("missing argument"),
+            // whatever follows it.
+            let empty = args.first().is_none_or(String::is_empty);
             if empty && !matches!(keyword.as_str(), "host" | "match") {
                 warn(budget, format!("{keyword} without a value (line ignored)"));
                 continue;
@@ -501,6 +503,22 @@ pub(crate) mod tests {
                     },
                 ],
             }
+        );
+    }
+
+    /// `ssh -G` answers "Missing argument" for both lines: an empty first argument voids the
+    /// line whatever follows it (a fuzz finding: `IdentityFile "" x` once kept `""`).
+    #[test]
+    fn an_empty_first_argument_voids_the_line() {
+        let home = home_with(&[("config", "IdentityFile \"\" x\nUser ''\nPort 2\n")]);
+        let c = read(&home).unwrap();
+        assert_eq!(
+            c.root.lines,
+            vec![Line::Option {
+                keyword: "port".into(),
+                args: vec!["2".into()],
+                number: 3,
+            }]
         );
     }
 

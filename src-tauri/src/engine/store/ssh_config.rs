@@ -120,15 +120,38 @@ impl SshConfigs {
         }
     }
 
-    /// The concrete aliases of the user's file, in order (the sidebar's list).
-    pub fn aliases(&self) -> Vec<String> {
+    /// The concrete aliases of the user's file, in order (the sidebar's list), each with
+    /// whether connecting by it forwards the desktop's ssh-agent.
+    pub fn aliases(&self) -> Vec<ConfigAlias> {
         self.user
             .aliases()
             .into_iter()
-            .map(|a| a.name.to_owned())
+            .map(|a| a.name)
             .filter(|n| outpost_openssh::names::check_alias(n).is_ok())
+            .map(|name| ConfigAlias {
+                name: name.to_owned(),
+                forwards_agent: forwards_agent(&self.resolve(name).effective.forward_agent),
+            })
             .collect()
     }
+}
+
+/// One concrete alias of the user's file, as the window's sidebar lists it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct ConfigAlias {
+    /// The alias.
+    pub name: String,
+    /// Whether connecting by it asks to forward the desktop's ssh-agent: its resolved
+    /// `ForwardAgent` is `yes` or names a socket ([`forwards_agent`]).
+    pub forwards_agent: bool,
+}
+
+/// Whether a resolved `ForwardAgent` value (`yes`, `no`, a socket path or `$VAR`) forwards the
+/// agent, as the engine decides when connecting
+/// ([`agent_to_forward`](crate::engine::ssh::agent_to_forward)).
+pub fn forwards_agent(forward_agent: &str) -> bool {
+    !matches!(forward_agent, "no" | "")
 }
 
 /// The host for `name` when it is not saved: like `ssh NAME`, any name that could be a host
@@ -192,7 +215,7 @@ fn snapshot(configs: &SshConfigs) -> Vec<(PathBuf, u64, Option<std::time::System
 pub async fn watch_aliases(
     load: impl Fn() -> SshConfigs + Clone + Send + 'static,
     interval: std::time::Duration,
-    mut changed: impl FnMut(Vec<String>) -> bool + Send,
+    mut changed: impl FnMut(Vec<ConfigAlias>) -> bool + Send,
 ) {
     let mut last_files = None;
     let mut last_aliases = None;
@@ -350,11 +373,12 @@ mod tests {
     }
 
     /// The watch's next report, within 10 s.
-    async fn next(rx: &mut tokio::sync::mpsc::UnboundedReceiver<Vec<String>>) -> Vec<String> {
-        tokio::time::timeout(std::time::Duration::from_secs(10), rx.recv())
+    async fn next(rx: &mut tokio::sync::mpsc::UnboundedReceiver<Vec<ConfigAlias>>) -> Vec<String> {
+        let aliases = tokio::time::timeout(std::time::Duration::from_secs(10), rx.recv())
             .await
             .expect("no report within 10 s")
-            .unwrap()
+            .unwrap();
+        aliases.into_iter().map(|a| a.name).collect()
     }
 
     #[tokio::test]
@@ -382,6 +406,58 @@ mod tests {
         // An edit of the included file alone is seen too.
         std::fs::write(t.path().join("more"), "Host three four\n").unwrap();
         assert_eq!(next(&mut rx).await, ["three", "four", "one", "two"]);
+        // So is a change of an alias's agent forwarding alone.
+        std::fs::write(
+            t.path().join("more"),
+            "Host three four\n ForwardAgent yes\n",
+        )
+        .unwrap();
+        let forwarded = tokio::time::timeout(std::time::Duration::from_secs(10), rx.recv())
+            .await
+            .expect("no report within 10 s")
+            .unwrap();
+        let on: Vec<_> = forwarded
+            .iter()
+            .filter(|a| a.forwards_agent)
+            .map(|a| a.name.as_str())
+            .collect();
+        assert_eq!(on, ["three", "four"]);
         watch.abort();
+    }
+
+    #[test]
+    fn aliases_say_whether_they_forward_the_agent_as_resolved() {
+        let t = tempfile::tempdir().unwrap();
+        let config = t.path().join("config");
+        let text = concat!(
+            "Host fwd\n ForwardAgent yes\n",
+            "Host sock\n ForwardAgent /run/agent.sock\n",
+            "Host off\n ForwardAgent no\n",
+            "Host plain\n HostName example.org\n",
+            // The first value wins: `late` is already `no` from its own block.
+            "Host late\n ForwardAgent no\n",
+            "Host late fwd-all-*\n ForwardAgent yes\n",
+        );
+        std::fs::write(&config, text).unwrap();
+        let configs = SshConfigs::read(
+            t.path(),
+            &config,
+            Path::new("/dev/null"),
+            Context::current(),
+        );
+        let got: Vec<(String, bool)> = configs
+            .aliases()
+            .into_iter()
+            .map(|a| (a.name, a.forwards_agent))
+            .collect();
+        let want = [
+            ("fwd", true),
+            ("sock", true),
+            ("off", false),
+            ("plain", false),
+            ("late", false),
+        ];
+        assert_eq!(got, want.map(|(n, f)| (n.to_owned(), f)));
+        assert!(!forwards_agent(""));
     }
 }

@@ -89,6 +89,7 @@ pub fn create_params(
         reconnect: None,
         record: false,
         record_input: false,
+        max_stall_ms: None,
     })
 }
 

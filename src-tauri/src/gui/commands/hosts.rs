@@ -62,17 +62,19 @@ pub async fn hosts_import_ssh_config(state: State<'_, AppState>) -> CommandResul
     Ok(store(&state)?.import(found).map_err(EngineError::from)?)
 }
 
-/// The event carrying the concrete `~/.ssh/config` aliases whenever they change.
+/// The event carrying the concrete `~/.ssh/config` aliases (with whether each forwards the
+/// agent) whenever they change.
 pub const SSH_CONFIG_ALIASES_EVENT: &str = "ssh-config-aliases";
 
-/// The concrete aliases of `~/.ssh/config` (connectable by name, unsaved); the first call also
+/// The concrete aliases of `~/.ssh/config` (connectable by name, unsaved), each with whether
+/// connecting by it forwards the desktop's ssh-agent (its resolved `ForwardAgent`); the first call also
 /// starts watching the files, after which every change arrives as an `ssh-config-aliases`
 /// event.
 #[tauri::command(rename_all = "snake_case")]
 pub async fn ssh_config_aliases(
     app: tauri::AppHandle,
     state: State<'_, AppState>,
-) -> CommandResult<Vec<String>> {
+) -> CommandResult<Vec<ssh_config::ConfigAlias>> {
     use tauri::Emitter;
     static WATCHING: std::sync::Once = std::sync::Once::new();
     let dir = state.hub.context().config_dir.clone();

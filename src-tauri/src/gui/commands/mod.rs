@@ -2,9 +2,11 @@
 //! argument and field names are snake_case, like the protocol's.
 
 pub mod app;
+pub mod automation;
 pub mod hosts;
 pub mod links;
 pub mod monitor;
+pub mod policy;
 pub mod primary;
 pub mod recordings;
 pub mod sessions;

@@ -39,3 +39,12 @@ export const STATE_KEYS = ["settings", "workspace"] as const;
 
 /** The largest saved window document, in bytes. */
 export const STATE_MAX_BYTES = 1048576;
+
+/** The longest command `session.exec` takes, in bytes. */
+export const EXEC_COMMAND_MAX_BYTES = 65536;
+
+/** The longest `session.exec` timeout, in milliseconds. */
+export const EXEC_TIMEOUT_MAX_MS = 86400000;
+
+/** The most sessions one "Run in selected sessions" takes. */
+export const RUN_SESSIONS_MAX = 512;

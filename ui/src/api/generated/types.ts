@@ -166,6 +166,20 @@ fingerprint: string,
 certificate: CertificateInfo | null, };
 
 /**
+ * One concrete alias of the user's file, as the window's sidebar lists it.
+ */
+export type ConfigAlias = { 
+/**
+ * The alias.
+ */
+name: string, 
+/**
+ * Whether connecting by it asks to forward the desktop's ssh-agent: its resolved
+ * `ForwardAgent` is `yes` or names a socket ([`forwards_agent`]).
+ */
+forwards_agent: boolean, };
+
+/**
  * What `outpost check` reports about a connection.
  */
 export type ConnectInfo = { 
@@ -394,7 +408,27 @@ method: string,
 /**
  * The limit, in milliseconds.
  */
-after_ms: number, } | { "kind": "state_too_large", 
+after_ms: number, } | { "kind": "no_target_session", 
+/**
+ * The host whose sessions were looked at.
+ */
+host: string, 
+/**
+ * The target asked for, `[user@]host[:port]`.
+ */
+target: string, 
+/**
+ * The targets of the host's running ssh sessions.
+ */
+open: Array<string>, } | { "kind": "invalid_pattern", 
+/**
+ * The pattern as given.
+ */
+pattern: string, 
+/**
+ * The regex compiler's words.
+ */
+reason: string, } | { "kind": "state_too_large", 
 /**
  * The document's key.
  */
@@ -426,6 +460,48 @@ message: string,
  * The facts as fields, when the error has any.
  */
 details: ErrorDetails | null, };
+
+/**
+ * `session.exec` and `session.exec_result` result.
+ */
+export type ExecResult = { 
+/**
+ * The exec's id (see [`exec_id`]), for `session.exec_result`.
+ */
+exec_id: string, 
+/**
+ * The command's exit status; `None` while it still runs.
+ */
+exit_code?: number | null, 
+/**
+ * The command's output as text: escape sequences removed, invalid UTF-8 replaced, `\r\n`
+ * as `\n`, at most `max_output` bytes (the first ones; see `truncated`).
+ */
+output: string, 
+/**
+ * The output offset where the command's output starts.
+ */
+output_from: number, 
+/**
+ * The output offset where it ends (so far, while it runs).
+ */
+output_to: number, 
+/**
+ * The output text was cut at `max_output`.
+ */
+truncated?: boolean, 
+/**
+ * Time from typing the command to its end (or to now, while it runs), in ms.
+ */
+duration_ms: number, 
+/**
+ * The timeout passed before the command ended.
+ */
+timed_out?: boolean, 
+/**
+ * The shell's working directory after the command, when the shell reported it (OSC 7).
+ */
+cwd?: string | null, };
 
 /**
  * How a host is reached.
@@ -949,9 +1025,48 @@ preview?: string | null, };
 export type SessionKind = "shell" | "ssh";
 
 /**
+ * One session's outcome of [`run_in_sessions`]: `ok` with the exec's result in `data` (its
+ * `exit_code` says how the command did), or not `ok` with the reason in `error`.
+ */
+export type SessionOutcome = { 
+/**
+ * The host.
+ */
+host: string, 
+/**
+ * The session.
+ */
+session_id: string, 
+/**
+ * The command ran (it may still have failed: see `data.exit_code`).
+ */
+ok: boolean, 
+/**
+ * The exec's result, when `ok`.
+ */
+data: ExecResult | null, 
+/**
+ * Why it could not run there, when not `ok`.
+ */
+error: ErrorReport | null, };
+
+/**
  * Whether the session's process still runs.
  */
 export type SessionState = "running" | "exited";
+
+/**
+ * One session to run in.
+ */
+export type SessionTarget = { 
+/**
+ * The saved host's name.
+ */
+host: string, 
+/**
+ * The session on it.
+ */
+session_id: string, };
 
 /**
  * One literal `Host` alias and what its own `Host` blocks say about it.

@@ -1,0 +1,223 @@
+//! `outpost forward add|up|list|close`: port forwards through a host, over the engine's
+//! [`forward`](crate::engine::forward) module. `add` and `up` stay in the foreground keeping
+//! their forwards (reconnecting when the link is lost) until interrupted; `list` and `close`
+//! act on saved forwards and on those other `outpost forward` processes are running.
+
+use clap::Subcommand;
+use serde::Serialize;
+
+use super::output::Output;
+use crate::engine::forward::run::{self, Started};
+use crate::engine::forward::saved::SavedForwards;
+use crate::engine::forward::status::{RunStatus, RunningForward};
+use crate::engine::forward::ForwardSpec;
+use crate::engine::ssh::visible;
+use crate::engine::store::hosts::HostStore;
+use crate::engine::{EngineContext, EngineError};
+
+/// `outpost forward …`.
+#[derive(Subcommand, Debug)]
+pub enum ForwardAction {
+    /// Forward ports through HOST until interrupted (Ctrl-C): `-L` a local port to a
+    /// destination HOST reaches, `-D` a SOCKS5 server whose destinations HOST reaches.
+    Add {
+        /// The host the forwards go through.
+        host: String,
+        /// `[bind:]PORT:DEST:DPORT` (repeatable); bind defaults to 127.0.0.1.
+        #[arg(short = 'L', value_name = "[BIND:]PORT:DEST:DPORT")]
+        local: Vec<String>,
+        /// `[bind:]PORT` (repeatable): a SOCKS5 server.
+        #[arg(short = 'D', value_name = "[BIND:]PORT")]
+        dynamic: Vec<String>,
+        /// Also save them for `outpost forward up HOST`.
+        #[arg(long)]
+        save: bool,
+    },
+    /// Bring up HOST's saved forwards and keep them until interrupted.
+    Up {
+        /// The host.
+        host: String,
+    },
+    /// Saved forwards, and running ones with their link state and bytes.
+    List {
+        /// Only this host's.
+        host: Option<String>,
+    },
+    /// Forget a saved forward and close it where it runs.
+    Close {
+        /// The host.
+        host: String,
+        /// The forward's id, as `outpost forward list` shows it (e.g. `L127.0.0.1:8080:db:5432`).
+        id: String,
+    },
+}
+
+/// One saved forward in `list`.
+#[derive(Serialize)]
+struct SavedEntry<'a> {
+    host: &'a str,
+    id: String,
+    spec: &'a ForwardSpec,
+}
+
+/// Runs one `forward` command; returns the exit code.
+pub async fn run(
+    action: ForwardAction,
+    out: Output,
+    ctx: &EngineContext,
+) -> Result<i32, EngineError> {
+    match action {
+        ForwardAction::Add {
+            host,
+            local,
+            dynamic,
+            save,
+        } => {
+            let mut specs = Vec::with_capacity(local.len() + dynamic.len());
+            for l in &local {
+                specs.push(ForwardSpec::parse_local(l)?);
+            }
+            for d in &dynamic {
+                specs.push(ForwardSpec::parse_dynamic(d)?);
+            }
+            let started = start(&host, &specs, ctx).await?;
+            if save {
+                let mut saved = SavedForwards::load(&ctx.config_dir)?;
+                for s in &specs {
+                    saved.add(&host, s.clone())?;
+                }
+                saved.store(&ctx.config_dir)?;
+            }
+            keep(&host, started, out, ctx).await
+        }
+        ForwardAction::Up { host } => {
+            let specs = SavedForwards::load(&ctx.config_dir)?.of(&host).to_vec();
+            if specs.is_empty() {
+                return Err(EngineError::Usage(format!(
+                    "no saved forwards for {host} (outpost forward add {host} -L … --save)"
+                )));
+            }
+            let started = start(&host, &specs, ctx).await?;
+            keep(&host, started, out, ctx).await
+        }
+        ForwardAction::List { host } => {
+            let saved = SavedForwards::load(&ctx.config_dir)?;
+            let saved: Vec<SavedEntry> = saved
+                .hosts
+                .iter()
+                .filter(|(h, _)| host.as_ref().is_none_or(|want| want == *h))
+                .flat_map(|(h, list)| {
+                    list.iter().map(move |spec| SavedEntry {
+                        host: h,
+                        id: spec.id(),
+                        spec,
+                    })
+                })
+                .collect();
+            let running = RunStatus::read_all(&ctx.config_dir, host.as_deref());
+            out.ok(
+                &serde_json::json!({"saved": saved, "running": running}),
+                || list_text(&saved, &running),
+            );
+            Ok(0)
+        }
+        ForwardAction::Close { host, id } => {
+            let mut saved = SavedForwards::load(&ctx.config_dir)?;
+            let unsaved = saved.remove(&host, &id);
+            if unsaved {
+                saved.store(&ctx.config_dir)?;
+            }
+            let closed = run::request_close(&ctx.config_dir, &host, &id);
+            if !unsaved && !closed {
+                return Err(EngineError::Usage(format!(
+                    "{host} has no forward {:?} (see outpost forward list)",
+                    visible(&id)
+                )));
+            }
+            out.ok(
+                &serde_json::json!({"host": host, "id": id, "unsaved": unsaved, "closed": closed}),
+                || format!("{} closed", visible(&id)),
+            );
+            Ok(0)
+        }
+    }
+}
+
+/// Binds, connects and checks the destinations.
+async fn start(
+    host: &str,
+    specs: &[ForwardSpec],
+    ctx: &EngineContext,
+) -> Result<Started, EngineError> {
+    let host = HostStore::load(&ctx.config_dir)?.get(host)?;
+    run::start(&host, ctx, specs).await
+}
+
+/// Prints the forwards (one JSON line with `--json`) and serves them until Ctrl-C, SIGTERM,
+/// every one closed, or a permanent error.
+async fn keep(
+    host: &str,
+    started: Started,
+    out: Output,
+    ctx: &EngineContext,
+) -> Result<i32, EngineError> {
+    let forwards = started.forwards();
+    out.ok(
+        &serde_json::json!({"host": host, "pid": std::process::id(), "forwards": forwards}),
+        || {
+            let mut lines: Vec<String> = forwards.iter().map(|f| describe(host, f)).collect();
+            lines.push("(Ctrl-C to stop)".into());
+            lines.join("\n")
+        },
+    );
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| EngineError::Usage(format!("cannot watch for SIGTERM: {e}")))?;
+    let result = tokio::select! {
+        r = started.run(ctx) => r,
+        _ = tokio::signal::ctrl_c() => Ok(()),
+        _ = term.recv() => Ok(()),
+    };
+    RunStatus::remove(&ctx.config_dir);
+    result.map(|()| 0)
+}
+
+/// `127.0.0.1:8080 → db:5432 through jump`.
+fn describe(host: &str, f: &RunningForward) -> String {
+    match &f.spec {
+        ForwardSpec::Local {
+            dest_host,
+            dest_port,
+            ..
+        } => format!(
+            "{} → {}:{dest_port} through {host}",
+            f.local,
+            visible(dest_host)
+        ),
+        ForwardSpec::Dynamic { .. } => format!("{} SOCKS5 through {host}", f.local),
+    }
+}
+
+fn list_text(saved: &[SavedEntry], running: &[RunStatus]) -> String {
+    let mut lines = Vec::new();
+    for s in saved {
+        lines.push(format!("saved\t{}\t{}", s.host, s.id));
+    }
+    for r in running {
+        let link = match &r.link {
+            crate::engine::forward::link::LinkState::Up => "up".to_string(),
+            crate::engine::forward::link::LinkState::Reconnecting { attempt, .. } => {
+                format!("reconnecting (attempt {attempt})")
+            }
+        };
+        for f in &r.forwards {
+            lines.push(format!(
+                "running\t{}\t{}\tpid {}\t{link}\t{} connections\t{} B out\t{} B in",
+                r.host, f.id, r.pid, f.stats.accepted, f.stats.bytes_out, f.stats.bytes_in
+            ));
+        }
+    }
+    if lines.is_empty() {
+        lines.push("no forwards".into());
+    }
+    lines.join("\n")
+}

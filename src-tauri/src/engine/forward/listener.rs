@@ -1,0 +1,136 @@
+//! The desktop side of a forward: its listening socket ([`bind`]: "port in use" told apart) and
+//! the accept loop ([`serve`]), which hands each connection to the host connection current at
+//! that moment — waiting a little for one while the host is reconnecting — as a `-L` relay or a
+//! SOCKS5 conversation.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+
+use super::error::ForwardError;
+use super::relay;
+use super::socks;
+use super::spec::ForwardSpec;
+use super::stats::ForwardStats;
+use crate::engine::ssh::SshSession;
+
+/// How long a connection accepted while the host is down waits for it to come back.
+pub const WAIT_FOR_LINK: Duration = Duration::from_secs(15);
+
+/// The host connection as forwards see it: the current one, or `None` while reconnecting.
+pub type SessionWatch = watch::Receiver<Option<Arc<SshSession>>>;
+
+/// One forward whose socket is bound.
+pub struct Bound {
+    /// The forward, with the port actually bound (a port-0 spec gets its real port).
+    pub spec: ForwardSpec,
+    /// The address it listens on.
+    pub local: SocketAddr,
+    /// Its counters.
+    pub stats: Arc<ForwardStats>,
+    listener: TcpListener,
+}
+
+/// Binds `spec`'s listening socket.
+pub async fn bind(spec: &ForwardSpec) -> Result<Bound, ForwardError> {
+    let (addr, port) = spec.listen();
+    let ip: IpAddr = match addr {
+        "localhost" => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        a => a.parse().map_err(|_| ForwardError::Invalid {
+            spec: spec.id(),
+            reason: "the bind address is not an IP address".into(),
+        })?,
+    };
+    let wanted = SocketAddr::new(ip, port);
+    let listener = TcpListener::bind(wanted).await.map_err(|source| {
+        let addr = wanted.to_string();
+        if source.kind() == std::io::ErrorKind::AddrInUse {
+            ForwardError::PortInUse { addr }
+        } else {
+            ForwardError::Bind { addr, source }
+        }
+    })?;
+    let local = listener.local_addr().map_err(|source| ForwardError::Bind {
+        addr: wanted.to_string(),
+        source,
+    })?;
+    Ok(Bound {
+        spec: spec.with_port(local.port()),
+        local,
+        stats: Arc::default(),
+        listener,
+    })
+}
+
+/// Accepts connections for `bound` until the task is dropped; `host` names the host in logs
+/// and errors.
+pub async fn serve(bound: Bound, host: String, sessions: SessionWatch) {
+    let Bound {
+        spec,
+        stats,
+        listener,
+        ..
+    } = bound;
+    let spec = Arc::new(spec);
+    let host: Arc<str> = host.into();
+    loop {
+        let (conn, peer) = match listener.accept().await {
+            Ok(c) => c,
+            Err(e) => {
+                // Out of descriptors and the like: wait instead of spinning.
+                tracing::warn!(forward = %spec.id(), "accept failed: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let _ = conn.set_nodelay(true);
+        let (spec, stats, host, sessions) =
+            (spec.clone(), stats.clone(), host.clone(), sessions.clone());
+        tokio::spawn(async move {
+            let _open = stats.opened();
+            let Some(session) = current(sessions).await else {
+                tracing::info!(forward = %spec.id(), "connection from {peer} dropped: {host} is not connected");
+                stats.failed();
+                return;
+            };
+            carry(&spec, conn, peer, &session, &host, &stats).await;
+        });
+    }
+}
+
+/// The current host connection, waiting up to [`WAIT_FOR_LINK`] for one.
+async fn current(mut sessions: SessionWatch) -> Option<Arc<SshSession>> {
+    let wait = sessions.wait_for(|s| s.as_ref().is_some_and(|s| !s.is_closed()));
+    match tokio::time::timeout(WAIT_FOR_LINK, wait).await {
+        Ok(Ok(s)) => s.clone(),
+        _ => None,
+    }
+}
+
+/// Carries one accepted connection to its destination.
+async fn carry(
+    spec: &ForwardSpec,
+    conn: TcpStream,
+    peer: SocketAddr,
+    session: &SshSession,
+    host: &str,
+    stats: &ForwardStats,
+) {
+    match spec {
+        ForwardSpec::Local {
+            dest_host,
+            dest_port,
+            ..
+        } => match relay::open_tcp(session, host, dest_host, *dest_port, peer).await {
+            Ok(dest) => relay::pump(conn, dest, stats).await,
+            Err(e) => {
+                tracing::info!(forward = %spec.id(), "{e}");
+                stats.failed();
+            }
+        },
+        ForwardSpec::Dynamic { .. } => socks::serve(conn, peer, session, host, stats).await,
+    }
+}

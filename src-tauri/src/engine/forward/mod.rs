@@ -1,0 +1,31 @@
+//! Port forwards through a host (usually the jump host): `-L` (a desktop port to a destination
+//! the host reaches) and `-D` (a SOCKS5 server on the desktop whose destinations the host
+//! reaches), each accepted connection carried by its own `direct-tcpip` channel on the host's
+//! SSH connection. Listeners stay bound while the link is lost and made again.
+//!
+//! | piece | file |
+//! |---|---|
+//! | [`ForwardSpec`]: `-L`/`-D` spellings, checks, ids | `spec.rs` |
+//! | [`ForwardError`] and its codes (`port_in_use`, `unreachable`, …) | `error.rs` |
+//! | binding (port in use told apart), the accept loop, waiting for the link | `listener.rs` |
+//! | the channel per connection and the counted byte pumps | `relay.rs` |
+//! | SOCKS5 (`fast-socks5`), names resolved on the host | `socks.rs` |
+//! | counters per forward | `stats.rs` |
+//! | connect, and keep connected with the engine's `Backoff` | `link.rs` |
+//! | start (bind, connect, check destinations) and run (serve, status, close requests) | `run.rs` |
+//! | saved forwards per host (`forwards.json`, 0600) | `saved.rs` |
+//! | running processes' status files, read by `outpost forward list` | `status.rs` |
+
+pub mod error;
+pub mod link;
+pub mod listener;
+pub mod relay;
+pub mod run;
+pub mod saved;
+pub mod socks;
+pub mod spec;
+pub mod stats;
+pub mod status;
+
+pub use error::ForwardError;
+pub use spec::ForwardSpec;

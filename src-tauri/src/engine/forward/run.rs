@@ -1,0 +1,177 @@
+//! Running a host's forwards: [`start`] binds every listener first (a port in use fails at
+//! once, before anything connects), connects, and checks that each `-L` destination answers
+//! from the host; [`Started::run`] then serves them, keeps the link up across losses
+//! ([`link::keep`]), writes the status `outpost forward list` reads, and closes the forwards
+//! `outpost forward close` asks it to.
+
+use std::collections::HashMap;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use super::link::{self, LinkState};
+use super::listener::{self, Bound};
+use super::relay;
+use super::spec::ForwardSpec;
+use super::stats::ForwardStats;
+use super::status::{self, RunStatus, RunningForward, STATUS_EVERY};
+use crate::engine::ssh::SshSession;
+use crate::engine::store::hosts::Host;
+use crate::engine::{EngineContext, EngineError};
+
+/// Forwards bound and connected, not served yet.
+pub struct Started {
+    host: Host,
+    session: SshSession,
+    bound: Vec<Bound>,
+}
+
+/// Binds `specs`, connects to `host`, and checks every `-L` destination from it.
+pub async fn start(
+    host: &Host,
+    ctx: &EngineContext,
+    specs: &[ForwardSpec],
+) -> Result<Started, EngineError> {
+    if specs.is_empty() {
+        return Err(EngineError::Usage("no forwards given (-L or -D)".into()));
+    }
+    let mut bound = Vec::with_capacity(specs.len());
+    for s in specs {
+        bound.push(listener::bind(s).await?);
+    }
+    let session = link::connect(host, ctx).await?;
+    for b in &bound {
+        if let ForwardSpec::Local {
+            dest_host,
+            dest_port,
+            ..
+        } = &b.spec
+        {
+            let origin = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+            let probe =
+                relay::open_tcp(&session, &host.name, dest_host, *dest_port, origin).await?;
+            drop(probe);
+        }
+    }
+    Ok(Started {
+        host: host.clone(),
+        session,
+        bound,
+    })
+}
+
+impl Started {
+    /// The forwards as they listen now.
+    pub fn forwards(&self) -> Vec<RunningForward> {
+        self.bound
+            .iter()
+            .map(|b| running(&b.spec, b.local, &b.stats))
+            .collect()
+    }
+
+    /// Serves the forwards until a permanent error, or until every one was closed (`Ok`).
+    pub async fn run(self, ctx: &EngineContext) -> Result<(), EngineError> {
+        let Started {
+            host,
+            session,
+            bound,
+        } = self;
+        let (tx, rx) = watch::channel(None);
+        let mut live: HashMap<String, (RunningForward, Arc<ForwardStats>, JoinHandle<()>)> =
+            HashMap::new();
+        for b in bound {
+            let entry = running(&b.spec, b.local, &b.stats);
+            let stats = b.stats.clone();
+            let task = tokio::spawn(listener::serve(b, host.name.clone(), rx.clone()));
+            live.insert(entry.id.clone(), (entry, stats, task));
+        }
+        let state = Arc::new(Mutex::new(LinkState::Up));
+        let keeper = {
+            let state = state.clone();
+            link::keep(&host, ctx, session, tx, move |s| {
+                *state.lock().unwrap_or_else(|p| p.into_inner()) = s;
+            })
+        };
+        tokio::pin!(keeper);
+        let mut tick = tokio::time::interval(STATUS_EVERY);
+        let result = loop {
+            tokio::select! {
+                e = &mut keeper => break Err(e),
+                _ = tick.tick() => {
+                    for id in take_close_requests(&ctx.config_dir) {
+                        if let Some((f, _, task)) = live.remove(&id) {
+                            task.abort();
+                            tracing::info!(host = %host.name, forward = %f.id, "closed");
+                        }
+                    }
+                    if live.is_empty() {
+                        break Ok(());
+                    }
+                    let link = state.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                    let mut forwards: Vec<RunningForward> = live
+                        .values()
+                        .map(|(f, stats, _)| RunningForward { stats: stats.snapshot(), ..f.clone() })
+                        .collect();
+                    forwards.sort_by(|a, b| a.id.cmp(&b.id));
+                    RunStatus { pid: std::process::id(), host: host.name.clone(), link, forwards }
+                        .write(&ctx.config_dir);
+                }
+            }
+        };
+        for (_, _, task) in live.into_values() {
+            task.abort();
+        }
+        RunStatus::remove(&ctx.config_dir);
+        result
+    }
+}
+
+fn running(spec: &ForwardSpec, local: SocketAddr, stats: &ForwardStats) -> RunningForward {
+    RunningForward {
+        id: spec.id(),
+        spec: spec.clone(),
+        local,
+        stats: stats.snapshot(),
+    }
+}
+
+/// The file through which `outpost forward close` asks process `pid` to close forwards.
+fn close_requests(config_dir: &Path, pid: u32) -> PathBuf {
+    status::own_path(config_dir).with_file_name(format!("{pid}.close"))
+}
+
+/// Asks the process running forward `id` of `host` to close it; true when one runs it.
+pub fn request_close(config_dir: &Path, host: &str, id: &str) -> bool {
+    let mut asked = false;
+    for s in RunStatus::read_all(config_dir, Some(host)) {
+        if s.forwards.iter().any(|f| f.id == id) {
+            let path = close_requests(config_dir, s.pid);
+            let mut text = std::fs::read_to_string(&path).unwrap_or_default();
+            text.push_str(id);
+            text.push('\n');
+            if let Err(e) = crate::engine::store::config_dir::write_private(&path, text.as_bytes())
+            {
+                tracing::warn!("cannot ask process {} to close {id}: {e}", s.pid);
+                continue;
+            }
+            asked = true;
+        }
+    }
+    asked
+}
+
+/// The ids this process was asked to close since the last call.
+fn take_close_requests(config_dir: &Path) -> Vec<String> {
+    // Renamed before reading: a request written meanwhile lands in a new file, read next time.
+    let path = close_requests(config_dir, std::process::id());
+    let taken = path.with_extension("taken");
+    if std::fs::rename(&path, &taken).is_err() {
+        return Vec::new();
+    }
+    let text = std::fs::read_to_string(&taken).unwrap_or_default();
+    let _ = std::fs::remove_file(&taken);
+    text.lines().take(1024).map(str::to_string).collect()
+}
