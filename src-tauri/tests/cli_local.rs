@@ -322,11 +322,7 @@ fn attach_survives_its_agent_being_killed_with_every_line_once() {
         "the CLI should say it reconnected: {err}"
     );
     let text = String::from_utf8_lossy(&collected.lock().unwrap()).into_owned();
-    let lines: Vec<u32> = text
-        .split(['\r', '\n'])
-        .filter_map(|l| l.strip_prefix("line-"))
-        .map(|n| n.parse().unwrap_or_else(|_| panic!("mangled line-{n}")))
-        .collect();
+    let lines = outpost_testkit::cli::numbered::numbered_lines(&text, "line-");
     let want: Vec<u32> = (1..=4000).collect();
     assert_eq!(lines.len(), want.len(), "every line exactly once");
     assert_eq!(lines, want);

@@ -78,8 +78,13 @@ impl Tab {
     fn len(&self) -> u64 {
         self.out.lock().unwrap().len() as u64
     }
+    /// The link events (connected, reconnecting, detached, …); `Changed` (title and directory,
+    /// which the shell integration's OSC 7 reports at every prompt) is left out.
     fn events(&self) -> Vec<TabEvent> {
-        self.events.lock().unwrap().clone()
+        let all = self.events.lock().unwrap().clone();
+        all.into_iter()
+            .filter(|e| !matches!(e, TabEvent::Changed { .. }))
+            .collect()
     }
 }
 

@@ -2,8 +2,8 @@
 //! .ci/requirements.txt), as an AI agent's client drives it: tools and their schemas, a local
 //! shell session (exec with exit codes, cwd kept, expect/respond, read by offset), the session
 //! surviving a server restart, policy refusals naming their rule, and the audit log (entries,
-//! secrets left out, `outpost audit verify` naming a tampered line), and the file tools against a
-//! loopback `sshd`. The scenarios live in
+//! secrets left out, `outpost audit verify` naming a tampered line), and the file and forward
+//! tools against a loopback `sshd`. The scenarios live in
 //! tests/mcp/client.py; this file starts them, one server per client run, and checks what they
 //! leave behind.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -158,7 +158,7 @@ impl Drop for Env {
 fn tools_have_schemas_for_a_model() {
     let env = Env::new();
     let facts = env.client("schemas", &[], &[]);
-    assert_eq!(facts["tools"].as_array().unwrap().len(), 24, "{facts}");
+    assert_eq!(facts["tools"].as_array().unwrap().len(), 27, "{facts}");
 }
 
 /// Calls that need no command to run: open, type, read, close, look at hosts; what the audit
@@ -323,6 +323,18 @@ fn session_exec_round_trip_through_mcp() {
     assert!(p50 < 30.0, "p50 {p50:.1} ms is over the 30 ms target");
 }
 
+/// The environment of an `outpost mcp` whose saved host `h` is `r`'s loopback `sshd`.
+fn remote_env(r: &Remote) -> impl Fn(&mut Command) + Copy + '_ {
+    |c: &mut Command| {
+        c.env("OUTPOST_CONFIG_DIR", r.cli.config_dir())
+            .env("OUTPOST_AGENT_BIN", r.cli.agent())
+            .env("HOME", r.cli.home())
+            .env("OUTPOST_LOG", "info")
+            .env_remove("SSH_AUTH_SOCK")
+            .env_remove("OUTPOST_HOME");
+    }
+}
+
 /// The file tools against a loopback `sshd` (the transfer engine has no mode for `local`):
 /// write and read back, upload/download with the SHA-256 checked by `sha256sum`, mkdir, move,
 /// remove, errors as data, a read-only host refusing every change naming its rule, and audit
@@ -339,14 +351,7 @@ fn file_tools_on_a_host() {
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
         .collect();
     std::fs::write(work.path().join("big.bin"), &big).unwrap();
-    let envs = |c: &mut Command| {
-        c.env("OUTPOST_CONFIG_DIR", r.cli.config_dir())
-            .env("OUTPOST_AGENT_BIN", r.cli.agent())
-            .env("HOME", r.cli.home())
-            .env("OUTPOST_LOG", "info")
-            .env_remove("SSH_AUTH_SOCK")
-            .env_remove("OUTPOST_HOME");
-    };
+    let envs = remote_env(&r);
     let facts = run_client("files", &["h", &workdir], &[], envs);
     let oracle = sha256sum(&work.path().join("big.bin"));
     assert_eq!(facts["sha256"], oracle.as_str(), "{facts}");
@@ -400,6 +405,77 @@ fn file_tools_on_a_host() {
             "file_move"
         ]
     );
+}
+
+/// The forward tools through a loopback `sshd`: an `-L` forward to a stdlib HTTP server on
+/// loopback carries a page (fetched by urllib in the client), its counters show the bytes, the
+/// port refuses once closed, errors come as data (`port_in_use`, `unreachable`,
+/// `forward_invalid`), a read-only host refuses `forward_open` naming its rule, and every call
+/// is in the audit log.
+#[test]
+fn forward_tools_through_a_host() {
+    let r = Remote::start(OUTPOST, Sshd::builder());
+    let work = tempfile::Builder::new()
+        .prefix("omcpw")
+        .tempdir_in("/tmp")
+        .unwrap();
+    let workdir = work.path().display().to_string();
+    let envs = remote_env(&r);
+    let facts = run_client("forwards", &["h", &workdir], &[], envs);
+    let page = facts["page"].as_u64().unwrap();
+    assert!(facts["bytes_in"].as_u64().unwrap() > page, "{facts}");
+    assert!(facts["bytes_out"].as_u64().unwrap() > 0, "{facts}");
+    // The forward left open ended with the server: nothing listens on its address any more.
+    let left = facts["left"].as_str().unwrap();
+    assert!(
+        std::net::TcpStream::connect(left).is_err(),
+        "{left} still listens after the server exited"
+    );
+
+    let policy = work.path().join("read-only.json");
+    std::fs::write(
+        &policy,
+        json!({"hosts": {"h": {"read_only": true}}, "disabled_tools": ["forward_close"]})
+            .to_string(),
+    )
+    .unwrap();
+    let args = vec!["--policy".to_string(), policy.display().to_string()];
+    run_client("forwards_read_only", &["h"], &args, envs);
+
+    let audit = std::fs::read_to_string(r.cli.config_dir().join("audit.jsonl")).unwrap();
+    let lines: Vec<Value> = audit
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let outcome = |tool: &str| -> Vec<Value> {
+        lines
+            .iter()
+            .filter(|l| l["tool"] == tool)
+            .map(|l| l["outcome"]["code"].clone())
+            .collect()
+    };
+    assert_eq!(
+        outcome("forward_open"),
+        [
+            Value::Null,
+            json!("port_in_use"),
+            json!("unreachable"),
+            json!("forward_invalid"),
+            json!("forward_invalid"),
+            Value::Null,
+            json!("policy_refused")
+        ]
+    );
+    assert_eq!(
+        outcome("forward_close"),
+        [Value::Null, json!("invalid"), json!("policy_refused")]
+    );
+    let open = lines.iter().find(|l| l["tool"] == "forward_open").unwrap();
+    assert_eq!(open["host"], "h", "{open}");
+    assert_eq!(open["outcome"]["ok"], true, "{open}");
+    assert!(lines
+        .iter()
+        .any(|l| l["outcome"]["rule"] == "hosts.h.read_only" && l["tool"] == "forward_open"));
 }
 
 /// `sha256sum FILE` (the oracle).

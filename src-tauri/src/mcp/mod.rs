@@ -5,7 +5,7 @@
 //! |---|---|
 //! | the server: shared connections, policy and audit around every tool call | [`server`] |
 //! | the tools, by what they act on | [`tools`] |
-//! | the tools' parameters and their JSON schemas | [`params`], [`file_params`] |
+//! | the tools' parameters and their JSON schemas | [`params`], [`file_params`], [`forward_params`] |
 //! | answers and errors as structured data | [`reply`] |
 //! | the user's policy (`policy.json`): hosts, read-only, command patterns, tools | [`policy`] |
 //! | the hash-chained audit log and its check | [`audit`] |
@@ -18,6 +18,7 @@
 
 pub mod audit;
 pub mod file_params;
+pub mod forward_params;
 pub mod params;
 pub mod policy;
 pub mod redact;

@@ -19,6 +19,7 @@ use serde_json::Value;
 use super::audit::{AuditLog, Outcome, Record};
 use super::policy::{Policy, Refusal};
 use super::reply::{self, Failure};
+use super::tools::forwards::ForwardTable;
 use crate::engine::agent::rpc_client::RpcClient;
 use crate::engine::live::connections::Connections;
 
@@ -29,7 +30,8 @@ session_exec to run a command in a session's shell and get its output and exit c
 shell keeps its working directory and environment between calls); exec_run for a one-shot \
 command without a terminal; session_send/session_expect for interactive programs; files_list, \
 file_read, file_write, file_upload/file_download and the other file_* tools for files on a \
-saved host (or an ssh session's target). Sessions \
+saved host (or an ssh session's target); forward_open/forward_list/forward_close for port \
+forwards through a host that last while this server runs. Sessions \
 outlive this server: leave them running and find them again with sessions_list. A person may \
 be watching the same session in the Outpost window. Calls can be refused by the user's policy; \
 the error names the rule.";
@@ -41,6 +43,7 @@ pub struct OutpostMcp {
     policy: Arc<RwLock<Policy>>,
     audit: Arc<AuditLog>,
     audit_failed: Arc<AtomicBool>,
+    forwards: Arc<ForwardTable>,
     tool_router: ToolRouter<Self>,
 }
 
@@ -52,10 +55,12 @@ impl OutpostMcp {
             policy: Arc::new(RwLock::new(policy)),
             audit: Arc::new(audit),
             audit_failed: Arc::new(AtomicBool::new(false)),
+            forwards: Arc::default(),
             tool_router: Self::host_tools()
                 + Self::session_tools()
                 + Self::exec_tools()
                 + Self::file_tools()
+                + Self::forward_tools()
                 + Self::policy_tools(),
         }
     }
@@ -68,6 +73,11 @@ impl OutpostMcp {
     /// The connections to hosts.
     pub(super) fn conns(&self) -> &Connections {
         &self.conns
+    }
+
+    /// The forwards this server runs.
+    pub(super) fn forwards(&self) -> &ForwardTable {
+        &self.forwards
     }
 
     /// Runs `f` over the policy in force.

@@ -9,11 +9,16 @@ reason) and prints one JSON line of facts for the Rust test on stdout.
 """
 
 import asyncio
+import functools
+import http.server
 import json
 import os
+import socket
 import statistics
 import sys
+import threading
 import time
+import urllib.request
 
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
@@ -23,7 +28,7 @@ TOOLS = {
     "session_exec_result", "session_send", "session_read", "session_expect",
     "session_interrupt", "session_close", "exec_run", "group_exec", "monitor_snapshot", "policy",
     "files_list", "file_stat", "file_read", "file_write", "file_upload", "file_download",
-    "file_mkdir", "file_remove", "file_move",
+    "file_mkdir", "file_remove", "file_move", "forward_open", "forward_list", "forward_close",
 }
 
 
@@ -298,6 +303,91 @@ async def files_read_only(c, host, workdir):
     return {}
 
 
+def free_port():
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def refuses(addr, timeout=10):
+    """Waits until a connection to addr ("ip:port") is refused; false if it never is."""
+    ip, port = addr.rsplit(":", 1)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((ip, int(port)), timeout=2):
+                pass
+        except ConnectionRefusedError:
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
+async def forwards(c, host, workdir):
+    """An -L forward through `host` to a stdlib HTTP server on loopback (the host is this
+    machine): a page fetched through it by urllib, its counters, errors as data, and the port
+    refusing once closed."""
+    body = "forwarded page " * 500
+    with open(f"{workdir}/page.txt", "w") as f:
+        f.write(body)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=workdir)
+    web = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=web.serve_forever, daemon=True).start()
+    port = web.server_address[1]
+    try:
+        f = await c.ok("forward_open", host=host, spec=f"-L 0:127.0.0.1:{port}")
+        fid, local = f["id"], f["local"]
+        assert fid.startswith("L127.0.0.1:") and fid.endswith(f":127.0.0.1:{port}"), f
+        assert local.startswith("127.0.0.1:") and not local.endswith(":0"), f
+        assert f["link"]["state"] == "up" and f["host"] == host, f
+        url = f"http://{local}/page.txt"
+        got = await asyncio.to_thread(lambda: urllib.request.urlopen(url, timeout=20).read().decode())
+        assert got == body, got[:200]
+        deadline = time.monotonic() + 10
+        while True:
+            listed = (await c.ok("forward_list", host=host))["forwards"]
+            assert [x["id"] for x in listed] == [fid], listed
+            stats = listed[0]["stats"]
+            if stats["bytes_in"] > len(body) and stats["active"] == 0 or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.1)
+        assert stats["accepted"] == 1 and stats["bytes_out"] > 0 and stats["bytes_in"] > len(body), stats
+        assert listed[0]["link"]["state"] == "up", listed
+        assert (await c.ok("forward_list", host="other"))["forwards"] == [], "host filter"
+        err, e = await c.call("forward_open", host=host, spec=f"-L {local.rsplit(':', 1)[1]}:127.0.0.1:{port}")
+        assert err and e["error"]["code"] == "port_in_use", e
+        err, e = await c.call("forward_open", host=host, spec=f"-L 0:127.0.0.1:{free_port()}")
+        assert err and e["error"]["code"] == "unreachable", e
+        err, e = await c.call("forward_open", host=host, spec="8080:db:5432")
+        assert err and e["error"]["code"] == "forward_invalid", e
+        err, e = await c.call("forward_open", host=host, spec="-D 70000")
+        assert err and e["error"]["code"] == "forward_invalid", e
+        closed = await c.ok("forward_close", id=fid)
+        assert closed["id"] == fid and closed["stats"]["bytes_in"] == stats["bytes_in"], closed
+        assert await refuses(local), f"{local} still accepts after forward_close"
+        assert (await c.ok("forward_list"))["forwards"] == [], "closed forward listed"
+        err, e = await c.call("forward_close", id=fid)
+        assert err and e["error"]["code"] == "invalid", e
+        # Left open: it ends with the server (the Rust test checks its port afterwards).
+        left = (await c.ok("forward_open", host=host, spec=f"-L 0:127.0.0.1:{port}"))["local"]
+        with socket.create_connection(tuple([left.rsplit(":", 1)[0], int(left.rsplit(":", 1)[1])]), timeout=5):
+            pass
+    finally:
+        web.shutdown()
+    return {"id": fid, "local": local, "left": left, "bytes_in": stats["bytes_in"], "bytes_out": stats["bytes_out"], "page": len(body)}
+
+
+async def forwards_read_only(c, host):
+    """A read-only host refuses forward_open naming the rule; a disabled tool is refused."""
+    port = free_port()
+    await c.refused("forward_open", f"hosts.{host}.read_only", host=host, spec=f"-L {port}:127.0.0.1:22")
+    assert await refuses(f"127.0.0.1:{port}", timeout=1), "a refused forward listens"
+    assert (await c.ok("forward_list"))["forwards"] == []
+    await c.refused("forward_close", "disabled_tools", id=f"L127.0.0.1:{port}:127.0.0.1:22")
+    return {"port": port}
+
+
 async def bench(c, sid, n=60):
     """session_exec of `true`, n times, end to end through this client: p50 and p99 in ms."""
     times = []
@@ -317,6 +407,7 @@ SCENARIOS = {
     "schemas": schemas, "basic": basic, "open": open_session, "session": session, "resume": resume, "interrupt": interrupt,
     "policy": policy, "read_only": read_only, "bench": bench,
     "files": files, "files_read_only": files_read_only,
+    "forwards": forwards, "forwards_read_only": forwards_read_only,
 }
 
 

@@ -28,10 +28,12 @@ pub fn numbers_loop(prefix: &str, max: u32, counter: Option<&str>) -> String {
     )
 }
 
-/// The numbers of the whole terminal lines `PREFIXn` of `out`, in order. A line that starts
-/// with `prefix` but does not continue with digits only fails the test (a mangled line).
+/// The numbers of the whole terminal lines `PREFIXn` of `out`, in order, read from its plain
+/// text (escape sequences such as the shell integration's OSC 133 marks removed). A line that
+/// starts with `prefix` but does not continue with digits only fails the test (a mangled line).
 pub fn numbered_lines(out: &str, prefix: &str) -> Vec<u32> {
-    out.split(['\r', '\n'])
+    outpost_protocol::text::plain_text(out.as_bytes())
+        .split(['\r', '\n'])
         .filter_map(|l| l.strip_prefix(prefix))
         .map(|n| {
             n.parse()

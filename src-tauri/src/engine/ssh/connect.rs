@@ -254,6 +254,11 @@ async fn connect_hop(
                 if let Err(e) = tcp.set_nodelay(true) {
                     tracing::debug!("set_nodelay: {e}");
                 }
+                // While russh's loop waits to write into a full send buffer on a dead link it
+                // sends no keepalive, so the kernel must give up on unacknowledged data within
+                // the same bound the keepalives promise.
+                let interval = hop.keepalive.unwrap_or(KEEPALIVE_INTERVAL);
+                super::dial::give_up_unacknowledged(&tcp, interval * (KEEPALIVE_MAX as u32 + 1));
                 transport_up.store(true, Ordering::SeqCst);
                 client::connect_stream(config, tcp, handler).await?
             }

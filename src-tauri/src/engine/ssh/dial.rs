@@ -36,6 +36,18 @@ pub async fn dial(host: &str, port: u16) -> Result<TcpStream, SshError> {
     Err(classify(host, port, e))
 }
 
+/// Makes the kernel abort the connection when data it sent stays unacknowledged for `after`
+/// (`TCP_USER_TIMEOUT`): a dead link then fails every write, even one that waits for room in a
+/// full send buffer. Best effort: a refusal is only logged.
+pub fn give_up_unacknowledged(tcp: &TcpStream, after: std::time::Duration) {
+    let ms = u32::try_from(after.as_millis()).unwrap_or(u32::MAX);
+    if let Err(e) =
+        nix::sys::socket::setsockopt(tcp, nix::sys::socket::sockopt::TcpUserTimeout, &ms)
+    {
+        tracing::debug!("TCP_USER_TIMEOUT: {e}");
+    }
+}
+
 /// The [`SshError`] of a failed TCP connect.
 fn classify(host: &str, port: u16, e: std::io::Error) -> SshError {
     match e.kind() {

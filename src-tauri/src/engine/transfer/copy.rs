@@ -33,6 +33,29 @@ pub const CHUNK: usize = 64 * 1024;
 /// Requests outstanding at once.
 pub const IN_FLIGHT: usize = 64;
 
+/// How long a copy waits for any answer to its outstanding requests before it calls the link
+/// dead (`disconnected`). The SSH keepalives normally say so within 9 s, but a connection whose
+/// loop is stuck (a full send buffer or a full channel on a dead link) sends no keepalive; this
+/// bound does not depend on it.
+pub const STALL: Duration = Duration::from_secs(20);
+
+/// `fut`, or `disconnected` when it gives no answer within [`STALL`].
+async fn or_stalled<T>(
+    fut: impl std::future::Future<Output = T>,
+    shown: &str,
+) -> Result<T, TransferError> {
+    tokio::time::timeout(STALL, fut).await.map_err(|_| {
+        TransferError::new(
+            ErrorKind::Disconnected,
+            shown,
+            format!(
+                "no answer for {} s: the connection is gone; `--resume` continues the copy",
+                STALL.as_secs()
+            ),
+        )
+    })
+}
+
 /// What a copy may do.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct CopyOptions {
@@ -320,7 +343,11 @@ async fn upload_sftp(
             pos += n as u64;
             inflight.push(async move { s.write(h, at, buf).await.map(|_| n as u64) });
         }
-        match inflight.next().await {
+        let next = match or_stalled(inflight.next(), shown).await {
+            Ok(next) => next,
+            Err(e) => break Err(e),
+        };
+        match next {
             None => break Ok(()),
             Some(Ok(n)) => {
                 done += n;
@@ -338,7 +365,7 @@ async fn upload_sftp(
     };
     if let Err(mut e) = result {
         drop(inflight);
-        let _ = sftp.close(handle).await;
+        let _ = or_stalled(sftp.close(handle), shown).await;
         if e.kind == ErrorKind::Failed && disk_full(fs, tmp).await {
             e.kind = ErrorKind::NoSpace;
             e.message = format!("no space left on the device ({})", e.message);
@@ -620,7 +647,11 @@ async fn download_sftp(
             next += u64::from(len);
             inflight.push_back(async move { (at, len, s.read(h, at, len).await) });
         }
-        let Some((at, len, r)) = inflight.next().await else {
+        let next = match or_stalled(inflight.next(), tmp_shown).await {
+            Ok(next) => next,
+            Err(e) => break Err(e),
+        };
+        let Some((at, len, r)) = next else {
             break Ok(());
         };
         let mut data = match r {
@@ -667,7 +698,7 @@ async fn download_sftp(
         }
     };
     drop(inflight);
-    let _ = sftp.close(handle).await;
+    let _ = or_stalled(sftp.close(handle), tmp_shown).await;
     result.map(|()| done)
 }
 
