@@ -4,7 +4,9 @@
 //! open connection (`create.rs`; target under 50 ms); `outpost hosts show` of a 2,000-line
 //! `~/.ssh/config` (target under 20 ms) and `outpost check ALIAS` against `ssh ALIAS true`
 //! (`ssh_config.rs`; target ≤ 1.0×); `session.exec` and `exec.run` of `true` on an open connection
-//! against `ssh -S` over an open ControlMaster (`automation.rs`). What each figure means is described in
+//! against `ssh -S` over an open ControlMaster (`automation.rs`); `session_exec` of `true` through
+//! the official Python MCP client driving `outpost mcp` (`mcp.rs`; target p50 under 30 ms). What each
+//! figure means is described in
 //! `docs/benchmarks.md` ("Desktop engine"); this program writes only the figures
 //! (`report.rs`), between its markers there.
 //!
@@ -26,6 +28,7 @@
 mod automation;
 mod check;
 mod create;
+mod mcp;
 mod report;
 mod ssh_config;
 
@@ -247,14 +250,19 @@ fn main() -> Result<()> {
         o.execs
     );
     let a = automation::runs(&s, o.execs)?;
+    let mcp_n = o.execs.min(100);
+    eprintln!("engine_bench: session_exec of true through the Python MCP client, N = {mcp_n}");
+    let m = mcp::runs(&s, mcp_n)?;
     let mut measures = report::measures(&c, &k);
     measures.extend(ssh_config::measures(&sc));
     measures.extend(automation::measures(&a));
+    measures.extend(mcp::measures(&m));
     let path = results.save(measures)?;
     eprintln!("engine_bench: results in {}", path.display());
     let mut section = report::render(&o, &info, &c, &k, started.elapsed());
     section.push_str(&ssh_config::render(&sc));
     section.push_str(&automation::render(&a));
+    section.push_str(&mcp::render(&m));
     println!("{section}");
     if let Some(path) = &o.out {
         SECTION.write(path, &section)?;

@@ -400,12 +400,24 @@ async def bench(c, sid, n=60):
     p50 = statistics.median(times)
     p99 = times[min(len(times) - 1, int(len(times) * 0.99))]
     print(f"session_exec `true` through MCP: n={n} p50={p50:.1f} ms p99={p99:.1f} ms", file=sys.stderr)
-    return {"p50_ms": p50, "p99_ms": p99, "n": n}
+    return {"p50_ms": p50, "p99_ms": p99, "n": n, "times_ms": times}
+
+
+async def bench_fresh(c, n="60"):
+    """`make bench`'s measure: opens a local shell session, waits for its prompt, then times
+    `n` calls of session_exec `true` (after 3 warm-ups) and closes the session."""
+    s = await c.ok("session_open", host="local", title="mcp-bench")
+    sid = s["session_id"]
+    for _ in range(3):
+        await c.ok("session_exec", host="local", session_id=sid, command="true")
+    facts = await bench(c, sid, int(n))
+    await c.ok("session_close", host="local", session_id=sid)
+    return facts
 
 
 SCENARIOS = {
     "schemas": schemas, "basic": basic, "open": open_session, "session": session, "resume": resume, "interrupt": interrupt,
-    "policy": policy, "read_only": read_only, "bench": bench,
+    "policy": policy, "read_only": read_only, "bench": bench, "bench_fresh": bench_fresh,
     "files": files, "files_read_only": files_read_only,
     "forwards": forwards, "forwards_read_only": forwards_read_only,
 }
