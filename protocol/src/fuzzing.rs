@@ -303,6 +303,7 @@ pub static TYPED: &[Typed] = typed![
     ExecRun,
     RecordingList,
     RecordingRead,
+    SessionSshControl,
 ];
 
 /// Fuzz check of typed parsing: a request's or notification's params as its method's params
