@@ -29,8 +29,14 @@ use crate::daemon::spec::DaemonSpec;
 use crate::daemon::state::Shared;
 use crate::ssh::reconnect::{Reconnect, Step, SSH_CONNECTION_LOST};
 
-/// How long the reader may keep draining after the child exited before the exit is announced.
-const DRAIN_GRACE: Duration = Duration::from_millis(500);
+/// Once the child exited, the terminal counts as drained when it has had nothing to read for
+/// this long (a process left behind may still hold it open; without one the reader sees end of
+/// file at once).
+const DRAIN_QUIET: Duration = Duration::from_millis(50);
+
+/// How long the exit may wait at most for a terminal that does not fall quiet (output that
+/// never ends, from a process left behind).
+const DRAIN_MAX: Duration = Duration::from_secs(3);
 
 /// How long the exit may wait at most for a reader that attached clients hold back.
 const DRAIN_HELD_MAX: Duration = Duration::from_secs(30);
@@ -129,11 +135,13 @@ impl Pty {
         let writer = master
             .take_writer()
             .map_err(|e| PtyError::Io(e.to_string()))?;
+        let watch = ReaderWatch::new(master.as_ref())?;
         let (drained_tx, drained_rx) = std_mpsc::channel::<()>();
+        let (gone_rx, gone_tx) = nix::unistd::pipe().map_err(|e| PtyError::Io(e.to_string()))?;
         let s = shared.clone();
         std::thread::Builder::new()
             .name("pty-reader".into())
-            .spawn(move || read_loop(reader, &s, drained_tx))
+            .spawn(move || read_loop(reader, watch, gone_rx, &s, drained_tx))
             .map_err(|e| PtyError::Io(e.to_string()))?;
         let (input, input_rx) = mpsc::channel::<Vec<u8>>(64);
         std::thread::Builder::new()
@@ -146,6 +154,7 @@ impl Pty {
             child: child.clone(),
             signalled: signalled.clone(),
             slave,
+            child_gone: Some(gone_tx),
             cmd,
             reconnect: spec
                 .reconnect
@@ -290,6 +299,8 @@ struct Waiter {
     /// See [`Pty`]'s field of that name.
     signalled: Arc<AtomicBool>,
     slave: Option<Box<dyn SlavePty + Send>>,
+    /// Closed once the child is gone for good: the reader then reports when it has drained.
+    child_gone: Option<std::os::fd::OwnedFd>,
     cmd: CommandBuilder,
     reconnect: Option<Reconnect>,
 }
@@ -336,14 +347,20 @@ impl Waiter {
                 }
             }
         };
-        // Our slave copy goes, so the reader sees end of file once the child's copies are gone.
+        // Our slave copy goes, so the reader sees end of file once the child's copies are gone,
+        // and the reader learns the child is gone: from now on a quiet terminal is a drained one.
         drop(self.slave.take());
-        // A reader held back by a client that still reads is not done: its last output must
-        // go before the exit (a stalled client stops holding it back after its bound; output
-        // that never ends, from a process left behind, does not keep the exit back for long).
-        let give_up = Instant::now() + DRAIN_HELD_MAX;
-        while let Err(std_mpsc::RecvTimeoutError::Timeout) = drained.recv_timeout(DRAIN_GRACE) {
-            if !self.shared.holding_back() || Instant::now() > give_up {
+        drop(self.child_gone.take());
+        // The exit is announced after the child's last output, however late a loaded machine
+        // lets the reader run. A reader held back by a client that still reads is not done
+        // either (a stalled client stops holding it back after its bound); a terminal that never
+        // falls quiet, written to by a process left behind, does not keep the exit back long.
+        let start = Instant::now();
+        while let Err(std_mpsc::RecvTimeoutError::Timeout) =
+            drained.recv_timeout(Duration::from_millis(100))
+        {
+            let waited = start.elapsed();
+            if waited > DRAIN_HELD_MAX || (waited > DRAIN_MAX && !self.shared.holding_back()) {
                 break;
             }
         }
@@ -371,9 +388,75 @@ impl Waiter {
     }
 }
 
-fn read_loop(mut reader: Box<dyn Read + Send>, shared: &Shared, drained: std_mpsc::Sender<()>) {
+/// What the reader polls besides reading: its own copy of the master's descriptor.
+struct ReaderWatch(std::os::fd::OwnedFd);
+
+impl ReaderWatch {
+    fn new(master: &(dyn MasterPty + Send)) -> Result<ReaderWatch, PtyError> {
+        let raw = master
+            .as_raw_fd()
+            .ok_or_else(|| PtyError::Io("the terminal has no descriptor".into()))?;
+        // SAFETY: `raw` is the master's open descriptor, borrowed only to duplicate it here.
+        let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(raw) };
+        let owned = borrowed
+            .try_clone_to_owned()
+            .map_err(|e| PtyError::Io(e.to_string()))?;
+        Ok(ReaderWatch(owned))
+    }
+
+    /// Waits until the terminal has something to read (or ended: true) or, while `gone` is
+    /// given, until the child is gone (false). `quiet`: give up after that long (false).
+    fn wait(&self, gone: Option<&std::os::fd::OwnedFd>, quiet: Option<Duration>) -> bool {
+        use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+        use std::os::fd::AsFd;
+        let timeout = quiet.map_or(PollTimeout::NONE, |q| {
+            PollTimeout::try_from(q).unwrap_or(PollTimeout::MAX)
+        });
+        loop {
+            let mut fds = vec![PollFd::new(self.0.as_fd(), PollFlags::POLLIN)];
+            if let Some(g) = gone {
+                fds.push(PollFd::new(g.as_fd(), PollFlags::POLLIN));
+            }
+            match poll(&mut fds, timeout) {
+                Err(nix::errno::Errno::EINTR) => continue,
+                // Reading tells what is wrong with the terminal.
+                Err(_) => return true,
+                Ok(0) => return false,
+                Ok(_) => return fds[0].any().unwrap_or(true),
+            }
+        }
+    }
+}
+
+/// Copies the terminal's output into the shared state until it ends. Once the child is gone
+/// (`gone` closes), says `drained` as soon as the terminal ends or falls quiet, then reads on
+/// whatever a process left behind still writes.
+fn read_loop(
+    mut reader: Box<dyn Read + Send>,
+    watch: ReaderWatch,
+    gone: std::os::fd::OwnedFd,
+    shared: &Shared,
+    drained: std_mpsc::Sender<()>,
+) {
     let mut buf = vec![0u8; 64 * 1024];
+    let mut gone = Some(gone);
+    let mut child_gone = false;
+    let mut told = false;
     loop {
+        if !told {
+            let quiet = child_gone.then_some(DRAIN_QUIET);
+            if !watch.wait(gone.as_ref(), quiet) {
+                if child_gone {
+                    let _ = drained.send(());
+                    told = true;
+                } else {
+                    // The pipe closed: the child is gone for good.
+                    gone = None;
+                    child_gone = true;
+                }
+                continue;
+            }
+        }
         match reader.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => shared.push_output(&buf[..n]),
@@ -382,7 +465,9 @@ fn read_loop(mut reader: Box<dyn Read + Send>, shared: &Shared, drained: std_mps
             Err(_) => break,
         }
     }
-    let _ = drained.send(());
+    if !told {
+        let _ = drained.send(());
+    }
 }
 
 fn write_loop(mut writer: Box<dyn Write + Send>, mut input: mpsc::Receiver<Vec<u8>>) {
