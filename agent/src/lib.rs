@@ -7,9 +7,11 @@
 //! session daemon; [`relay`] keeps agent forwarding alive across connections. `main.rs` only
 //! parses the command line.
 
+pub mod background;
 pub mod clock;
 pub mod daemon;
 pub mod exec;
+pub mod forward;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod host;

@@ -41,6 +41,9 @@ enum Command {
     /// Run the agent-forwarding relay (started by an agent whose desktop forwards its agent).
     #[command(hide = true)]
     Relay,
+    /// Run the forward keeper (started by an agent that opened an agent-owned forward).
+    #[command(hide = true)]
+    Forwards,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -60,6 +63,7 @@ fn main() -> anyhow::Result<()> {
         // Forks before any runtime or thread exists.
         Some(Command::Daemon) => outpost_agent::daemon::launch(),
         Some(Command::Relay) => outpost_agent::relay::server::main(),
+        Some(Command::Forwards) => outpost_agent::forward::keeper::main(),
         Some(Command::Serve { stdio, log_file }) => {
             // Before the runtime starts its threads, so they inherit the name.
             outpost_agent::daemon::name::set(outpost_agent::daemon::name::AGENT);

@@ -6,7 +6,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use outpost_protocol::exec::{RunParams, RunResult, RunTarget};
@@ -17,16 +16,7 @@ use outpost_testkit::fixture::{sid_of, wait_pid_gone, Agent, Home, DEADLINE};
 use serde_json::json;
 
 fn argv(args: &[&str]) -> RunParams {
-    RunParams {
-        argv: Some(args.iter().map(|s| s.to_string()).collect()),
-        shell: None,
-        cwd: None,
-        env: BTreeMap::new(),
-        stdin: None,
-        timeout_ms: None,
-        max_output: None,
-        target: None,
-    }
+    RunParams::argv(args.iter().copied())
 }
 
 fn shell(line: &str) -> RunParams {

@@ -4,19 +4,18 @@
 //! `capture-pane` of the same program, or with tmux's rendering of the session's whole byte
 //! stream. Real PTYs, real daemons; the programs are a full-screen frame that then rewrites one
 //! line until a small ring wraps many times (agent/tests/programs/frame_then_line.py), vim with
-//! `set mouse=a`, and less.
+//! `set mouse=a`, less, and a script that scrolls inside a scroll region (with and without
+//! origin mode) across the restore.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
 use outpost_testkit::client::Mode;
 use outpost_testkit::fixture::{sid_of, wait_until, Agent, Home, DEADLINE};
-use outpost_testkit::tmux::{normalise, Tmux};
+use outpost_testkit::tmux::Tmux;
 use outpost_testkit::venv;
 use serde_json::{json, Value};
 
@@ -33,23 +32,6 @@ fn program(name: &str) -> String {
         .join(name)
         .display()
         .to_string()
-}
-
-/// pyte's rendering of `bytes` on a `cols` × `rows` screen: rows and the cursor line.
-fn pyte(bytes: &[u8], cols: u16, rows: u16) -> (Vec<String>, String) {
-    let mut child = Command::new(venv::tool("python"))
-        .arg(manifest().join("tests/oracles/pyte_render.py"))
-        .args([cols.to_string(), rows.to_string()])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start pyte_render.py");
-    child.stdin.take().unwrap().write_all(bytes).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "pyte_render.py failed");
-    let text = String::from_utf8(out.stdout).unwrap();
-    let (screen, cursor) = text.rsplit_once("--cursor ").expect("a cursor line");
-    (normalise(screen), cursor.trim().to_string())
 }
 
 /// tmux's rendering of `bytes` (it supports the alternate screen, unlike pyte): a pane that
@@ -188,7 +170,7 @@ fn a_new_client_gets_the_frame_after_the_ring_wrapped() {
     assert_eq!(r["truncated"], json!(true));
     let mut bytes = b64(&snap["data"]);
     bytes.extend(drain(&b, &sid));
-    let (shown, cursor) = pyte(&bytes, 80, 24);
+    let (shown, cursor) = venv::pyte_render(&bytes, 80, 24);
     assert_eq!(
         shown, truth,
         "pyte's rendering of the restore vs tmux's capture"
@@ -200,7 +182,7 @@ fn a_new_client_gets_the_frame_after_the_ring_wrapped() {
     let c = home.agent_initialized();
     let r = attach(&c, &sid, "bytes");
     assert!(r.get("snapshot").is_none(), "{r}");
-    let (lost, _) = pyte(&drain(&c, &sid), 80, 24);
+    let (lost, _) = venv::pyte_render(&drain(&c, &sid), 80, 24);
     assert_ne!(lost, truth);
     assert!(
         !lost.iter().any(|l| l.contains("HEADER")),
@@ -259,7 +241,7 @@ fn vim_gets_its_alternate_screen_and_mouse_back() {
     for m in &mouse {
         assert!(snap.contains(m), "{m:?} missing from the snapshot {snap:?}");
     }
-    let (shown, _) = pyte(snap.as_bytes(), 80, 24);
+    let (shown, _) = venv::pyte_render(snap.as_bytes(), 80, 24);
     // tmux's vim draws at its own pace: "10L" can show before the file's lines do. Capture until
     // its pane holds the whole frame (or the deadline passes), then compare.
     let deadline = Instant::now() + DEADLINE;
@@ -318,6 +300,83 @@ fn leaving_less_restores_the_shell_screen() {
     assert_eq!(tmux_render(&bytes, 80, 24), truth);
 }
 
+/// A program for the scroll-region tests: a header and a footer, a scroll region of rows 5–20
+/// (plus `setup`), 40 lines scrolled through it, `READY`; after a newline is typed, 10 more
+/// lines, a cursor move to `CSI 1;1H` (the region's top under origin mode, the screen's
+/// otherwise) and `DONE`.
+fn region_script(setup: &str) -> String {
+    format!(
+        "stty -echo; printf '\\033[2J\\033[HHEADER\\033[24;1HFOOTER\\033[5;20r\\033[20;1H'; \
+         i=0; while [ $i -lt 40 ]; do printf '\\r\\nline %d' $i; i=$((i+1)); done; \
+         printf '{setup}\\r\\nREADY'; read _; \
+         i=0; while [ $i -lt 10 ]; do printf '\\r\\nmore %d' $i; i=$((i+1)); done; \
+         printf '\\033[1;1Hhome\\r\\nDONE'; exec sleep 3600"
+    )
+}
+
+/// Waits until `a`'s stream of `sid` holds `marker`; returns every byte it received.
+fn wait_for_marker(a: &Agent, sid: &str, marker: &str) -> Vec<u8> {
+    a.wait_output_until(sid, marker, DEADLINE, |s| {
+        outpost_testkit::text::find(&s.data, marker.as_bytes()).is_some()
+    })
+    .data
+}
+
+/// Runs [`region_script`] with `setup`; a new client attaches with restore "screen" at `READY`.
+/// Returns pyte's rendering (rows, cursor) of the whole byte stream and of the restore (the
+/// snapshot, then the bytes after it).
+fn whole_and_restored(setup: &str) -> ((Vec<String>, String), (Vec<String>, String)) {
+    let home = Home::new();
+    let a = home.agent_initialized();
+    let script = region_script(setup);
+    let sid = create(&a, &home, 80, 24, None, &["/bin/sh", "-c", &script]);
+    a.attach_ok(&sid, Some(0));
+    wait_for_marker(&a, &sid, "READY");
+    let b = home.agent_initialized();
+    let r = attach(&b, &sid, "screen");
+    assert_eq!(r["replay_from"], r["snapshot"]["offset"], "{r}");
+    let mut restored = b64(&r["snapshot"]["data"]);
+    a.input(&sid, b"\n").unwrap();
+    let whole = wait_for_marker(&a, &sid, "DONE");
+    restored.extend(wait_for_marker(&b, &sid, "DONE"));
+    (
+        venv::pyte_render(&whole, 80, 24),
+        venv::pyte_render(&restored, 80, 24),
+    )
+}
+
+/// A program set a scroll region (DECSTBM) and scrolled through it; after a restore, its
+/// further output still scrolls inside the region: pyte shows the snapshot plus what follows as
+/// it shows the uninterrupted stream.
+#[test]
+fn output_after_a_restore_scrolls_inside_the_region() {
+    let (whole, restored) = whole_and_restored("");
+    let rows = &whole.0;
+    // The oracle's own screen: the move home overwrote the header, the footer never scrolled,
+    // the region's last row holds the last line.
+    assert_eq!(rows[0], "homeER", "{rows:#?}");
+    assert_eq!(rows[19], "more 9", "{rows:#?}");
+    assert_eq!(rows[23], "FOOTER", "{rows:#?}");
+    assert_eq!(
+        restored, whole,
+        "pyte: restore + output vs the whole stream"
+    );
+}
+
+/// The same with origin mode (DECOM) on: positions after the restore count from the region's top.
+#[test]
+fn origin_mode_survives_a_restore() {
+    let (whole, restored) = whole_and_restored("\\033[?6h\\033[16;3H");
+    let rows = &whole.0;
+    assert_eq!(rows[0], "HEADER", "{rows:#?}");
+    assert!(rows[4].starts_with("home"), "{rows:#?}");
+    assert_eq!(rows[23], "FOOTER", "{rows:#?}");
+    assert_eq!(
+        restored, whole,
+        "pyte: restore + output vs the whole stream"
+    );
+}
+
 /// How long an attach with a snapshot of a 200×50 screen full of colours takes, end to end
 /// through the agent (printed, not asserted).
 #[test]
@@ -334,7 +393,7 @@ fn restore_of_a_200x50_screen_is_timed() {
         times.push(t.elapsed());
         let snap = b64(&r["snapshot"]["data"]);
         size = snap.len();
-        let (shown, _) = pyte(&snap, 200, 50);
+        let (shown, _) = venv::pyte_render(&snap, 200, 50);
         assert!(shown[0].starts_with("HEADER frame demo"), "{shown:#?}");
     }
     times.sort();

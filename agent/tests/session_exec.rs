@@ -1,9 +1,9 @@
 //! `session.exec` and `session.exec_result` end to end, against real shells on real PTYs: bash,
 //! zsh, dash, fish and busybox sh as the session's program, each started with Outpost's shell
 //! integration and the user's own startup files (in a temporary home): exit codes, cwd and
-//! environment kept across execs, multi-line output, a silent `sleep 2`, output that imitates
-//! the marks, prompt frameworks that rewrite the prompt at every prompt, a REPL giving "busy"
-//! with nothing typed, timeouts with and without interrupt, the result after an agent kill -9,
+//! environment kept across execs, multi-line output, multi-line commands ending after their
+//! last line, a silent `sleep 2`, output that imitates the marks, prompt frameworks that
+//! rewrite the prompt at every prompt, a REPL giving "busy" with nothing typed, timeouts with and without interrupt, the result after an agent kill -9,
 //! a session that exits mid-command, and bad input.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -11,12 +11,16 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use outpost_testkit::fixture::exec::{
+    check_a_silent_sleep_2, check_a_timeout_goes_on, check_interrupt_on_timeout,
+    check_the_exec_survived, exec, exec_while_busy, output, start_the_exec_that_survives,
+    SESSION_BUSY,
+};
 use outpost_testkit::fixture::{sid_of, Agent, Home, DEADLINE};
 use serde_json::{json, Value};
 
 const SESSION_NOT_FOUND: i64 = -32001;
 const SESSION_NOT_RUNNING: i64 = -32005;
-const SESSION_BUSY: i64 = -32009;
 const EXEC_NOT_FOUND: i64 = -32010;
 const INVALID_PARAMS: i64 = -32602;
 
@@ -53,35 +57,15 @@ fn shell(a: &Agent, user_home: &Path, program: Option<&str>, args: &[&str], env:
     sid_of(&s)
 }
 
-fn exec(a: &Agent, sid: &str, command: &str, extra: Value) -> Result<Value, (i64, String)> {
-    let mut p = json!({"session_id": sid, "command": command});
-    if let Value::Object(extra) = extra {
-        for (k, v) in extra {
-            p[k] = v;
-        }
-    }
-    a.call("session.exec", p)
-}
-
 fn exec_ok(a: &Agent, sid: &str, command: &str) -> Value {
     exec(a, sid, command, json!({})).unwrap_or_else(|e| panic!("exec {command:?}: {e:?}"))
 }
 
 /// Waits until the shell shows its first prompt (execs answer "busy" until then).
 fn wait_ready(a: &Agent, sid: &str) {
-    let end = Instant::now() + DEADLINE;
-    loop {
-        match exec(a, sid, "true", json!({})) {
-            Ok(r) => {
-                assert_eq!(r["exit_code"], 0, "{r}");
-                return;
-            }
-            Err((SESSION_BUSY, m)) if Instant::now() < end => {
-                let _ = m;
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            Err(e) => panic!("the shell never became ready: {e:?}\n{}", a.context()),
-        }
+    match exec_while_busy(a, sid, "true", DEADLINE) {
+        Ok(r) => assert_eq!(r["exit_code"], 0, "{r}"),
+        Err(e) => panic!("the shell never became ready: {e:?}\n{}", a.context()),
     }
 }
 
@@ -92,24 +76,6 @@ fn bash_session(home: &Home) -> (Agent, String) {
     let sid = shell(&a, &uh, Some("/bin/bash"), &[], json!({}));
     wait_ready(&a, &sid);
     (a, sid)
-}
-
-/// Polls `session.exec_result` until the exec has ended.
-fn final_result(a: &Agent, id: &str) -> Value {
-    let end = Instant::now() + DEADLINE;
-    loop {
-        let r = a.call_ok("session.exec_result", json!({"exec_id": id}));
-        if r.get("exit_code").is_some() || Instant::now() > end {
-            return r;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-fn output(r: &Value) -> &str {
-    r["output"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no output in {r}"))
 }
 
 /// The checks every shell passes; `set_env` sets OPX=42 and `hello` prints `hello-42` by
@@ -173,11 +139,7 @@ fn check_shell(program: &str, args: &[&str], set_env: &str, hello: &str) {
     assert!(r["duration_ms"].as_u64().unwrap() >= 1000, "{r}");
 
     // A command silent for two seconds.
-    let r = exec_ok(&a, &sid, "sleep 2");
-    assert_eq!(r["exit_code"], 0, "{r}");
-    assert_eq!(output(&r), "", "{r}");
-    assert!(r["duration_ms"].as_u64().unwrap() >= 2000, "{r}");
-    assert!(r.get("timed_out").is_none(), "{r}");
+    let r = check_a_silent_sleep_2(&a, &sid);
 
     // The result stays retrievable.
     let id = r["exec_id"].as_str().unwrap();
@@ -268,6 +230,31 @@ fn prompt_frameworks_that_rewrite_the_prompt() {
     }
 }
 
+/// A multi-line command ends once, after its last line, with that line's status, in every
+/// local shell with the integration (the ssh sessions' trailer is tested in
+/// `session_exec_ssh.rs`).
+#[test]
+fn multi_line_commands_in_local_shells_end_after_their_last_line() {
+    let home = Home::new();
+    let a = home.agent_initialized();
+    let uh = user_home(&home, &[(".zshrc", "")]);
+    for program in [
+        "/bin/bash",
+        "/usr/bin/zsh",
+        "/usr/bin/dash",
+        "/usr/bin/fish",
+    ] {
+        let sid = shell(&a, &uh, Some(program), &[], json!({}));
+        let r = exec_while_busy(&a, &sid, "echo one\nfalse\necho 'two'; false", DEADLINE)
+            .unwrap_or_else(|e| panic!("{program}: {e:?}"));
+        assert_eq!(output(&r), "one\ntwo\n", "{program}: {r}");
+        assert_eq!(r["exit_code"], 1, "{program}: {r}");
+        let r = exec(&a, &sid, "echo next", json!({})).unwrap();
+        assert_eq!(output(&r), "next\n", "{program}: {r}");
+        a.close(&sid).unwrap();
+    }
+}
+
 /// The login shell (no program given) gets the integration too and reads the login files.
 #[test]
 fn login_shells_read_the_login_files() {
@@ -322,16 +309,7 @@ fn a_repl_is_busy_and_nothing_is_typed() {
         "the refused command was typed"
     );
     a.type_line(&sid, "exit()");
-    let end = Instant::now() + DEADLINE;
-    let r = loop {
-        match exec(&a, &sid, "echo back", json!({})) {
-            Ok(r) => break r,
-            Err((SESSION_BUSY, _)) if Instant::now() < end => {
-                std::thread::sleep(Duration::from_millis(50))
-            }
-            Err(e) => panic!("{e:?}"),
-        }
-    };
+    let r = exec_while_busy(&a, &sid, "echo back", DEADLINE).unwrap_or_else(|e| panic!("{e:?}"));
     assert_eq!(output(&r), "back\n");
 }
 
@@ -341,22 +319,7 @@ fn a_repl_is_busy_and_nothing_is_typed() {
 fn a_timeout_returns_and_the_command_goes_on() {
     let home = Home::new();
     let (a, sid) = bash_session(&home);
-    let r = exec(
-        &a,
-        &sid,
-        "echo early; sleep 2; echo late",
-        json!({"timeout_ms": 700}),
-    )
-    .unwrap();
-    assert_eq!(r["timed_out"], true, "{r}");
-    assert!(r.get("exit_code").is_none(), "{r}");
-    assert_eq!(output(&r), "early\n", "{r}");
-    let busy = exec(&a, &sid, "true", json!({})).unwrap_err();
-    assert_eq!(busy.0, SESSION_BUSY, "{busy:?}");
-    let id = r["exec_id"].as_str().unwrap();
-    let done = final_result(&a, id);
-    assert_eq!(done["exit_code"], 0, "{done}");
-    assert_eq!(output(&done), "early\nlate\n", "{done}");
+    let done = check_a_timeout_goes_on(&a, &sid, DEADLINE);
     assert!(done.get("timed_out").is_none(), "{done}");
 }
 
@@ -369,17 +332,7 @@ fn a_timeout_can_interrupt() {
     for (program, args) in [("/bin/bash", &[][..]), ("/usr/bin/busybox", &["sh"][..])] {
         let sid = shell(&a, &uh, Some(program), args, json!({}));
         wait_ready(&a, &sid);
-        let t = Instant::now();
-        let r = exec(
-            &a,
-            &sid,
-            "sleep 30",
-            json!({"timeout_ms": 500, "on_timeout": "interrupt"}),
-        )
-        .unwrap();
-        assert!(t.elapsed() < Duration::from_secs(10), "{program}: {r}");
-        assert_eq!(r["timed_out"], true, "{program}: {r}");
-        assert_eq!(r["exit_code"], 130, "{program}: {r}");
+        check_interrupt_on_timeout(&a, &sid, "sleep 30", program);
         assert_eq!(output(&exec_ok(&a, &sid, "echo next")), "next\n");
     }
 }
@@ -390,15 +343,7 @@ fn a_timeout_can_interrupt() {
 fn the_result_survives_an_agent_kill_9() {
     let home = Home::new();
     let (a, sid) = bash_session(&home);
-    let r = exec(
-        &a,
-        &sid,
-        "sleep 1; echo survived",
-        json!({"timeout_ms": 200}),
-    )
-    .unwrap();
-    assert_eq!(r["timed_out"], true, "{r}");
-    let id = r["exec_id"].as_str().unwrap().to_string();
+    let id = start_the_exec_that_survives(&a, &sid);
     // And one whose request is in flight when the agent dies.
     let pending = a.send_request(
         "session.exec",
@@ -407,9 +352,7 @@ fn the_result_survives_an_agent_kill_9() {
     let _ = pending;
     a.kill9();
     let b = home.agent_initialized();
-    let done = final_result(&b, &id);
-    assert_eq!(done["exit_code"], 0, "{done}");
-    assert_eq!(output(&done), "survived\n", "{done}");
+    check_the_exec_survived(&b, &id, DEADLINE);
     assert_eq!(output(&exec_ok(&b, &sid, "echo still")), "still\n");
     b.close(&sid).unwrap();
 }

@@ -42,11 +42,16 @@ pub enum ErrorCode {
     TimedOut,
     /// The program could not be started; the message says why.
     SpawnFailed,
+    /// No agent-owned forward with that id exists for this user.
+    ForwardNotFound,
+    /// A forward's destination did not answer (refused, no route, unknown name); the message
+    /// says from where it was tried and why.
+    Unreachable,
 }
 
 impl ErrorCode {
     /// Every code, for documentation and tests.
-    pub const ALL: [ErrorCode; 17] = [
+    pub const ALL: [ErrorCode; 19] = [
         ErrorCode::ParseError,
         ErrorCode::InvalidRequest,
         ErrorCode::MethodNotFound,
@@ -64,6 +69,8 @@ impl ErrorCode {
         ErrorCode::ExecNotFound,
         ErrorCode::TimedOut,
         ErrorCode::SpawnFailed,
+        ErrorCode::ForwardNotFound,
+        ErrorCode::Unreachable,
     ];
 
     /// The numeric code on the wire.
@@ -86,6 +93,8 @@ impl ErrorCode {
             ErrorCode::ExecNotFound => -32010,
             ErrorCode::TimedOut => -32011,
             ErrorCode::SpawnFailed => -32012,
+            ErrorCode::ForwardNotFound => -32013,
+            ErrorCode::Unreachable => -32014,
         }
     }
 

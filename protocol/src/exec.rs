@@ -210,6 +210,23 @@ pub struct RunParams {
     pub target: Option<RunTarget>,
 }
 
+impl RunParams {
+    /// Runs `argv` (the program, then its arguments) without a shell, on the agent's host,
+    /// with every other field at its default.
+    pub fn argv<S: Into<String>>(argv: impl IntoIterator<Item = S>) -> RunParams {
+        RunParams {
+            argv: Some(argv.into_iter().map(Into::into).collect()),
+            shell: None,
+            cwd: None,
+            env: BTreeMap::new(),
+            stdin: None,
+            timeout_ms: None,
+            max_output: None,
+            target: None,
+        }
+    }
+}
+
 /// Where `exec.run` runs when not on the agent's host.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -270,5 +287,14 @@ mod tests {
         ] {
             assert_eq!(parse_exec_id(bad), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn an_argv_run_is_the_argv_alone_on_the_wire() {
+        let p = RunParams::argv(["ls", "-l"]);
+        assert_eq!(
+            serde_json::to_value(&p).unwrap(),
+            serde_json::json!({ "argv": ["ls", "-l"] })
+        );
     }
 }

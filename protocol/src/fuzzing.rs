@@ -304,6 +304,9 @@ pub static TYPED: &[Typed] = typed![
     RecordingList,
     RecordingRead,
     SessionSshControl,
+    ForwardOpen,
+    ForwardList,
+    ForwardClose,
 ];
 
 /// Fuzz check of typed parsing: a request's or notification's params as its method's params

@@ -15,6 +15,7 @@ pub mod codec;
 pub mod error;
 pub mod exec;
 pub mod files;
+pub mod forward;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod incoming;

@@ -86,4 +86,10 @@ methods! {
     RecordingRead = "recording.read" (crate::recording::RecordingReadParams) -> crate::recording::RecordingReadResult;
     /// How to reach an ssh session's target through its ControlMaster (file transfer).
     SessionSshControl = "session.ssh_control" (SessionRef) -> crate::files::SshControlResult;
+    /// Offer a destination as a private Unix socket on the agent's host, kept by the agent.
+    ForwardOpen = "forward.open" (crate::forward::ForwardOpenParams) -> crate::forward::ForwardInfo;
+    /// This user's agent-owned forwards with their state.
+    ForwardList = "forward.list" (crate::forward::ForwardListParams) -> crate::forward::ForwardListResult;
+    /// Remove an agent-owned forward and its socket.
+    ForwardClose = "forward.close" (crate::forward::ForwardCloseParams) -> Empty;
 }

@@ -118,6 +118,12 @@ const FILES: &[&str] = &[
     "recording.read.result.json",
     "session.ssh_control.request.json",
     "session.ssh_control.result.json",
+    "forward.open.request.json",
+    "forward.open.session.request.json",
+    "forward.open.result.json",
+    "forward.list.request.json",
+    "forward.list.result.json",
+    "forward.close.request.json",
     "empty.result.json",
     "session.output.notification.json",
     "session.exit.notification.json",
@@ -140,6 +146,8 @@ const FILES: &[&str] = &[
     "error.exec_not_found.json",
     "error.timed_out.json",
     "error.spawn_failed.json",
+    "error.forward_not_found.json",
+    "error.unreachable.json",
     "error.with_data.json",
 ];
 
@@ -1076,6 +1084,73 @@ fn session_ssh_control() {
     );
 }
 
+fn forward_info() -> outpost_protocol::forward::ForwardInfo {
+    outpost_protocol::forward::ForwardInfo {
+        id: "f0123456789abcdef".to_owned(),
+        socket: "/run/user/1000/outpost/d1/fwd/f0123456789abcdef.sock".to_owned(),
+        session_id: Some("k3v9q2".to_owned()),
+        host: "10.0.0.7".to_owned(),
+        port: 80,
+        state: outpost_protocol::forward::ForwardState::Active,
+    }
+}
+
+#[test]
+fn forward_open() {
+    use outpost_protocol::forward::ForwardOpenParams;
+    check_request::<method::ForwardOpen>(
+        "forward.open.request.json",
+        num(35),
+        ForwardOpenParams {
+            session_id: None,
+            host: "db.internal".to_owned(),
+            port: 5432,
+        },
+    );
+    check_request::<method::ForwardOpen>(
+        "forward.open.session.request.json",
+        num(35),
+        ForwardOpenParams {
+            session_id: Some("k3v9q2".to_owned()),
+            host: "10.0.0.7".to_owned(),
+            port: 80,
+        },
+    );
+    check_result::<method::ForwardOpen>("forward.open.result.json", num(35), forward_info());
+}
+
+#[test]
+fn forward_list_and_close() {
+    use outpost_protocol::forward::{ForwardCloseParams, ForwardListParams, ForwardListResult};
+    check_request::<method::ForwardList>(
+        "forward.list.request.json",
+        num(36),
+        ForwardListParams {},
+    );
+    let waiting = outpost_protocol::forward::ForwardInfo {
+        id: "f00000000000000aa".to_owned(),
+        socket: "/run/user/1000/outpost/d1/fwd/f00000000000000aa.sock".to_owned(),
+        session_id: None,
+        host: "db.internal".to_owned(),
+        port: 5432,
+        state: outpost_protocol::forward::ForwardState::Waiting,
+    };
+    check_result::<method::ForwardList>(
+        "forward.list.result.json",
+        num(36),
+        ForwardListResult {
+            forwards: vec![forward_info(), waiting],
+        },
+    );
+    check_request::<method::ForwardClose>(
+        "forward.close.request.json",
+        num(37),
+        ForwardCloseParams {
+            id: "f0123456789abcdef".to_owned(),
+        },
+    );
+}
+
 /// The golden file stem and an example message for each code. The match has no wildcard, so a
 /// new code does not compile until it has a golden file.
 fn error_case(code: ErrorCode) -> (&'static str, &'static str) {
@@ -1117,6 +1192,11 @@ fn error_case(code: ErrorCode) -> (&'static str, &'static str) {
         ErrorCode::SpawnFailed => (
             "spawn_failed",
             "cannot start nosuchprogram: No such file or directory",
+        ),
+        ErrorCode::ForwardNotFound => ("forward_not_found", "no forward f0123456789abcdef"),
+        ErrorCode::Unreachable => (
+            "unreachable",
+            "10.0.0.7:80 does not answer from the target of session k3v9q2",
         ),
     }
 }

@@ -4,47 +4,29 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use outpost_testkit::cli::Local;
 use serde_json::Value;
 
 const OUTPOST: &str = env!("CARGO_BIN_EXE_outpost");
 
-fn agent_bin() -> PathBuf {
-    let p = Path::new(OUTPOST).with_file_name("outpost-agent");
-    assert!(
-        p.is_file(),
-        "{} is missing: build the workspace (cargo test --workspace, or cargo build -p outpost-agent) first",
-        p.display()
-    );
-    p
-}
-
-/// A private agent home and desktop config for one test.
-struct Env {
-    dir: tempfile::TempDir,
-}
+/// A private agent home and desktop config for one test ([`Local`]), with `--json` helpers.
+struct Env(Local);
 
 impl Env {
     fn new() -> Env {
-        Env {
-            dir: tempfile::Builder::new()
-                .prefix("oc")
-                .tempdir_in("/tmp")
-                .unwrap(),
-        }
+        Env(Local::new(OUTPOST, "oc"))
+    }
+
+    fn dir(&self) -> &Path {
+        self.0.dir()
     }
 
     fn cmd(&self) -> Command {
-        let mut c = Command::new(OUTPOST);
-        c.env("OUTPOST_HOME", self.dir.path().join("h"))
-            .env("OUTPOST_CONFIG_DIR", self.dir.path().join("c"))
-            .env("OUTPOST_AGENT_BIN", agent_bin())
-            .env("HOME", self.dir.path())
-            .stdin(Stdio::null());
-        c
+        self.0.cmd()
     }
 
     /// Runs `outpost --json ARGS`, returning (exit code, parsed JSON).
@@ -84,18 +66,6 @@ impl Env {
     }
 }
 
-impl Drop for Env {
-    fn drop(&mut self) {
-        if let Ok(d) = std::fs::read_dir(self.dir.path().join("h/state/sessions")) {
-            for e in d.flatten() {
-                if let Some(id) = e.path().file_stem().and_then(|s| s.to_str()) {
-                    let _ = self.cmd().args(["close", "local", id]).output();
-                }
-            }
-        }
-    }
-}
-
 fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
     let deadline = Instant::now() + timeout;
     while !f() {
@@ -126,7 +96,7 @@ fn hosts_commands_json() {
     env.ok(&["hosts", "remove", "jump"]);
     assert_eq!(env.err(&["hosts", "remove", "jump"]).0, "host_not_found");
 
-    let ssh = env.dir.path().join(".ssh");
+    let ssh = env.dir().join(".ssh");
     std::fs::create_dir_all(ssh.join("conf.d")).unwrap();
     std::fs::write(
         ssh.join("conf.d/x.conf"),
@@ -354,7 +324,7 @@ done
 fn text_output_shows_remote_control_characters_visibly() {
     use std::os::unix::fs::PermissionsExt;
     let env = Env::new();
-    let fake = env.dir.path().join("hostile-agent");
+    let fake = env.dir().join("hostile-agent");
     std::fs::write(&fake, HOSTILE_AGENT).unwrap();
     std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
     let run = |args: &[&str]| {

@@ -14,6 +14,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use outpost_testkit::cli::{Jumped, Remote};
+use outpost_testkit::random_file;
 use outpost_testkit::{public_key_of, Sshd, TestUser, Topology};
 use serde_json::Value;
 
@@ -23,16 +24,7 @@ const OUTPOST: &str = env!("CARGO_BIN_EXE_outpost");
 /// Writes `len` pseudo-random bytes (from `seed`) to `path` with `mode` and mtime `mtime`.
 fn make_file(path: &Path, len: usize, seed: u64, mode: u32, mtime: u64) {
     use std::os::unix::fs::PermissionsExt;
-    let mut x = seed | 1;
-    let mut data = Vec::with_capacity(len + 8);
-    while data.len() < len {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        data.extend_from_slice(&x.to_le_bytes());
-    }
-    data.truncate(len);
-    std::fs::write(path, &data).unwrap();
+    random_file::write(path, len, seed).unwrap();
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
     set_mtime(path, mtime);
 }
@@ -538,33 +530,7 @@ fn jumped_with_session(target_opts: outpost_testkit::SshdBuilder) -> (Jumped, St
         user,
         key,
     };
-    let dest = format!(
-        "{}@{}:{}",
-        j.user.name,
-        j.topo.target_addr().ip(),
-        j.topo.target_addr().port()
-    );
-    let ssh = j.cli.ok(&["new", "jump", "--ssh", &dest]);
-    let sid = ssh["session_id"].as_str().unwrap().to_string();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let list = j.cli.ok(&["sessions", "jump"]);
-        let s = list
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["session_id"] == sid.as_str())
-            .cloned()
-            .unwrap();
-        if s["link"] == "up" {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the ssh session's link never came up: {s}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let sid = j.ssh_session();
     (j, sid)
 }
 

@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 
 use outpost_testkit::cli::forwarded::Forwarded;
 use outpost_testkit::cli::numbered::Attached;
+use outpost_testkit::cli::relay::ssh_add_list_as;
 use outpost_testkit::cli::DEADLINE;
 use outpost_testkit::TestUser;
 
@@ -163,22 +164,11 @@ fn the_attached_desktops_agent_reaches_the_target_and_follows_the_next_desktop()
     assert!(onward.contains(&s.fingerprint), "{onward}");
 
     // The same user outside any session reaches the relay; another local user cannot.
-    let own = s
-        .user
-        .command("ssh-add")
-        .arg("-l")
-        .env("SSH_AUTH_SOCK", &relay)
-        .output()
-        .unwrap();
+    let own = ssh_add_list_as(&s.user, &relay);
     assert!(own.status.success(), "{own:?}");
     let other = TestUser::create("ofwo").expect("second user");
     let started = Instant::now();
-    let theirs = other
-        .command("ssh-add")
-        .arg("-l")
-        .env("SSH_AUTH_SOCK", &relay)
-        .output()
-        .unwrap();
+    let theirs = ssh_add_list_as(&other, &relay);
     assert!(!theirs.status.success(), "{theirs:?}");
     assert!(started.elapsed() < FAST);
     let said = String::from_utf8_lossy(&theirs.stderr);

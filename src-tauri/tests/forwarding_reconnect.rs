@@ -32,6 +32,7 @@ use std::time::{Duration, Instant};
 use outpost_desktop::engine::agent::deploy;
 use outpost_testkit::cli::forwarded::Forwarded;
 use outpost_testkit::cli::numbered::Attached;
+use outpost_testkit::cli::relay::ssh_add_list_as;
 use outpost_testkit::cli::DEADLINE;
 use outpost_testkit::client::{Client, Options};
 use serde_json::{json, Value};
@@ -218,13 +219,7 @@ fn an_ssh_session_reauthenticates_through_the_desktop_attached_at_each_reconnect
     let deadline = Instant::now() + DEADLINE;
     loop {
         let started = Instant::now();
-        let out = s
-            .user
-            .command("ssh-add")
-            .arg("-l")
-            .env("SSH_AUTH_SOCK", &relay)
-            .output()
-            .unwrap();
+        let out = ssh_add_list_as(&s.user, &relay);
         let took = started.elapsed();
         assert!(took < FAST, "ssh-add -l took {took:?}: {out:?}");
         if !out.status.success() {

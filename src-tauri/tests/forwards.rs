@@ -7,34 +7,33 @@
 //! with `outpost forward close`; a port in use and an unreachable destination fail with their
 //! codes; saved forwards come back with `outpost forward up`.
 //!
+//! Agent-owned forwards (`--agent-owned`, `--session S`): the jump host's agent keeps the
+//! destination as a private Unix socket; `curl --unix-socket` on the jump host works while the
+//! desktop is away, another local user gets `EACCES` (python3's errno), the forward is added to
+//! the session's new ControlMaster after its ssh reconnects, and bad input has its codes.
+//!
 //! Needs root (throwaway users, `sshd`, network namespaces) and fails without it.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use outpost_desktop::engine::agent::deploy;
 use outpost_testkit::cli::{Jumped, DEADLINE};
+use outpost_testkit::client::{Client, Options};
 use outpost_testkit::fixture::wait_until;
-use outpost_testkit::TopologyKind;
-use serde_json::Value;
+use outpost_testkit::http::{curl, serve_on_target};
+use outpost_testkit::process::Running;
+use outpost_testkit::{TestUser, TopologyKind};
+use serde_json::{json, Value};
 
 /// The CLI under test.
 const OUTPOST: &str = env!("CARGO_BIN_EXE_outpost");
 
 /// The HTTP server's port on the target.
 const HTTP_PORT: u16 = 8000;
-
-/// A child process this test started, killed (by its own pid) and reaped when dropped.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// The topology, a file served on the target, and the server.
 struct Setup {
@@ -51,30 +50,10 @@ impl Setup {
         let j = Jumped::new(OUTPOST);
         let body = format!("served-by-target-{}\n", std::process::id());
         j.user.write_file("www/hello.txt", &body, 0o644).unwrap();
-        let tip = j.topo.target_addr().ip().to_string();
-        let http = j
-            .topo
-            .target_exec(&j.user, "python3")
-            .args(["-m", "http.server", &HTTP_PORT.to_string(), "--bind", &tip])
-            .arg("--directory")
-            .arg(j.user.home.join("www"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let base = format!("http://{tip}:{HTTP_PORT}/");
-        // Up when the jump host's curl gets the file.
-        let url = format!("{base}hello.txt");
-        wait_until(DEADLINE, "the target's HTTP server", || {
-            j.topo
-                .jump_exec(&j.user, "curl")
-                .args(["-sf", "--max-time", "2", &url])
-                .output()
-                .is_ok_and(|o| o.status.success())
-        });
+        let (http, base) = serve_on_target(&j.topo, &j.user, HTTP_PORT, "hello.txt");
         Setup {
             j,
-            _http: Running(http),
+            _http: http,
             base,
             body,
         }
@@ -105,19 +84,6 @@ impl Setup {
             .unwrap_or_else(|e| panic!("forward {args:?} printed {line:?}: {e}"));
         (Running(child), v)
     }
-}
-
-/// `curl ARGS URL` from the desktop: its output, or `None` when it failed.
-fn curl(args: &[&str], url: &str) -> Option<String> {
-    let out = Command::new("curl")
-        .args(["-sf", "--max-time", "10"])
-        .args(args)
-        .arg(url)
-        .output()
-        .unwrap();
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// The local address of the forward whose id starts with `letter`.
@@ -306,4 +272,274 @@ fn bad_forwards_fail_with_their_codes_and_saved_ones_come_back() {
     assert_eq!(list["saved"], serde_json::json!([]), "{list}");
     let (code, _) = s.j.cli.err(&["forward", "up", "jump"]);
     assert_eq!(code, "usage");
+}
+
+/// An `ssh` session from the jump host to the target with a quick reconnect policy, created by
+/// the deployed agent run on the jump host as the user; returns its id once its link is up.
+fn ssh_session_with_reconnect(s: &Setup) -> String {
+    s.j.cli.ok(&["check", "jump"]);
+    let agent =
+        s.j.user
+            .home
+            .join(deploy::agent_path(deploy::AGENT_VERSION));
+    let client = Client::spawn(s.j.topo.jump_exec(&s.j.user, &agent), Options::default())
+        .expect("the deployed agent on the jump host");
+    client.initialize().expect("initialize");
+    let t = s.j.topo.target_addr();
+    let created = client
+        .call_value(
+            "session.create",
+            json!({
+                "kind": "ssh", "cols": 80, "rows": 24,
+                "ssh": {
+                    "host": t.ip().to_string(), "port": t.port(), "user": s.j.user.name,
+                    "options": {"ServerAliveInterval": "1", "ServerAliveCountMax": "3"},
+                },
+                "reconnect": {"max_attempts": 100, "initial_delay_ms": 200, "max_delay_ms": 1000},
+            }),
+        )
+        .expect("session.create");
+    client.close_stdin();
+    let _ = client.wait_exit(DEADLINE);
+    let sid = created["session"]["session_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    wait_session_link(s, &sid, "up");
+    sid
+}
+
+/// Polls until session `sid`'s link is `want`.
+fn wait_session_link(s: &Setup, sid: &str, want: &str) {
+    wait_until(DEADLINE, &format!("session {sid}'s link {want}"), || {
+        let list = s.j.cli.ok(&["sessions", "jump"]);
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["session_id"] == sid && x["link"] == want)
+    });
+}
+
+/// The agent-owned forwards `outpost forward list jump --agent` shows.
+fn agent_forwards(s: &Setup) -> Vec<Value> {
+    let list = s.j.cli.ok(&["forward", "list", "jump", "--agent"]);
+    list["agent"].as_array().unwrap().clone()
+}
+
+/// `curl --unix-socket SOCKET` on the jump host as `user`: the file, or `None`.
+fn curl_socket(s: &Setup, user: &TestUser, socket: &str) -> Option<String> {
+    let out =
+        s.j.topo
+            .jump_exec(user, "curl")
+            .args(["-sf", "--max-time", "10", "--unix-socket", socket])
+            .arg("http://target/hello.txt")
+            .output()
+            .unwrap();
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The forward keeper (`outpost-agent forwards`, comm `outpost-forward`) running as `user`.
+fn keeper_of(user: &TestUser) -> Option<nix::unistd::Pid> {
+    let uid = format!("{}", user.uid);
+    std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
+        let pid: i32 = e.file_name().to_str()?.parse().ok()?;
+        let status = std::fs::read_to_string(e.path().join("status")).ok()?;
+        let name = status.lines().find_map(|l| l.strip_prefix("Name:"))?.trim();
+        let owner = status.lines().find_map(|l| l.strip_prefix("Uid:"))?;
+        (name == "outpost-forward" && owner.split_whitespace().next() == Some(uid.as_str()))
+            .then(|| nix::unistd::Pid::from_raw(pid))
+    })
+}
+
+/// The agent socket of the one forward `ready` lists.
+fn agent_socket_of(ready: &Value) -> String {
+    ready["data"]["forwards"][0]["agent_socket"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no agent socket in {ready}"))
+        .to_string()
+}
+
+#[test]
+fn agent_owned_forwards_outlive_the_desktop_stay_private_and_follow_reconnects() {
+    let mut s = Setup::new();
+    let sid = ssh_session_with_reconnect(&s);
+    let l = format!("0:{}:{HTTP_PORT}", s.target_ip());
+
+    // Through the session's ControlMaster: curl through the desktop port.
+    let (fwd, ready) = s.forward(&["add", "jump", "-L", &l, "--session", &sid]);
+    assert_eq!(ready["ok"], true, "{ready}");
+    let local = local_of(&ready["data"], 'L');
+    let socket = agent_socket_of(&ready);
+    let url = format!("http://{local}/hello.txt");
+    assert_eq!(curl(&[], &url).as_deref(), Some(s.body.as_str()));
+    // The socket is private: 0600 in a 0700 directory.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let path = std::path::Path::new(&socket);
+    assert_eq!(mode(path), 0o600, "{socket}");
+    assert_eq!(mode(path.parent().unwrap()), 0o700, "{socket}");
+    let listed = agent_forwards(&s);
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0]["state"], "active", "{listed:?}");
+    assert_eq!(listed[0]["session_id"], sid.as_str(), "{listed:?}");
+    let id = listed[0]["id"].as_str().unwrap().to_string();
+
+    // The desktop goes away: its port is gone, the socket on the jump host still works.
+    drop(fwd);
+    assert_eq!(curl(&["--max-time", "2"], &url), None);
+    assert_eq!(
+        curl_socket(&s, &s.j.user, &socket).as_deref(),
+        Some(s.body.as_str())
+    );
+
+    // Another local user of the jump host: EACCES (python3's errno), and curl fails.
+    let other = TestUser::create("ofwdo").unwrap();
+    let out =
+        s.j.topo
+            .jump_exec(&other, "python3")
+            .args([
+                "-c",
+                "import socket, sys\n\
+             s = socket.socket(socket.AF_UNIX)\n\
+             try:\n    s.connect(sys.argv[1])\n\
+             except OSError as e:\n    print(e.errno); sys.exit(1)\n\
+             print('connected')",
+                &socket,
+            ])
+            .output()
+            .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(said.trim(), libc::EACCES.to_string(), "{said}");
+    assert_eq!(curl_socket(&s, &other, &socket), None);
+
+    // The session's ssh reconnects (a new ControlMaster): the forward is added to it again.
+    s.j.topo.cut_link().unwrap();
+    wait_session_link(&s, &sid, "down");
+    s.j.topo.restore_link().unwrap();
+    wait_session_link(&s, &sid, "up");
+    wait_until(DEADLINE, "the forward on the new master", || {
+        curl_socket(&s, &s.j.user, &socket).as_deref() == Some(s.body.as_str())
+    });
+    wait_until(DEADLINE, "the forward listed active again", || {
+        agent_forwards(&s)
+            .iter()
+            .any(|f| f["id"] == id.as_str() && f["state"] == "active")
+    });
+
+    // The desktop comes back: the same forward (not a second one), reached again.
+    let (_fwd, ready) = s.forward(&["add", "jump", "-L", &l, "--session", &sid]);
+    assert_eq!(agent_socket_of(&ready), socket);
+    let url = format!("http://{}/hello.txt", local_of(&ready["data"], 'L'));
+    assert_eq!(curl(&[], &url).as_deref(), Some(s.body.as_str()));
+    assert_eq!(agent_forwards(&s).len(), 1);
+
+    // From the jump host itself (no session): kept by the agent's keeper.
+    let (hostfwd, ready) = s.forward(&["add", "jump", "-L", &l, "--agent-owned"]);
+    let host_socket = agent_socket_of(&ready);
+    assert_ne!(host_socket, socket);
+    let url = format!("http://{}/hello.txt", local_of(&ready["data"], 'L'));
+    assert_eq!(curl(&[], &url).as_deref(), Some(s.body.as_str()));
+    drop(hostfwd);
+    assert_eq!(
+        curl_socket(&s, &s.j.user, &host_socket).as_deref(),
+        Some(s.body.as_str())
+    );
+    assert_eq!(curl_socket(&s, &other, &host_socket), None);
+    let listed = agent_forwards(&s);
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    let host_id = listed
+        .iter()
+        .find(|f| f["session_id"].is_null())
+        .map(|f| f["id"].as_str().unwrap().to_string())
+        .unwrap();
+
+    // The keeper is killed (as by a reboot): the socket stops answering; listing the agent's
+    // forwards starts a keeper again, which serves it again.
+    let keeper = keeper_of(&s.j.user).expect("the forward keeper runs");
+    nix::sys::signal::kill(keeper, nix::sys::signal::Signal::SIGKILL).unwrap();
+    wait_until(DEADLINE, "the keeper gone", || {
+        keeper_of(&s.j.user) != Some(keeper)
+    });
+    assert_eq!(curl_socket(&s, &s.j.user, &host_socket), None);
+    assert_eq!(agent_forwards(&s).len(), 2);
+    wait_until(DEADLINE, "the host forward served by a new keeper", || {
+        curl_socket(&s, &s.j.user, &host_socket).as_deref() == Some(s.body.as_str())
+    });
+
+    // Unreachable through the session (nothing on port 1 of the target), refused at once.
+    let (code, msg) = s.j.cli.err(&[
+        "forward",
+        "add",
+        "jump",
+        "-L",
+        &format!("0:{}:1", s.target_ip()),
+        "--session",
+        &sid,
+    ]);
+    assert_eq!(code, "unreachable", "{msg}");
+    assert_eq!(agent_forwards(&s).len(), 2);
+
+    // `close` by id removes the forward and its socket; ending the session removes its own.
+    let c = s.j.cli.ok(&["forward", "close", "jump", &host_id]);
+    assert_eq!(c["closed"], true, "{c}");
+    assert!(!std::path::Path::new(&host_socket).exists());
+    s.j.cli.ok(&["close", "jump", &sid]);
+    wait_until(DEADLINE, "the session's forward removed", || {
+        agent_forwards(&s).is_empty() && !std::path::Path::new(&socket).exists()
+    });
+}
+
+#[test]
+fn agent_owned_bad_input_has_stable_codes() {
+    let s = Setup::new();
+    let tip = s.target_ip();
+    let l = format!("0:{tip}:{HTTP_PORT}");
+    // A desktop port in use.
+    let held = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = held.local_addr().unwrap().port();
+    let (code, _) = s.j.cli.err(&[
+        "forward",
+        "add",
+        "jump",
+        "-L",
+        &format!("{port}:{tip}:{HTTP_PORT}"),
+        "--agent-owned",
+    ]);
+    assert_eq!(code, "port_in_use");
+    // Nothing listens on the target's port 1: the jump host's probe fails.
+    let (code, msg) = s.j.cli.err(&[
+        "forward",
+        "add",
+        "jump",
+        "-L",
+        &format!("0:{tip}:1"),
+        "--agent-owned",
+    ]);
+    assert_eq!(code, "unreachable", "{msg}");
+    // Not a session id; no such session; -D; --save.
+    for args in [
+        vec!["-L", &l, "--session", "../x"],
+        vec!["-D", "0", "--agent-owned"],
+        vec!["-L", &l, "--agent-owned", "--save"],
+    ] {
+        let mut all = vec!["forward", "add", "jump"];
+        all.extend(args.iter().copied());
+        let (code, msg) = s.j.cli.err(&all);
+        assert_eq!(code, "usage", "{args:?}: {msg}");
+    }
+    let (code, msg) =
+        s.j.cli
+            .err(&["forward", "add", "jump", "-L", &l, "--session", "nosuch"]);
+    assert_eq!(code, "rpc_32001", "{msg}");
+    // Unknown and malformed ids.
+    let (code, msg) =
+        s.j.cli
+            .err(&["forward", "close", "jump", "f0000000000000000"]);
+    assert_eq!(code, "forward_not_found", "{msg}");
+    assert!(msg.contains("no agent-owned forward"), "{msg}");
+    let (code, msg) = s.j.cli.err(&["forward", "close", "jump", "fZZ"]);
+    assert_eq!(code, "usage", "{msg}");
+    assert!(agent_forwards(&s).is_empty());
 }

@@ -97,6 +97,24 @@ async fn wait_active_label(app: &App, want: &str) {
     .await;
 }
 
+/// Clicks the tab of session `sid` until it is the active tab: a tab moves when a label before it
+/// grows (a shell reporting its directory), and a click aimed at where it was lands on its
+/// neighbour.
+async fn activate(app: &App, sid: &str) {
+    let css = format!("[data-testid=\"tab\"][data-session-id=\"{sid}\"]");
+    app.poll(&format!("the tab of {sid} active"), UI, || async {
+        let tabs = app.tabs().await;
+        if tabs.iter().any(|t| t.active && t.session_id == sid) {
+            return Ok(());
+        }
+        if let Some(tab) = app.find(&css).await {
+            tab.click().await.map_err(|e| e.to_string())?;
+        }
+        Err(format!("tabs {tabs:?}"))
+    })
+    .await;
+}
+
 /// Fires a DOM event of `kind` (`dblclick`, `contextmenu`) on the first element matching `css`.
 async fn fire(app: &App, css: &str, kind: &str) {
     app.wait_for(css, UI).await;
@@ -107,19 +125,6 @@ async fn fire(app: &App, css: &str, kind: &str) {
             clientX: r.left + 10, clientY: r.top + 10, button: arguments[1] === "contextmenu" ? 2 : 0}));"#,
         vec![Value::from(css), Value::from(kind)],
     )
-    .await;
-}
-
-/// Polls `script` until it returns `want`.
-async fn wait_js(app: &App, what: &str, script: &str, want: Value) {
-    app.poll(what, UI, || async {
-        let v = app.js(script, vec![]).await;
-        if v == want {
-            Ok(())
-        } else {
-            Err(format!("{v}"))
-        }
-    })
     .await;
 }
 
@@ -220,11 +225,7 @@ async fn plain_shell_tabs_read_their_program_and_directory() {
     // Each shell moves to its directory and reports it at every prompt as vte.sh does (OSC 7),
     // setting no title (--norc).
     for (sid, dir) in [(&first, under_home.as_path()), (&second, elsewhere.path())] {
-        app.click(
-            &format!("[data-testid=\"tab\"][data-session-id=\"{sid}\"]"),
-            UI,
-        )
-        .await;
+        activate(&app, sid).await;
         app.type_in_terminal(
             sid,
             &format!(
@@ -276,8 +277,22 @@ async fn ten_tabs_in_a_narrow_window_keep_the_active_one_in_view_and_listed() {
         const tab = document.querySelector('[data-testid="tab"][data-active="true"]').getBoundingClientRect();
         return [tab.left >= strip.left - 1 && tab.right <= strip.right + 1, strip.width,
                 document.querySelector('[data-testid="tab-strip"]').scrollWidth];"#;
-    let v = app.js(visible, vec![]).await;
-    assert_eq!(v[0], true, "the active tab is in view: {v}");
+    // (Polled: the labels settle after the tab opens, as each shell reports its directory.)
+    let in_view = |what: &'static str| {
+        let app = &app;
+        async move {
+            app.poll(what, UI, || async {
+                let v = app.js(visible, vec![]).await;
+                if v[0] == true {
+                    Ok(v)
+                } else {
+                    Err(format!("[in view, strip width, scroll width] {v}"))
+                }
+            })
+            .await
+        }
+    };
+    let v = in_view("the active tab in view").await;
     assert!(
         v[2].as_f64().unwrap() > v[1].as_f64().unwrap(),
         "ten tabs overflow a 900 px window: {v}"
@@ -301,8 +316,7 @@ async fn ten_tabs_in_a_narrow_window_keep_the_active_one_in_view_and_listed() {
         t.active && t.session_id == sids[0]
     })
     .await;
-    let v = app.js(visible, vec![]).await;
-    assert_eq!(v[0], true, "the first tab is scrolled into view: {v}");
+    in_view("the first tab scrolled into view").await;
 
     // Keyboard: Ctrl+Tab goes to the next tab, Ctrl+9 to the last, Ctrl+1 back to the first.
     app.type_into(
@@ -643,18 +657,19 @@ async fn command_palette_lists_every_action_and_runs_the_chosen_one() {
 
     // A fuzzy query narrows the list; Enter runs the first match.
     app.type_into(&tid("palette-input"), "splt rght", UI).await;
-    wait_js(
-        &app,
+    app.wait_js(
         "split_row first",
         r#"const i = document.querySelector('[data-testid="palette-item"].selected');
         return i ? i.getAttribute("data-action") : null;"#,
         Value::from("split_row"),
+        UI,
     )
     .await;
     app.screenshot("command-palette").await;
     app.type_into(&tid("palette-input"), "\n", UI).await;
     app.wait_gone(&tid("palette"), UI).await;
-    wait_js(&app, "the tab split in two", SHOWN_PANES, Value::from(2)).await;
+    app.wait_js("the tab split in two", SHOWN_PANES, Value::from(2), UI)
+        .await;
     desk.close(app).await;
 }
 

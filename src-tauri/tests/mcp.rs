@@ -11,21 +11,11 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use outpost_testkit::cli::Remote;
+use outpost_testkit::cli::{Local, Remote};
 use outpost_testkit::Sshd;
 use serde_json::{json, Value};
 
 const OUTPOST: &str = env!("CARGO_BIN_EXE_outpost");
-
-fn agent_bin() -> PathBuf {
-    let p = Path::new(OUTPOST).with_file_name("outpost-agent");
-    assert!(
-        p.is_file(),
-        "{} is missing: build it (cargo build -p outpost-agent) first",
-        p.display()
-    );
-    p
-}
 
 fn client_script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mcp/client.py")
@@ -63,23 +53,16 @@ fn run_client(
     serde_json::from_str(last).unwrap_or_else(|e| panic!("{last:?}: {e}\n{stderr}"))
 }
 
-/// A private agent home, desktop configuration and HOME for one test.
-struct Env {
-    dir: tempfile::TempDir,
-}
+/// A private agent home, desktop configuration and HOME for one test ([`Local`]).
+struct Env(Local);
 
 impl Env {
     fn new() -> Env {
-        Env {
-            dir: tempfile::Builder::new()
-                .prefix("omcp")
-                .tempdir_in("/tmp")
-                .unwrap(),
-        }
+        Env(Local::new(OUTPOST, "omcp"))
     }
 
     fn config(&self) -> PathBuf {
-        self.dir.path().join("c")
+        self.0.config_dir()
     }
 
     fn audit_file(&self) -> PathBuf {
@@ -87,12 +70,8 @@ impl Env {
     }
 
     fn envs(&self, c: &mut Command) {
-        c.env("OUTPOST_HOME", self.dir.path().join("h"))
-            .env("OUTPOST_CONFIG_DIR", self.config())
-            .env("OUTPOST_AGENT_BIN", agent_bin())
-            .env("HOME", self.dir.path())
-            .env("SHELL", "/bin/bash")
-            .env("OUTPOST_LOG", "info");
+        self.0.envs(c);
+        c.env("SHELL", "/bin/bash").env("OUTPOST_LOG", "info");
     }
 
     fn outpost(&self) -> Command {
@@ -109,7 +88,7 @@ impl Env {
     }
 
     fn policy(&self, name: &str, policy: Value) -> Vec<String> {
-        let path = self.dir.path().join(name);
+        let path = self.0.dir().join(name);
         std::fs::write(&path, policy.to_string()).unwrap();
         vec!["--policy".into(), path.display().to_string()]
     }
@@ -138,18 +117,6 @@ impl Env {
             String::from_utf8_lossy(&out.stdout).into_owned(),
             String::from_utf8_lossy(&out.stderr).into_owned(),
         )
-    }
-}
-
-impl Drop for Env {
-    fn drop(&mut self) {
-        if let Ok(d) = std::fs::read_dir(self.dir.path().join("h/state/sessions")) {
-            for e in d.flatten() {
-                if let Some(id) = e.path().file_stem().and_then(|s| s.to_str()) {
-                    let _ = self.outpost().args(["close", "local", id]).output();
-                }
-            }
-        }
     }
 }
 

@@ -7,8 +7,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::Path;
-
+use outpost_testkit::cli::ssh_config::{topology_config, write_ssh_config};
 use outpost_testkit::cli::Cli;
 use outpost_testkit::{public_key_of, require_root, TestUser, Topology};
 
@@ -24,12 +23,13 @@ fn aliases_never_imported_reach_the_target_by_proxy_jump_and_proxy_command() {
         .unwrap();
     let cli = Cli::new(OUTPOST);
     cli.trust(&topo.known_hosts());
-    let jump = topo.jump_addr().expect("jump sshd");
-    let target = topo.target_addr();
-    let known = cli.home().join(".ssh/known_hosts");
     let empty = cli.home().join("empty_known_hosts");
     std::fs::write(&empty, "").unwrap();
-    let config = format!(
+    let config = topology_config(
+        &cli,
+        &topo,
+        &user,
+        &key,
         concat!(
             "Host bastion\n  HostName {jip}\n  Port {jport}\n",
             "Host inner\n  HostName {tip}\n  Port {tport}\n  ProxyJump bastion\n",
@@ -41,16 +41,9 @@ fn aliases_never_imported_reach_the_target_by_proxy_jump_and_proxy_command() {
             "  UserKnownHostsFile {empty}\n  StrictHostKeyChecking yes\n",
             "Host *\n  User {user}\n  IdentityFile {key}\n  IdentityAgent none\n",
         ),
-        jip = jump.ip(),
-        jport = jump.port(),
-        tip = target.ip(),
-        tport = target.port(),
-        key = key.display(),
-        known = known.display(),
-        empty = empty.display(),
-        user = user.name,
-    );
-    write_config(cli.home(), &config);
+    )
+    .replace("{empty}", &empty.display().to_string());
+    write_ssh_config(&cli, &config);
 
     let shown = cli.ok(&["hosts", "show", "inner"]);
     assert_eq!(shown["proxy_jump"], serde_json::json!(["bastion"]));
@@ -78,11 +71,4 @@ fn aliases_never_imported_reach_the_target_by_proxy_jump_and_proxy_command() {
 
     let (code, message) = cli.err(&["check", "strict-unknown"]);
     assert_eq!(code, "host_key_rejected", "{message}");
-}
-
-/// Writes `~/.ssh/config` under `home`.
-fn write_config(home: &Path, text: &str) {
-    let ssh = home.join(".ssh");
-    std::fs::create_dir_all(&ssh).unwrap();
-    std::fs::write(ssh.join("config"), text).unwrap();
 }

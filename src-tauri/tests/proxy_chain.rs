@@ -15,19 +15,11 @@
 use std::path::Path;
 use std::process::Command;
 
+use outpost_testkit::cli::ssh_config::{topology_config, write_ssh_config};
 use outpost_testkit::cli::Jumped;
 use outpost_testkit::TopologyKind;
 
 const OUTPOST: &str = env!("CARGO_BIN_EXE_outpost");
-
-/// Writes `~/.ssh/config` under `home`; its path.
-fn write_config(home: &Path, text: &str) -> std::path::PathBuf {
-    let ssh = home.join(".ssh");
-    std::fs::create_dir_all(&ssh).unwrap();
-    let path = ssh.join("config");
-    std::fs::write(&path, text).unwrap();
-    path
-}
 
 /// OpenSSH's `ssh -F CONFIG NAME hostname` as the test runs it: the host name of where it
 /// logged in.
@@ -54,11 +46,13 @@ fn a_chain_whose_first_hop_jumps_itself_and_a_name_no_config_mentions() {
     let j = Jumped::new(OUTPOST);
     let (cli, topo, user, key) = (&j.cli, &j.topo, &j.user, &j.key);
     let jump = topo.jump_addr().expect("jump sshd");
-    let target = topo.target_addr();
-    let known = cli.home().join(".ssh/known_hosts");
-    let config = write_config(
-        cli.home(),
-        &format!(
+    let config = write_ssh_config(
+        cli,
+        &topology_config(
+            cli,
+            topo,
+            user,
+            key,
             concat!(
                 "Host outer\n  HostName {jip}\n  Port {jport}\n",
                 "Host middle\n  HostName {tip}\n  Port {tport}\n  ProxyJump outer\n",
@@ -70,13 +64,6 @@ fn a_chain_whose_first_hop_jumps_itself_and_a_name_no_config_mentions() {
                 "  IdentitiesOnly yes\n  IdentityAgent none\n  BatchMode yes\n",
                 "  StrictHostKeyChecking yes\n  UserKnownHostsFile {known}\n",
             ),
-            jip = jump.ip(),
-            jport = jump.port(),
-            tip = target.ip(),
-            tport = target.port(),
-            key = key.display(),
-            known = known.display(),
-            user = user.name,
         ),
     );
 

@@ -6,6 +6,7 @@ import { effect } from "@preact/signals";
 import { toApiError, uiError } from "./api/errors";
 import { broadcastChooser, broadcastToAll, broadcastToHost, broadcasting, inBroadcast, openRunDialog, stopBroadcast, toggleBroadcastTab } from "./automation/state";
 import * as api from "./api/tauri";
+import { activeReplay, closeShownReplay } from "./recordings/state";
 import type { SessionInfo, SessionKind } from "./api/types";
 import { allPanes, findSession, focusedPane, type PaneRef, singleTab, type SplitDirection, tabPanes } from "./state/layout";
 import { closesOnExit, readSettings, type Settings, stepFont } from "./state/settings";
@@ -458,10 +459,12 @@ export const ACTIONS: readonly Action[] = [
     id: "close_tab",
     label: "Close tab (session keeps running)",
     run: () => {
+      // A shown replay tab closes like any tab.
+      if (closeShownReplay()) return;
       const t = currentTab.value;
       if (t !== null) closeTab(t.tab_id);
     },
-    enabled: hasTab,
+    enabled: () => hasTab() || activeReplay.value !== null,
     inField: true,
   },
   {

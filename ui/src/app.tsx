@@ -11,6 +11,8 @@ import { PromptDialogs } from "./dialogs/PromptDialogs";
 import { SettingsDialog } from "./dialogs/SettingsDialog";
 import { Icon } from "./icons";
 import { MonitorPanel } from "./monitor/MonitorPanel";
+import { Files } from "./files/Files";
+import { Forwards } from "./forwards/Forwards";
 import { PanelDivider } from "./panels/PanelDivider";
 import { Palette } from "./palette/Palette";
 import { Recordings } from "./recordings/Recordings";
@@ -116,6 +118,8 @@ export function App(): JSX.Element {
       </main>
       {monitorOpen ? <MonitorPanel /> : null}
       <OpenDialog />
+      <Files />
+      <Forwards />
       <ConfirmDialog />
       <HostKeyChangedDialog />
       <PromptDialogs />

@@ -24,6 +24,8 @@ const PATHS = {
   key: "M14 10a4 4 0 1 0-4 4l-6 6M7 17l2 2M10 14l3 3",
   computer: "M4 5h16v11H4zM9 20h6M12 16v4",
   server: "M4 5h16v6H4zM4 13h16v6H4zM7 8h.01M7 16h.01",
+  folder: "M3 6h6l2 2h10v11H3z",
+  forward: "M4 12h13M13 7l5 5-5 5M4 7v10",
 };
 
 /** An icon name. */

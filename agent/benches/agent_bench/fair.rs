@@ -18,7 +18,7 @@ use std::process::Command;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, Result};
 use outpost_agent::outbound::LANES_ENV;
 use outpost_testkit::bench::cleanup::{arm, disarm};
 use outpost_testkit::bench::data::{make_data_file, shell_quote, warm_page_cache, MIB};
@@ -473,12 +473,6 @@ pub fn render(o: &Opts, command: &str, r: &Result<FairResults>) -> String {
 /// Runs the benchmark and writes its section when `--out` is given.
 pub fn run(o: &Opts, ctx: &Ctx) -> Result<()> {
     let r = bench_fair(o, ctx);
-    let section = render(o, &o.args.command(), &r);
-    println!("\n{}", SECTION.block(&section));
-    if let Some(path) = &o.out {
-        SECTION
-            .write(path, &section)
-            .with_context(|| format!("writing {}", path.display()))?;
-    }
+    crate::report::own_section(o, &SECTION, &render(o, &o.args.command(), &r))?;
     r.map(|_| ())
 }

@@ -15,7 +15,7 @@
 //! * `--reps N` / `OUTPOST_BENCH_REPS=N`: repetitions of every measurement (default 5, quick 3).
 //! * `--out PATH` / `OUTPOST_BENCH_OUT=PATH`: write (or update) the results section of a markdown
 //!   file; a relative path is taken from the workspace root.
-//! * `--only throughput,echo,replay,memory,fair,restore`: run only some benchmarks; `--paths
+//! * `--only throughput,echo,replay,memory,fair,restore,exec_ssh`: run only some benchmarks; `--paths
 //!   raw,outpost,ssh,tmux`: only some throughput paths (for profiling one of them).
 //!
 //! Every run of all benchmarks and paths (not `--only`/`--paths`) also saves its figures as
@@ -29,7 +29,8 @@
 //! | `replay.rs` | 3. attach and replay of a full scrollback |
 //! | `memory.rs` | 4. private memory of idle session daemons against a tmux server |
 //! | `fair.rs` | 5. echo beside 20 floods on one connection against tmux; flood throughput before/after fair output (its own section) |
-//! | `restore.rs` | 6. attach with screen restore of a full-screen program against tmux capture-pane and attach (its own section) |
+//! | `restore.rs` | 6. attach with screen restore of a full-screen program against tmux capture-pane and attach (its own section; its rows are in the summary) |
+//! | `exec_ssh.rs` | 7. `session.exec` of `true` in an `ssh` session to a target against `ssh -S <ControlMaster> target true` (its own section; needs root) |
 //! | `report.rs`, `results.rs` | the generated section; the results file's measures |
 //! | `pty.rs`, `tmux.rs`, `ssh_peer.rs`, `procs.rs` | the peers, and what is read of processes |
 //!
@@ -39,6 +40,7 @@
 //! temporary directory that is removed at the end.
 
 mod echo;
+mod exec_ssh;
 mod fair;
 mod memory;
 mod procs;
@@ -76,7 +78,7 @@ const SECTION: DocSection = DocSection {
     end: "<!-- agent_bench:end -->",
 };
 const HELP: &str = "usage: cargo bench -p outpost-agent --bench agent_bench -- \
-[--quick|--full] [--reps N] [--out PATH] [--only throughput,echo,replay,memory,fair,restore] \
+[--quick|--full] [--reps N] [--out PATH] [--only throughput,echo,replay,memory,fair,restore,exec_ssh] \
 [--paths raw,outpost,ssh,tmux]";
 
 /// The options of one run.
@@ -111,9 +113,20 @@ impl Opts {
         )?;
         let only = args.list("--only");
         for o in &only {
-            if !["throughput", "echo", "replay", "memory", "fair", "restore"].contains(&o.as_str())
+            if ![
+                "throughput",
+                "echo",
+                "replay",
+                "memory",
+                "fair",
+                "restore",
+                "exec_ssh",
+            ]
+            .contains(&o.as_str())
             {
-                bail!("--only takes throughput,echo,replay,memory,fair,restore (got {o:?})");
+                bail!(
+                    "--only takes throughput,echo,replay,memory,fair,restore,exec_ssh (got {o:?})"
+                );
             }
         }
         let paths = args.list("--paths");
@@ -242,6 +255,7 @@ fn run(o: &Opts) -> Result<()> {
         echo: None,
         replay: None,
         memory: None,
+        restore: None,
     };
     if o.wants("throughput") {
         report.throughput = Some(throughput::bench_throughput(o, &ctx, &agent));
@@ -261,8 +275,15 @@ fn run(o: &Opts) -> Result<()> {
         }
     }
     if o.wants("restore") {
-        if let Err(e) = restore::run(o, &ctx, &agent) {
+        let r = restore::run(o, &ctx, &agent);
+        if let Err(e) = &r {
             println!("[restore] failed: {e:#}");
+        }
+        report.restore = Some(r);
+    }
+    if o.wants("exec_ssh") {
+        if let Err(e) = exec_ssh::run(o) {
+            println!("[exec_ssh] failed: {e:#}");
         }
     }
     disarm();

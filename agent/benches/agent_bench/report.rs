@@ -4,15 +4,16 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use outpost_testkit::bench::data::MIB;
-use outpost_testkit::bench::doc::{md_escape, verdict};
+use outpost_testkit::bench::doc::{md_escape, verdict, DocSection};
 use outpost_testkit::bench::machine::RunInfo;
 use outpost_testkit::bench::stats::{median, spread};
 
 use crate::echo::{EchoRep, EchoResults};
 use crate::memory::{tmux_per_session, MemPoint};
 use crate::replay::ReplayResults;
+use crate::restore::RestoreResults;
 use crate::throughput::{Tp, TpResults};
 use crate::Opts;
 
@@ -22,6 +23,20 @@ pub struct Report {
     pub echo: Option<EchoResults>,
     pub replay: Option<Result<ReplayResults>>,
     pub memory: Option<Result<Vec<MemPoint>>>,
+    /// Written to its own section; in the report only for the results file.
+    pub restore: Option<Result<RestoreResults>>,
+}
+
+/// Prints a benchmark's own generated section and, with `--out`, writes it into that file
+/// (`fair.rs`, `restore.rs`: sections apart from the main one).
+pub fn own_section(o: &Opts, section: &DocSection, body: &str) -> Result<()> {
+    println!("\n{}", section.block(body));
+    if let Some(path) = &o.out {
+        section
+            .write(path, body)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
 }
 
 /// The runs that succeeded.

@@ -9,8 +9,9 @@ use crate::echo::{EchoRep, EchoResults};
 use crate::memory::{tmux_per_session, MemPoint};
 use crate::replay::ReplayResults;
 use crate::report::{added_p50, first_err, oks, tp_clean, tp_rates, Report};
+use crate::restore::{RestoreResults, RESTORE_GOAL_MS};
 use crate::throughput::{Tp, TpResults};
-use crate::Opts;
+use crate::{Opts, COLS, ROWS};
 
 /// The first error of `v`, as a note.
 fn err_note<T>(v: &[Result<T>]) -> String {
@@ -177,6 +178,42 @@ fn memory_measures(mem: &Result<Vec<MemPoint>>) -> Vec<Measure> {
         .collect()
 }
 
+fn restore_measures(r: &Result<RestoreResults>) -> Vec<Measure> {
+    let what = format!("Attach with screen restore of a {COLS}×{ROWS} screen");
+    let goal = format!("< {RESTORE_GOAL_MS} ms");
+    let r = match r {
+        Ok(r) => r,
+        Err(e) => {
+            return vec![Measure::new(&what, "ms", None)
+                .goal(&goal, false)
+                .note(format!("{e:#}"))]
+        }
+    };
+    let stats = |v: &[Result<f64>]| Stats::of(&oks(v));
+    let peer_note = |v: &[Result<f64>]| Some(err_note(v)).filter(|n| !n.is_empty());
+    let capture = "tmux capture-pane -p -e";
+    [
+        ("same agent", &r.reattach),
+        ("new agent process", &r.new_agent),
+    ]
+    .iter()
+    .map(|(case, v)| {
+        let outpost = stats(v);
+        let met = first_err(v).is_none() && outpost.is_some_and(|s| s.median < RESTORE_GOAL_MS);
+        Measure::new(&format!("{what}, {case}"), "ms", outpost)
+            .peer(capture, stats(&r.tmux_capture), peer_note(&r.tmux_capture))
+            .peer(
+                "tmux attach",
+                stats(&r.tmux_attach),
+                peer_note(&r.tmux_attach),
+            )
+            .ratio_to(capture)
+            .goal(&goal, met)
+            .note(err_note(v))
+    })
+    .collect()
+}
+
 /// Every measure of `r`, for the results file.
 pub fn measures(o: &Opts, r: &Report) -> Vec<Measure> {
     let mut v = Vec::new();
@@ -197,6 +234,9 @@ pub fn measures(o: &Opts, r: &Report) -> Vec<Measure> {
     }
     if let Some(mem) = &r.memory {
         v.extend(memory_measures(mem));
+    }
+    if let Some(restore) = &r.restore {
+        v.extend(restore_measures(restore));
     }
     v
 }

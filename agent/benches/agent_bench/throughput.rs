@@ -1,6 +1,12 @@
 //! Benchmark 1, output throughput: `cat` of a large file of printable lines through each path (raw
 //! PTY, an Outpost session read by a JSON-RPC client, `ssh -tt localhost`, tmux with a client
 //! attached), behind the same gate, with the CPU each process on the path spent.
+//!
+//! The session daemon parses output on a thread of its own (`outpost_agent::daemon::model`);
+//! with `OUTPOST_SCREEN_MODEL_THREAD=0` in the bench's environment (agents and daemons inherit
+//! it) it parses on the PTY reader's thread instead, for a before/after comparison:
+//! `OUTPOST_SCREEN_MODEL_THREAD=0 cargo bench -p outpost-agent --bench agent_bench -- --quick
+//! --only throughput --paths raw,outpost,ssh`, then the same without it.
 
 use std::fmt::Write as _;
 use std::io::Read;

@@ -12,7 +12,7 @@ use std::os::unix::fs::OpenOptionsExt;
 
 use anyhow::Context;
 
-use super::spec::{LaunchSpec, Readiness, MAX_SPEC_BYTES};
+use super::spec::{DaemonSpec, Readiness, MAX_SPEC_BYTES};
 use crate::paths::Paths;
 
 /// Runs the `daemon` command: reads the spec, forks the daemon and reports its readiness.
@@ -24,7 +24,7 @@ pub fn launch() -> anyhow::Result<()> {
         .take(MAX_SPEC_BYTES)
         .read_to_end(&mut raw)
         .context("reading the daemon spec from stdin")?;
-    let spec: LaunchSpec = serde_json::from_slice(&raw).context("parsing the daemon spec")?;
+    let spec: DaemonSpec = serde_json::from_slice(&raw).context("parsing the daemon spec")?;
     let (read_end, write_end) = nix::unistd::pipe().context("creating the readiness pipe")?;
     // SAFETY: the process is single-threaded here (no runtime, no threads yet), so the child may
     // run arbitrary code after fork.
@@ -68,7 +68,7 @@ pub(super) fn report(pipe: &mut Option<OwnedFd>, r: &Readiness) {
     }
 }
 
-fn daemon_main(spec: LaunchSpec, ready: OwnedFd) -> anyhow::Result<()> {
+fn daemon_main(spec: DaemonSpec, ready: OwnedFd) -> anyhow::Result<()> {
     let mut ready = Some(ready);
     let result = daemon_setup_and_run(spec, &mut ready);
     if let Err(e) = &result {
@@ -82,7 +82,7 @@ fn daemon_main(spec: LaunchSpec, ready: OwnedFd) -> anyhow::Result<()> {
     result
 }
 
-fn daemon_setup_and_run(spec: LaunchSpec, ready: &mut Option<OwnedFd>) -> anyhow::Result<()> {
+fn daemon_setup_and_run(spec: DaemonSpec, ready: &mut Option<OwnedFd>) -> anyhow::Result<()> {
     nix::unistd::setsid().context("setsid")?;
     // Before any thread starts, so every thread of the daemon carries the name.
     super::name::set(super::name::SESSION);
@@ -97,7 +97,7 @@ fn daemon_setup_and_run(spec: LaunchSpec, ready: &mut Option<OwnedFd>) -> anyhow
     nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
     let paths = Paths::from_env()?;
     paths.ensure()?;
-    redirect_stdio(&paths.log(&spec.session.session_id))?;
+    redirect_stdio(&paths.log(&spec.session_id))?;
     crate::logging::init_stderr();
     // Stay out of the way of whoever started us.
     std::env::set_current_dir("/").context("chdir /")?;

@@ -1,6 +1,6 @@
 //! The session daemon: one detached process per terminal session.
 //!
-//! An agent starts `outpost-agent daemon` with the [`spec::LaunchSpec`] on its standard input;
+//! An agent starts `outpost-agent daemon` with the [`spec::DaemonSpec`] on its standard input;
 //! [`detach`] forks it away from the agent. The daemon binds the session socket, starts the
 //! terminal ([`crate::terminal`]), writes the session's metadata file ([`meta`]) and serves
 //! agents over [`frames`] ([`server`]). It keeps running when the agent exits, is killed or loses
@@ -10,6 +10,7 @@ pub mod detach;
 pub mod flow;
 pub mod frames;
 pub mod meta;
+pub mod model;
 pub mod name;
 pub mod server;
 pub mod spec;
@@ -27,7 +28,7 @@ use crate::terminal::pty::Pty;
 use detach::report;
 use meta::SessionMeta;
 use server::Daemon;
-use spec::{LaunchSpec, Readiness};
+use spec::{DaemonSpec, Readiness};
 use state::{Identity, Shared};
 
 pub use detach::launch;
@@ -36,11 +37,7 @@ pub use detach::launch;
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
 /// Runs the session until it is closed: socket, terminal, metadata file, then the accept loop.
-async fn run(launch: LaunchSpec, paths: Paths, ready: &mut Option<OwnedFd>) -> anyhow::Result<()> {
-    let LaunchSpec {
-        session: spec,
-        max_stall_ms,
-    } = launch;
+async fn run(spec: DaemonSpec, paths: Paths, ready: &mut Option<OwnedFd>) -> anyhow::Result<()> {
     let id = spec.session_id.clone();
     let socket_path = paths.socket(&id)?;
     let listener = crate::socket::listen(&socket_path)
@@ -72,6 +69,10 @@ async fn run(launch: LaunchSpec, paths: Paths, ready: &mut Option<OwnedFd>) -> a
             return Err(e.into());
         }
     };
+    if spec.ssh.is_some() {
+        // `session.exec` in an `ssh` session: each exec carries its own marks.
+        shared.exec.enable_remote(pty.child_pid());
+    }
     let meta = SessionMeta {
         session_id: id.clone(),
         kind: spec.kind,
@@ -105,7 +106,7 @@ async fn run(launch: LaunchSpec, paths: Paths, ready: &mut Option<OwnedFd>) -> a
         pty,
         close_requested: Notify::new(),
         closed: Notify::new(),
-        max_stall_ms,
+        max_stall_ms: spec.max_stall_ms,
     });
     if let Some(ssh) = spec.ssh.clone() {
         tokio::spawn(crate::ssh::link::watch(daemon.shared.clone(), ssh));

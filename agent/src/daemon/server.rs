@@ -261,6 +261,7 @@ impl Connection {
                     error(ErrorCode::SessionNotRunning, "the session has exited")
                 } else {
                     self.daemon.shared.recorder().input(&data);
+                    crate::exec::remote::client_input(&self.daemon.shared);
                     match self.daemon.pty.write(data).await {
                         Ok(()) => DaemonReply::Done,
                         Err(e) => error(ErrorCode::SessionNotRunning, e.to_string()),

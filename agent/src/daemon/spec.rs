@@ -44,18 +44,34 @@ pub struct DaemonSpec {
     /// the session cannot be recorded).
     #[serde(default)]
     pub record: Option<crate::recording::RecordSpec>,
-}
-
-/// What an agent sends a new daemon: the session to start and how it treats its clients.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LaunchSpec {
-    /// The session to start.
-    #[serde(flatten)]
-    pub session: DaemonSpec,
     /// The session's `max_stall_ms` for attaches that do not give one (absent: the protocol's
     /// [`DEFAULT_MAX_STALL_MS`](outpost_protocol::session::DEFAULT_MAX_STALL_MS)).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_stall_ms: Option<u64>,
+}
+
+#[cfg(test)]
+impl DaemonSpec {
+    /// A shell session for unit tests: 80 × 24, a 64 KiB ring, the login shell, nothing else;
+    /// tests change the fields they care about (`DaemonSpec { program, ..DaemonSpec::for_test(id) }`).
+    pub(crate) fn for_test(session_id: &str) -> DaemonSpec {
+        DaemonSpec {
+            session_id: session_id.into(),
+            kind: SessionKind::Shell,
+            title: "t".into(),
+            cols: 80,
+            rows: 24,
+            cwd: None,
+            env: BTreeMap::new(),
+            scrollback_bytes: 65536,
+            program: None,
+            args: Vec::new(),
+            ssh: None,
+            reconnect: None,
+            record: None,
+            max_stall_ms: None,
+        }
+    }
 }
 
 /// How a daemon watches an `ssh` session's connection.

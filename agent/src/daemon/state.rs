@@ -1,7 +1,8 @@
 //! The state one daemon shares between its PTY threads and its socket connections.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::Duration;
 
 use outpost_protocol::session::{
     LinkState, PromptMark, PromptMarkKind, SessionInfo, SessionKind, SessionState,
@@ -10,8 +11,19 @@ use tokio::sync::watch;
 
 use super::flow::{ClientId, Flow};
 use super::frames::{ExitInfo, Reported};
+use super::model::{Feed, Work};
 use crate::terminal::ring::Ring;
 use crate::terminal::screen::{Screen, Snapshot};
+
+/// How many bytes the model parses under one hold of the screen lock.
+const MODEL_PIECE: usize = 64 * 1024;
+
+/// How long an exit waits at most for the model to parse the last output.
+const MODEL_SETTLE: Duration = Duration::from_secs(5);
+
+/// How long an attach with a snapshot waits at most for the model to parse what the ring held
+/// when it came (a flood goes on meanwhile: the snapshot then stands for an earlier offset).
+const MODEL_CATCH_UP: Duration = Duration::from_millis(200);
 
 /// Where the output stream stands; connections wait on changes of it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -63,13 +75,17 @@ pub struct Shared {
     /// Who the session is.
     pub identity: Identity,
     child_pid: Mutex<u32>,
-    /// Locked before `ring` whenever both are: while nobody holds it, the screen has been fed
-    /// exactly the bytes the ring has been given. A fair lock: the PTY reader takes it again
-    /// right after each chunk it parses, and under a flood an unfair lock would let it starve
-    /// `session.list`, attaches and resizes for many seconds; [`Shared::push_output`] hands it
-    /// to a waiting thread when it lets go.
+    /// Locked before `ring` whenever both are. The screen has been fed the ring's bytes up to
+    /// [`Screen::end`], which lags the ring's end by at most half a ring ([`super::model`]). A
+    /// fair lock: the model thread takes it again right after each piece it parses, and under
+    /// a flood an unfair lock would let it starve `session.list`, attaches and resizes for many
+    /// seconds; [`Shared::catch_up`] hands it to a waiting thread when it lets go.
     screen: parking_lot::Mutex<Screen>,
+    /// Orders pushes and attaches: a client joins the flow control under it, and a push is
+    /// admitted under it.
     ring: Mutex<Ring>,
+    /// What the PTY reader and the model thread share ([`super::model`]).
+    feed: Arc<Feed>,
     live: Mutex<Live>,
     progress: watch::Sender<Progress>,
     /// Bumped when the title or working directory changes.
@@ -83,6 +99,12 @@ pub struct Shared {
     recorder: crate::recording::Recorder,
     /// The `session.exec` state ([`crate::exec::daemon`]).
     pub exec: crate::exec::daemon::ExecCell,
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        self.feed.stop();
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -99,6 +121,7 @@ impl Shared {
             child_pid: Mutex::new(0),
             screen: parking_lot::Mutex::new(Screen::new(cols, rows)),
             ring: Mutex::new(Ring::new(scrollback)),
+            feed: Arc::default(),
             live: Mutex::new(Live {
                 cols,
                 rows,
@@ -121,9 +144,28 @@ impl Shared {
         &self.recorder
     }
 
-    /// Feeds output to the screen, appends it to the ring and wakes the connections. While a
-    /// client that still reads would lose bytes, first waits for it ([`super::flow`]), so the
-    /// program blocks on the terminal as it would under `ssh`.
+    /// Starts the model thread: from now on the screen is fed beside the PTY reader, not by it.
+    pub fn start_model(self: &Arc<Self>) -> std::io::Result<()> {
+        let shared: Weak<Shared> = Arc::downgrade(self);
+        let feed = self.feed.clone();
+        feed.set_threaded();
+        std::thread::Builder::new()
+            .name("screen-model".into())
+            .spawn(move || {
+                while feed.wait_for_work() {
+                    let Some(shared) = shared.upgrade() else {
+                        break;
+                    };
+                    shared.catch_up();
+                }
+            })
+            .map(drop)
+    }
+
+    /// Appends output to the ring, wakes the connections and hands it to the screen model.
+    /// While a client that still reads would lose bytes, first waits for it ([`super::flow`]),
+    /// so the program blocks on the terminal as it would under `ssh`; likewise while the model
+    /// is half a ring behind ([`super::model`]).
     pub fn push_output(&self, data: &[u8]) {
         let _pushing = lock(&self.pushing);
         let capacity = lock(&self.ring).capacity();
@@ -134,30 +176,56 @@ impl Shared {
     }
 
     fn push_piece(&self, data: &[u8], capacity: usize) {
-        let mut screen = loop {
+        self.feed.wait_for_room(data.len(), (capacity / 2) as u64);
+        let end = loop {
             let end = lock(&self.ring).end();
             self.flow.wait_for_room(end, data.len(), capacity);
-            // Attaches join the flow under the screen lock: confirm nobody joined meanwhile.
-            let screen = self.screen.lock();
-            if self.flow.admit(end, data.len(), capacity) {
-                break screen;
+            // Attaches join the flow under the ring lock: confirm nobody joined meanwhile.
+            let mut ring = lock(&self.ring);
+            if self.flow.admit(ring.end(), data.len(), capacity) {
+                // Under the ring lock, so the recording gets the bytes in the ring's order.
+                self.recorder.output(data);
+                ring.push(data);
+                break ring.end();
             }
         };
-        let offset = screen.end();
-        screen.feed(data);
-        // Under the screen lock, so the recording gets the bytes in the ring's order.
-        self.recorder.output(data);
-        let (end, changed) = {
-            let mut ring = lock(&self.ring);
-            ring.push(data);
-            (ring.end(), screen.take_changed())
-        };
-        // Under the screen lock too, after the ring has the bytes: marks arrive in order.
-        self.exec.observe(offset, data, &screen);
-        parking_lot::MutexGuard::unlock_fair(screen);
+        self.feed.pushed(end);
         self.progress.send_modify(|p| p.end = end);
-        if changed {
-            self.changed.send_modify(|n| *n = n.wrapping_add(1));
+        if !self.feed.threaded() {
+            self.catch_up();
+        }
+    }
+
+    /// Feeds the screen model what the ring holds beyond it (and the resizes between), a piece
+    /// at a time; the exec tracker follows each piece, in order, under the screen lock.
+    pub fn catch_up(&self) {
+        let mut buf = Vec::new();
+        while let Some(work) = self.feed.next(MODEL_PIECE) {
+            match work {
+                Work::Resize { cols, rows } => {
+                    self.screen.lock().resize(cols, rows);
+                    self.feed.resized();
+                }
+                Work::Bytes { from, to } => {
+                    buf.clear();
+                    let at = lock(&self.ring).read_into(from, (to - from) as usize, &mut buf);
+                    let mut screen = self.screen.lock();
+                    if at != from {
+                        // The lag bound makes this impossible; the model just misses them.
+                        tracing::warn!(lost = at - from, "the screen model lost output");
+                        screen.skip_to(at);
+                    }
+                    screen.feed(&buf);
+                    self.exec.observe(at, &buf, &screen);
+                    let changed = screen.take_changed();
+                    let fed = screen.end();
+                    parking_lot::MutexGuard::unlock_fair(screen);
+                    self.feed.fed(fed);
+                    if changed {
+                        self.changed.send_modify(|n| *n = n.wrapping_add(1));
+                    }
+                }
+            }
         }
     }
 
@@ -174,11 +242,14 @@ impl Shared {
         client: &mut Option<ClientId>,
         max_stall: std::time::Duration,
     ) -> (u64, bool, Option<Snapshot>) {
+        if snapshot != SnapshotWhen::Never {
+            // A quiet session's snapshot stands for its whole output.
+            self.feed.wait_fed(self.bounds().1, MODEL_CATCH_UP);
+        }
         let screen = self.screen.lock();
-        let (start, end) = {
-            let ring = lock(&self.ring);
-            (ring.start(), ring.end())
-        };
+        // Held until the client joined the flow: no push overwrites its first byte meanwhile.
+        let ring = lock(&self.ring);
+        let (start, end) = (ring.start(), ring.end());
         // Bytes are missing from `wanted`, or (with no offset) from the very first byte.
         let missing = wanted.unwrap_or(0) < start;
         let take = match snapshot {
@@ -200,6 +271,7 @@ impl Shared {
             Some(id) => self.flow.restart(*id, point.0, max_stall),
             None => *client = Some(self.flow.join(point.0, max_stall)),
         }
+        drop(ring);
         drop(screen);
         point
     }
@@ -254,6 +326,8 @@ impl Shared {
 
     /// Records how the process ended and wakes the connections.
     pub fn set_exited(&self, exit: ExitInfo) {
+        // The exec tracker and `session.info` see the last output before the exit.
+        self.feed.settle(MODEL_SETTLE);
         lock(&self.live).exit = Some(exit);
         self.exec.session_ended(self.bounds().1);
         self.progress.send_modify(|p| p.exited = true);
@@ -316,7 +390,14 @@ impl Shared {
 
     /// Records a new terminal size.
     pub fn set_size(&self, cols: u16, rows: u16) {
-        self.screen.lock().resize(cols, rows);
+        {
+            // At the ring's end: the model resizes between the same bytes the terminal did.
+            let ring = lock(&self.ring);
+            self.feed.resize(ring.end(), cols, rows);
+        }
+        if !self.feed.threaded() {
+            self.catch_up();
+        }
         self.recorder.resize(cols, rows);
         let mut live = lock(&self.live);
         live.cols = cols;
@@ -371,5 +452,86 @@ impl Shared {
             foreground: None,
             preview,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shared(ring: usize) -> Arc<Shared> {
+        Arc::new(Shared::new(
+            Identity {
+                session_id: "model".into(),
+                kind: SessionKind::Shell,
+                title: "t".into(),
+                created_at: String::new(),
+                target: None,
+            },
+            40,
+            10,
+            ring,
+        ))
+    }
+
+    /// Under a flood through a small ring, every snapshot stands for an offset the ring still
+    /// holds (the model is never more than half a ring behind), and once the flood ends the
+    /// model has parsed every byte and a snapshot stands for the end.
+    #[test]
+    fn snapshots_during_a_flood_stand_for_held_offsets() {
+        let s = shared(64 * 1024);
+        s.start_model().unwrap();
+        let total: u64 = 8 << 20;
+        let pusher = {
+            let s = s.clone();
+            std::thread::spawn(move || {
+                let line = b"\x1b[31mred\x1b[m and plain text, a line of it\r\n".repeat(100);
+                let mut sent = 0u64;
+                while sent < total {
+                    let n = (line.len() as u64).min(total - sent) as usize;
+                    s.push_output(&line[..n]);
+                    sent += n as u64;
+                }
+            })
+        };
+        let mut snapshots = 0;
+        while !pusher.is_finished() {
+            let mut client = None;
+            let (from, _, snap) =
+                s.attach_point(None, SnapshotWhen::Always, &mut client, Duration::ZERO);
+            let snap = snap.unwrap();
+            assert_eq!(from, snap.offset);
+            let (start, end) = s.bounds();
+            assert!(
+                start <= snap.offset && snap.offset <= end,
+                "{start} {snap:?} {end}"
+            );
+            s.leave(client.unwrap());
+            snapshots += 1;
+        }
+        pusher.join().unwrap();
+        assert!(snapshots > 0);
+        s.feed.settle(Duration::from_secs(10));
+        let mut client = None;
+        let (from, _, snap) =
+            s.attach_point(None, SnapshotWhen::Always, &mut client, Duration::ZERO);
+        assert_eq!((from, snap.map(|x| x.offset)), (total, Some(total)));
+        assert_eq!(s.screen.lock().end(), total);
+    }
+
+    /// A resize reaches the model between the bytes before it and those after it.
+    #[test]
+    fn resizes_apply_between_the_same_bytes() {
+        let s = shared(64 * 1024);
+        s.start_model().unwrap();
+        s.push_output(b"\x1b[10;1Hbottom");
+        s.set_size(40, 5);
+        s.push_output(b"\r\nnext");
+        s.feed.settle(Duration::from_secs(10));
+        let mut direct = Screen::new(40, 10);
+        direct.feed(b"\x1b[10;1Hbottom");
+        direct.resize(40, 5);
+        direct.feed(b"\r\nnext");
+        assert_eq!(s.screen.lock().text(), direct.text());
     }
 }

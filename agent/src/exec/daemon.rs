@@ -7,7 +7,8 @@
 //! showed no trusted prompt since its last command, or another exec runs. Otherwise the command
 //! line is typed (for shells that mark output starts, after a Ctrl-U that empties the line
 //! editor), followed by Enter, and the request waits for its trusted end mark, its timeout, or
-//! the end of the session.
+//! the end of the session. A multi-line command is typed as one unit ([`one_unit`]). `ssh`
+//! sessions follow their own rules ([`super::remote`]).
 
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
@@ -18,6 +19,7 @@ use outpost_protocol::ErrorCode;
 use tokio::sync::watch;
 
 use super::integration::{Nonce, ShellKind};
+use super::remote::Remote;
 use super::tracker::{Exec, ExecState, Tracker, TrustedMark};
 use crate::daemon::frames::DaemonReply;
 use crate::daemon::server::Daemon;
@@ -41,6 +43,8 @@ const READ_PIECE: usize = 64 * 1024;
 /// The exec state of one session.
 pub struct ExecCell {
     integration: OnceLock<(ShellKind, Nonce)>,
+    /// For `ssh` sessions: the per-command trailer's state ([`super::remote`]).
+    remote: OnceLock<Mutex<Remote>>,
     tracker: Mutex<Tracker>,
     changed: watch::Sender<u64>,
     epoch: Instant,
@@ -50,6 +54,7 @@ impl Default for ExecCell {
     fn default() -> Self {
         ExecCell {
             integration: OnceLock::new(),
+            remote: OnceLock::new(),
             tracker: Mutex::new(Tracker::new()),
             changed: watch::Sender::new(0),
             epoch: Instant::now(),
@@ -63,17 +68,41 @@ impl ExecCell {
         let _ = self.integration.set((kind, nonce));
     }
 
-    fn tracker(&self) -> MutexGuard<'_, Tracker> {
+    /// Turns exec on for an `ssh` session whose first `ssh` process is `child`: each exec
+    /// carries its own marks ([`super::remote`]).
+    pub fn enable_remote(&self, child: u32) {
+        let _ = self.remote.set(Mutex::new(Remote::new(child)));
+    }
+
+    /// The `ssh` session's exec state, for `ssh` sessions.
+    pub fn remote(&self) -> Option<&Mutex<Remote>> {
+        self.remote.get()
+    }
+
+    pub(super) fn tracker(&self) -> MutexGuard<'_, Tracker> {
         self.tracker.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn now_ms(&self) -> u64 {
+    pub(super) fn now_ms(&self) -> u64 {
         u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// Wakes the execs waiting for a change.
+    pub(super) fn notify(&self) {
+        self.changed.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// Watches changes of the exec state.
+    pub(super) fn subscribe(&self) -> watch::Receiver<u64> {
+        self.changed.subscribe()
     }
 
     /// Follows output `data` at `offset`, just fed to `screen`: its trusted marks go to the
     /// tracker (called under the screen lock, so marks arrive in order).
     pub fn observe(&self, offset: u64, data: &[u8], screen: &Screen) {
+        if let Some(remote) = self.remote.get() {
+            return super::remote::observe(self, remote, offset, data);
+        }
         let Some(&(_, nonce)) = self.integration.get() else {
             return;
         };
@@ -115,7 +144,8 @@ impl ExecCell {
     }
 }
 
-fn error(code: ErrorCode, message: impl Into<String>) -> DaemonReply {
+/// A daemon error reply.
+pub(super) fn error(code: ErrorCode, message: impl Into<String>) -> DaemonReply {
     DaemonReply::Error {
         code: code.code(),
         message: message.into(),
@@ -148,6 +178,9 @@ pub async fn exec(daemon: &Daemon, ask: ExecAsk) -> DaemonReply {
     if shared.exit().is_some() {
         return error(ErrorCode::SessionNotRunning, "the session has exited");
     }
+    if let Some(remote) = cell.remote.get() {
+        return super::remote::exec(daemon, ask, remote).await;
+    }
     let Some(&(kind, _)) = cell.integration.get() else {
         return error(
             ErrorCode::SessionBusy,
@@ -178,6 +211,7 @@ pub async fn exec(daemon: &Daemon, ask: ExecAsk) -> DaemonReply {
             break;
         }
     }
+    let typed = one_unit(kind, &ask.command);
     let number = {
         let mut tracker = cell.tracker();
         if !daemon.pty.child_in_foreground() {
@@ -189,23 +223,19 @@ pub async fn exec(daemon: &Daemon, ask: ExecAsk) -> DaemonReply {
         let typed_at = shared.bounds().1;
         let now = cell.now_ms();
         let marks_c = kind.marks_output_start();
-        match tracker.begin(typed_at, ask.command.as_bytes(), marks_c, now) {
+        match tracker.begin(typed_at, typed.as_bytes(), marks_c, now) {
             Ok(n) => n,
             Err(busy) => {
                 return error(ErrorCode::SessionBusy, format!("{busy}; nothing was typed"))
             }
         }
     };
-    let mut line = Vec::with_capacity(ask.command.len() + 2);
+    let mut line = Vec::with_capacity(typed.len() + 2);
     if kind.marks_output_start() {
         // Ctrl-U: whatever a person left on the line goes, so the command runs as given.
         line.push(0x15);
     }
-    line.extend(
-        ask.command
-            .bytes()
-            .map(|b| if b == b'\n' { b'\r' } else { b }),
-    );
+    line.extend(typed.bytes().map(|b| if b == b'\n' { b'\r' } else { b }));
     line.push(b'\r');
     shared.recorder().input(&line);
     if let Err(e) = daemon.pty.write(line).await {
@@ -218,20 +248,10 @@ pub async fn exec(daemon: &Daemon, ask: ExecAsk) -> DaemonReply {
     let mut grace_until = None;
     loop {
         changed.borrow_and_update();
-        if shared.exit().is_some() {
-            // It may have ended between the check above and the typing.
-            cell.session_ended(shared.bounds().1);
-        }
-        let state = cell.tracker().get(number).map(|e| e.state);
-        match state {
-            Some(ExecState::Running) => {}
-            Some(ExecState::Done) => break,
-            Some(ExecState::Lost) | None => {
-                return error(
-                    ErrorCode::SessionNotRunning,
-                    "the session ended before the command did",
-                )
-            }
+        match still_running(daemon, number) {
+            Some(true) => {}
+            Some(false) => break,
+            None => return ended_first(),
         }
         let until = grace_until.unwrap_or(deadline);
         tokio::select! {
@@ -253,6 +273,67 @@ pub async fn exec(daemon: &Daemon, ask: ExecAsk) -> DaemonReply {
         }
     }
     result_reply(daemon, number, ask.max_output, timed_out)
+}
+
+/// The text typed for `command`: itself when it is one line; a multi-line command as one unit,
+/// so the shell marks one end after all of it instead of one per line:
+///
+/// - bash and zsh: `eval` of it as one single-quoted word ([`super::trailer::quote`]);
+/// - dash and busybox sh, which have no output-start mark (output starts after the echo): on
+///   one physical line, so no continuation prompt follows the echo: `eval "$(printf %b '…')"`
+///   with line ends, backslashes and control characters as `printf` escapes;
+/// - fish: `begin; … end`.
+fn one_unit(kind: ShellKind, command: &str) -> String {
+    if !command.contains('\n') {
+        return command.to_string();
+    }
+    match kind {
+        ShellKind::Fish => format!("begin\n{command}\nend"),
+        ShellKind::Bash | ShellKind::Zsh => {
+            let mut out = String::from("eval ");
+            super::trailer::quote(command, out.len(), &mut out);
+            // `quote` writes line ends as CR; every line end is typed as CR.
+            out.replace('\r', "\n")
+        }
+        ShellKind::Posix => {
+            let mut out = String::from("eval \"$(printf %b '");
+            for c in command.chars() {
+                match c {
+                    '\'' => out.push_str("'\\''"),
+                    '\\' => out.push_str("\\\\"),
+                    c if c.is_ascii_control() => out.push_str(&format!("\\0{:03o}", c as u32)),
+                    c => out.push(c),
+                }
+            }
+            out.push_str("')\"");
+            out
+        }
+    }
+}
+
+/// Whether exec `number` still runs (false: it ended); `None` when the session ended first
+/// ([`ended_first`]).
+pub(super) fn still_running(daemon: &Daemon, number: u64) -> Option<bool> {
+    let shared = &daemon.shared;
+    let cell = &shared.exec;
+    if shared.exit().is_some() {
+        // It may have ended between the checks before the typing and the typing.
+        cell.session_ended(shared.bounds().1);
+    }
+    let state = cell.tracker().get(number).map(|e| e.state);
+    match state {
+        Some(ExecState::Running) => Some(true),
+        Some(ExecState::Done) => Some(false),
+        Some(ExecState::Lost) | None => None,
+    }
+}
+
+/// The answer to an exec whose session ended before the command did.
+pub(super) fn ended_first() -> DaemonReply {
+    error(
+        ErrorCode::SessionNotRunning,
+        "the session ended before the command did",
+    )
 }
 
 /// At the timeout: when the shell never started the line (it still holds it, e.g. fish with a
@@ -347,4 +428,23 @@ pub fn integrate(
     }
     tracing::debug!(kind = ?prepared.kind, "shell integration");
     Some(prepared)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multi_line_commands_are_typed_as_one_unit() {
+        assert_eq!(one_unit(ShellKind::Bash, "ls -l"), "ls -l");
+        assert_eq!(
+            one_unit(ShellKind::Bash, "echo 'a'\nfalse"),
+            "eval 'echo '\\''a'\\''\nfalse'"
+        );
+        assert_eq!(
+            one_unit(ShellKind::Posix, "echo 'a\\b'\n\tfalse"),
+            "eval \"$(printf %b 'echo '\\''a\\\\b'\\''\\0012\\0011false')\""
+        );
+        assert_eq!(one_unit(ShellKind::Fish, "a\nb"), "begin\na\nb\nend");
+    }
 }

@@ -411,16 +411,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn params() -> RunParams {
-        RunParams {
-            argv: Some(vec!["true".into()]),
-            shell: None,
-            cwd: None,
-            env: BTreeMap::new(),
-            stdin: None,
-            timeout_ms: None,
-            max_output: None,
-            target: None,
-        }
+        RunParams::argv(["true"])
     }
 
     #[test]

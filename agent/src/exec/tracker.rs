@@ -318,6 +318,19 @@ impl Tracker {
         true
     }
 
+    /// Gives up exec `n` if it is still running, started or not (its end mark will never come:
+    /// an `ssh` session's line cut short, [`crate::exec::remote`]): ends it at `end` without a
+    /// status.
+    pub fn abandon(&mut self, n: u64, end: u64, now_ms: u64) {
+        if let Some(e) = self.running_mut().filter(|e| e.number == n) {
+            let from = e.output_start(end);
+            e.output_from = Some(from);
+            e.output_to = Some(end.max(from));
+            e.ended_ms = Some(now_ms);
+            e.state = ExecState::Done;
+        }
+    }
+
     /// The session ended at output offset `end`.
     pub fn session_ended(&mut self, end: u64, now_ms: u64) {
         self.at_prompt = false;

@@ -358,28 +358,16 @@ pub fn reply(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use outpost_protocol::session::SessionKind;
     use std::os::unix::fs::PermissionsExt;
 
     fn spec(dir: PathBuf) -> DaemonSpec {
         DaemonSpec {
-            session_id: "rectest".into(),
-            kind: SessionKind::Shell,
-            title: "t".into(),
-            cols: 80,
-            rows: 24,
-            cwd: None,
-            env: Default::default(),
-            scrollback_bytes: 65536,
-            program: None,
-            args: Vec::new(),
-            ssh: None,
-            reconnect: None,
             record: Some(RecordSpec {
                 dir,
                 on: true,
                 input: false,
             }),
+            ..DaemonSpec::for_test("rectest")
         }
     }
 

@@ -11,7 +11,7 @@ use outpost_protocol::session::{
 use outpost_protocol::{ErrorCode, ErrorObject};
 
 use super::{check_size, invalid};
-use crate::daemon::spec::{DaemonSpec, LaunchSpec, SshWatch};
+use crate::daemon::spec::{DaemonSpec, SshWatch};
 use crate::paths::Paths;
 use crate::ssh::argv;
 
@@ -30,7 +30,7 @@ fn new_session_id() -> Result<String, ErrorObject> {
 }
 
 /// Validates create params and turns them into a daemon spec.
-pub(super) fn spec_for(paths: &Paths, p: CreateParams) -> Result<LaunchSpec, ErrorObject> {
+pub(super) fn spec_for(paths: &Paths, p: CreateParams) -> Result<DaemonSpec, ErrorObject> {
     check_size(p.cols, p.rows)?;
     match (p.kind, &p.ssh, &p.shell, &p.reconnect) {
         (SessionKind::Shell, None, _, None) => {}
@@ -142,7 +142,7 @@ pub(super) fn spec_for(paths: &Paths, p: CreateParams) -> Result<LaunchSpec, Err
             .unwrap_or_else(|| "shell".into());
         prog.rsplit('/').next().unwrap_or("shell").to_string()
     });
-    let session = DaemonSpec {
+    Ok(DaemonSpec {
         session_id,
         kind: p.kind,
         title,
@@ -160,9 +160,6 @@ pub(super) fn spec_for(paths: &Paths, p: CreateParams) -> Result<LaunchSpec, Err
             on: p.record,
             input: p.record_input,
         }),
-    };
-    Ok(LaunchSpec {
-        session,
         max_stall_ms: p.max_stall_ms,
     })
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::daemon::spec::{LaunchSpec, Readiness};
+use crate::daemon::spec::{DaemonSpec, Readiness};
 
 /// How long a daemon may take to come up.
 const START_TIMEOUT: Duration = Duration::from_secs(15);
@@ -31,7 +31,7 @@ pub enum LaunchError {
 }
 
 /// Starts a daemon for `spec` and returns its readiness.
-pub async fn launch(spec: &LaunchSpec) -> Result<(u32, u32), LaunchError> {
+pub async fn launch(spec: &DaemonSpec) -> Result<(u32, u32), LaunchError> {
     // /proc/self/exe still runs this very binary after it was replaced on disk (an upgrade),
     // where the path current_exe() reports would name a deleted file.
     let proc_exe = std::path::PathBuf::from("/proc/self/exe");

@@ -245,7 +245,7 @@ impl<S: Sink> Registry<S> {
         launch::launch(&spec)
             .await
             .map_err(|e| ErrorObject::new(ErrorCode::SessionCreateFailed, e.to_string()))?;
-        self.info(&spec.session.session_id).await
+        self.info(&spec.session_id).await
     }
 
     /// Closes a session: its processes end, its daemon exits, its files go.

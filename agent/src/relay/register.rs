@@ -4,7 +4,6 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -78,7 +77,7 @@ pub async fn register(paths: &Paths, forwarded: &Path) -> io::Result<UnixStream>
             Some(child) => child.try_wait()?.is_some(),
         };
         if exited {
-            relay = Some(spawn_relay()?);
+            relay = Some(crate::background::spawn("relay")?);
         }
         tokio::time::sleep(RETRY_STEP).await;
     };
@@ -125,22 +124,4 @@ async fn try_register(control: &Path, forwarded: &Path) -> io::Result<UnixStream
             "the relay did not answer",
         )),
     }
-}
-
-/// Starts `outpost-agent relay` (this same binary), detached from the agent's stdio.
-fn spawn_relay() -> io::Result<tokio::process::Child> {
-    // /proc/self/exe still runs this very binary after it was replaced on disk (an upgrade).
-    let proc_exe = PathBuf::from("/proc/self/exe");
-    let exe = if proc_exe.exists() {
-        proc_exe
-    } else {
-        std::env::current_exe()?
-    };
-    tokio::process::Command::new(exe)
-        .arg("relay")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .env_remove("SSH_AUTH_SOCK")
-        .spawn()
 }

@@ -15,8 +15,7 @@
 //! lock, so a relay started meanwhile cannot lose its fresh sockets).
 
 use std::ffi::CStr;
-use std::fs::OpenOptions;
-use std::os::unix::fs::{FileTypeExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -52,37 +51,11 @@ pub struct Registration {
 
 /// Runs the `relay` command. Must be called before any runtime or thread starts.
 pub fn main() -> anyhow::Result<()> {
-    // Started by an agent (never a process group leader): leave its session, so nothing aimed at
-    // the agent's terminal or process group reaches the relay.
-    let _ = nix::unistd::setsid();
-    crate::daemon::name::set(PROCESS_NAME);
-    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
-    let paths = Paths::from_env()?;
-    paths.ensure()?;
-    let log = paths.logs.join(LOG_FILE);
-    crate::logging::init_file(&log).with_context(|| format!("opening {}", log.display()))?;
-    std::env::set_current_dir("/").context("chdir /")?;
-    let lock_path = paths.sockets.join(LOCK_FILE);
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .mode(0o600)
-        .open(&lock_path)
-        .with_context(|| format!("opening {}", lock_path.display()))?;
-    let _lock = match nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusiveNonblock) {
-        Ok(lock) => lock,
-        Err((_, nix::errno::Errno::EWOULDBLOCK)) => {
-            tracing::debug!("another relay holds {}", lock_path.display());
-            return Ok(());
-        }
-        Err((_, e)) => return Err(e).with_context(|| format!("locking {}", lock_path.display())),
+    let lock_path = |paths: &Paths| paths.sockets.join(LOCK_FILE);
+    let Some(started) = crate::background::start(PROCESS_NAME, LOG_FILE, lock_path)? else {
+        return Ok(());
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    runtime.block_on(serve(&paths))
+    crate::background::block_on(serve(&started.paths))?
 }
 
 /// Binds a socket at `path` (mode 0600), replacing a stale socket file; anything else there is

@@ -7,6 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
+use outpost_openssh::master::MASTER_ONLY;
 use outpost_openssh::names;
 use outpost_protocol::session::SshSpec;
 use outpost_protocol::{ErrorCode, ErrorObject};
@@ -150,23 +151,16 @@ fn push_port_user(a: &mut Vec<String>, spec: &SshSpec) {
 }
 
 /// The argv that runs the monitoring probe (`sh -s`, script on stdin) through the session's
-/// ControlMaster only: no prompt, and no new connection if the master is gone.
+/// ControlMaster only ([`MASTER_ONLY`]): no prompt, and no new connection if the master is gone.
 pub fn probe_argv(spec: &SshSpec, control_path: &Path) -> Vec<String> {
-    let mut a: Vec<String> = [
-        "-T",
-        "-o",
-        "ControlMaster=no",
-        "-o",
-        "BatchMode=yes",
-        "-o",
-        "ProxyCommand=/bin/false",
-        "-o",
-        "ConnectTimeout=5",
-    ]
-    .map(String::from)
-    .to_vec();
-    a.push("-o".into());
-    a.push(format!("ControlPath={}", control_path.to_string_lossy()));
+    let mut a: Vec<String> = vec!["-T".into()];
+    a.extend(MASTER_ONLY.map(String::from));
+    a.extend([
+        "-o".into(),
+        "ConnectTimeout=5".into(),
+        "-o".into(),
+        format!("ControlPath={}", control_path.to_string_lossy()),
+    ]);
     push_port_user(&mut a, spec);
     a.push("--".into());
     a.push(spec.host.clone());
@@ -253,6 +247,20 @@ mod tests {
             "{joined}"
         );
         assert_eq!(a.last().map(String::as_str), Some("echo $HOME; ls"));
+    }
+
+    #[test]
+    fn the_probe_rides_the_master_only() {
+        let mut s = spec("db");
+        s.port = Some(2222);
+        s.user = Some("ann".into());
+        let a = probe_argv(&s, Path::new("/run/x.cm"));
+        assert_eq!(
+            a.join(" "),
+            "-T -o ControlMaster=no -o BatchMode=yes -o ProxyCommand=/bin/false \
+             -o ConnectTimeout=5 -o ControlPath=/run/x.cm -p 2222 -l ann -- db exec sh -s"
+        );
+        assert_eq!(a.last().map(String::as_str), Some("exec sh -s"));
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! bytes between them and the shared state.
 //!
 //! A reader thread copies PTY output into the ring (waiting while an attached client would lose
-//! bytes, [`crate::daemon::flow`]); a writer thread types queued input; a waiter
+//! bytes, [`crate::daemon::flow`]) and a model thread parses it behind it
+//! ([`crate::daemon::model`]); a writer thread types queued input; a waiter
 //! thread reaps the child with `waitpid` (so signals are reported by name). For `ssh` sessions
 //! with a reconnect policy ([`crate::ssh::reconnect`]), the waiter starts `ssh` again on the same
 //! PTY when it exits with 255 (connection lost; not when a client's `session.signal` stopped it,
@@ -135,6 +136,11 @@ impl Pty {
         let writer = master
             .take_writer()
             .map_err(|e| PtyError::Io(e.to_string()))?;
+        if std::env::var_os(crate::daemon::model::MODEL_THREAD_ENV).is_none_or(|v| v != "0") {
+            shared
+                .start_model()
+                .map_err(|e| PtyError::Io(e.to_string()))?;
+        }
         let watch = ReaderWatch::new(master.as_ref())?;
         let (drained_tx, drained_rx) = std_mpsc::channel::<()>();
         let (gone_rx, gone_tx) = nix::unistd::pipe().map_err(|e| PtyError::Io(e.to_string()))?;
@@ -490,19 +496,10 @@ mod tests {
 
     fn spec(program: &str, args: &[&str]) -> DaemonSpec {
         DaemonSpec {
-            session_id: "pidtest".into(),
-            kind: SessionKind::Shell,
-            title: "t".into(),
-            cols: 80,
-            rows: 24,
-            cwd: None,
-            env: Default::default(),
             scrollback_bytes: 4096,
             program: Some(program.into()),
             args: args.iter().map(|a| a.to_string()).collect(),
-            ssh: None,
-            reconnect: None,
-            record: None,
+            ..DaemonSpec::for_test("pidtest")
         }
     }
 

@@ -14,8 +14,9 @@
 //!   starts, the last [`MAX_MARKS`] kept.
 //!
 //! `vt100` renders the current grid and the input modes, but not the alternate screen switch,
-//! the screen under it, the title or the scroll region: [`Screen::snapshot`] adds them (see
-//! docs/protocol.md, "Screen snapshots").
+//! the screen under it, the title, the scroll region (DECSTBM) or origin mode (DECOM):
+//! [`Screen::snapshot`] adds them (see docs/protocol.md, "Screen snapshots"). `vt100` keeps the
+//! last two private; [`margins`] reads them off a scratch copy's cursor.
 
 use std::collections::VecDeque;
 use std::num::NonZeroU16;
@@ -28,10 +29,9 @@ use outpost_protocol::session::{
 pub const MAX_MARKS: usize = outpost_protocol::session::MAX_PROMPT_MARKS;
 
 /// What a snapshot starts with, whatever the client showed before: leave the alternate screen,
-/// reset the scroll region, the attributes and every mouse mode (`vt100` only writes the modes
-/// that are on).
-const SNAPSHOT_PREFIX: &str =
-    "\x1b[?1049l\x1b[r\x1b[m\x1b[?9l\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1005l\x1b[?1006l";
+/// reset the scroll region, origin mode, the attributes and every mouse mode (`vt100` only
+/// writes the modes that are on).
+const SNAPSHOT_PREFIX: &str = "\x1b[?1049l\x1b[r\x1b[?6l\x1b[m\x1b[?9l\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1005l\x1b[?1006l";
 
 /// The start of an OSC 133 sequence, where feeding is split so a mark knows its offset.
 const OSC_133: &[u8] = b"\x1b]133;";
@@ -247,6 +247,11 @@ impl Screen {
         self.end += data.len() as u64;
     }
 
+    /// Moves on to `offset` without parsing what lies before it (bytes the model never got).
+    pub fn skip_to(&mut self, offset: u64) {
+        self.end = self.end.max(offset);
+    }
+
     /// Parses bytes, skipping the lines of plain text a flood scrolls away unseen.
     fn process(&mut self, data: &[u8]) {
         let (rows, _) = self.parser.screen().size();
@@ -314,17 +319,18 @@ impl Screen {
     pub fn snapshot(&self) -> Option<Snapshot> {
         let screen = self.parser.screen();
         let mut out = String::from(SNAPSHOT_PREFIX);
+        let mut origin_on = false;
         if screen.alternate_screen() {
             // The primary screen as the program will find it on leaving: a scratch parser
             // holding a copy of this screen leaves the alternate one.
-            let (rows, cols) = screen.size();
-            let mut primary = vt100::Parser::new(rows, cols, 0);
-            *primary.screen_mut() = screen.clone();
+            let mut primary = scratch(screen);
             primary.process(b"\x1b[?1049l");
             out.push_str(&primary.screen().contents_formatted());
+            origin_on = push_margins(&mut out, primary.screen(), false);
             out.push_str("\x1b[?1049h");
         }
         out.push_str(&screen.state_formatted());
+        push_margins(&mut out, screen, origin_on);
         if let Some(title) = self.title() {
             out.push_str("\x1b]2;");
             out.push_str(title);
@@ -339,6 +345,74 @@ impl Screen {
             data: out.into_bytes(),
         })
     }
+}
+
+/// A parser holding a copy of `screen`, to try things on.
+fn scratch(screen: &vt100::Screen) -> vt100::Parser {
+    let (rows, cols) = screen.size();
+    let mut p = vt100::Parser::new(rows, cols, 0);
+    *p.screen_mut() = screen.clone();
+    p
+}
+
+/// A screen's scroll region (rows, 0-based, inclusive) and origin mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Margins {
+    top: u16,
+    bottom: u16,
+    origin: bool,
+}
+
+/// The scroll region and origin mode of `screen`, which `vt100` does not export, read off a
+/// scratch copy's cursor: with origin mode on, `CSI H` goes to the region's top row and
+/// `CSI 9999 H` stops at its bottom row; then, with a region of rows 2–3 set, `CSI H` goes to
+/// row 2 only if origin mode was on (DECSC/DECRC keep it across the first probe). On a screen
+/// under 3 rows (where no region smaller than the screen exists) origin mode reads as off.
+fn margins(screen: &vt100::Screen) -> Margins {
+    let mut p = scratch(screen);
+    let row = |p: &vt100::Parser| p.screen().cursor_position().0;
+    p.process(b"\x1b7\x1b[?6h\x1b[H");
+    let top = row(&p);
+    p.process(b"\x1b[9999H");
+    let bottom = row(&p);
+    p.process(b"\x1b8\x1b[2;3r\x1b[H");
+    let origin = row(&p) == 1;
+    Margins {
+        top,
+        bottom,
+        origin,
+    }
+}
+
+/// Appends what sets `screen`'s scroll region and origin mode on a terminal that shows its
+/// contents with neither (setting them moves the cursor: it is put back). `reset_origin`: origin
+/// mode may be on, turn it off explicitly. Returns whether origin mode is left on.
+fn push_margins(out: &mut String, screen: &vt100::Screen, reset_origin: bool) -> bool {
+    use std::fmt::Write as _;
+    let m = margins(screen);
+    let (rows, cols) = screen.size();
+    let full = m.top == 0 && m.bottom + 1 >= rows.get();
+    if full && !m.origin && !reset_origin {
+        return false;
+    }
+    if !full {
+        let _ = write!(out, "\x1b[{};{}r", m.top + 1, m.bottom + 1);
+    }
+    let (row, col) = screen.cursor_position();
+    if m.origin {
+        // Positions count from the region's top now; a cursor waiting to wrap at the end of a
+        // row is put on its last column.
+        let row = row.clamp(m.top, m.bottom) - m.top;
+        let col = col.min(cols.get() - 1);
+        let _ = write!(out, "\x1b[?6h\x1b[{};{}H", row + 1, col + 1);
+    } else {
+        if reset_origin {
+            out.push_str("\x1b[?6l");
+        }
+        out.push_str(&screen.cursor_state_formatted());
+        out.push_str(&screen.attributes_formatted());
+    }
+    m.origin
 }
 
 /// The part `a..b` of `data` a `rows`-high screen never shows, when `data` is plain text: no
@@ -508,6 +582,85 @@ mod tests {
         s.feed(b"\x1b[?1049l");
         assert_eq!(r.text(), s.text());
         assert!(r.text().starts_with("$ vim"));
+    }
+
+    /// A scroll region and origin mode survive a snapshot: output after it scrolls inside the
+    /// region and positions from its top, as without the restore.
+    #[test]
+    fn scroll_region_and_origin_mode_are_restored() {
+        let mut lines = String::from("\x1b[2J\x1b[HHEADER\x1b[24;1HFOOTER\x1b[5;20r\x1b[20;1H");
+        for i in 0..40 {
+            lines.push_str(&format!("\r\nline {i}"));
+        }
+        let after = "\r\nmore 1\r\nmore 2\x1b[1;1Hat the region's top";
+        for (setup, origin) in [("", false), ("\x1b[?6h\x1b[16;3H", true)] {
+            let mut s = Screen::new(40, 24);
+            s.feed(lines.as_bytes());
+            s.feed(setup.as_bytes());
+            assert_eq!(
+                margins(s.parser.screen()),
+                Margins {
+                    top: 4,
+                    bottom: 19,
+                    origin
+                }
+            );
+            let snap = s.snapshot().unwrap();
+            let mut r = render(&snap, 40, 24);
+            assert_eq!(margins(r.parser.screen()), margins(s.parser.screen()));
+            assert_eq!(
+                r.parser.screen().cursor_position(),
+                s.parser.screen().cursor_position()
+            );
+            s.feed(after.as_bytes());
+            r.feed(after.as_bytes());
+            assert_eq!(r.text(), s.text());
+            let text = r.text();
+            let rows: Vec<&str> = text.lines().collect();
+            // Home is the region's top under origin mode, the screen's otherwise.
+            let home = if origin { 4 } else { 0 };
+            assert_eq!(rows[home], "at the region's top", "{text}");
+            assert_eq!(rows[19], "more 2", "{text}");
+            assert_eq!(rows[23], "FOOTER", "{text}");
+        }
+    }
+
+    /// Without a region or origin mode, the snapshot carries neither.
+    #[test]
+    fn plain_screens_have_no_margins_in_their_snapshot() {
+        let s = fed(40, 24, b"hello\x1b[5;20r\x1b[r");
+        assert_eq!(
+            margins(s.parser.screen()),
+            Margins {
+                top: 0,
+                bottom: 23,
+                origin: false
+            }
+        );
+        let text = String::from_utf8(s.snapshot().unwrap().data).unwrap();
+        assert!(!text[SNAPSHOT_PREFIX.len()..].contains("r\x1b"), "{text:?}");
+        assert!(!text.contains("?6h"), "{text:?}");
+    }
+
+    /// The alternate screen and the one under it each keep their own region (as in `vt100`).
+    #[test]
+    fn both_screens_keep_their_regions() {
+        let mut s = Screen::new(40, 24);
+        s.feed(b"\x1b[3;10r\x1b[?1049h\x1b[5;20r\x1b[20;1Hx");
+        let snap = s.snapshot().unwrap();
+        let mut r = render(&snap, 40, 24);
+        assert_eq!(margins(r.parser.screen()), margins(s.parser.screen()));
+        for t in [&mut r, &mut s] {
+            t.feed(b"\x1b[?1049l");
+        }
+        assert_eq!(
+            margins(r.parser.screen()),
+            Margins {
+                top: 2,
+                bottom: 9,
+                origin: false
+            }
+        );
     }
 
     #[test]

@@ -4,26 +4,28 @@
 //! | module | job |
 //! |---|---|
 //! | [`client`] | the one test client of the real agent: typed calls, responses by id, output reassembled and checked |
-//! | [`fixture`] | the agent's test fixtures: a private `$OUTPOST_HOME` and agents in it, `ssh` sessions across the topology, the monitoring tests' jump-host agent and host oracle |
+//! | [`fixture`] | the agent's test fixtures: a private `$OUTPOST_HOME` and agents in it, `ssh` sessions across the topology, the monitoring tests' jump-host agent and host oracle; `session.exec` helpers and the exec scenarios local and ssh sessions share ([`fixture::exec`]) |
 //! | [`topology`] | throwaway users ([`TestUser`]), OpenSSH servers ([`Sshd`]) and the jump/target [`Topology`] |
-//! | [`process`] | running commands (as a user, in a namespace), waiting, killing process trees |
+//! | [`process`] | running commands (as a user, in a namespace), waiting, killing process trees; a started child killed and reaped on drop ([`process::Running`]) |
 //! | [`procfs`] | the one reader of `/proc`: `stat`, `status`, `smaps_rollup`, environment |
 //! | [`tmux`] | tmux as a screen oracle: a private server running one program at an exact size, its pane captured, killed on drop; [`tmux::normalise`]d rows |
-//! | [`venv`] | the Python oracles (pyte's Python, `asciinema cat`) from `target/venv` |
+//! | [`venv`] | the Python oracles from `target/venv`: pyte's rendering of terminal output ([`venv::pyte_render`]), `asciinema cat` |
 //! | [`text`] | finding bytes and terminal lines in output; readable tails for failure messages |
 //! | [`report`] | rewriting one section of `docs/*.md`; the fault scenarios' sections |
 //! | [`ssh_agent`] | a real `ssh-agent` on a socket of the test's choosing, keys added with `ssh-add`, killed on drop |
 //! | [`soak`] | the long randomized run against one agent (`make soak`, `tests/soak_short.rs`) |
 //! | [`bench`], [`summary`] | what the benches share: options, statistics, machine, results |
 //! | [`fuzz`] | replaying the kept fuzz inputs of a crate under `cargo test` |
-//! | [`cli`] | the desktop's CLI tests: running `outpost` with a private configuration, `--json` answers checked; the servers it logs into ([`cli::Remote`], [`cli::Jumped`]); output collected in the background; the link-cut tests' numbered lines and `outpost attach`; SHA-256 of a deployed agent |
+//! | [`random_file`] | files of seeded pseudo-random bytes for transfer tests |
+//! | [`http`] | a real HTTP server in the target's namespace; `curl` from the desktop's side: what a forward or SOCKS proxy carried |
+//! | [`cli`] | the desktop's CLI tests: running `outpost` with a private configuration, `--json` answers checked; the servers it logs into ([`cli::Remote`], [`cli::Jumped`], an ssh session through it with `Jumped::ssh_session`); output collected in the background; the link-cut tests' numbered lines and `outpost attach`; SHA-256 of a deployed agent |
 //! | `gui` (feature `gui`) | the desktop's real window under a private Xvfb through WebKitWebDriver: the app, waits, screenshots, every process reaped; the steps every window test file shares (timeouts, `data-testid` selectors, markers, a new shell tab) |
 //!
-//! Lower modules never import higher ones: `procfs` and `text` import nothing of the kit;
-//! `process` only `procfs`; `tmux` only `process`; `client` only `text`; `topology` `process`
-//! and `procfs`; `fixture` the client, `topology`, `process`, `procfs` and `text`; `soak` the
-//! client, `process`, `procfs` and `report`; `cli` `topology` and `process`; `gui` `cli`,
-//! `fixture`, `process` and `procfs`.
+//! Lower modules never import higher ones: `procfs`, `text` and `random_file` import nothing of
+//! the kit; `process` only `procfs`; `tmux` only `process`; `client` only `text`; `topology`
+//! `process` and `procfs`; `fixture` the client, `topology`, `process`, `procfs` and `text`;
+//! `soak` the client, `process`, `procfs` and `report`; `cli` and `http` `topology` and
+//! `process`; `gui` `cli`, `fixture`, `process` and `procfs`.
 //! A test binary imports what it uses from these modules; nothing is included by `#[path]`.
 //!
 //! Everything that touches users, namespaces or `sshd` needs root; [`require_root`] fails a test
@@ -59,8 +61,10 @@ pub mod fixture;
 pub mod fuzz;
 #[cfg(feature = "gui")]
 pub mod gui;
+pub mod http;
 pub mod process;
 pub mod procfs;
+pub mod random_file;
 pub mod report;
 pub mod soak;
 pub mod ssh_agent;

@@ -281,3 +281,14 @@ pub fn have_program(program: impl AsRef<OsStr>) -> bool {
         .map(|p| std::env::split_paths(&p).any(|d| d.join(program).is_file()))
         .unwrap_or(false)
 }
+
+/// A child process a test started, killed (by its own pid, never by name) and reaped when
+/// dropped.
+pub struct Running(pub Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

@@ -4,8 +4,9 @@
 Usage: pyte_render.py COLS ROWS < bytes
 
 Prints the screen's rows (trailing spaces removed, trailing blank rows dropped), then a line
-`--cursor ROW COL hidden=0|1` (0-based). Used by agent/tests/screen_restore.rs as the oracle
-for what a newly attached client shows.
+`--cursor ROW COL hidden=0|1` (0-based). Run through `outpost_testkit::venv::pyte_render` by
+agent/tests/screen_restore.rs and src-tauri/tests/gui_recordings.rs as the oracle for what a
+newly attached client (or a replay) shows.
 """
 
 import sys

@@ -8,6 +8,7 @@
 //! | `ssh_config` reading: lines, `Include`, bounds, `Host` blocks, first value wins | [`config`] | `config/` |
 //! | the one wildcard matcher (`*`, `?`, `!` lists) for `Host` lines and `known_hosts` | [`pattern`] | `pattern.rs` |
 //! | the home directory (`$HOME`, else the password entry) | [`home`] | `home.rs` |
+//! | the options of an `ssh` that only rides an existing ControlMaster | [`master`] | `master.rs` |
 //! | host and user names safe to hand to OpenSSH (9.6's rules), saved-host aliases | [`names`] | `names.rs` |
 //! | private atomic writes (0600, temporary file, fsync, rename) | [`private_file`] | `private_file.rs` |
 //! | the `ssh -G` oracle for tests (feature `testing`) | `testing` | `testing.rs` |
@@ -16,6 +17,7 @@
 
 pub mod config;
 pub mod home;
+pub mod master;
 pub mod names;
 pub mod pattern;
 pub mod private_file;

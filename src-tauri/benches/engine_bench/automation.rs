@@ -60,16 +60,7 @@ pub fn runs(s: &Setup, n: usize) -> Result<Automation> {
             .await?
             .session
             .session_id;
-        let true_run = || RunParams {
-            argv: Some(vec!["true".into()]),
-            shell: None,
-            cwd: None,
-            env: Default::default(),
-            stdin: None,
-            timeout_ms: None,
-            max_output: None,
-            target: None,
-        };
+        let true_run = || RunParams::argv(["true"]);
         let exec_true = exec::SessionCommand::new("true");
         let mut r = Automation {
             exec: Vec::new(),

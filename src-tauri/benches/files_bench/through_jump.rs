@@ -5,9 +5,8 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
 
-use anyhow::{bail, ensure, Context, Result};
+use anyhow::{ensure, Context, Result};
 use outpost_testkit::cli::Jumped;
 
 use crate::{quiet, sha, timed};
@@ -20,37 +19,6 @@ pub struct JumpFigures {
     pub down: [Vec<f64>; 2],
     /// Which topology ran (`netns`, or `loopback (why)`).
     pub topology: String,
-}
-
-/// An `ssh` session from the jump host to the target whose link is up; its id.
-fn ssh_session(j: &Jumped) -> Result<String> {
-    let dest = format!(
-        "{}@{}:{}",
-        j.user.name,
-        j.topo.target_addr().ip(),
-        j.topo.target_addr().port()
-    );
-    let s = j.cli.ok(&["new", "jump", "--ssh", &dest]);
-    let sid = s["session_id"]
-        .as_str()
-        .context("no session id")?
-        .to_string();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let list = j.cli.ok(&["sessions", "jump"]);
-        let up = list
-            .as_array()
-            .into_iter()
-            .flatten()
-            .any(|s| s["session_id"] == sid.as_str() && s["link"] == "up");
-        if up {
-            return Ok(sid);
-        }
-        if Instant::now() > deadline {
-            bail!("the ssh session's link never came up: {list}");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 /// An OpenSSH config naming the jump host `jump` and the target `target` (through `jump`).
@@ -87,7 +55,7 @@ pub fn run(outpost: &str, src: &Path, mib: u64, rounds: usize) -> Result<JumpFig
     };
     let work = tempfile::tempdir()?;
     let config = ssh_config(&j, work.path())?;
-    let sid = ssh_session(&j)?;
+    let sid = j.ssh_session();
     let want = sha(src);
     // Jump and target share this machine's file system.
     let remote_file = j.user.home.join("jbench.bin");

@@ -198,29 +198,11 @@ pub async fn run(cmd: FilesCommand, out: Output, ctx: &EngineContext) -> Result<
 }
 
 async fn mkdir(o: &Opened, path: &str, parents: bool, mode: u32) -> Result<(), TransferError> {
-    if !parents {
-        return o.fs.mkdir(path, mode).await;
-    }
-    let mut sofar = if path.starts_with('/') {
-        "/".to_string()
+    if parents {
+        o.fs.mkdir_all(path, mode).await
     } else {
-        String::new()
-    };
-    for part in path.split('/').filter(|p| !p.is_empty() && *p != ".") {
-        sofar = crate::engine::transfer::remote::join(&sofar, part);
-        match o.fs.stat(&sofar).await? {
-            Some(e) if e.kind == EntryKind::Dir => {}
-            Some(_) => {
-                return Err(TransferError::new(
-                    ErrorKind::NotADirectory,
-                    o.fs.show(&sofar),
-                    "not a directory",
-                ))
-            }
-            None => o.fs.mkdir(&sofar, mode).await?,
-        }
+        o.fs.mkdir(path, mode).await
     }
-    Ok(())
 }
 
 async fn mv(o: &Opened, from: &str, to: &str, replace: bool) -> Result<String, TransferError> {

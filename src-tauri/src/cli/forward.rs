@@ -1,12 +1,14 @@
 //! `outpost forward add|up|list|close`: port forwards through a host, over the engine's
 //! [`forward`](crate::engine::forward) module. `add` and `up` stay in the foreground keeping
 //! their forwards (reconnecting when the link is lost) until interrupted; `list` and `close`
-//! act on saved forwards and on those other `outpost forward` processes are running.
+//! act on saved forwards and on those other `outpost forward` processes are running, and (with
+//! `--agent`, or an agent forward's id) on the forwards the host's agent keeps.
 
 use clap::Subcommand;
 use serde::Serialize;
 
 use super::output::Output;
+use crate::engine::forward::agent::{self, AgentOwned};
 use crate::engine::forward::run::{self, Started};
 use crate::engine::forward::saved::SavedForwards;
 use crate::engine::forward::status::{RunStatus, RunningForward};
@@ -14,6 +16,7 @@ use crate::engine::forward::ForwardSpec;
 use crate::engine::ssh::visible;
 use crate::engine::store::hosts::HostStore;
 use crate::engine::{EngineContext, EngineError};
+use outpost_protocol::forward::{valid_forward_id, ForwardInfo, ForwardState};
 
 /// `outpost forward …`.
 #[derive(Subcommand, Debug)]
@@ -32,6 +35,14 @@ pub enum ForwardAction {
         /// Also save them for `outpost forward up HOST`.
         #[arg(long)]
         save: bool,
+        /// Have HOST's agent keep each `-L` destination as a private Unix socket on HOST, which
+        /// outlives this command; the local port leads to that socket.
+        #[arg(long)]
+        agent_owned: bool,
+        /// Reach the `-L` destinations from this `ssh` session's target (implies
+        /// `--agent-owned`).
+        #[arg(long, value_name = "SESSION")]
+        session: Option<String>,
     },
     /// Bring up HOST's saved forwards and keep them until interrupted.
     Up {
@@ -42,12 +53,16 @@ pub enum ForwardAction {
     List {
         /// Only this host's.
         host: Option<String>,
+        /// Also ask HOST's agent for the forwards it keeps, with their state.
+        #[arg(long, requires = "host")]
+        agent: bool,
     },
     /// Forget a saved forward and close it where it runs.
     Close {
         /// The host.
         host: String,
-        /// The forward's id, as `outpost forward list` shows it (e.g. `L127.0.0.1:8080:db:5432`).
+        /// The forward's id, as `outpost forward list` shows it (e.g. `L127.0.0.1:8080:db:5432`,
+        /// or an agent-owned forward's `f0123456789abcdef`).
         id: String,
     },
 }
@@ -72,7 +87,16 @@ pub async fn run(
             local,
             dynamic,
             save,
+            agent_owned,
+            session,
         } => {
+            let agent = (agent_owned || session.is_some()).then_some(AgentOwned { session });
+            if agent.is_some() && save {
+                return Err(EngineError::Usage(
+                    "agent-owned forwards are kept by the agent: --save is for desktop forwards"
+                        .into(),
+                ));
+            }
             let mut specs = Vec::with_capacity(local.len() + dynamic.len());
             for l in &local {
                 specs.push(ForwardSpec::parse_local(l)?);
@@ -80,7 +104,7 @@ pub async fn run(
             for d in &dynamic {
                 specs.push(ForwardSpec::parse_dynamic(d)?);
             }
-            let started = start(&host, &specs, ctx).await?;
+            let started = start(&host, &specs, agent.as_ref(), ctx).await?;
             if save {
                 let mut saved = SavedForwards::load(&ctx.config_dir)?;
                 for s in &specs {
@@ -97,10 +121,10 @@ pub async fn run(
                     "no saved forwards for {host} (outpost forward add {host} -L … --save)"
                 )));
             }
-            let started = start(&host, &specs, ctx).await?;
+            let started = start(&host, &specs, None, ctx).await?;
             keep(&host, started, out, ctx).await
         }
-        ForwardAction::List { host } => {
+        ForwardAction::List { host, agent } => {
             let saved = SavedForwards::load(&ctx.config_dir)?;
             let saved: Vec<SavedEntry> = saved
                 .hosts
@@ -115,9 +139,32 @@ pub async fn run(
                 })
                 .collect();
             let running = RunStatus::read_all(&ctx.config_dir, host.as_deref());
+            let kept = match (&host, agent) {
+                (Some(h), true) => {
+                    let h = HostStore::load(&ctx.config_dir)?.get(h)?;
+                    Some(agent::list(&h, ctx).await?)
+                }
+                _ => None,
+            };
+            let mut json = serde_json::json!({"saved": saved, "running": running});
+            if let Some(k) = &kept {
+                json["agent"] = serde_json::to_value(k).unwrap_or_default();
+            }
+            out.ok(&json, || {
+                let mut text = list_text(&saved, &running);
+                for f in kept.iter().flatten() {
+                    text.push_str(&agent_line(host.as_deref().unwrap_or_default(), f));
+                }
+                text
+            });
+            Ok(0)
+        }
+        ForwardAction::Close { host, id } if valid_forward_id(&id) => {
+            let h = HostStore::load(&ctx.config_dir)?.get(&host)?;
+            agent::close(&h, ctx, &id).await?;
             out.ok(
-                &serde_json::json!({"saved": saved, "running": running}),
-                || list_text(&saved, &running),
+                &serde_json::json!({"host": host, "id": id, "closed": true}),
+                || format!("{id} closed on {host}"),
             );
             Ok(0)
         }
@@ -143,14 +190,35 @@ pub async fn run(
     }
 }
 
-/// Binds, connects and checks the destinations.
+/// Binds, connects and checks the destinations (or has the agent open them).
 async fn start(
     host: &str,
     specs: &[ForwardSpec],
+    agent: Option<&AgentOwned>,
     ctx: &EngineContext,
 ) -> Result<Started, EngineError> {
     let host = HostStore::load(&ctx.config_dir)?.get(host)?;
-    run::start(&host, ctx, specs).await
+    run::start_with(&host, ctx, specs, agent).await
+}
+
+/// `\nagent\tjump\tf0123…\tactive\t10.0.0.7:80 via session k3v9q2\t/run/…/f0123….sock`.
+fn agent_line(host: &str, f: &ForwardInfo) -> String {
+    let state = match f.state {
+        ForwardState::Active => "active",
+        ForwardState::Waiting => "waiting",
+    };
+    let from = f
+        .session_id
+        .as_deref()
+        .map(|s| format!(" via session {s}"))
+        .unwrap_or_default();
+    format!(
+        "\nagent\t{host}\t{}\t{state}\t{}:{}{from}\t{}",
+        f.id,
+        visible(&f.host),
+        f.port,
+        visible(&f.socket)
+    )
 }
 
 /// Prints the forwards (one JSON line with `--json`) and serves them until Ctrl-C, SIGTERM,
@@ -188,11 +256,19 @@ fn describe(host: &str, f: &RunningForward) -> String {
             dest_host,
             dest_port,
             ..
-        } => format!(
-            "{} → {}:{dest_port} through {host}",
-            f.local,
-            visible(dest_host)
-        ),
+        } => match &f.agent_socket {
+            Some(socket) => format!(
+                "{} → {}:{dest_port} kept by {host}'s agent at {}",
+                f.local,
+                visible(dest_host),
+                visible(socket)
+            ),
+            None => format!(
+                "{} → {}:{dest_port} through {host}",
+                f.local,
+                visible(dest_host)
+            ),
+        },
         ForwardSpec::Dynamic { .. } => format!("{} SOCKS5 through {host}", f.local),
     }
 }

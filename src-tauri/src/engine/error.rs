@@ -176,6 +176,8 @@ fn remote_code(code: i32) -> Option<&'static str> {
         (ErrorCode::ExecNotFound, "exec_not_found"),
         (ErrorCode::TimedOut, "timed_out"),
         (ErrorCode::SpawnFailed, "spawn_failed"),
+        (ErrorCode::ForwardNotFound, "forward_not_found"),
+        (ErrorCode::Unreachable, "unreachable"),
     ]
     .into_iter()
     .find(|(c, _)| c.code() == code)
@@ -487,6 +489,8 @@ mod tests {
         assert_eq!(remote(ErrorCode::ExecNotFound).code, "exec_not_found");
         assert_eq!(remote(ErrorCode::TimedOut).code, "timed_out");
         assert_eq!(remote(ErrorCode::SpawnFailed).code, "spawn_failed");
+        assert_eq!(remote(ErrorCode::ForwardNotFound).code, "forward_not_found");
+        assert_eq!(remote(ErrorCode::Unreachable).code, "unreachable");
         let busy = remote(ErrorCode::SessionBusy);
         assert_eq!(
             serde_json::to_value(busy.details).unwrap(),

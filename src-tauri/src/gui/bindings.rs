@@ -86,6 +86,11 @@ fn types_ts() -> String {
     d.visit::<HostKeyAnswer>();
     d.visit::<crate::engine::automation::group::SessionOutcome>();
     d.visit::<crate::gui::commands::automation::SessionTarget>();
+    d.visit::<crate::gui::commands::files::Listing>();
+    d.visit::<crate::gui::commands::files::TransferStarted>();
+    d.visit::<crate::gui::commands::files::TransferEvent>();
+    d.visit::<crate::gui::commands::forwards::HostForwards>();
+    d.visit::<crate::gui::commands::forwards::NewForward>();
     let mut out = String::from(HEADER);
     for decl in d.decls.values() {
         out.push('\n');

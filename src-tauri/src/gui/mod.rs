@@ -45,6 +45,8 @@ pub fn run() -> Result<(), GuiError> {
             }));
             let hub = Connections::new(EngineContext::new(config_dir()?, prompts.clone()));
             app.manage(AppState::new(hub, prompts));
+            app.manage(commands::files::FilesState::default());
+            app.manage(commands::forwards::ForwardsState::default());
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -82,6 +84,19 @@ pub fn run() -> Result<(), GuiError> {
             commands::recordings::recording_load,
             commands::recordings::session_record,
             commands::automation::run_in_sessions,
+            commands::files::files_list,
+            commands::files::files_mkdir,
+            commands::files::files_rename,
+            commands::files::files_remove,
+            commands::files::files_close,
+            commands::files::files_downloads_dir,
+            commands::files::files_upload,
+            commands::files::files_download,
+            commands::files::transfer_cancel,
+            commands::forwards::forwards_list,
+            commands::forwards::forward_add,
+            commands::forwards::forward_close,
+            commands::forwards::forward_save,
         ])
         .build(tauri::generate_context!())?;
     app.run(|app, event| {

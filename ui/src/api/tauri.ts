@@ -288,3 +288,70 @@ export async function clipboardRead(): Promise<string> {
 export const policyGet = (): Promise<PolicyShown> => call("policy_get");
 /** Checks and saves the MCP policy; the problem when it is not valid (nothing is written then). */
 export const policySet = (policy: PolicyFile): Promise<PolicyProblem | null> => call("policy_set", { policy });
+
+// The file panel (`files_*`, `transfer_cancel`) and the forwards panel (`forward*`).
+import type {
+  ForwardRow,
+  HostForwards,
+  NewForward,
+  Listing,
+  TransferEvent,
+  TransferStarted,
+} from "./generated/types";
+import { getCurrentWebview } from "@tauri-apps/api/webview";
+import type { DragDrop } from "../files/drop";
+
+/** Where the file panel is: a host, or the target of one of its `ssh` sessions. */
+export interface FilePlace {
+  host: string;
+  session: string | null;
+}
+
+/** Lists directory `path` (`.` is the login directory). */
+export const filesList = (at: FilePlace, path: string): Promise<Listing> => call("files_list", { ...at, path });
+/** Creates a directory. */
+export const filesMkdir = (at: FilePlace, path: string): Promise<void> => call("files_mkdir", { ...at, path });
+/** Renames, never replacing what is there. */
+export const filesRename = (at: FilePlace, from: string, to: string): Promise<void> => call("files_rename", { ...at, from, to });
+/** Removes a file or a directory with its contents; how many entries went. */
+export const filesRemove = (at: FilePlace, path: string): Promise<number> => call("files_remove", { ...at, path });
+/** Closes the panel's connection. */
+export const filesClose = (at: FilePlace): Promise<void> => call("files_close", { ...at });
+/** `~/Downloads` of this computer. */
+export const filesDownloadsDir = (): Promise<string> => call("files_downloads_dir");
+/** Uploads local paths into remote directory `dir`; one transfer each. */
+export const filesUpload = (at: FilePlace, sources: string[], dir: string): Promise<TransferStarted[]> =>
+  call("files_upload", { ...at, sources, dir });
+/** Downloads remote paths into local folder `dir`; one transfer each. */
+export const filesDownload = (at: FilePlace, paths: string[], dir: string): Promise<TransferStarted[]> =>
+  call("files_download", { ...at, paths, dir });
+/** Cancels a transfer; false when it had ended. */
+export const transferCancel = (id: string): Promise<boolean> => call("transfer_cancel", { id });
+
+/** Calls `handler` with every transfer's progress; resolves to a function that stops. */
+export async function onTransfer(handler: (ev: TransferEvent) => void): Promise<() => void> {
+  try {
+    return await listen<TransferEvent>("transfer", (event) => handler(event.payload));
+  } catch (e) {
+    throw toApiError(e);
+  }
+}
+
+/** Calls `handler` for files dragged over or dropped on the window; resolves to a function that stops. */
+export async function onDragDrop(handler: (ev: DragDrop) => void): Promise<() => void> {
+  try {
+    return await getCurrentWebview().onDragDropEvent((event) => handler(event.payload));
+  } catch (e) {
+    throw toApiError(e);
+  }
+}
+
+/** The window's and the saved forwards of a host. */
+export const forwardsList = (host: string): Promise<HostForwards> => call("forwards_list", { host });
+
+/** Starts a forward through `host` (binding it and checking its destination first). */
+export const forwardAdd = (host: string, forward: NewForward): Promise<ForwardRow> => call("forward_add", { host, forward });
+/** Closes a running forward; its port is free when this resolves. */
+export const forwardClose = (host: string, id: string): Promise<boolean> => call("forward_close", { host, id });
+/** Saves or forgets a forward. */
+export const forwardSave = (host: string, id: string, on: boolean): Promise<void> => call("forward_save", { host, id, on });

@@ -1,8 +1,8 @@
 // An error in plain words: headline, the engine's whole message (wrapped and selectable, never
-// cut), and what to do next for its cause.
+// cut; a leading path or host is kept exactly as written), and what to do next for its cause.
 import type { JSX } from "preact";
 import type { ApiError } from "../api/types";
-import { adviceFor } from "./advice";
+import { adviceFor, messageText } from "./advice";
 
 /** Shows one error with advice. */
 export function ErrorBox({ error, context, onClose, compact }: { error: ApiError; context?: string; onClose?: () => void; compact?: boolean }): JSX.Element {
@@ -19,7 +19,7 @@ export function ErrorBox({ error, context, onClose, compact }: { error: ApiError
       </div>
       {context ? <div class="error-context">{context}</div> : null}
       <div class="error-message error-message-full" data-testid="error-message">
-        {capitalise(a.message)}
+        {messageText(a.message)}
       </div>
       {a.next ? (
         <div class="error-next" data-testid="error-next">
@@ -28,8 +28,4 @@ export function ErrorBox({ error, context, onClose, compact }: { error: ApiError
       ) : null}
     </div>
   );
-}
-
-function capitalise(s: string): string {
-  return s.length === 0 ? s : s[0]?.toUpperCase() + s.slice(1);
 }

@@ -1,6 +1,16 @@
 // Tests for error advice and the typed facts of changed host keys and deploy failures.
 import { describe, expect, it } from "vitest";
-import { adviceFor, changedKeyOf, KNOWN_CODES, removeKeyCommand } from "./advice";
+import forwardErrors from "../../../src-tauri/src/engine/forward/error.rs?raw";
+import transferErrors from "../../../src-tauri/src/engine/transfer/error.rs?raw";
+import { adviceFor, changedKeyOf, KNOWN_CODES, messageText, removeKeyCommand } from "./advice";
+
+/** The codes a Rust error file's `fn code(` maps its errors to (the `=> "code"` arms up to the
+ * end of that function). */
+function rustCodes(rust: string): string[] {
+  const start = rust.indexOf("fn code(");
+  const body = rust.slice(start, rust.indexOf("\n    }\n", start));
+  return [...body.matchAll(/=> "([a-z_]+)",/g)].map((m) => m[1] ?? "");
+}
 
 describe("adviceFor", () => {
   it("gives every known code a title and a next step, keeping the message", () => {
@@ -25,6 +35,26 @@ describe("adviceFor", () => {
     ]) {
       expect(KNOWN_CODES).toContain(code);
     }
+  });
+  it("titles every file and forward error the engine can report", () => {
+    const codes = [...rustCodes(transferErrors), ...rustCodes(forwardErrors)];
+    expect(codes).toEqual(expect.arrayContaining(["not_found", "no_space", "transfer_failed", "port_in_use", "forward_bind"]));
+    for (const code of codes) {
+      expect(KNOWN_CODES, code).toContain(code);
+      expect(adviceFor({ code, message: "m", details: null }).title).not.toBe("Something went wrong");
+    }
+  });
+  it("gives file and forward errors their own words, keeping the message", () => {
+    const full = adviceFor({ code: "no_space", message: "h:/srv/big.iso: no space left on the device", details: null });
+    expect(full.title).toBe("The disk is full");
+    expect(full.message).toBe("h:/srv/big.iso: no space left on the device");
+    expect(adviceFor({ code: "port_in_use", message: "m", details: null }).title).toBe("That port is already in use");
+    expect(adviceFor({ code: "forward_bind", message: "m", details: null }).next).toMatch(/1024/);
+    expect(adviceFor({ code: "is_a_directory", message: "m", details: null }).title).toBe("That is a folder, not a file");
+    expect(adviceFor({ code: "not_a_directory", message: "m", details: null }).title).toBe("That is a file, not a folder");
+  });
+  it("lists each code once", () => {
+    expect(new Set(KNOWN_CODES).size).toBe(KNOWN_CODES.length);
   });
   it("shows the message alone for unknown codes", () => {
     expect(adviceFor({ code: "martian", message: "it broke", details: null })).toEqual({
@@ -110,5 +140,30 @@ describe("connection failures", () => {
     expect(all[0]?.next).toMatch(/port/);
     expect(all[1]?.next).toMatch(/spelling/);
     expect(timeout.next).toMatch(/firewall/);
+  });
+});
+
+describe("messageText", () => {
+  it("capitalises a message that starts with a plain word", () => {
+    expect(messageText("cannot listen on 127.0.0.1:80: the port is already in use")).toBe(
+      "Cannot listen on 127.0.0.1:80: the port is already in use",
+    );
+    expect(messageText("the SSH connection is closed: eof")).toBe("The SSH connection is closed: eof");
+    expect(messageText("refused")).toBe("Refused");
+  });
+  it("keeps a leading path, host or name exactly as written", () => {
+    for (const m of [
+      "h:/srv/x: permission denied",
+      "h:sess:/tmp/y: no such file or directory",
+      "/home/me/a.txt: already exists",
+      "notes: directory not empty",
+      "db:5432 is unreachable from jump: connection refused",
+      "web-1:80 is unreachable from jump: no route",
+      "[::1]:22 refused",
+      "SHA-256 of the copy is ab, of the source cd; the copy was removed",
+      "",
+    ]) {
+      expect(messageText(m)).toBe(m);
+    }
   });
 });

@@ -134,8 +134,8 @@ const TABLE: Record<string, { title: string; next: string }> = {
     next: "Check the spelling of the host name. An internal name may need your VPN; otherwise use its IP address or an alias from ~/.ssh/config.",
   },
   unreachable: {
-    title: "No route to the host",
-    next: "Your computer (or the jump host) has no way to that address: check your network connection, VPN and any jump hosts, then try again.",
+    title: "That address cannot be reached",
+    next: "Your computer (or, for a forward, the jump host) has no way to it: no route, a refused port or an unknown name. Check the address and port, that the service runs, your network, VPN and jump hosts, then try again.",
   },
   channel_refused: {
     title: "The host refused the request",
@@ -200,6 +200,71 @@ const TABLE: Record<string, { title: string; next: string }> = {
   rpc_32603: {
     title: "The agent had an internal error",
     next: "Try again; if it keeps happening, see the agent's log on the host.",
+  },
+};
+
+/** File operations (the engine's transfer codes); the message names the path, so the advice
+ * only says what to do. */
+const FILES: Record<string, { title: string; next: string }> = {
+  not_found: {
+    title: "No such file or folder",
+    next: "It may have been moved, renamed or deleted. Refresh the list and check the path.",
+  },
+  permission_denied: {
+    title: "Permission denied",
+    next: "Your user on that host may not read or write this path. Check its owner and mode (ls -l), or choose a folder you own.",
+  },
+  no_space: {
+    title: "The disk is full",
+    next: "Free some space on the receiving side, or choose a folder on another disk, then copy again.",
+  },
+  exists: {
+    title: "That name is already taken",
+    next: "Choose another name, or rename or delete the existing one first.",
+  },
+  not_empty: {
+    title: "The folder is not empty",
+    next: "Delete what is inside it first, or delete the folder together with its contents.",
+  },
+  is_a_directory: {
+    title: "That is a folder, not a file",
+    next: "Pick a file, or open the folder to see what is inside it.",
+  },
+  not_a_directory: {
+    title: "That is a file, not a folder",
+    next: "A part of the path is a file. Check the path, or choose a folder as the destination.",
+  },
+  checksum_mismatch: {
+    title: "The copy does not match the original",
+    next: "Its SHA-256 differs from the source's, so the copy was removed. Copy it again; if it keeps happening, check the disks and the network.",
+  },
+  unsupported: {
+    title: "The server cannot do this",
+    next: "It offers no SFTP for this and no fallback worked. Ask the host's administrator to enable the SFTP subsystem.",
+  },
+  transfer_failed: {
+    title: "The file operation failed",
+    next: "Read the reason above, then try again.",
+  },
+};
+
+/** Port forwards (the engine's forward codes; `unreachable` is shared with connections). */
+const FORWARDS: Record<string, { title: string; next: string }> = {
+  port_in_use: {
+    title: "That port is already in use",
+    next: "Another program or forward listens on it. Choose another local port, or 0 to let the system pick a free one.",
+  },
+  forward_invalid: {
+    title: "That forward is not valid",
+    next: "Check the ports (1–65535) and addresses, for example local port 8080 to db:5432.",
+  },
+  forward_not_found: {
+    title: "That forward is no longer there",
+    next: "It was closed, or its session ended. List the host's agent-owned forwards (outpost forward list HOST --agent) and open it again if you need it.",
+  },
+  forward_bind: {
+    title: "The forward cannot listen on that address",
+    next: "The address may not belong to this computer, or the port may need administrator rights (below 1024). Choose another address, or a port above 1023.",
   },
 };
 
@@ -270,13 +335,22 @@ export function adviceFor(error: ApiError): Advice {
     const t = error.details.stage === "connecting" ? CONNECT_TIMEOUT.connecting : CONNECT_TIMEOUT.handshake;
     return { title: t.title, message: error.message, next: t.next };
   }
-  const known = TABLE[error.code];
+  const known = TABLE[error.code] ?? FILES[error.code] ?? FORWARDS[error.code];
   if (known === undefined) return { title: "Something went wrong", message: error.message, next: null };
   return { title: known.title, message: error.message, next: known.next };
 }
 
 /** Every code with specific advice (for tests and documentation). */
-export const KNOWN_CODES: readonly string[] = Object.keys(TABLE);
+export const KNOWN_CODES: readonly string[] = [...Object.keys(TABLE), ...Object.keys(FILES), ...Object.keys(FORWARDS)];
+
+/** An engine message as the error box shows it: a first word in lower-case letters gets a
+ * capital; a message that starts with anything else (a path such as `h:/srv`, a `host:port`, a
+ * name) is left exactly as written. */
+export function messageText(message: string): string {
+  const first = /^[a-z]+(?=[ ,]|$)/.exec(message);
+  if (first === null) return message;
+  return message.charAt(0).toUpperCase() + message.slice(1);
+}
 
 /** The facts of a `host_key_changed` error (null for any other error). */
 export function changedKeyOf(error: ApiError): ChangedKey | null {

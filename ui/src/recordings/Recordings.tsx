@@ -1,18 +1,11 @@
-// Where the recordings UI is mounted (once, in the app): the dialog of a session's recordings
-// and the replay, each when open.
+// Where the recordings dialog is mounted (once, in the app), when open. Replays are tabs: see
+// tabs/TabArea.tsx and tabs/ReplayTabItem.tsx.
 import type { JSX } from "preact";
 import { RecordingsDialog } from "./RecordingsDialog";
-import { ReplayView } from "./ReplayView";
-import { recordingsOf, replaying } from "./state";
+import { recordingsOf } from "./state";
 
-/** The open recordings dialog and replay. */
-export function Recordings(): JSX.Element {
+/** The open recordings dialog. */
+export function Recordings(): JSX.Element | null {
   const of = recordingsOf.value;
-  const r = replaying.value;
-  return (
-    <>
-      {of ? <RecordingsDialog of={of} /> : null}
-      {r ? <ReplayView key={`${r.host}/${r.name}`} r={r} /> : null}
-    </>
-  );
+  return of ? <RecordingsDialog of={of} /> : null;
 }

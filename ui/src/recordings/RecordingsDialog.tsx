@@ -1,5 +1,5 @@
 // The recordings of one session: name, start, length and size of each file, a Replay button per
-// file, and starting or stopping the session's recording.
+// file (it opens the recording in a replay tab), and starting or stopping the session's recording.
 import type { JSX } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { toApiError } from "../api/errors";
@@ -8,7 +8,7 @@ import type { ApiError, RecordingInfo } from "../api/types";
 import { ErrorBox } from "../dialogs/ErrorBox";
 import { Modal } from "../dialogs/Modal";
 import { durationText, sizeText } from "./format";
-import { type RecordingsOf, recordingsOf, replaying } from "./state";
+import { openReplay, type RecordingsOf, recordingsOf } from "./state";
 
 /** The dialog. */
 export function RecordingsDialog({ of }: { of: RecordingsOf }): JSX.Element {
@@ -61,10 +61,9 @@ export function RecordingsDialog({ of }: { of: RecordingsOf }): JSX.Element {
                 <td>{sizeText(r.bytes)}</td>
                 <td>
                   <button
-                   
                     data-testid="recording-replay"
                     onClick={() => {
-                      replaying.value = { host: of.host, name: r.name };
+                      openReplay(of.host, r.name, of.title);
                       close();
                     }}
                   >

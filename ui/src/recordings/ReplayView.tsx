@@ -1,6 +1,8 @@
-// The replay of one recording over the tabs: an xterm.js terminal of the recording's size fed
-// the output events on the player's clock (cast.ts), with play/pause, restart, a speed control
-// and the position. Input and marker events are not written to the terminal.
+// The content of one replay tab: an xterm.js terminal of the recording's size (and of each size
+// it was resized to) played by player.ts, with play/pause, the speed (0.5× to 4×), skipping idle
+// gaps, a seek bar and the position. Input and marker events are not written to the terminal.
+// Every replay tab stays mounted while open (switching tabs keeps its place); only the shown one
+// is visible.
 import { Terminal } from "@xterm/xterm";
 import type { JSX } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
@@ -10,105 +12,143 @@ import type { ApiError } from "../api/types";
 import { ErrorBox } from "../dialogs/ErrorBox";
 import { settings } from "../state/store";
 import { fontStack, terminalTheme } from "../terminal/theme";
-import { type Cast, dueUntil, parseCast, parseSize, PlayClock, playTimes, SPEEDS } from "./cast";
+import { parseCast, SPEEDS } from "./cast";
 import { durationText } from "./format";
-import { type Replaying, replaying } from "./state";
+import { Player, type ReplaySink } from "./player";
+import type { ReplayTab } from "./state";
 
-/** The replay. */
-export function ReplayView({ r }: { r: Replaying }): JSX.Element {
+/** What the controls show, copied from the player after each change and tick. */
+interface Shown {
+  state: "loading" | "playing" | "paused" | "ended" | "error";
+  position: number;
+  duration: number;
+  speed: number;
+  skipIdle: boolean;
+}
+
+/** A sink writing to `term` in order: a reset is the terminal's own full reset (ESC c) and a
+ * resize happens once what was written before it has been parsed. */
+function xtermSink(term: Terminal): ReplaySink {
+  return {
+    write: (data) => term.write(data),
+    resize: (cols, rows) => term.write("", () => term.resize(cols, rows)),
+    reset: () => term.write("\x1bc"),
+  };
+}
+
+/** One replay tab's content. */
+export function ReplayView({ tab, shown }: { tab: ReplayTab; shown: boolean }): JSX.Element {
   const host = useRef<HTMLDivElement>(null);
-  const [cast, setCast] = useState<Cast | null>(null);
+  const player = useRef<Player | null>(null);
+  const timer = useRef(0);
   const [error, setError] = useState<ApiError | null>(null);
-  const [speed, setSpeed] = useState(1);
-  const [playing, setPlaying] = useState(true);
-  const [pos, setPos] = useState(0);
-  const [restarts, setRestarts] = useState(0);
-  const clock = useRef(new PlayClock(() => performance.now()));
+  const [view, setView] = useState<Shown>({ state: "loading", position: 0, duration: 0, speed: 1, skipIdle: true });
+
+  const show = (p: Player) =>
+    setView({
+      state: p.playing() ? "playing" : p.ended() ? "ended" : "paused",
+      position: p.position(),
+      duration: p.duration(),
+      speed: p.speed(),
+      skipIdle: p.skipsIdle(),
+    });
+
+  // One timer at a time: each tick writes what is due and waits for the next event.
+  const drive = () => {
+    window.clearTimeout(timer.current);
+    const p = player.current;
+    if (p === null) return;
+    const wait = p.tick();
+    show(p);
+    if (wait !== null) timer.current = window.setTimeout(drive, wait);
+  };
 
   useEffect(() => {
     let alive = true;
+    let term: Terminal | null = null;
     api
-      .recordingLoad(r.host, r.name)
-      .then((text) => alive && setCast(parseCast(text)))
-      .catch((e: unknown) => alive && setError(toApiError(e)));
+      .recordingLoad(tab.host, tab.name)
+      .then((text) => {
+        const el = host.current;
+        if (!alive || el === null) return;
+        const cast = parseCast(text);
+        const s = settings.peek();
+        term = new Terminal({
+          cols: cast.width,
+          rows: cast.height,
+          fontFamily: fontStack(s.font_family),
+          fontSize: s.font_size,
+          theme: terminalTheme(s.theme),
+          disableStdin: true,
+          scrollback: 1000,
+        });
+        term.open(el);
+        const p = new Player(cast, xtermSink(term), () => performance.now());
+        player.current = p;
+        p.play();
+        drive();
+      })
+      .catch((e: unknown) => {
+        if (!alive) return;
+        setError(toApiError(e));
+        setView((v) => ({ ...v, state: "error" }));
+      });
     return () => {
       alive = false;
+      window.clearTimeout(timer.current);
+      player.current = null;
+      term?.dispose();
     };
-  }, [r.host, r.name]);
+  }, [tab.host, tab.name]);
 
-  useEffect(() => {
-    const el = host.current;
-    if (cast === null || el === null) return;
-    const term = new Terminal({
-      cols: cast.width,
-      rows: cast.height,
-      fontFamily: fontStack(settings.value.font_family),
-      fontSize: settings.value.font_size,
-      theme: terminalTheme(settings.value.theme),
-      disableStdin: true,
-      scrollback: 1000,
-    });
-    term.open(el);
-    const times = playTimes(cast.events);
-    const c = clock.current;
-    c.reset();
-    c.play();
-    let next = 0;
-    let timer = 0;
-    const tick = () => {
-      const now = c.position();
-      const until = dueUntil(times, next, now);
-      for (; next < until; next++) {
-        const e = cast.events[next];
-        if (e === undefined) break;
-        if (e.code === "o") term.write(e.data);
-        else if (e.code === "r") {
-          const size = parseSize(e.data);
-          if (size) term.resize(size.cols, size.rows);
-        }
-      }
-      setPos(Math.min(now, times[times.length - 1] ?? 0));
-      if (next >= times.length) c.pause();
-      setPlaying(c.playing());
-      timer = window.setTimeout(tick, 30);
-    };
-    tick();
-    return () => {
-      window.clearTimeout(timer);
-      term.dispose();
-    };
-  }, [cast, restarts]);
-
-  const total = cast ? (playTimes(cast.events).at(-1) ?? 0) : 0;
-  const toggle = () => {
-    const c = clock.current;
-    if (c.playing()) c.pause();
-    else c.play();
-    setPlaying(c.playing());
+  /** Runs `f` on the player, then shows and drives it. */
+  const act = (f: (p: Player) => void) => {
+    const p = player.current;
+    if (p === null) return;
+    f(p);
+    drive();
   };
-  const changeSpeed = (s: number) => {
-    clock.current.setSpeed(s);
-    setSpeed(s);
-  };
+  const ready = view.state !== "loading" && view.state !== "error";
 
   return (
-    <div class="replay" data-testid="replay" role="dialog" aria-label={`Replay of ${r.name}`}>
+    <div class={`replay ${shown ? "shown" : "hidden"}`} data-testid="replay" data-replay-id={tab.id} data-state={view.state}>
       <div class="replay-bar">
-        <span class="replay-name" title={r.name}>
-          Replay: {r.name}
+        <button
+          data-testid="replay-toggle"
+          class="replay-toggle"
+          disabled={!ready}
+          onClick={() => act((p) => (p.playing() ? p.pause() : p.play()))}
+        >
+          {view.state === "playing" ? "Pause" : "Play"}
+        </button>
+        <input
+          type="range"
+          class="replay-seek"
+          data-testid="replay-seek"
+          aria-label="Position"
+          min={0}
+          max={view.duration}
+          step={0.05}
+          value={view.position}
+          disabled={!ready}
+          onInput={(e) => {
+            const pos = Number((e.target as HTMLInputElement).value);
+            act((p) => p.seek(pos));
+          }}
+        />
+        <span class="replay-pos" data-testid="replay-position">
+          {durationText(view.position * 1000)} / {durationText(view.duration * 1000)}
         </span>
-        <button data-testid="replay-toggle" onClick={toggle} disabled={cast === null}>
-          {playing ? "Pause" : "Play"}
-        </button>
-        <button data-testid="replay-restart" onClick={() => setRestarts((n) => n + 1)} disabled={cast === null}>
-          Restart
-        </button>
-        <label>
-          Speed{" "}
+        <label title="Speed">
           <select
             data-testid="replay-speed"
-            value={String(speed)}
-            onChange={(e) => changeSpeed(Number((e.target as HTMLSelectElement).value))}
+            aria-label="Speed"
+            value={String(view.speed)}
+            disabled={!ready}
+            onChange={(e) => {
+              const speed = Number((e.target as HTMLSelectElement).value);
+              act((p) => p.setSpeed(speed));
+            }}
           >
             {SPEEDS.map((s) => (
               <option key={s} value={String(s)}>
@@ -117,12 +157,22 @@ export function ReplayView({ r }: { r: Replaying }): JSX.Element {
             ))}
           </select>
         </label>
-        <span class="replay-pos" data-testid="replay-position">
-          {durationText(pos * 1000)} / {durationText(total * 1000)}
+        <label class="replay-idle" title="Shorten every pause longer than a second to a second">
+          <input
+            type="checkbox"
+            data-testid="replay-skip-idle"
+            checked={view.skipIdle}
+            disabled={!ready}
+            onChange={(e) => {
+              const on = (e.target as HTMLInputElement).checked;
+              act((p) => p.setSkipIdle(on));
+            }}
+          />{" "}
+          Skip idle gaps
+        </label>
+        <span class="replay-name muted" title={tab.name}>
+          {tab.name}
         </span>
-        <button data-testid="replay-close" onClick={() => (replaying.value = null)}>
-          Close
-        </button>
       </div>
       {error ? <ErrorBox error={error} /> : null}
       <div class="replay-term" ref={host} data-testid="replay-terminal" />

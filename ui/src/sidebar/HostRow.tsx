@@ -9,6 +9,8 @@ import { toApiError } from "../api/errors";
 import type { Host } from "../api/types";
 import { Icon } from "../icons";
 import { confirm, dialog, reportError } from "../state/store";
+import { openFiles } from "../files/state";
+import { openForwards } from "../forwards/state";
 import { HostName } from "./ForwardBadge";
 import { HOST_COLORS } from "./hostColor";
 import { hostAddress } from "./hostForm";
@@ -126,6 +128,24 @@ export function HostRow({ host }: { host: Host }): JSX.Element {
           </button>
           {builtin ? null : (
             <>
+              <button
+                class="icon-button"
+                data-testid={`files-host-${name}`}
+                title="Files"
+                aria-label="Files"
+                onClick={() => openFiles(name, null, hostLabel(name))}
+              >
+                <Icon name="folder" />
+              </button>
+              <button
+                class="icon-button"
+                data-testid={`forwards-host-${name}`}
+                title="Port forwards"
+                aria-label="Port forwards"
+                onClick={() => openForwards(name)}
+              >
+                <Icon name="forward" />
+              </button>
               <button
                 class="icon-button"
                 data-testid={`edit-host-${name}`}

@@ -10,6 +10,7 @@ import * as api from "../api/tauri";
 import { toApiError } from "../api/errors";
 import type { ApiError, SessionInfo } from "../api/types";
 import { ErrorBox } from "../dialogs/ErrorBox";
+import { openFiles } from "../files/state";
 import { openRecordings } from "../recordings/state";
 import { Icon } from "../icons";
 import { allPanes } from "../state/layout";
@@ -36,6 +37,16 @@ function RowMenu({ host, s, x, y, onClose }: { host: string; s: SessionInfo; x: 
       <button class="menu-item" role="menuitem" data-testid="session-recordings" onClick={() => (onClose(), openRecordings(host, s.session_id, title))}>
         <span>Recordings…</span>
       </button>
+      {s.kind === "ssh" ? (
+        <button
+          class="menu-item"
+          role="menuitem"
+          data-testid="session-files"
+          onClick={() => (onClose(), openFiles(host, s.session_id, `${title} via ${host}`))}
+        >
+          <span>Files on the target…</span>
+        </button>
+      ) : null}
       <div class="menu-sep" />
       <button class="menu-item danger" role="menuitem" data-testid="session-end" onClick={() => (onClose(), void endSession(host, s.session_id, title))}>
         <span>End session…</span>

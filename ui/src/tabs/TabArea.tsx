@@ -3,10 +3,14 @@
 // one container (so splitting or closing a pane never re-mounts the others), with a draggable
 // divider between neighbours; a zoomed tab shows its focused pane over the whole area. The
 // appearance settings (font, cursor, scrollback, contrast) are applied to every terminal here.
+// Replay tabs (recordings/ReplayView.tsx) stay mounted beside them; a shown replay hides the
+// session tabs.
 import type { JSX } from "preact";
 import { useEffect, useRef } from "preact/hooks";
 import { hostLabel, newShell } from "../actions";
 import { followDrag } from "../panels/drag";
+import { ReplayView } from "../recordings/ReplayView";
+import { activeReplay, replayTabs } from "../recordings/state";
 import { type Divider, dragSizes, focusedPane, geometry, nodeAt, type Rect, type Tab, tabPanes } from "../state/layout";
 import { dispatch, hosts, layout, settings } from "../state/store";
 import { allControllers, controllerOf } from "../terminal/registry";
@@ -113,6 +117,7 @@ function TabPanes({ tab, shown, order }: { tab: Tab; shown: boolean; order: (id:
 export function TabArea(): JSX.Element {
   const l = layout.value;
   const active = l.tabs.find((t) => t.tab_id === l.active) ?? null;
+  const replaying = activeReplay.value;
   const focusedId = active ? focusedPane(active)?.pane_id ?? null : null;
   const seen = useRef(new Map<string, number>());
   const order = (id: string) => {
@@ -122,14 +127,14 @@ export function TabArea(): JSX.Element {
   };
 
   useEffect(() => {
-    if (focusedId === null) return;
+    if (focusedId === null || replaying !== null) return;
     const f = requestAnimationFrame(() => {
       const c = controllerOf(focusedId);
       c?.fit();
       c?.focus();
     });
     return () => cancelAnimationFrame(f);
-  }, [focusedId, l.active, active?.zoomed]);
+  }, [focusedId, l.active, active?.zoomed, replaying]);
 
   // Terminals created since, and every terminal when the appearance changes.
   const s = settings.value;
@@ -140,9 +145,12 @@ export function TabArea(): JSX.Element {
 
   return (
     <div class="tab-content" data-testid="tab-content">
-      {l.tabs.length === 0 ? <Empty /> : null}
+      {l.tabs.length === 0 && replaying === null ? <Empty /> : null}
       {l.tabs.map((t) => (
-        <TabPanes key={t.tab_id} tab={t} shown={t.tab_id === l.active} order={order} />
+        <TabPanes key={t.tab_id} tab={t} shown={t.tab_id === l.active && replaying === null} order={order} />
+      ))}
+      {replayTabs.value.map((r) => (
+        <ReplayView key={r.id} tab={r} shown={r.id === replaying} />
       ))}
     </div>
   );

@@ -1,8 +1,8 @@
 // The tab strip: one tab per terminal tab, labelled with its name or its session's title, a mark in
 // its host's colour and its state (connecting, connected, reconnecting with a live countdown,
 // exited, error); double-click renames in place; drag reorders; the strip scrolls the active tab
-// into view and a menu lists every tab. The context menu and the toolbar run actions of the
-// registry in actions.ts.
+// into view (useKeepActiveInView.ts) and a menu lists every tab. The context menu and the toolbar run actions of the
+// registry in actions.ts. Replay tabs (ReplayTabItem.tsx) follow the session tabs.
 import type { JSX } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { actionById, closeTab, hostLabel, newShell, renameTab, runAction, startRename, toggleSidebar } from "../actions";
@@ -10,6 +10,7 @@ import { BroadcastChooser, BroadcastPill, TabBroadcastMark } from "../automation
 import { RunDialog } from "../automation/RunDialog";
 import { inBroadcast } from "../automation/state";
 import { Icon } from "../icons";
+import { activeReplay, leaveReplay, replayTabs } from "../recordings/state";
 import { focusedPane, type Tab, tabPanes } from "../state/layout";
 import { attention, hostColor, paneLabel } from "../state/paneMeta";
 import { currentPane, dispatch, layout, paneStatus, renamingTab, settings } from "../state/store";
@@ -17,7 +18,9 @@ import { distinctLabels, tabLabel } from "../state/titles";
 import { shortcutLabel } from "../shortcuts";
 import { countdownText, type PaneStatus, statusLabel } from "../terminal/status";
 import { useDismiss } from "./useDismiss";
+import { useKeepActiveInView } from "./useKeepActiveInView";
 import { useNow } from "./useNow";
+import { ReplayTabItem } from "./ReplayTabItem";
 
 interface Menu {
   tab: Tab;
@@ -99,10 +102,6 @@ function TabItem({ tab, index, active, now, onMenu }: { tab: Tab; index: number;
   const marks = attention(panes);
   const ref = useRef<HTMLDivElement>(null);
 
-  useEffect(() => {
-    if (active) ref.current?.scrollIntoView({ block: "nearest", inline: "nearest" });
-  }, [active, layout.value.tabs.length]);
-
   const onPointerDown = (e: PointerEvent) => {
     if (e.button !== 0 || renaming) return;
     const el = ref.current;
@@ -159,13 +158,17 @@ function TabItem({ tab, index, active, now, onMenu }: { tab: Tab; index: number;
           closeTab(tab.tab_id);
         }
       }}
-      onClick={() => dispatch({ type: "activate", tab_id: tab.tab_id })}
+      onClick={() => {
+        leaveReplay();
+        dispatch({ type: "activate", tab_id: tab.tab_id });
+      }}
       onDblClick={(e) => {
         e.preventDefault();
         startRename(tab.tab_id);
       }}
       onContextMenu={(e) => {
         e.preventDefault();
+        leaveReplay();
         dispatch({ type: "activate", tab_id: tab.tab_id });
         onMenu({ tab, x: e.clientX, y: e.clientY });
       }}
@@ -273,6 +276,7 @@ function OverflowMenu({ onClose }: { onClose: () => void }): JSX.Element {
             data-tab-id={t.tab_id}
             onClick={() => {
               onClose();
+              leaveReplay();
               dispatch({ type: "activate", tab_id: t.tab_id });
             }}
           >
@@ -301,6 +305,9 @@ export function TabBar(): JSX.Element {
   const now = useNow(anyCounting);
   const pane = currentPane.value;
   const s = settings.value;
+  const replaying = activeReplay.value;
+  const strip = useRef<HTMLDivElement>(null);
+  useKeepActiveInView(strip);
   const tool = (id: string, icon: Parameters<typeof Icon>[0]["name"], testid: string, extra: { pressed?: boolean; label?: string } = {}) => {
     const a = actionById(id);
     const key = shortcutLabel(id);
@@ -326,9 +333,12 @@ export function TabBar(): JSX.Element {
           <Icon name="chevron" />
         </button>
       ) : null}
-      <div class="tabs" role="tablist" data-testid="tab-strip">
+      <div class="tabs" role="tablist" data-testid="tab-strip" ref={strip}>
         {l.tabs.map((t, i) => (
-          <TabItem key={t.tab_id} tab={t} index={i} active={t.tab_id === l.active} now={now} onMenu={setMenu} />
+          <TabItem key={t.tab_id} tab={t} index={i} active={t.tab_id === l.active && replaying === null} now={now} onMenu={setMenu} />
+        ))}
+        {replayTabs.value.map((r) => (
+          <ReplayTabItem key={r.id} tab={r} active={r.id === replaying} />
         ))}
         <button
           class="icon-button new-tab"

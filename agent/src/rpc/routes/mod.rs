@@ -11,6 +11,7 @@
 
 pub mod exec;
 pub mod files;
+pub mod forward;
 pub mod initialize;
 pub mod monitor;
 pub mod recording;
@@ -124,6 +125,12 @@ pub enum Route {
     SessionExpect,
     /// [`method::ExecRun`].
     ExecRun,
+    /// [`method::ForwardOpen`].
+    ForwardOpen,
+    /// [`method::ForwardList`].
+    ForwardList,
+    /// [`method::ForwardClose`].
+    ForwardClose,
 }
 
 impl Route {
@@ -154,6 +161,9 @@ impl Route {
             SessionExecResult::NAME => Route::SessionExecResult,
             SessionExpect::NAME => Route::SessionExpect,
             ExecRun::NAME => Route::ExecRun,
+            ForwardOpen::NAME => Route::ForwardOpen,
+            ForwardList::NAME => Route::ForwardList,
+            ForwardClose::NAME => Route::ForwardClose,
             _ => return None,
         })
     }
@@ -192,6 +202,9 @@ impl Route {
             Route::SessionExecResult => answer::<SessionExecResult>(cx, id, params).await,
             Route::SessionExpect => answer::<SessionExpect>(cx, id, params).await,
             Route::ExecRun => answer::<ExecRun>(cx, id, params).await,
+            Route::ForwardOpen => answer::<ForwardOpen>(cx, id, params).await,
+            Route::ForwardList => answer::<ForwardList>(cx, id, params).await,
+            Route::ForwardClose => answer::<ForwardClose>(cx, id, params).await,
         }
     }
 }

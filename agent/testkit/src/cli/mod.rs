@@ -5,6 +5,7 @@
 //! The desktop's tests and the window bench share it; the binary's path is a parameter (they pass
 //! `env!("CARGO_BIN_EXE_outpost")`).
 //!
+//! - [`local`] — "This computer": the local agent over pipes in a private home ([`Local`]);
 //! - [`remote`] — the servers the CLI logs into: a loopback `sshd` with a fresh user
 //!   ([`Remote`]), the jump/target topology with both hosts saved ([`Jumped`]);
 //! - [`collect`] — a child's output collected in the background ([`Collected`]);
@@ -12,6 +13,9 @@
 //!   ([`Attached`]) and the check that each line arrived once;
 //! - [`forwarded`] — agent forwarding: a desktop key only in a real `ssh-agent`, the jump host
 //!   saved as `jump` and, forwarding, `jumpf` ([`forwarded::Forwarded`]);
+//! - [`relay`] — a session's agent-forwarding relay seen from outside it: `ssh-add -l` as a
+//!   user against its socket;
+//! - [`ssh_config`] — the CLI's `~/.ssh/config` from a template naming the topology's hosts;
 //! - [`digest`] — SHA-256 in hex, to compare a deployed agent with the local one;
 //! - [`portable`] — the portable agent (glibc 2.17) beside the CLI, built by `.ci/agent-portable`.
 
@@ -26,12 +30,16 @@ use serde_json::Value;
 pub mod collect;
 pub mod digest;
 pub mod forwarded;
+pub mod local;
 pub mod numbered;
 pub mod portable;
+pub mod relay;
 pub mod remote;
+pub mod ssh_config;
 
 pub use collect::Collected;
 pub use digest::{sha256_file, sha256_hex};
+pub use local::Local;
 pub use numbered::Attached;
 pub use remote::{Jumped, Remote};
 

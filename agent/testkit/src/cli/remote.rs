@@ -1,5 +1,6 @@
 //! The SSH side of the CLI's tests: a loopback `sshd` with a fresh user saved as host `h`
-//! ([`Remote`]) and the jump/target topology with both hosts saved ([`Jumped`]). The CLI binary's
+//! ([`Remote`]) and the jump/target topology with both hosts saved ([`Jumped`]), with `ssh`
+//! sessions from the jump host to the target ([`Jumped::ssh_session`]). The CLI binary's
 //! path is a parameter (a test passes `env!("CARGO_BIN_EXE_outpost")`).
 //!
 //! The remote side runs as a throwaway [`TestUser`], so the agent it starts uses that user's own
@@ -7,8 +8,9 @@
 //! it left (agents, session daemons).
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
-use super::Cli;
+use super::{Cli, DEADLINE};
 use crate::{public_key_of, require_root, Sshd, SshdBuilder, TestUser, Topology};
 
 /// A fresh ed25519 key of `user`, without passphrase.
@@ -100,6 +102,42 @@ impl Jumped {
             topo,
             user,
             key,
+        }
+    }
+    /// Starts an `ssh` session from the jump host to the target (`outpost new jump --ssh
+    /// USER@ADDR:PORT`) and waits until `outpost sessions jump` lists it with its link up; its
+    /// id. Panics if the session is not listed or its link is not up within [`DEADLINE`].
+    pub fn ssh_session(&self) -> String {
+        let dest = format!(
+            "{}@{}:{}",
+            self.user.name,
+            self.topo.target_addr().ip(),
+            self.topo.target_addr().port()
+        );
+        let created = self.cli.ok(&["new", "jump", "--ssh", &dest]);
+        let sid = created["session_id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session id in {created}"))
+            .to_string();
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            let list = self.cli.ok(&["sessions", "jump"]);
+            let Some(s) = list
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|s| s["session_id"] == sid.as_str())
+            else {
+                panic!("session {sid} is not listed: {list}")
+            };
+            if s["link"] == "up" {
+                return sid;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the ssh session's link never came up: {s}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
         }
     }
 }

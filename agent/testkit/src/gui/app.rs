@@ -4,9 +4,16 @@
 //!
 //! Nothing here sleeps a fixed time: every wait polls until its condition holds or its timeout
 //! passes, and a timeout saves a `failed-…` screenshot before failing the test.
+//!
+//! Screenshots are taken from the X server (`import -window root` on the desktop's Xvfb display),
+//! not through WebDriver: WebKitWebDriver's Take Screenshot waits for WebKit to present a new
+//! frame, and under load it sometimes never answered (the ten-tabs test, with the tab list open);
+//! the driver runs one command at a time, so every later command (a click) queued behind it and
+//! the test stalled. An X client shows what the window shows and never touches the driver.
 
 use std::future::Future;
 use std::path::PathBuf;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::actions::Actions;
@@ -19,7 +26,8 @@ use serde_json::Value;
 /// How often waits poll.
 const POLL: Duration = Duration::from_millis(100);
 
-/// How long a WebDriver screenshot may take before it is given up (it is only a record).
+/// How long a screenshot (`import` on the X display) may take before it is given up (it is only
+/// a record).
 const SCREENSHOT_WAIT: Duration = Duration::from_secs(30);
 
 /// How long one sequence of real input (pointer moves, clicks, keys) may take.
@@ -46,15 +54,22 @@ pub struct Tab {
 /// The app's window, through a WebDriver session.
 pub struct App {
     client: Client,
+    display: String,
     shots: Vec<PathBuf>,
     log: PathBuf,
 }
 
 impl App {
-    /// Wraps a connected WebDriver session; screenshots go to every directory of `shots`, and
-    /// a failed wait quotes the end of `log` (the driver's and the app's output).
-    pub fn new(client: Client, shots: Vec<PathBuf>, log: PathBuf) -> App {
-        App { client, shots, log }
+    /// Wraps a connected WebDriver session whose window is on X `display` (`:N`); screenshots
+    /// of that display go to every directory of `shots`, and a failed wait quotes the end of
+    /// `log` (the driver's and the app's output).
+    pub fn new(client: Client, display: String, shots: Vec<PathBuf>, log: PathBuf) -> App {
+        App {
+            client,
+            display,
+            shots,
+            log,
+        }
     }
 
     /// The WebDriver client, for anything the helpers do not cover.
@@ -183,6 +198,19 @@ impl App {
         .await
     }
 
+    /// Polls `script` (no arguments) until it returns `want`; `what` names it in a failure.
+    pub async fn wait_js(&self, what: &str, script: &str, want: Value, timeout: Duration) {
+        self.poll(what, timeout, || async {
+            let v = self.js(script, vec![]).await;
+            if v == want {
+                Ok(())
+            } else {
+                Err(format!("{v}"))
+            }
+        })
+        .await
+    }
+
     /// Runs `script` in the page (its `arguments` are `args`) and returns its result.
     pub async fn js(&self, script: &str, args: Vec<Value>) -> Value {
         self.try_js(script, args)
@@ -287,26 +315,59 @@ impl App {
         self.type_into(&css, text, Duration::from_secs(30)).await;
     }
 
-    /// Saves a PNG of the window as `NAME.png` in every screenshot directory.
+    /// Saves a PNG of the window as `NAME.png` in every screenshot directory: the X display's
+    /// root window (the app's window fills the screen), by ImageMagick's `import`.
     pub async fn screenshot(&self, name: &str) {
-        // Bounded like every other WebDriver call here: a stalled web process fails the test
-        // at its next wait instead of hanging it here.
-        let png = match tokio::time::timeout(SCREENSHOT_WAIT, self.client.screenshot()).await {
-            Ok(Ok(png)) => png,
-            Ok(Err(e)) => {
-                eprintln!("screenshot {name}: {e}");
-                return;
-            }
-            Err(_) => {
-                eprintln!("screenshot {name}: no answer within {SCREENSHOT_WAIT:?}");
+        let Some(first) = self.shots.first() else {
+            return;
+        };
+        let path = first.join(format!("{name}.png"));
+        if let Err(e) = std::fs::create_dir_all(first) {
+            eprintln!("screenshot {}: {e}", path.display());
+            return;
+        }
+        let mut import = tokio::process::Command::from({
+            let mut c = Command::new("import");
+            c.args(["-display", &self.display, "-window", "root"])
+                .arg(&path)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped());
+            c
+        });
+        import.kill_on_drop(true);
+        let done = match import.spawn() {
+            Ok(child) => tokio::time::timeout(SCREENSHOT_WAIT, child.wait_with_output()).await,
+            Err(e) => {
+                eprintln!("screenshot {name}: cannot run import (Debian's imagemagick): {e}");
                 return;
             }
         };
-        for dir in &self.shots {
-            let path = dir.join(format!("{name}.png"));
-            match std::fs::create_dir_all(dir).and_then(|()| std::fs::write(&path, &png)) {
-                Ok(()) => eprintln!("screenshot: {}", path.display()),
-                Err(e) => eprintln!("screenshot {}: {e}", path.display()),
+        match done {
+            Ok(Ok(out)) if out.status.success() => {}
+            Ok(Ok(out)) => {
+                eprintln!(
+                    "screenshot {name}: import failed ({}): {}",
+                    out.status,
+                    String::from_utf8_lossy(&out.stderr).trim()
+                );
+                return;
+            }
+            Ok(Err(e)) => {
+                eprintln!("screenshot {name}: import: {e}");
+                return;
+            }
+            Err(_) => {
+                eprintln!("screenshot {name}: import gave no picture within {SCREENSHOT_WAIT:?}");
+                return;
+            }
+        }
+        eprintln!("screenshot: {}", path.display());
+        for dir in &self.shots[1..] {
+            let copy = dir.join(format!("{name}.png"));
+            match std::fs::create_dir_all(dir).and_then(|()| std::fs::copy(&path, &copy)) {
+                Ok(_) => eprintln!("screenshot: {}", copy.display()),
+                Err(e) => eprintln!("screenshot {}: {e}", copy.display()),
             }
         }
     }

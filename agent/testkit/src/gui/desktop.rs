@@ -172,6 +172,7 @@ impl Desktop {
         .unwrap_or_else(|e| panic!("WebDriver session: {e}; log:\n{}", self.log()));
         let app = App::new(
             client,
+            self.display(),
             screenshot_dirs(&self.outpost),
             self.dir.path().join("webdriver.log"),
         );

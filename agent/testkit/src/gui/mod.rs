@@ -7,8 +7,8 @@
 //! - [`Desktop`] — one test's X server, WebDriver and isolated app configuration; `open` starts
 //!   the app, dropping it leaves no process behind.
 //! - [`App`] — the window: polling waits on the UI's `data-testid` selectors, xterm text,
-//!   typing into terminals, tabs, screenshots (`target/e2e-screenshots/`, and
-//!   `$OUTPOST_SCREENSHOTS_DIR`).
+//!   typing into terminals, tabs, screenshots of the X display (`import`, not WebDriver; into
+//!   `target/e2e-screenshots/`, and `$OUTPOST_SCREENSHOTS_DIR`).
 //! - [`steps`] — what every window test file shares: the timeouts ([`UI`], [`FIRST_CONNECT`]),
 //!   `data-testid` selectors, markers, opening a shell tab, reading a session through the CLI.
 //! - [`xvfb`], [`driver`], [`procs`] — the X server, the WebDriver process, and finding,

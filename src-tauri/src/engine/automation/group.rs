@@ -234,16 +234,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let hub = conns(dir.path());
         let hosts: Vec<String> = (0..20).map(|i| format!("h{i}.invalid")).collect();
-        let params = RunParams {
-            argv: Some(vec!["true".into()]),
-            shell: None,
-            cwd: None,
-            env: Default::default(),
-            stdin: None,
-            timeout_ms: None,
-            max_output: None,
-            target: None,
-        };
+        let params = RunParams::argv(["true"]);
         let out = run_on_hosts(&hub, &hosts, &params).await;
         assert_eq!(out.len(), 20);
         for (o, h) in out.iter().zip(&hosts) {

@@ -1,7 +1,7 @@
 //! The desktop side of a forward: its listening socket ([`bind`]: "port in use" told apart) and
 //! the accept loop ([`serve`]), which hands each connection to the host connection current at
-//! that moment — waiting a little for one while the host is reconnecting — as a `-L` relay or a
-//! SOCKS5 conversation.
+//! that moment — waiting a little for one while the host is reconnecting — as a `-L` relay, a
+//! `direct-streamlocal` channel to an agent-owned forward's socket, or a SOCKS5 conversation.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -31,6 +31,9 @@ pub struct Bound {
     pub local: SocketAddr,
     /// Its counters.
     pub stats: Arc<ForwardStats>,
+    /// For an agent-owned `-L` forward: the socket on the host that the agent keeps (set once
+    /// `forward.open` answered); connections then go there instead of to the destination.
+    pub agent_socket: Option<String>,
     listener: TcpListener,
 }
 
@@ -61,6 +64,7 @@ pub async fn bind(spec: &ForwardSpec) -> Result<Bound, ForwardError> {
         spec: spec.with_port(local.port()),
         local,
         stats: Arc::default(),
+        agent_socket: None,
         listener,
     })
 }
@@ -72,9 +76,11 @@ pub async fn serve(bound: Bound, host: String, sessions: SessionWatch) {
         spec,
         stats,
         listener,
+        agent_socket,
         ..
     } = bound;
     let spec = Arc::new(spec);
+    let agent_socket: Option<Arc<str>> = agent_socket.map(Into::into);
     let host: Arc<str> = host.into();
     loop {
         let (conn, peer) = match listener.accept().await {
@@ -87,8 +93,13 @@ pub async fn serve(bound: Bound, host: String, sessions: SessionWatch) {
             }
         };
         let _ = conn.set_nodelay(true);
-        let (spec, stats, host, sessions) =
-            (spec.clone(), stats.clone(), host.clone(), sessions.clone());
+        let (spec, stats, host, sessions, socket) = (
+            spec.clone(),
+            stats.clone(),
+            host.clone(),
+            sessions.clone(),
+            agent_socket.clone(),
+        );
         tokio::spawn(async move {
             let _open = stats.opened();
             let Some(session) = current(sessions).await else {
@@ -96,7 +107,16 @@ pub async fn serve(bound: Bound, host: String, sessions: SessionWatch) {
                 stats.failed();
                 return;
             };
-            carry(&spec, conn, peer, &session, &host, &stats).await;
+            carry(
+                &spec,
+                socket.as_deref(),
+                conn,
+                peer,
+                &session,
+                &host,
+                &stats,
+            )
+            .await;
         });
     }
 }
@@ -113,24 +133,34 @@ async fn current(mut sessions: SessionWatch) -> Option<Arc<SshSession>> {
 /// Carries one accepted connection to its destination.
 async fn carry(
     spec: &ForwardSpec,
+    agent_socket: Option<&str>,
     conn: TcpStream,
     peer: SocketAddr,
     session: &SshSession,
     host: &str,
     stats: &ForwardStats,
 ) {
-    match spec {
-        ForwardSpec::Local {
-            dest_host,
-            dest_port,
-            ..
-        } => match relay::open_tcp(session, host, dest_host, *dest_port, peer).await {
-            Ok(dest) => relay::pump(conn, dest, stats).await,
-            Err(e) => {
-                tracing::info!(forward = %spec.id(), "{e}");
-                stats.failed();
-            }
-        },
-        ForwardSpec::Dynamic { .. } => socks::serve(conn, peer, session, host, stats).await,
+    let dest = match (spec, agent_socket) {
+        (ForwardSpec::Local { .. }, Some(socket)) => {
+            relay::open_streamlocal(session, host, socket).await
+        }
+        (
+            ForwardSpec::Local {
+                dest_host,
+                dest_port,
+                ..
+            },
+            None,
+        ) => relay::open_tcp(session, host, dest_host, *dest_port, peer).await,
+        (ForwardSpec::Dynamic { .. }, _) => {
+            return socks::serve(conn, peer, session, host, stats).await
+        }
+    };
+    match dest {
+        Ok(dest) => relay::pump(conn, dest, stats).await,
+        Err(e) => {
+            tracing::info!(forward = %spec.id(), "{e}");
+            stats.failed();
+        }
     }
 }

@@ -1,14 +1,17 @@
 //! Port forwards through a host (usually the jump host): `-L` (a desktop port to a destination
 //! the host reaches) and `-D` (a SOCKS5 server on the desktop whose destinations the host
 //! reaches), each accepted connection carried by its own `direct-tcpip` channel on the host's
-//! SSH connection. Listeners stay bound while the link is lost and made again.
+//! SSH connection; and agent-owned `-L` forwards, whose destination the host's agent keeps as a
+//! private Unix socket (reached by a `direct-streamlocal` channel) that outlives the desktop.
+//! Listeners stay bound while the link is lost and made again.
 //!
 //! | piece | file |
 //! |---|---|
-//! | [`ForwardSpec`]: `-L`/`-D` spellings, checks, ids | `spec.rs` |
+//! | [`ForwardSpec`]: `-L`/`-D` spellings (and agent-owned `-L`), checks, ids | `spec.rs` |
 //! | [`ForwardError`] and its codes (`port_in_use`, `unreachable`, …) | `error.rs` |
 //! | binding (port in use told apart), the accept loop, waiting for the link | `listener.rs` |
 //! | the channel per connection and the counted byte pumps | `relay.rs` |
+//! | agent-owned forwards: `forward.open`, `forward.list`, `forward.close` on the host's agent | `agent.rs` |
 //! | SOCKS5 (`fast-socks5`), names resolved on the host | `socks.rs` |
 //! | counters per forward | `stats.rs` |
 //! | connect, and keep connected with the engine's `Backoff` | `link.rs` |
@@ -16,6 +19,7 @@
 //! | saved forwards per host (`forwards.json`, 0600) | `saved.rs` |
 //! | running processes' status files, read by `outpost forward list` | `status.rs` |
 
+pub mod agent;
 pub mod error;
 pub mod link;
 pub mod listener;

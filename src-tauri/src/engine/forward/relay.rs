@@ -1,5 +1,6 @@
 //! The channel behind one accepted connection: a `direct-tcpip` channel on the host's SSH
-//! connection (the jump host connects to the destination, as `ssh -L` has it do), and the two
+//! connection (the jump host connects to the destination, as `ssh -L` has it do) or a
+//! `direct-streamlocal` channel to an agent-owned forward's socket, and the two
 //! byte pumps between the local socket and that channel, counted in [`ForwardStats`].
 
 use std::net::SocketAddr;
@@ -39,6 +40,27 @@ pub async fn open_tcp(
             origin.ip().to_string(),
             u32::from(origin.port()),
         )
+        .await
+        .map_err(|e| unreachable(open_failure(&e)))?;
+    Ok(channel.into_stream())
+}
+
+/// Opens a `direct-streamlocal@openssh.com` channel to `socket` on `session`'s host (named
+/// `host` in errors): an agent-owned forward's socket, which sshd connects to as the user.
+pub async fn open_streamlocal(
+    session: &SshSession,
+    host: &str,
+    socket: &str,
+) -> Result<DestStream, ForwardError> {
+    let unreachable = |reason: String| ForwardError::Unreachable {
+        dest: socket.to_string(),
+        host: host.to_string(),
+        reason,
+    };
+    let hop = session.last_hop().map_err(|e| unreachable(e.to_string()))?;
+    let channel = hop
+        .handle
+        .channel_open_direct_streamlocal(socket)
         .await
         .map_err(|e| unreachable(open_failure(&e)))?;
     Ok(channel.into_stream())

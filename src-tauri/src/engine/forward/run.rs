@@ -1,6 +1,6 @@
 //! Running a host's forwards: [`start`] binds every listener first (a port in use fails at
-//! once, before anything connects), connects, and checks that each `-L` destination answers
-//! from the host; [`Started::run`] then serves them, keeps the link up across losses
+//! once, before anything connects), connects, checks that each `-L` destination answers
+//! from the host, and asks the host's agent for each agent-owned forward ([`agent::open`]); [`Started::run`] then serves them, keeps the link up across losses
 //! ([`link::keep`]), writes the status `outpost forward list` reads, and closes the forwards
 //! `outpost forward close` asks it to.
 
@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use super::agent::{self, AgentOwned};
 use super::link::{self, LinkState};
 use super::listener::{self, Bound};
 use super::relay;
@@ -35,6 +36,20 @@ pub async fn start(
     ctx: &EngineContext,
     specs: &[ForwardSpec],
 ) -> Result<Started, EngineError> {
+    start_with(host, ctx, specs, None).await
+}
+
+/// [`start`], with `agent`: every `-L` is agent-owned (the host's agent opens it, and checks
+/// its destination, from the host or from `agent.session`'s target); `-D` is refused.
+pub async fn start_with(
+    host: &Host,
+    ctx: &EngineContext,
+    specs: &[ForwardSpec],
+    agent: Option<&AgentOwned>,
+) -> Result<Started, EngineError> {
+    if let Some(a) = agent {
+        a.check(specs)?;
+    }
     if specs.is_empty() {
         return Err(EngineError::Usage("no forwards given (-L or -D)".into()));
     }
@@ -43,7 +58,7 @@ pub async fn start(
         bound.push(listener::bind(s).await?);
     }
     let session = link::connect(host, ctx).await?;
-    for b in &bound {
+    for b in bound.iter().filter(|_| agent.is_none()) {
         if let ForwardSpec::Local {
             dest_host,
             dest_port,
@@ -56,6 +71,9 @@ pub async fn start(
             drop(probe);
         }
     }
+    if let Some(a) = agent {
+        agent::open(host, ctx, &mut bound, a).await?;
+    }
     Ok(Started {
         host: host.clone(),
         session,
@@ -66,10 +84,13 @@ pub async fn start(
 impl Started {
     /// The forwards as they listen now.
     pub fn forwards(&self) -> Vec<RunningForward> {
-        self.bound
-            .iter()
-            .map(|b| running(&b.spec, b.local, &b.stats))
-            .collect()
+        self.bound.iter().map(running).collect()
+    }
+
+    /// The host, its connection and the bound listeners (one per spec, in order), for a caller
+    /// that serves them its own way (the MCP server runs each forward as tasks of its own).
+    pub fn into_parts(self) -> (Host, SshSession, Vec<Bound>) {
+        (self.host, self.session, self.bound)
     }
 
     /// Serves the forwards until a permanent error, or until every one was closed (`Ok`).
@@ -83,7 +104,7 @@ impl Started {
         let mut live: HashMap<String, (RunningForward, Arc<ForwardStats>, JoinHandle<()>)> =
             HashMap::new();
         for b in bound {
-            let entry = running(&b.spec, b.local, &b.stats);
+            let entry = running(&b);
             let stats = b.stats.clone();
             let task = tokio::spawn(listener::serve(b, host.name.clone(), rx.clone()));
             live.insert(entry.id.clone(), (entry, stats, task));
@@ -129,12 +150,13 @@ impl Started {
     }
 }
 
-fn running(spec: &ForwardSpec, local: SocketAddr, stats: &ForwardStats) -> RunningForward {
+fn running(b: &Bound) -> RunningForward {
     RunningForward {
-        id: spec.id(),
-        spec: spec.clone(),
-        local,
-        stats: stats.snapshot(),
+        id: b.spec.id(),
+        spec: b.spec.clone(),
+        local: b.local,
+        stats: b.stats.snapshot(),
+        agent_socket: b.agent_socket.clone(),
     }
 }
 

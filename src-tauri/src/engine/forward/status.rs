@@ -32,6 +32,9 @@ pub struct RunningForward {
     pub local: SocketAddr,
     /// Its counters.
     pub stats: StatsSnapshot,
+    /// For an agent-owned forward: the socket on the host the agent keeps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_socket: Option<String>,
 }
 
 /// One process's forwards.

@@ -166,6 +166,93 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Which way a copy goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Way {
+    /// From this computer to the remote side.
+    Up,
+    /// From the remote side to this computer.
+    Down,
+}
+
+/// One file's copy once its ends, resume point and size are known: what the SFTP and `cat`
+/// halves of both directions take, and the progress events they send.
+struct Plan<'a> {
+    /// Up or down.
+    way: Way,
+    /// The remote side.
+    fs: &'a RemoteFs,
+    /// The remote file written (an upload's temporary file) or read (a download's source).
+    remote: &'a str,
+    /// The local file as errors name it: an upload's source, a download's temporary file.
+    local_shown: &'a str,
+    /// The source as progress events name it.
+    file: String,
+    /// Where the data starts: bytes kept from an earlier attempt.
+    offset: u64,
+    /// The source's size.
+    size: u64,
+    /// Where the events go.
+    progress: &'a Progress,
+}
+
+impl Plan<'_> {
+    /// Sends the start event, then moves the data between `local` and the remote file (SFTP,
+    /// or `cat` without it), hashing it into `hasher`. Returns the bytes in the file.
+    async fn copy(
+        &self,
+        local: &mut tokio::fs::File,
+        hasher: &mut Sha256,
+    ) -> Result<u64, TransferError> {
+        self.start();
+        match (self.way, self.fs.has_sftp()) {
+            (Way::Up, true) => upload_sftp(self, local, hasher).await,
+            (Way::Up, false) => upload_cat(self, local, hasher).await,
+            (Way::Down, true) => download_sftp(self, local, hasher).await,
+            (Way::Down, false) => download_cat(self, local, hasher).await,
+        }
+    }
+
+    fn start(&self) {
+        (self.progress)(ProgressEvent::Start {
+            file: self.file.clone(),
+            size: self.size,
+            resumed: self.offset,
+        });
+    }
+
+    fn bytes(&self, done: u64, size: u64) {
+        (self.progress)(ProgressEvent::Bytes {
+            file: self.file.clone(),
+            done,
+            size,
+        });
+    }
+
+    /// Sends the done event; what the copy did.
+    fn done(self, bytes: u64, sha256: Option<String>) -> FileCopied {
+        (self.progress)(ProgressEvent::Done {
+            file: self.file,
+            size: bytes,
+            sha256: sha256.clone(),
+        });
+        FileCopied {
+            bytes,
+            resumed: self.offset,
+            sha256,
+        }
+    }
+}
+
+/// `checksum_mismatch` for `shown`: the copy's digest is not the source's; the copy is gone.
+fn mismatch(shown: String, copy: &str, source: &str) -> TransferError {
+    TransferError::new(
+        ErrorKind::ChecksumMismatch,
+        shown,
+        format!("SHA-256 of the copy is {copy}, of the source {source}; the copy was removed"),
+    )
+}
+
 /// Uploads local file `local` to `remote` (a file path, not a directory).
 pub async fn upload_file(
     fs: &RemoteFs,
@@ -210,49 +297,24 @@ pub async fn upload_file(
             }
         }
     }
-    progress(ProgressEvent::Start {
+    let plan = Plan {
+        way: Way::Up,
+        fs,
+        remote: &tmp,
+        local_shown: &shown,
         file: shown.clone(),
+        offset,
         size,
-        resumed: offset,
-    });
-    let sent = if fs.has_sftp() {
-        upload_sftp(
-            fs,
-            &mut file,
-            &shown,
-            &tmp,
-            offset,
-            size,
-            &mut hasher,
-            progress,
-        )
-        .await?
-    } else {
-        upload_cat(
-            fs,
-            &mut file,
-            &shown,
-            &tmp,
-            offset,
-            size,
-            &mut hasher,
-            progress,
-        )
-        .await?
+        progress,
     };
+    let sent = plan.copy(&mut file, &mut hasher).await?;
     let digest = hex(hasher.finalize().as_slice());
     let mut sha256 = None;
     if opts.verify || !fs.has_sftp() {
         let theirs = fs.sha256(&tmp, None).await?;
         if theirs != digest {
             let _ = remove_remote(fs, &tmp).await;
-            return Err(TransferError::new(
-                ErrorKind::ChecksumMismatch,
-                fs.show(remote),
-                format!(
-                    "SHA-256 of the copy is {theirs}, of the source {digest}; the copy was removed"
-                ),
-            ));
+            return Err(mismatch(fs.show(remote), &theirs, &digest));
         }
         sha256 = Some(digest);
     }
@@ -265,16 +327,7 @@ pub async fn upload_file(
             return Err(from_stderr(&fs.show(remote), &out.stderr_text()));
         }
     }
-    progress(ProgressEvent::Done {
-        file: shown,
-        size: sent,
-        sha256: sha256.clone(),
-    });
-    Ok(FileCopied {
-        bytes: sent,
-        resumed: offset,
-        sha256,
-    })
+    Ok(plan.done(sent, sha256))
 }
 
 /// Removes a remote file, through SFTP or `rm`.
@@ -286,19 +339,14 @@ async fn remove_remote(fs: &RemoteFs, path: &str) -> Result<(), TransferError> {
     }
 }
 
-/// The SFTP half of [`upload_file`]: pipelined writes into `tmp` from `offset`, then mode and
-/// times. Returns the file's size.
-#[allow(clippy::too_many_arguments)]
+/// The SFTP half of [`upload_file`]: pipelined writes into the temporary file from the
+/// plan's offset, then mode and times. Returns the file's size.
 async fn upload_sftp(
-    fs: &RemoteFs,
+    p: &Plan<'_>,
     file: &mut tokio::fs::File,
-    shown: &str,
-    tmp: &str,
-    offset: u64,
-    size: u64,
     hasher: &mut Sha256,
-    progress: &Progress,
 ) -> Result<u64, TransferError> {
+    let (fs, shown, tmp, offset, size) = (p.fs, p.local_shown, p.remote, p.offset, p.size);
     let sftp = fs.sftp(tmp)?.clone();
     let mut flags = OpenFlags::WRITE | OpenFlags::CREATE;
     if offset == 0 {
@@ -353,11 +401,7 @@ async fn upload_sftp(
                 done += n;
                 if last_report.elapsed() >= Duration::from_millis(100) || done == size {
                     last_report = std::time::Instant::now();
-                    progress(ProgressEvent::Bytes {
-                        file: shown.to_string(),
-                        done,
-                        size,
-                    });
+                    p.bytes(done, size);
                 }
             }
             Some(Err(e)) => break Err(fs.sftp_error(tmp, &e)),
@@ -399,19 +443,14 @@ async fn disk_full(fs: &RemoteFs, path: &str) -> bool {
     }
 }
 
-/// The no-SFTP half of [`upload_file`]: `cat` (appending from `offset`) into `tmp`, then
-/// `chmod` and `touch`.
-#[allow(clippy::too_many_arguments)]
+/// The no-SFTP half of [`upload_file`]: `cat` (appending from the plan's offset) into the
+/// temporary file, then `chmod` and `touch`.
 async fn upload_cat(
-    fs: &RemoteFs,
+    p: &Plan<'_>,
     file: &mut tokio::fs::File,
-    shown: &str,
-    tmp: &str,
-    offset: u64,
-    size: u64,
     hasher: &mut Sha256,
-    progress: &Progress,
 ) -> Result<u64, TransferError> {
+    let (fs, shown, tmp, offset, size) = (p.fs, p.local_shown, p.remote, p.offset, p.size);
     let script = if offset == 0 {
         "umask 077 && exec cat > \"$1\""
     } else {
@@ -439,11 +478,7 @@ async fn upload_cat(
             break;
         }
         done += n as u64;
-        progress(ProgressEvent::Bytes {
-            file: shown.to_string(),
-            done,
-            size,
-        });
+        p.bytes(done, size);
     }
     let _ = stream.shutdown().await;
     let mut sink = Vec::new();
@@ -532,36 +567,17 @@ pub async fn download_file(
     out.seek(std::io::SeekFrom::Start(offset))
         .await
         .map_err(|e| from_io(&tmp_shown, &e))?;
-    progress(ProgressEvent::Start {
-        file: shown.clone(),
+    let plan = Plan {
+        way: Way::Down,
+        fs,
+        remote,
+        local_shown: &tmp_shown,
+        file: shown,
+        offset,
         size,
-        resumed: offset,
-    });
-    let got = if fs.has_sftp() {
-        download_sftp(
-            fs,
-            remote,
-            &mut out,
-            &tmp_shown,
-            offset,
-            size,
-            &mut hasher,
-            progress,
-        )
-        .await?
-    } else {
-        download_cat(
-            fs,
-            remote,
-            &mut out,
-            &tmp_shown,
-            offset,
-            size,
-            &mut hasher,
-            progress,
-        )
-        .await?
+        progress,
     };
+    let got = plan.copy(&mut out, &mut hasher).await?;
     out.flush().await.map_err(|e| from_io(&tmp_shown, &e))?;
     out.sync_all().await.map_err(|e| from_io(&tmp_shown, &e))?;
     let out = out.into_std().await;
@@ -572,13 +588,7 @@ pub async fn download_file(
         if theirs != digest {
             drop(out);
             let _ = std::fs::remove_file(&tmp);
-            return Err(TransferError::new(
-                ErrorKind::ChecksumMismatch,
-                local_shown,
-                format!(
-                    "SHA-256 of the copy is {digest}, of the source {theirs}; the copy was removed"
-                ),
-            ));
+            return Err(mismatch(local_shown, &digest, &theirs));
         }
         sha256 = Some(digest);
     }
@@ -588,16 +598,7 @@ pub async fn download_file(
         return Err(kind_error(ErrorKind::Exists, &local_shown));
     }
     std::fs::rename(&tmp, local).map_err(|e| from_io(&local_shown, &e))?;
-    progress(ProgressEvent::Done {
-        file: shown,
-        size: got,
-        sha256: sha256.clone(),
-    });
-    Ok(FileCopied {
-        bytes: got,
-        resumed: offset,
-        sha256,
-    })
+    Ok(plan.done(got, sha256))
 }
 
 /// Sets an open local file's permission bits and modification (and access) time.
@@ -617,17 +618,12 @@ pub fn set_local_mode_mtime(
 
 /// The SFTP half of [`download_file`]: pipelined reads, written in order. Returns the bytes
 /// in the file.
-#[allow(clippy::too_many_arguments)]
 async fn download_sftp(
-    fs: &RemoteFs,
-    remote: &str,
+    p: &Plan<'_>,
     out: &mut tokio::fs::File,
-    tmp_shown: &str,
-    offset: u64,
-    size: u64,
     hasher: &mut Sha256,
-    progress: &Progress,
 ) -> Result<u64, TransferError> {
+    let (fs, remote, tmp_shown, offset, size) = (p.fs, p.remote, p.local_shown, p.offset, p.size);
     let sftp = fs.sftp(remote)?.clone();
     let handle = sftp
         .open(remote, OpenFlags::READ, FileAttributes::empty())
@@ -690,11 +686,7 @@ async fn download_sftp(
         }
         if last_report.elapsed() >= Duration::from_millis(100) || done == size {
             last_report = std::time::Instant::now();
-            progress(ProgressEvent::Bytes {
-                file: fs.show(remote),
-                done,
-                size,
-            });
+            p.bytes(done, size);
         }
     };
     drop(inflight);
@@ -703,17 +695,12 @@ async fn download_sftp(
 }
 
 /// The no-SFTP half of [`download_file`]: `cat` (or `tail -c +N` to resume) on an exec channel.
-#[allow(clippy::too_many_arguments)]
 async fn download_cat(
-    fs: &RemoteFs,
-    remote: &str,
+    p: &Plan<'_>,
     out: &mut tokio::fs::File,
-    tmp_shown: &str,
-    offset: u64,
-    size: u64,
     hasher: &mut Sha256,
-    progress: &Progress,
 ) -> Result<u64, TransferError> {
+    let (fs, remote, tmp_shown, offset, size) = (p.fs, p.remote, p.local_shown, p.offset, p.size);
     let from = format!("+{}", offset + 1);
     let argv: Vec<&str> = if offset == 0 {
         vec!["cat", "--", remote]
@@ -736,11 +723,7 @@ async fn download_cat(
             .await
             .map_err(|e| from_io(tmp_shown, &e))?;
         done += n as u64;
-        progress(ProgressEvent::Bytes {
-            file: fs.show(remote),
-            done,
-            size: size.max(done),
-        });
+        p.bytes(done, size.max(done));
     }
     let exit = watch.wait().await;
     if exit.exit_status != Some(0) {

@@ -16,6 +16,7 @@
 
 use std::sync::Arc;
 
+use outpost_openssh::master::MASTER_ONLY;
 use russh_sftp::client::RawSftpSession;
 use russh_sftp::protocol::{FileAttributes, Packet, StatusCode};
 
@@ -351,6 +352,32 @@ impl RemoteFs {
         }
     }
 
+    /// Creates directory `path` and any missing parents (`mkdir -p`), each with permission bits
+    /// `mode`; directories that exist are kept, a component that is no directory fails with
+    /// `not_a_directory`.
+    pub async fn mkdir_all(&self, path: &str, mode: u32) -> Result<(), TransferError> {
+        let mut sofar = if path.starts_with('/') {
+            "/".to_string()
+        } else {
+            String::new()
+        };
+        for part in path.split('/').filter(|p| !p.is_empty() && *p != ".") {
+            sofar = join(&sofar, part);
+            match self.stat(&sofar).await? {
+                Some(e) if e.kind == EntryKind::Dir => {}
+                Some(_) => {
+                    return Err(TransferError::new(
+                        ErrorKind::NotADirectory,
+                        self.show(&sofar),
+                        "not a directory",
+                    ))
+                }
+                None => self.mkdir(&sofar, mode).await?,
+            }
+        }
+        Ok(())
+    }
+
     /// Removes file (or symbolic link) `path`.
     pub async fn remove_file(&self, path: &str) -> Result<(), TransferError> {
         let sftp = self.sftp(path)?;
@@ -506,20 +533,9 @@ fn ssh_argv(via: &Via, extra: &[&str], last: &str) -> Vec<String> {
         } => (control_path.as_str(), target.as_str()),
         Via::Host => ("none", "localhost"),
     };
-    // ProxyCommand=/bin/false: when the master is gone, `ssh` must fail, not log in anew.
-    let mut a: Vec<String> = [
-        "ssh",
-        "-S",
-        cm,
-        "-o",
-        "ControlMaster=no",
-        "-o",
-        "BatchMode=yes",
-        "-o",
-        "ProxyCommand=/bin/false",
-    ]
-    .map(String::from)
-    .to_vec();
+    // MASTER_ONLY: when the master is gone, `ssh` must fail, not log in anew.
+    let mut a: Vec<String> = ["ssh", "-S", cm].map(String::from).to_vec();
+    a.extend(MASTER_ONLY.map(String::from));
     a.extend(extra.iter().map(|s| s.to_string()));
     a.push("--".into());
     a.push(target.into());

@@ -3,6 +3,8 @@
 
 pub mod app;
 pub mod automation;
+pub mod files;
+pub mod forwards;
 pub mod hosts;
 pub mod links;
 pub mod monitor;

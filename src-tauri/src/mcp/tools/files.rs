@@ -18,7 +18,7 @@ use crate::engine::transfer::copy::{download_file, upload_file, CopyOptions};
 use crate::engine::transfer::open::{open, Opened};
 use crate::engine::transfer::path::RemotePath;
 use crate::engine::transfer::progress::silent;
-use crate::engine::transfer::remote::{join, EntryKind};
+use crate::engine::transfer::remote::EntryKind;
 use crate::engine::transfer::{ErrorKind, TransferError};
 use crate::engine::EngineError;
 use crate::mcp::file_params::{
@@ -220,29 +220,11 @@ async fn read_chunk(o: &Opened, path: &str, offset: u64, max: u64) -> Reply<Valu
 }
 
 async fn mkdir_at(o: &Opened, path: &str, parents: bool) -> Result<(), TransferError> {
-    if !parents {
-        return o.fs.mkdir(path, 0o755).await;
-    }
-    let mut sofar = if path.starts_with('/') {
-        "/".to_string()
+    if parents {
+        o.fs.mkdir_all(path, 0o755).await
     } else {
-        String::new()
-    };
-    for part in path.split('/').filter(|p| !p.is_empty()) {
-        sofar = join(&sofar, part);
-        match o.fs.stat(&sofar).await? {
-            Some(e) if e.kind == EntryKind::Dir => {}
-            Some(_) => {
-                return Err(TransferError::new(
-                    ErrorKind::NotADirectory,
-                    o.fs.show(&sofar),
-                    "not a directory",
-                ))
-            }
-            None => o.fs.mkdir(&sofar, 0o755).await?,
-        }
+        o.fs.mkdir(path, 0o755).await
     }
-    Ok(())
 }
 
 #[tool_router(router = file_tools, vis = "pub(crate)")]

@@ -6,7 +6,7 @@
 //! [`forward`]: crate::engine::forward
 
 use std::collections::BTreeMap;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use rmcp::handler::server::wrapper::Parameters;
@@ -18,9 +18,8 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::engine::forward::link::{self, LinkState};
-use crate::engine::forward::listener;
-use crate::engine::forward::relay;
 use crate::engine::forward::stats::{ForwardStats, StatsSnapshot};
+use crate::engine::forward::{listener, run};
 use crate::engine::forward::{ForwardError, ForwardSpec};
 use crate::engine::ssh::visible;
 use crate::engine::store::hosts::HostStore;
@@ -143,19 +142,12 @@ impl OutpostMcp {
             .map_err(EngineError::from)?
             .get(&p.host)
             .map_err(EngineError::from)?;
-        let bound = listener::bind(&spec).await.map_err(EngineError::from)?;
-        let session = link::connect(&host, &ctx).await?;
-        if let ForwardSpec::Local {
-            dest_host,
-            dest_port,
-            ..
-        } = &bound.spec
-        {
-            let origin = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
-            relay::open_tcp(&session, &host.name, dest_host, *dest_port, origin)
-                .await
-                .map_err(EngineError::from)?;
-        }
+        let started = run::start(&host, &ctx, std::slice::from_ref(&spec)).await?;
+        let (host, session, mut bound) = started.into_parts();
+        // `start` binds one listener per spec: one here.
+        let Some(bound) = bound.pop() else {
+            return Err(EngineError::Usage("no forwards given (-L or -D)".into()).into());
+        };
         let id = bound.spec.id();
         let link = Arc::new(Mutex::new(Link::Up));
         let (spec, local, stats) = (bound.spec.clone(), bound.local, bound.stats.clone());

@@ -293,6 +293,11 @@ answer: string,
 stderr: string, };
 
 /**
+ * Which way a transfer goes.
+ */
+export type Direction = "upload" | "download";
+
+/**
  * One mounted filesystem (real filesystems only).
  */
 export type DiskSample = { 
@@ -504,6 +509,125 @@ timed_out?: boolean,
 cwd?: string | null, };
 
 /**
+ * One entry of a listed directory.
+ */
+export type FileEntry = { 
+/**
+ * The name (last path component).
+ */
+name: string, 
+/**
+ * What it is.
+ */
+kind: FileKind, 
+/**
+ * Size in bytes.
+ */
+size: number, 
+/**
+ * Permission bits (`0o7777`).
+ */
+mode: number, 
+/**
+ * Modification time, seconds since the epoch.
+ */
+mtime: number, };
+
+/**
+ * What an entry is.
+ */
+export type FileKind = "file" | "dir" | "symlink" | "other";
+
+/**
+ * Counters of a running forward.
+ */
+export type ForwardCounts = { 
+/**
+ * Connections accepted so far.
+ */
+accepted: number, 
+/**
+ * Connections open now.
+ */
+active: number, 
+/**
+ * Connections that could not be carried.
+ */
+failed: number, 
+/**
+ * Bytes sent towards the destination.
+ */
+bytes_out: number, 
+/**
+ * Bytes received from the destination.
+ */
+bytes_in: number, };
+
+/**
+ * Which kind of forward.
+ */
+export type ForwardKind = "local" | "dynamic";
+
+/**
+ * A host's link as the panel shows it.
+ */
+export type ForwardLink = { "state": "up" } | { "state": "reconnecting", 
+/**
+ * The attempt about to be made (from 1).
+ */
+attempt: number, 
+/**
+ * Why the last connection ended.
+ */
+reason: string, } | { "state": "failed", 
+/**
+ * Why.
+ */
+error: ErrorReport, };
+
+/**
+ * One forward of a host: running here, saved, or both.
+ */
+export type ForwardRow = { 
+/**
+ * OpenSSH's spelling with the option letter (`L127.0.0.1:8080:db:5432`), the bound port
+ * filled in when it runs; the id for [`forward_close`] and [`forward_save`].
+ */
+id: string, 
+/**
+ * `-L` or `-D`.
+ */
+kind: ForwardKind, 
+/**
+ * The desktop address it listens on.
+ */
+bind: string, 
+/**
+ * The desktop port (the bound one when it runs).
+ */
+port: number, 
+/**
+ * The destination host (`-L`).
+ */
+dest_host: string | null, 
+/**
+ * The destination port (`-L`).
+ */
+dest_port: number | null, 
+/**
+ * Whether this window runs it.
+ */
+running: boolean, 
+/**
+ * Whether it is saved for the host.
+ */
+saved: boolean, 
+/**
+ * Its counters, when it runs.
+ */
+counts: ForwardCounts | null, };
+
+/**
  * How a host is reached.
  */
 export type Host = { 
@@ -556,6 +680,19 @@ forward_agent?: boolean, };
 export type HostColor = "red" | "orange" | "yellow" | "green" | "teal" | "blue" | "purple" | "gray";
 
 /**
+ * A host's forwards and its link.
+ */
+export type HostForwards = { 
+/**
+ * The link of the running forwards (none when none runs).
+ */
+link: ForwardLink | null, 
+/**
+ * Running ones first (by id), then saved ones not running.
+ */
+forwards: Array<ForwardRow>, };
+
+/**
  * The answers to a host-key question, as the front end sends them.
  */
 export type HostKeyAnswer = "reject" | "once" | "always";
@@ -602,6 +739,27 @@ fingerprint: string, };
  * The state of an `ssh` session's connection to its target.
  */
 export type LinkState = "connecting" | "up" | "down";
+
+/**
+ * A listed directory.
+ */
+export type Listing = { 
+/**
+ * The directory, absolute (a relative request is resolved against the login directory).
+ */
+path: string, 
+/**
+ * The login directory there.
+ */
+home: string, 
+/**
+ * Its entries, sorted by name (at most [`MAX_LISTED`]).
+ */
+entries: Array<FileEntry>, 
+/**
+ * Entries left out past [`MAX_LISTED`].
+ */
+omitted: number, };
 
 /**
  * Memory and swap.
@@ -663,6 +821,35 @@ tx_bytes_per_s: number,
  * Each interface.
  */
 interfaces: Array<InterfaceSample>, };
+
+/**
+ * A forward as the panel's form asks for it.
+ */
+export type NewForward = { 
+/**
+ * `-L` or `-D`.
+ */
+kind: ForwardKind, 
+/**
+ * The desktop address to listen on (127.0.0.1 when none).
+ */
+bind: string | null, 
+/**
+ * The desktop port (0: any free one).
+ */
+port: number, 
+/**
+ * The destination host (`-L`).
+ */
+dest_host: string | null, 
+/**
+ * The destination port (`-L`).
+ */
+dest_port: number | null, 
+/**
+ * Also save it for the host.
+ */
+save: boolean, };
 
 /**
  * One of the busiest processes.
@@ -1171,3 +1358,66 @@ code: number | null,
  * The signal that ended it.
  */
 signal: string | null, } | { "type": "error" } & ErrorReport | { "type": "detached" };
+
+/**
+ * A transfer's progress, pushed as the `transfer` event.
+ */
+export type TransferEvent = { 
+/**
+ * The transfer.
+ */
+id: string, 
+/**
+ * Where it is.
+ */
+state: TransferState, 
+/**
+ * The file being copied (the last one, once finished).
+ */
+file: string, 
+/**
+ * Bytes of that file in place.
+ */
+file_done: number, 
+/**
+ * Its size.
+ */
+file_size: number, 
+/**
+ * Bytes in place over every file of the transfer.
+ */
+bytes: number, 
+/**
+ * Files complete.
+ */
+files: number, 
+/**
+ * Why it failed (the engine's codes: `not_found`, `permission_denied`, `no_space`, …).
+ */
+error: ErrorReport | null, };
+
+/**
+ * A transfer as it starts.
+ */
+export type TransferStarted = { 
+/**
+ * Its id, in its events and for [`transfer_cancel`].
+ */
+id: string, 
+/**
+ * Which way.
+ */
+direction: Direction, 
+/**
+ * What is copied (a local path, or `HOST:path`).
+ */
+source: string, 
+/**
+ * Where to (a local folder, or `HOST:dir`).
+ */
+dest: string, };
+
+/**
+ * Where a transfer is.
+ */
+export type TransferState = "running" | "done" | "failed" | "cancelled";
