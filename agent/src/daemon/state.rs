@@ -497,14 +497,21 @@ mod tests {
         let mut snapshots = 0;
         while !pusher.is_finished() {
             let mut client = None;
-            let (from, _, snap) =
-                s.attach_point(None, SnapshotWhen::Always, &mut client, Duration::ZERO);
+            // A client that holds the session back (a bound longer than the test), so no push
+            // can overwrite the snapshot's offset before the bounds below are read.
+            let (from, _, snap) = s.attach_point(
+                None,
+                SnapshotWhen::Always,
+                &mut client,
+                Duration::from_secs(600),
+            );
             let snap = snap.unwrap();
             assert_eq!(from, snap.offset);
             let (start, end) = s.bounds();
             assert!(
                 start <= snap.offset && snap.offset <= end,
-                "{start} {snap:?} {end}"
+                "held {start}..{end}, snapshot at {}",
+                snap.offset
             );
             s.leave(client.unwrap());
             snapshots += 1;
