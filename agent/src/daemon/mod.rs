@@ -7,6 +7,7 @@
 //! its connection, and ends when the session is closed or it gets SIGTERM.
 
 pub mod detach;
+pub mod exit_owed;
 pub mod flow;
 pub mod frames;
 pub mod meta;
@@ -106,6 +107,7 @@ async fn run(spec: DaemonSpec, paths: Paths, ready: &mut Option<OwnedFd>) -> any
         pty,
         close_requested: Notify::new(),
         closed: Notify::new(),
+        exit_owed: Default::default(),
         max_stall_ms: spec.max_stall_ms,
     });
     if let Some(ssh) = spec.ssh.clone() {

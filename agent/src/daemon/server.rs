@@ -25,6 +25,7 @@ use outpost_protocol::{Base64Bytes, ErrorCode};
 use tokio::io::{AsyncWriteExt, BufWriter};
 use tokio::sync::{mpsc, Notify};
 
+use super::exit_owed::{ExitOwed, Owed};
 use super::flow::ClientId;
 use super::frames::{read_frame, DaemonReply, DaemonRequest, Frame, MAX_CHUNK};
 use super::state::{Shared, SnapshotWhen};
@@ -40,6 +41,8 @@ pub struct Daemon {
     pub close_requested: Notify,
     /// Notified once the session's processes and files are gone.
     pub closed: Notify,
+    /// Attached connections that have not sent the exit yet.
+    pub exit_owed: ExitOwed,
     /// The session's `max_stall_ms` for attaches that do not give one (`session.create`).
     pub max_stall_ms: Option<u64>,
 }
@@ -79,6 +82,7 @@ pub async fn serve_connection(daemon: Arc<Daemon>, conn: Stream) {
         client: None,
         changes: false,
         exit_sent: false,
+        owed: None,
         closing: false,
         buf: Vec::with_capacity(MAX_CHUNK),
         frame: Vec::with_capacity(MAX_CHUNK + 16),
@@ -181,6 +185,8 @@ struct Connection {
     /// Whether the agent takes `Changed` frames.
     changes: bool,
     exit_sent: bool,
+    /// Held while attached until the exit went out ([`super::exit_owed`]).
+    owed: Option<Owed>,
     closing: bool,
     buf: Vec<u8>,
     frame: Vec<u8>,
@@ -195,6 +201,9 @@ const COALESCE_WAIT: std::time::Duration = std::time::Duration::from_millis(1);
 /// A frame at least this big, sent less than [`COALESCE_WAIT`] × 2 ago, means output is flooding.
 /// Keystroke echoes are far smaller, so they are never delayed.
 const FLOOD_FRAME: usize = 4000;
+
+/// How long a close waits for the exit to be announced and sent to every attached client.
+const FAREWELL: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl Connection {
     /// While output floods, waits a moment so the next frame carries more.
@@ -247,6 +256,8 @@ impl Connection {
             if let Some(exit) = self.daemon.shared.exit() {
                 self.exit_sent = true;
                 self.write(&Frame::Exit(exit)).await?;
+                self.out.flush().await?;
+                self.owed = None;
                 return Ok(true);
             }
         }
@@ -278,8 +289,7 @@ impl Connection {
             }
         };
         if self.closing {
-            // Attached clients get the last output and the exit before the reply.
-            while self.send_due().await? {}
+            self.farewell().await?;
         }
         self.write(&Frame::Reply {
             id,
@@ -293,6 +303,23 @@ impl Connection {
         }
         if self.cursor.is_none() {
             self.out.flush().await?;
+        }
+        Ok(())
+    }
+
+    /// Before a close is answered (and the daemon ends): every attached client, on this
+    /// connection and the others, gets the last output and the exit. The processes were
+    /// signalled already; their exit is announced once the terminal has drained.
+    async fn farewell(&mut self) -> std::io::Result<()> {
+        let deadline = tokio::time::Instant::now() + FAREWELL;
+        let mut progress = self.daemon.shared.subscribe();
+        let _ = tokio::time::timeout_at(deadline, progress.wait_for(|p| p.exited)).await;
+        while self.send_due().await? {}
+        self.out.flush().await?;
+        self.owed = None;
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        if !self.daemon.exit_owed.all_paid(left).await {
+            tracing::warn!("closing before every attached client was sent the exit");
         }
         Ok(())
     }
@@ -333,6 +360,9 @@ impl Connection {
                 }
                 self.cursor = Some(replay_from);
                 self.exit_sent = false;
+                if self.owed.is_none() {
+                    self.owed = Some(self.daemon.exit_owed.owe());
+                }
                 DaemonReply::Attached {
                     session: self.daemon.info(),
                     replay_from,
@@ -383,6 +413,7 @@ impl Connection {
                 if self.cursor.take().is_some() {
                     shared.add_attached(-1);
                 }
+                self.owed = None;
                 if let Some(client) = self.client.take() {
                     shared.leave(client);
                 }

@@ -122,6 +122,14 @@ impl DaemonConn {
         Ok(())
     }
 
+    /// Closes the session; returns once the last output and the exit forwarded before the
+    /// daemon's answer have been written, so the client gets them before the answer.
+    pub async fn close(&self) -> Result<(), ErrorObject> {
+        self.request(DaemonRequest::Close).await?;
+        self.settler.settle().await;
+        Ok(())
+    }
+
     /// Whether the connection still stands.
     pub fn is_alive(&self) -> bool {
         self.alive.load(Ordering::SeqCst)

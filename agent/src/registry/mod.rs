@@ -251,7 +251,7 @@ impl<S: Sink> Registry<S> {
     /// Closes a session: its processes end, its daemon exits, its files go.
     pub async fn close(&self, id: &str) -> Result<(), ErrorObject> {
         let conn = self.conn(id).await?;
-        conn.request(DaemonRequest::Close).await?;
+        conn.close().await?;
         self.conns().remove(id);
         Ok(())
     }
