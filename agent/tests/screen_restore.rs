@@ -4,8 +4,9 @@
 //! `capture-pane` of the same program, or with tmux's rendering of the session's whole byte
 //! stream. Real PTYs, real daemons; the programs are a full-screen frame that then rewrites one
 //! line until a small ring wraps many times (agent/tests/programs/frame_then_line.py), vim with
-//! `set mouse=a`, less, and a script that scrolls inside a scroll region (with and without
-//! origin mode) across the restore.
+//! `set mouse=a`, less, a script that scrolls inside a scroll region (with and without
+//! origin mode) across the restore, and one that saves the cursor (`ESC 7`, `CSI s`) before the
+//! ring wraps and restores it after the restore.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -15,7 +16,7 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use outpost_testkit::client::Mode;
 use outpost_testkit::fixture::{sid_of, wait_until, Agent, Home, DEADLINE};
-use outpost_testkit::tmux::Tmux;
+use outpost_testkit::tmux::{self, Tmux};
 use outpost_testkit::venv;
 use serde_json::{json, Value};
 
@@ -34,9 +35,13 @@ fn program(name: &str) -> String {
         .to_string()
 }
 
-/// tmux's rendering of `bytes` (it supports the alternate screen, unlike pyte): a pane that
-/// `cat`s them and then signals a `wait-for` channel.
+/// tmux's rendering of `bytes` (it supports the alternate screen, unlike pyte).
 fn tmux_render(bytes: &[u8], cols: u16, rows: u16) -> Vec<String> {
+    tmux_pane(bytes, cols, rows).capture().unwrap()
+}
+
+/// A tmux pane that `cat`ted `bytes` (it then signalled a `wait-for` channel).
+fn tmux_pane(bytes: &[u8], cols: u16, rows: u16) -> Tmux {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("bytes");
     std::fs::write(&file, bytes).unwrap();
@@ -58,7 +63,13 @@ fn tmux_render(bytes: &[u8], cols: u16, rows: u16) -> Vec<String> {
     .unwrap();
     let st = t.cmd().args(["wait-for", &channel]).status().unwrap();
     assert!(st.success());
-    t.capture().unwrap()
+    t
+}
+
+/// A tmux pane's rows with their colours and attributes (`capture-pane -e`) and its cursor.
+fn styled(t: &Tmux) -> (Vec<String>, (u32, u32)) {
+    let rows = t.run(&["capture-pane", "-p", "-e"]).unwrap();
+    (tmux::normalise(&rows), t.cursor().unwrap())
 }
 
 fn b64(v: &Value) -> Vec<u8> {
@@ -374,6 +385,87 @@ fn origin_mode_survives_a_restore() {
     assert_eq!(
         restored, whole,
         "pyte: restore + output vs the whole stream"
+    );
+}
+
+/// A program for the saved-cursor tests: a header, the cursor saved with `save` at row 5,
+/// column 10 with bold red, the cursor's own colour green; one line rewritten until a small ring
+/// wrapped, `READY`; after a newline is typed, green text, the cursor restored with `restore`,
+/// text there, and text on the last row (still bold red).
+fn saved_cursor_script(save: &str, restore: &str) -> String {
+    format!(
+        "stty -echo; printf '\\033[2J\\033[HHEADER\\033[5;10H\\033[1;31m{save}\\033[0;32m\\033[20;1Hstatus'; \
+         i=0; while [ $i -lt 12000 ]; do printf '\\033[22;1Hupdate %d' $i; i=$((i+1)); done; \
+         printf '\\033[23;1HREADY'; read _; \
+         printf ' green{restore}saved\\033[24;1Hlast'; exec sleep 3600"
+    )
+}
+
+/// Runs [`saved_cursor_script`] in a session with the smallest ring and in tmux; a new client
+/// attaches with restore "auto" once the ring wrapped, then the program restores its cursor.
+/// Returns what the client received (the snapshot and the bytes after it) and tmux's pane.
+fn saved_cursor_run(save: &str, restore: &str) -> (Vec<u8>, Tmux) {
+    let home = Home::new();
+    let a = home.agent_initialized();
+    let script = saved_cursor_script(save, restore);
+    let argv = ["/bin/sh", "-c", script.as_str()];
+    let sid = create(&a, &home, 80, 24, Some(SMALL_RING), &argv);
+    let tmux = Tmux::start(80, 24, &argv).unwrap();
+    wait_until(DEADLINE, "the program is ready", || {
+        preview_is(&a, &sid, "READY")
+    });
+    let end = a.session(&sid).unwrap()["output_end"].as_u64().unwrap();
+    assert!(
+        end > 2 * SMALL_RING,
+        "the ring must wrap ({end} bytes through a {SMALL_RING}-byte ring)"
+    );
+    let b = home.agent_initialized();
+    let r = attach(&b, &sid, "auto");
+    assert_eq!(r["truncated"], json!(true), "{r}");
+    assert_eq!(r["replay_from"], r["snapshot"]["offset"], "{r}");
+    let mut restored = b64(&r["snapshot"]["data"]);
+    b.input(&sid, b"\n").unwrap();
+    restored.extend(wait_for_marker(&b, &sid, "last"));
+    tmux.wait_for("READY", DEADLINE).unwrap();
+    tmux.run(&["send-keys", "Enter"]).unwrap();
+    let truth = tmux.wait_for("last", DEADLINE).unwrap();
+    // The oracle's own screen: the text after the restore is where the cursor was saved.
+    assert_eq!(truth[4], format!("{}saved", " ".repeat(9)), "{truth:#?}");
+    assert_eq!(truth[22], "READY green", "{truth:#?}");
+    assert_eq!(truth[23], "last", "{truth:#?}");
+    (restored, tmux)
+}
+
+/// A program saved its cursor (`ESC 7`, with a colour) before a client attached after the ring
+/// wrapped, and restores it (`ESC 8`) after: pyte's rendering of what the client received
+/// shows what tmux shows for the program, and tmux's rendering of it the same colours.
+#[test]
+fn the_saved_cursor_survives_a_restore() {
+    let (restored, tmux) = saved_cursor_run("\\0337", "\\0338");
+    let (shown, cursor) = venv::pyte_render(&restored, 80, 24);
+    assert_eq!(
+        shown,
+        tmux.capture().unwrap(),
+        "pyte's rendering of the restore vs tmux's capture"
+    );
+    let (y, x) = tmux.cursor().unwrap();
+    assert_eq!(cursor, format!("{y} {x} hidden=0"));
+    assert_eq!(
+        styled(&tmux_pane(&restored, 80, 24)),
+        styled(&tmux),
+        "tmux: the restore's colours vs the program's"
+    );
+}
+
+/// The same with the SCO save and restore (`CSI s`, `CSI u`), which pyte does not know: tmux
+/// renders what the client received.
+#[test]
+fn an_sco_saved_cursor_survives_a_restore() {
+    let (restored, tmux) = saved_cursor_run("\\033[s", "\\033[u");
+    assert_eq!(
+        styled(&tmux_pane(&restored, 80, 24)),
+        styled(&tmux),
+        "tmux: the restore vs the program"
     );
 }
 

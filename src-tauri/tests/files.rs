@@ -823,3 +823,138 @@ fn a_200_mib_copy_over_a_cut_link_fails_then_resumes_and_verifies() {
     assert_eq!(stat(&dl), stat(&src));
     assert!(!dl_part.exists());
 }
+
+/// The processes that have `path` open (scanning `/proc/*/fd`).
+fn openers_of(path: &Path) -> Vec<u32> {
+    let mut found = Vec::new();
+    for proc_entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = proc_entry.file_name().to_str().and_then(|p| p.parse().ok()) else {
+            continue;
+        };
+        let Ok(fds) = std::fs::read_dir(proc_entry.path().join("fd")) else {
+            continue;
+        };
+        if fds
+            .flatten()
+            .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|l| l == path))
+        {
+            found.push(pid);
+        }
+    }
+    found
+}
+
+/// A process stopped with `SIGSTOP`, continued when this is dropped (also when a test fails).
+struct Frozen(u32);
+
+impl Frozen {
+    fn new(pid: u32) -> Frozen {
+        signal(pid, libc::SIGSTOP);
+        Frozen(pid)
+    }
+}
+
+impl Drop for Frozen {
+    fn drop(&mut self) {
+        signal(self.0, libc::SIGCONT);
+    }
+}
+
+fn signal(pid: u32, sig: libc::c_int) {
+    // SAFETY: kill(2) with a specific positive pid of a process this test started (through sshd).
+    unsafe {
+        libc::kill(libc::pid_t::try_from(pid).unwrap(), sig);
+    }
+}
+
+/// Flips every byte of `path` from `from` on (its first `from` bytes stay as they were).
+fn rewrite_tail(path: &Path, from: u64) {
+    use std::io::{Read, Seek, SeekFrom, Write};
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .unwrap();
+    let mut tail = Vec::new();
+    f.seek(SeekFrom::Start(from)).unwrap();
+    f.read_to_end(&mut tail).unwrap();
+    for b in &mut tail {
+        *b = !*b;
+    }
+    f.seek(SeekFrom::Start(from)).unwrap();
+    f.write_all(&tail).unwrap();
+}
+
+/// Issue 19: the old writer of an interrupted upload to a target cannot touch the resumed copy.
+/// The target's `sftp-server` under the first attempt is frozen (`SIGSTOP`) with writes queued
+/// for it (the pipeline of a 4 MiB request window: the target sshd, the ControlMaster on the
+/// jump host), then the desktop → jump link is cut and the CLI fails; the jump host ends the
+/// orphaned connection. The source's bytes after the kept prefix change, the copy is resumed
+/// (the prefix matches) and completes, and only then the old server thaws and writes its
+/// queue. Without the fence in `copy.rs` it writes into the inode the resumed copy renamed into
+/// place: the destination then holds the old bytes there and a later mtime.
+#[test]
+fn a_resumed_upload_is_safe_from_the_old_writer() {
+    let (mut j, sid) = jumped_with_session(Sshd::builder());
+    let work = tempfile::tempdir().unwrap();
+    let size: u64 = 64 * 1024 * 1024;
+    let src = work.path().join("big.bin");
+    make_file(&src, size as usize, 61, 0o640, 1_720_000_000);
+    let src_arg = src.display().to_string();
+    let home = j.user.home.clone();
+    let at = format!("jump:{sid}:big.bin");
+    let part = home.join(".big.bin.outpost-part");
+
+    let ended = ended_connections(&j);
+    let mut child = j
+        .cli
+        .cmd()
+        .args(["--json", "cp", &src_arg, &at])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_part(&mut child, &part, 8 * 1024 * 1024);
+    let writers = openers_of(&part);
+    assert_eq!(
+        writers.len(),
+        1,
+        "one SFTP server writes {}",
+        part.display()
+    );
+    let old = outpost_testkit::ProcessId::of(writers[0]).unwrap();
+    let frozen = Frozen::new(old.pid);
+    j.topo.cut_root_link().unwrap();
+    let failed = outpost_testkit::process::wait_exit(&mut child, Duration::from_secs(60));
+    if failed.is_none() {
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+    assert!(
+        failed.is_some_and(|s| !s.success()),
+        "the CLI did not fail within 60 s of the cut: {failed:?}"
+    );
+    restore_and_settle(&mut j, ended);
+    let kept = std::fs::metadata(&part).unwrap().len();
+    assert!(kept >= 8 * 1024 * 1024 && kept < size, "{kept}");
+
+    // The source changes after the kept prefix; the resumed copy must carry the new bytes.
+    rewrite_tail(&src, kept);
+    set_mtime(&src, 1_730_000_000);
+    let v = j.cli.ok(&["cp", "--resume", "--verify", &src_arg, &at]);
+    assert_eq!(v["copied"]["resumed"].as_u64().unwrap(), kept, "{v}");
+    let dest = home.join("big.bin");
+    assert_eq!(sha(&dest), sha(&src));
+
+    // Now the old server writes what it had queued, and ends (its input ended with the cut
+    // connection).
+    drop(frozen);
+    let gone = outpost_testkit::process::wait_for(Duration::from_secs(120), || {
+        (!old.exists() || old.is_zombie()).then_some(())
+    });
+    assert!(gone.is_some(), "the old SFTP server never ended");
+    assert_eq!(sha(&dest), sha(&src), "the old server wrote into the copy");
+    assert_eq!(stat(&dest), stat(&src));
+    assert!(!part.exists());
+    assert!(!home.join(".big.bin.outpost-stale").exists());
+}

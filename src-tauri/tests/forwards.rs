@@ -16,11 +16,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader};
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use outpost_desktop::engine::agent::deploy;
+use outpost_testkit::cli::forward::running_forward;
 use outpost_testkit::cli::{Jumped, DEADLINE};
 use outpost_testkit::client::{Client, Options};
 use outpost_testkit::fixture::wait_until;
@@ -63,26 +62,9 @@ impl Setup {
         self.j.topo.target_addr().ip().to_string()
     }
 
-    /// Starts `outpost --json forward ARGS` in the foreground; returns it and its first line
-    /// (the forwards it listens on), or its whole output when it exits first.
+    /// Starts `outpost --json forward ARGS` in the foreground; returns it and its first line.
     fn forward(&self, args: &[&str]) -> (Running, Value) {
-        let mut child = self
-            .j
-            .cli
-            .cmd()
-            .args(["--json", "forward"])
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let v: Value = serde_json::from_str(&line)
-            .unwrap_or_else(|e| panic!("forward {args:?} printed {line:?}: {e}"));
-        (Running(child), v)
+        self.j.cli.start_forward(args)
     }
 }
 
@@ -97,23 +79,12 @@ fn local_of(ready: &Value, letter: char) -> String {
         .unwrap_or_else(|| panic!("no {letter} forward in {ready}"))
 }
 
-/// The running forward `id` in `outpost forward list`, and its process's link state.
-fn running(list: &Value, id: &str) -> Option<(Value, String)> {
-    list["running"].as_array()?.iter().find_map(|r| {
-        r["forwards"]
-            .as_array()?
-            .iter()
-            .find(|f| f["id"] == id)
-            .map(|f| (f.clone(), r["link"]["state"].as_str().unwrap().to_string()))
-    })
-}
-
 /// Waits until `outpost forward list` shows forward `id`'s link in `state`.
 fn wait_link(s: &Setup, id: &str, state: &str) {
     let deadline = Instant::now() + DEADLINE;
     loop {
         let list = s.j.cli.ok(&["forward", "list", "jump"]);
-        if running(&list, id).is_some_and(|(_, link)| link == state) {
+        if running_forward(&list, id).is_some_and(|(_, link)| link == state) {
             return;
         }
         assert!(Instant::now() < deadline, "never {state}: {list}");
@@ -158,14 +129,14 @@ fn local_and_socks_forwards_reach_the_target_and_survive_a_cut_link() {
     let mut list = s.j.cli.ok(&["forward", "list", "jump"]);
     let deadline = Instant::now() + DEADLINE;
     while !lid.iter().all(|id| {
-        running(&list, id).is_some_and(|(f, _)| f["stats"]["bytes_in"].as_u64() > Some(0))
+        running_forward(&list, id).is_some_and(|(f, _)| f["stats"]["bytes_in"].as_u64() > Some(0))
     }) {
         assert!(Instant::now() < deadline, "no bytes listed: {list}");
         std::thread::sleep(Duration::from_millis(200));
         list = s.j.cli.ok(&["forward", "list", "jump"]);
     }
     for id in &lid {
-        let (f, link) = running(&list, id).unwrap_or_else(|| panic!("{id} not in {list}"));
+        let (f, link) = running_forward(&list, id).unwrap_or_else(|| panic!("{id} not in {list}"));
         assert_eq!(link, "up", "{list}");
         assert!(f["stats"]["accepted"].as_u64().unwrap() >= 1, "{f}");
         assert!(
@@ -174,7 +145,7 @@ fn local_and_socks_forwards_reach_the_target_and_survive_a_cut_link() {
         );
         assert!(f["stats"]["bytes_out"].as_u64().unwrap() > 0, "{f}");
     }
-    let (d, _) = running(&list, lid.iter().find(|i| i.starts_with('D')).unwrap()).unwrap();
+    let (d, _) = running_forward(&list, lid.iter().find(|i| i.starts_with('D')).unwrap()).unwrap();
     assert!(d["stats"]["failed"].as_u64().unwrap() >= 1, "{d}");
 
     // The desktop→jump link is cut: the forwards notice and reconnect; the listeners stay.

@@ -9,6 +9,10 @@
 //! Through an `ssh` session's menu the panel opens on the session's target (the netns topology):
 //! the target's `sshd` log shows the SFTP server started there and the jump host's shows none,
 //! and a file uploaded there has the source's SHA-256.
+//! The native pickers (the dialog plugin's GTK file chooser, a real window on the Xvfb display,
+//! driven with `xdotool`): "Upload files…" with the chooser's location field (`ctrl+L`, the
+//! absolute path, Return) uploads that file with the same SHA-256; Escape cancels and nothing
+//! happens; "Download to…" saves under the name typed in the save dialog, same SHA-256.
 //!
 //! Needs root (throwaway users, `sshd`) and fails without it. Screenshots go to
 //! `target/e2e-screenshots/` (and `$OUTPOST_SCREENSHOTS_DIR`).
@@ -16,7 +20,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use outpost_testkit::cli::{Jumped, Remote};
 use outpost_testkit::gui::{marker, tid, wait_blocking, App, Desktop, UI};
@@ -43,18 +47,6 @@ fn stat(format: &str, path: &Path) -> String {
         .unwrap();
     assert!(out.status.success(), "stat {}", path.display());
     String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-/// Sets an input's value as typing would (Preact listens to `input`).
-async fn fill(app: &App, css: &str, text: &str) {
-    app.wait_for(css, UI).await;
-    app.js(
-        r#"const e = document.querySelector(arguments[0]);
-        e.focus(); e.value = arguments[1];
-        e.dispatchEvent(new Event("input", {bubbles: true}));"#,
-        vec![Value::from(css), Value::from(text)],
-    )
-    .await;
 }
 
 /// Waits until the panel lists directory `path`.
@@ -133,7 +125,8 @@ async fn the_file_panel_lists_uploads_renames_makes_deletes_and_downloads() {
     let name = format!("up-{}.bin", marker());
     let src = work.path().join(&name);
     random_file::write(&src, 3 * 1024 * 1024 + 17, 1).unwrap();
-    fill(&app, &tid("files-upload-path"), &src.display().to_string()).await;
+    app.fill(&tid("files-upload-path"), &src.display().to_string())
+        .await;
     app.click(&tid("files-upload"), UI).await;
     assert_eq!(wait_transfer_end(&app, 1).await, "done");
     app.wait_for(&tid(&format!("file-row-{name}")), UI).await;
@@ -148,14 +141,14 @@ async fn the_file_panel_lists_uploads_renames_makes_deletes_and_downloads() {
     // Rename.
     let renamed = format!("renamed-{name}");
     app.click(&tid(&format!("file-rename-{name}")), UI).await;
-    fill(&app, &tid("files-rename-name"), &renamed).await;
+    app.fill(&tid("files-rename-name"), &renamed).await;
     app.type_into(&tid("files-rename-name"), "\n", UI).await;
     app.wait_for(&tid(&format!("file-row-{renamed}")), UI).await;
     assert!(home.join(&renamed).is_file() && !home.join(&name).exists());
 
     // New folder; the same again is refused with the engine's code.
     app.click(&tid("files-mkdir"), UI).await;
-    fill(&app, &tid("files-mkdir-name"), "made").await;
+    app.fill(&tid("files-mkdir-name"), "made").await;
     app.type_into(&tid("files-mkdir-name"), "\n", UI).await;
     app.wait_for(&tid("file-row-made"), UI).await;
     assert_eq!(
@@ -163,7 +156,7 @@ async fn the_file_panel_lists_uploads_renames_makes_deletes_and_downloads() {
         format!("directory {}", r.user.name)
     );
     app.click(&tid("files-mkdir"), UI).await;
-    fill(&app, &tid("files-mkdir-name"), "made").await;
+    app.fill(&tid("files-mkdir-name"), "made").await;
     app.type_into(&tid("files-mkdir-name"), "\n", UI).await;
     app.wait_for(
         r#"[data-testid="files-panel"] [data-testid="error-box"][data-code="exists"]"#,
@@ -173,7 +166,7 @@ async fn the_file_panel_lists_uploads_renames_makes_deletes_and_downloads() {
     app.screenshot("files-panel-exists").await;
     // A name with a slash never reaches the host.
     app.click(&tid("files-mkdir"), UI).await;
-    fill(&app, &tid("files-mkdir-name"), "a/b").await;
+    app.fill(&tid("files-mkdir-name"), "a/b").await;
     app.type_into(&tid("files-mkdir-name"), "\n", UI).await;
     app.wait_for(&tid("files-problem"), UI).await;
     app.type_into(&tid("files-mkdir-name"), "\u{e00c}", UI)
@@ -181,20 +174,15 @@ async fn the_file_panel_lists_uploads_renames_makes_deletes_and_downloads() {
 
     // Download into a chosen folder (created when missing).
     let down = work.path().join("down");
-    fill(
-        &app,
-        &tid("files-download-dir"),
-        &down.display().to_string(),
-    )
-    .await;
+    app.fill(&tid("files-download-dir"), &down.display().to_string())
+        .await;
     app.click(&tid(&format!("file-download-{renamed}")), UI)
         .await;
     assert_eq!(wait_transfer_end(&app, 2).await, "done");
     assert_eq!(sha(&down.join(&renamed)), sha(&src));
 
     // A source that is not there fails its transfer, with the engine's code as data.
-    fill(
-        &app,
+    app.fill(
         &tid("files-upload-path"),
         "/nonexistent-outpost-source/file",
     )
@@ -214,7 +202,8 @@ async fn the_file_panel_lists_uploads_renames_makes_deletes_and_downloads() {
         .unwrap()
         .set_len(1024 * 1024 * 1024)
         .unwrap();
-    fill(&app, &tid("files-upload-path"), &big.display().to_string()).await;
+    app.fill(&tid("files-upload-path"), &big.display().to_string())
+        .await;
     app.click(&tid("files-upload"), UI).await;
     app.poll("the large upload to be under way", UI, || async {
         let v = app
@@ -296,7 +285,8 @@ async fn a_session_s_menu_opens_the_file_panel_on_its_target() {
     let name = format!("to-target-{}.bin", marker());
     let src = work.path().join(&name);
     random_file::write(&src, 256 * 1024 + 3, 2).unwrap();
-    fill(&app, &tid("files-upload-path"), &src.display().to_string()).await;
+    app.fill(&tid("files-upload-path"), &src.display().to_string())
+        .await;
     app.click(&tid("files-upload"), UI).await;
     assert_eq!(wait_transfer_end(&app, 1).await, "done");
     app.wait_for(&tid(&format!("file-row-{name}")), UI).await;
@@ -307,6 +297,154 @@ async fn a_session_s_menu_opens_the_file_panel_on_its_target() {
         "an SFTP server ran on the jump host"
     );
     app.screenshot("files-panel-target").await;
+    app.click(&tid("files-close"), UI).await;
+    app.wait_gone(&tid("files-panel"), UI).await;
+    desk.close(app).await;
+}
+
+/// `xdotool ARGS` on X display `display`: its output, or why it failed.
+fn xdotool(display: &str, args: &[&str]) -> Result<String, String> {
+    let out = Command::new("xdotool")
+        .args(args)
+        .env("DISPLAY", display)
+        .env_remove("XAUTHORITY")
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run xdotool (Debian's xdotool): {e}"))?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    } else {
+        Err(format!(
+            "xdotool {args:?}: {} {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
+/// Waits for a visible native window whose title matches `title` (a regex) on `display`;
+/// its window id.
+async fn wait_dialog(app: &App, display: &str, title: &str) -> String {
+    app.poll(&format!("a native dialog titled /{title}/"), UI, || async {
+        let ids = xdotool(display, &["search", "--onlyvisible", "--name", title])?;
+        ids.lines()
+            .next()
+            .map(str::to_string)
+            .ok_or_else(|| "no such window yet".to_string())
+    })
+    .await
+}
+
+/// Waits until no visible window's title matches `title`.
+async fn wait_dialog_gone(app: &App, display: &str, title: &str) {
+    app.poll(&format!("the dialog /{title}/ to close"), UI, || async {
+        // `search` exits 1 when nothing matches.
+        match xdotool(display, &["search", "--onlyvisible", "--name", title]) {
+            Ok(ids) if !ids.is_empty() => Err(format!("still open: {ids}")),
+            _ => Ok(()),
+        }
+    })
+    .await
+}
+
+/// Presses Return in the dialog `wid` until it closes: GTK's chooser resolves a typed path
+/// in the background and ignores Return (its Open button insensitive) until it has.
+async fn accept(app: &App, display: &str, wid: &str, title: &str) {
+    app.poll(&format!("the dialog /{title}/ to accept"), UI, || async {
+        match xdotool(display, &["search", "--onlyvisible", "--name", title]) {
+            Ok(ids) if !ids.is_empty() => {
+                // The window may close between the search and the key: the next round sees it.
+                let _ = xdotool(display, &["windowfocus", "--sync", wid])
+                    .and_then(|_| xdotool(display, &["key", "--clearmodifiers", "Return"]));
+                Err(format!("still open: {ids}"))
+            }
+            _ => Ok(()),
+        }
+    })
+    .await
+}
+
+/// Gives GTK's file chooser `wid` the keyboard and sends it `keys` (xdotool key names).
+fn keys(display: &str, wid: &str, keys: &[&str]) {
+    xdotool(display, &["windowfocus", "--sync", wid]).unwrap();
+    let mut args = vec!["key", "--clearmodifiers"];
+    args.extend_from_slice(keys);
+    xdotool(display, &args).unwrap();
+}
+
+/// Types `path` into the file chooser `wid`'s location field (`ctrl+L` opens it; the text
+/// there is replaced); [`accept`] accepts it.
+fn choose_path(display: &str, wid: &str, path: &Path) {
+    keys(display, wid, &["ctrl+l", "ctrl+a"]);
+    xdotool(
+        display,
+        &["type", "--delay", "15", &path.display().to_string()],
+    )
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_native_pickers_upload_and_save_through_gtk_s_file_chooser() {
+    let r = Remote::start(OUTPOST, Sshd::builder());
+    let home = r.user.home.clone();
+    let home_s = home.display().to_string();
+    let desk = Desktop::start(&r.cli);
+    let display = desk.display();
+    let app = desk.open().await;
+    app.click(&tid("files-host-h"), UI).await;
+    app.wait_for(&tid("files-panel"), UI).await;
+    wait_listing(&app, &home_s).await;
+
+    // A cancelled picker does nothing: no transfer, no error, the button usable again.
+    let upload_title = "^Upload to ";
+    app.click(&tid("files-upload-pick"), UI).await;
+    let wid = wait_dialog(&app, &display, upload_title).await;
+    keys(&display, &wid, &["Escape"]);
+    wait_dialog_gone(&app, &display, upload_title).await;
+    app.wait_for(&format!("{}:not([disabled])", tid("files-upload-pick")), UI)
+        .await;
+    assert_eq!(
+        app.js(
+            r#"return document.querySelectorAll('[data-testid="transfers"] li, [data-testid="files-panel"] [data-testid="error-box"]').length;"#,
+            vec![],
+        )
+        .await,
+        Value::from(0)
+    );
+
+    // Upload files…: the chooser's location field names the file; the host's copy is equal.
+    let work = tempfile::tempdir().unwrap();
+    let name = format!("picked-{}.bin", marker());
+    let src = work.path().join(&name);
+    random_file::write(&src, 1024 * 1024 + 5, 3).unwrap();
+    app.click(&tid("files-upload-pick"), UI).await;
+    let wid = wait_dialog(&app, &display, upload_title).await;
+    app.screenshot("files-picker-upload").await;
+    choose_path(&display, &wid, &src);
+    app.screenshot("files-picker-upload-typed").await;
+    accept(&app, &display, &wid, upload_title).await;
+    assert_eq!(wait_transfer_end(&app, 1).await, "done");
+    app.wait_for(&tid(&format!("file-row-{name}")), UI).await;
+    assert_eq!(sha(&home.join(&name)), sha(&src));
+
+    // Download to…: saved under the name typed in the save dialog, same bytes.
+    let saved = work.path().join(format!("saved-as-{name}"));
+    let save_title = "^Save .* as$";
+    app.click(&tid(&format!("file-download-to-{name}")), UI)
+        .await;
+    let wid = wait_dialog(&app, &display, save_title).await;
+    app.screenshot("files-picker-save").await;
+    // The save dialog's name field has the keyboard already; it takes an absolute path.
+    keys(&display, &wid, &["ctrl+a"]);
+    xdotool(
+        &display,
+        &["type", "--delay", "15", &saved.display().to_string()],
+    )
+    .unwrap();
+    accept(&app, &display, &wid, save_title).await;
+    assert_eq!(wait_transfer_end(&app, 2).await, "done");
+    assert_eq!(sha(&saved), sha(&src));
+
     app.click(&tid("files-close"), UI).await;
     app.wait_gone(&tid("files-panel"), UI).await;
     desk.close(app).await;

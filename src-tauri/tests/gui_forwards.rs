@@ -5,7 +5,10 @@
 //! forward added in the panel carries `curl`'s request (the oracle) to the target through the
 //! jump host, and the panel shows its bytes and connections; saving it lists it in
 //! `outpost forward list`; closing it frees the port (a new listener binds it) and `curl`
-//! fails; the saved forward stays listed as stopped until it is forgotten.
+//! fails; the saved forward stays listed as stopped until it is forgotten. An `-R` forward
+//! added in the panel has the jump host listen on a port it picks: `curl` on the jump host
+//! fetches a file from a `python3 -m http.server` on the desktop through it, and after Close
+//! the jump host's port refuses.
 //!
 //! Needs root (throwaway users, `sshd`, network namespaces) and fails without it. Screenshots
 //! go to `target/e2e-screenshots/` (and `$OUTPOST_SCREENSHOTS_DIR`).
@@ -22,18 +25,6 @@ const OUTPOST: &str = env!("CARGO_BIN_EXE_outpost");
 
 /// The HTTP server's port on the target.
 const HTTP_PORT: u16 = 8000;
-
-/// Sets an input's value as typing would (Preact listens to `input`).
-async fn fill(app: &App, css: &str, text: &str) {
-    app.wait_for(css, UI).await;
-    app.js(
-        r#"const e = document.querySelector(arguments[0]);
-        e.value = arguments[1];
-        e.dispatchEvent(new Event("input", {bubbles: true}));"#,
-        vec![Value::from(css), Value::from(text)],
-    )
-    .await;
-}
 
 /// The panel's rows: id, running, bytes received.
 async fn rows(app: &App) -> Vec<(String, bool, u64)> {
@@ -68,9 +59,9 @@ async fn an_l_forward_added_in_the_panel_carries_http_shows_bytes_and_frees_its_
     app.wait_for(&tid("forwards-empty"), UI).await;
 
     // A destination port of 0 is refused by the form, with its own message.
-    fill(&app, &tid("forward-port"), "0").await;
-    fill(&app, &tid("forward-destHost"), &tip).await;
-    fill(&app, &tid("forward-destPort"), "0").await;
+    app.fill(&tid("forward-port"), "0").await;
+    app.fill(&tid("forward-destHost"), &tip).await;
+    app.fill(&tid("forward-destPort"), "0").await;
     app.click(&tid("forward-add"), UI).await;
     let problem = app
         .wait_text(&tid("forward-problem-destPort"), UI, |t| !t.is_empty())
@@ -79,7 +70,8 @@ async fn an_l_forward_added_in_the_panel_carries_http_shows_bytes_and_frees_its_
     app.screenshot("forwards-invalid").await;
 
     // Port 0: the forward gets a free port, shown in its id.
-    fill(&app, &tid("forward-destPort"), &HTTP_PORT.to_string()).await;
+    app.fill(&tid("forward-destPort"), &HTTP_PORT.to_string())
+        .await;
     app.click(&tid("forward-save-new"), UI).await;
     app.click(&tid("forward-add"), UI).await;
     let id = app
@@ -154,6 +146,98 @@ async fn an_l_forward_added_in_the_panel_carries_http_shows_bytes_and_frees_its_
     app.wait_for(&tid("forwards-empty"), UI).await;
     let listed = desk.cli_ok(&["forward", "list", "jump"]);
     assert_eq!(listed["saved"], Value::Array(vec![]), "{listed}");
+
+    app.click(&tid("forwards-close"), UI).await;
+    app.wait_gone(&tid("forwards-panel"), UI).await;
+    desk.close(app).await;
+}
+
+/// `curl -sf URL` run on the jump host as the test user: the body, or `None`.
+fn curl_on_jump(j: &Jumped, url: &str) -> Option<String> {
+    let out = j
+        .topo
+        .jump_exec(&j.user, "curl")
+        .args(["-sf", "--max-time", "5", url])
+        .output()
+        .unwrap();
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_r_forward_added_in_the_panel_serves_a_desktop_port_on_the_jump_host() {
+    let j = Jumped::new(OUTPOST);
+    // A real HTTP server on the desktop, on a free loopback port.
+    let www = tempfile::tempdir().unwrap();
+    let body = format!("served-by-desktop-{}\n", std::process::id());
+    std::fs::write(www.path().join("hello.txt"), &body).unwrap();
+    let dport = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let _http = outpost_testkit::process::Running(
+        std::process::Command::new("python3")
+            .args([
+                "-m",
+                "http.server",
+                &dport.to_string(),
+                "--bind",
+                "127.0.0.1",
+            ])
+            .arg("--directory")
+            .arg(www.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let here = format!("http://127.0.0.1:{dport}/hello.txt");
+    wait_blocking("the desktop's HTTP server", DEADLINE, || {
+        curl(&[], &here).as_deref() == Some(body.as_str())
+    })
+    .await;
+
+    let desk = Desktop::start(&j.cli);
+    let app = desk.open().await;
+    app.click(&tid("forwards-host-jump"), UI).await;
+    app.wait_for(&tid("forwards-panel"), UI).await;
+    app.click(&tid("forward-kind-remote"), UI).await;
+    app.fill(&tid("forward-port"), "0").await;
+    app.fill(&tid("forward-destHost"), "127.0.0.1").await;
+    app.fill(&tid("forward-destPort"), &dport.to_string()).await;
+    app.click(&tid("forward-add"), UI).await;
+    let id = app
+        .poll("the -R forward to run", DEADLINE, || async {
+            match rows(&app).await.as_slice() {
+                [(id, true, _)] => Ok(id.clone()),
+                other => Err(format!("{other:?}")),
+            }
+        })
+        .await;
+    let want_prefix = "Rlocalhost:";
+    let want_suffix = format!(":127.0.0.1:{dport}");
+    assert!(
+        id.starts_with(want_prefix) && id.ends_with(&want_suffix),
+        "{id}"
+    );
+    let rport: u16 = id[want_prefix.len()..id.len() - want_suffix.len()]
+        .parse()
+        .unwrap();
+    assert_ne!(rport, 0);
+
+    // On the jump host, its port leads to the desktop's server.
+    let there = format!("http://127.0.0.1:{rport}/hello.txt");
+    assert_eq!(curl_on_jump(&j, &there).as_deref(), Some(body.as_str()));
+    app.wait_text(&tid("forward-connections"), UI, |t| t.contains("1 total"))
+        .await;
+    app.screenshot("forwards-remote-running").await;
+
+    // Closed: the jump host's port is cancelled.
+    app.click(&tid("forward-close"), UI).await;
+    app.wait_for(&tid("forwards-empty"), UI).await;
+    assert_eq!(curl_on_jump(&j, &there), None);
 
     app.click(&tid("forwards-close"), UI).await;
     app.wait_gone(&tid("forwards-panel"), UI).await;

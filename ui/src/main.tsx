@@ -18,6 +18,7 @@ import "./styles/forwarding.css";
 import "./styles/automation.css";
 import "./styles/files.css";
 import "./styles/forwards.css";
+import "./styles/forwards-agent.css";
 import { loadHosts, loadSettings, restoreWorkspace, watchExits } from "./actions";
 import { watchSessions } from "./state/sessionWatch";
 import * as api from "./api/tauri";

@@ -22,6 +22,7 @@ use outpost_testkit::fixture::sid_of;
 use outpost_testkit::fixture::ssh::Fixture;
 use serde_json::json;
 
+use crate::report::or_failed;
 use crate::Opts;
 
 /// The generated section of this benchmark.
@@ -120,17 +121,11 @@ fn bench(o: &Opts) -> Result<ExecSshResults> {
 /// The generated section.
 pub fn render(o: &Opts, command: &str, r: &Result<ExecSshResults>) -> String {
     let mut s = String::new();
-    let r = match r {
-        Ok(r) => r,
-        Err(e) => {
-            let _ = writeln!(
-                s,
-                "- Command: `{command}` ({} run).\n\nThe benchmark failed: {}",
-                o.mode(),
-                md_escape(&format!("{e:#}"))
-            );
-            return s;
-        }
+    if r.is_err() {
+        let _ = writeln!(s, "- Command: `{command}` ({} run).", o.mode());
+    }
+    let Some(r) = or_failed(&mut s, r) else {
+        return s;
     };
     let _ = writeln!(
         s,

@@ -22,14 +22,14 @@ use anyhow::{anyhow, bail, Result};
 use outpost_agent::outbound::LANES_ENV;
 use outpost_testkit::bench::cleanup::{arm, disarm};
 use outpost_testkit::bench::data::{make_data_file, shell_quote, warm_page_cache, MIB};
-use outpost_testkit::bench::doc::{md_escape, verdict, DocSection};
+use outpost_testkit::bench::doc::{verdict, DocSection};
 use outpost_testkit::bench::drive;
 use outpost_testkit::bench::stats::{median, percentile, spread};
 use outpost_testkit::client::{Client, ClientError, Mode, Stream};
 use serde_json::json;
 
 use crate::pty::PtyProc;
-use crate::report::{first_err, oks};
+use crate::report::{failures, oks, or_failed};
 use crate::tmux::{tmux, tmux_start, tmux_stop, TMUX};
 use crate::{Ctx, Opts, COLS, ROWS, STALL};
 
@@ -360,15 +360,6 @@ pub fn bench_fair(o: &Opts, ctx: &Ctx) -> Result<FairResults> {
     Ok(r)
 }
 
-/// The failures of `v`, for a table cell (empty when none).
-fn errors<T>(v: &[Result<T>]) -> String {
-    let n = v.iter().filter(|x| x.is_err()).count();
-    match first_err(v) {
-        Some(e) => format!("{n} run(s) failed: {}", md_escape(&e)),
-        None => String::new(),
-    }
-}
-
 /// The generated section.
 pub fn render(o: &Opts, command: &str, r: &Result<FairResults>) -> String {
     let mut s = String::new();
@@ -380,16 +371,8 @@ pub fn render(o: &Opts, command: &str, r: &Result<FairResults>) -> String {
         o.fair_samples,
         o.fair_warmup
     );
-    let r = match r {
-        Ok(r) => r,
-        Err(e) => {
-            let _ = writeln!(
-                s,
-                "\nThe benchmark failed: {}",
-                md_escape(&format!("{e:#}"))
-            );
-            return s;
-        }
+    let Some(r) = or_failed(&mut s, r) else {
+        return s;
     };
     let _ = writeln!(
         s,
@@ -416,7 +399,7 @@ pub fn render(o: &Opts, command: &str, r: &Result<FairResults>) -> String {
             let _ = writeln!(
                 s,
                 "| {name} | — | | — | | {target} | {} |",
-                errors(&r.echo[i])
+                failures(&r.echo[i])
             );
             continue;
         }
@@ -427,7 +410,7 @@ pub fn render(o: &Opts, command: &str, r: &Result<FairResults>) -> String {
             spread(&p50, 2),
             median(&p99),
             spread(&p99, 2),
-            errors(&r.echo[i])
+            failures(&r.echo[i])
         );
     }
     let _ = writeln!(
@@ -446,7 +429,7 @@ pub fn render(o: &Opts, command: &str, r: &Result<FairResults>) -> String {
     for (i, name) in names[..2].iter().enumerate() {
         let runs = oks(&r.flood[i]);
         if runs.is_empty() {
-            let _ = writeln!(s, "| {name} | — | | | | | {} |", errors(&r.flood[i]));
+            let _ = writeln!(s, "| {name} | — | | | | | {} |", failures(&r.flood[i]));
             continue;
         }
         let m = median(&rates[i]);
@@ -464,7 +447,7 @@ pub fn render(o: &Opts, command: &str, r: &Result<FairResults>) -> String {
             s,
             "| {name} | {m:.1} | {} | {ratio:.2}× | {lost} | {target} | {result} {} |",
             spread(&rates[i], 1),
-            errors(&r.flood[i])
+            failures(&r.flood[i])
         );
     }
     s

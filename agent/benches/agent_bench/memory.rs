@@ -12,7 +12,7 @@ use outpost_testkit::client::Client;
 use outpost_testkit::client::ClientError;
 use serde_json::{json, Value};
 
-use crate::procs::{avg_pss, parent_pid, private_kib};
+use crate::procs::{avg_pss, parent_pid, private_kib, private_parts};
 use crate::tmux::{tmux, tmux_start, tmux_stop};
 use crate::{Ctx, Opts, COLS, ROWS};
 
@@ -97,6 +97,13 @@ pub fn bench_memory(o: &Opts, ctx: &Ctx, agent: &Client) -> Result<Vec<MemPoint>
                 "[memory] Outpost: {n} sessions, {:.0} KiB private per daemon",
                 median(&v)
             );
+            // Where one daemon's private memory lies (docs/daemon-memory.md reads these).
+            if let Some(&first) = daemons.first() {
+                match private_parts(first) {
+                    Ok(parts) => println!("[memory] one daemon of {n}: {parts}"),
+                    Err(e) => println!("[memory] one daemon of {n}: {e:#}"),
+                }
+            }
             per_count.push(v);
         }
         Ok(per_count)

@@ -50,6 +50,32 @@ pub fn first_err<T>(v: &[Result<T>]) -> Option<String> {
         .find_map(|x| x.as_ref().err().map(|e| format!("{e:#}")))
 }
 
+/// How many runs of `v` failed and the first error, for a table cell or a note (empty when
+/// none failed).
+pub fn failures<T>(v: &[Result<T>]) -> String {
+    let n = v.iter().filter(|x| x.is_err()).count();
+    match first_err(v) {
+        Some(e) => format!("{n} run(s) failed: {}", md_escape(&e)),
+        None => String::new(),
+    }
+}
+
+/// The results of a benchmark section, or `None` after a line in `s` saying that the benchmark
+/// failed and why (the section then ends there).
+pub fn or_failed<'a, T>(s: &mut String, r: &'a Result<T>) -> Option<&'a T> {
+    match r {
+        Ok(r) => Some(r),
+        Err(e) => {
+            let _ = writeln!(
+                s,
+                "\nThe benchmark failed: {}",
+                md_escape(&format!("{e:#}"))
+            );
+            None
+        }
+    }
+}
+
 /// Payload MiB/s of the runs that did not stall (bytes that never arrived do not count).
 pub fn tp_rates(tp: &TpResults, v: &[Result<Tp>], stream: bool) -> Vec<f64> {
     oks(v)
@@ -116,12 +142,8 @@ fn tp_notes(tp: &TpResults, v: &[Result<Tp>], stream: bool) -> Vec<String> {
             md_escape(stalled[0].stall.as_deref().unwrap_or(""))
         ));
     }
-    let errs = v.len() - ok.len();
-    if errs > 0 {
-        notes.push(format!(
-            "{errs} run(s) failed: {}",
-            md_escape(&first_err(v).unwrap_or_default())
-        ));
+    if ok.len() < v.len() {
+        notes.push(failures(v));
     }
     notes
 }

@@ -29,7 +29,7 @@ use outpost_testkit::client::{Client, ClientError};
 use serde_json::{json, Value};
 
 use crate::pty::PtyProc;
-use crate::report::{first_err, oks};
+use crate::report::{first_err, oks, or_failed};
 use crate::tmux::{tmux, tmux_start, tmux_stop, TMUX};
 use crate::{Ctx, Opts, COLS, ROWS};
 
@@ -259,16 +259,8 @@ pub fn render(o: &Opts, command: &str, r: &Result<RestoreResults>) -> String {
         o.reps,
         SCROLLBACK_RANGE.start()
     );
-    let r = match r {
-        Ok(r) => r,
-        Err(e) => {
-            let _ = writeln!(
-                s,
-                "\nThe benchmark failed: {}",
-                md_escape(&format!("{e:#}"))
-            );
-            return s;
-        }
+    let Some(r) = or_failed(&mut s, r) else {
+        return s;
     };
     let _ = writeln!(
         s,

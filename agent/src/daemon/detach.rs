@@ -89,11 +89,8 @@ fn daemon_setup_and_run(spec: DaemonSpec, ready: &mut Option<OwnedFd>) -> anyhow
     if let Some(fd) = ready.as_ref() {
         close_inherited_fds(fd.as_raw_fd());
     }
-    // One malloc arena for all threads: an idle daemon should cost well under 1 MiB.
-    // SAFETY: mallopt only tunes the allocator; no other thread exists yet.
-    unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 1);
-    }
+    // An idle daemon should cost well under 1 MiB: no thread exists yet.
+    super::memory::configure();
     nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
     let paths = Paths::from_env()?;
     paths.ensure()?;

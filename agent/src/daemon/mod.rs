@@ -10,6 +10,7 @@ pub mod detach;
 pub mod exit_owed;
 pub mod flow;
 pub mod frames;
+pub mod memory;
 pub mod meta;
 pub mod model;
 pub mod name;
@@ -118,7 +119,14 @@ async fn run(spec: DaemonSpec, paths: Paths, ready: &mut Option<OwnedFd>) -> any
     loop {
         tokio::select! {
             conn = crate::socket::accept_own(&listener) => match conn {
-                Ok(conn) => { tokio::spawn(server::serve_connection(daemon.clone(), conn)); }
+                Ok(conn) => {
+                    let daemon = daemon.clone();
+                    tokio::spawn(async move {
+                        server::serve_connection(daemon, conn).await;
+                        // Its buffers go back to the kernel: an idle daemon keeps only its state.
+                        memory::give_back();
+                    });
+                }
                 Err(e) => {
                     tracing::warn!("accept failed: {e}");
                     tokio::time::sleep(Duration::from_millis(50)).await;

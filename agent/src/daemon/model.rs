@@ -13,6 +13,13 @@
 //! the lag: no bytes are copied into a queue. Resizes queue with the offset they happened at, so
 //! the model applies them between the same bytes the terminal did.
 //!
+//! Wakeups are batched: the model thread does not wake for every PTY read. Once woken for new
+//! bytes it gathers them until [`BATCH_BYTES`] are waiting or [`BATCH_WAIT`] has passed, so under
+//! a flood it parses pieces of tens of KiB (of which the screen skips the lines that scroll away
+//! unseen) instead of one PTY read each. Whoever waits for the model — the reader for room, an
+//! attach for its snapshot, an exit for the last output — cuts the gathering short. Condition
+//! variable notifications (a system call each) are only sent when someone waits on them.
+//!
 //! [`Feed`] is the shared state; [`Shared::catch_up`](super::state::Shared::catch_up) does the
 //! feeding, on the model thread ([`Shared::start_model`](super::state::Shared::start_model),
 //! started with the session's terminal) or, without one (unit tests), right after each push.
@@ -28,6 +35,24 @@ pub const MODEL_THREAD_ENV: &str = "OUTPOST_SCREEN_MODEL_THREAD";
 
 /// The most resizes queued for the model; a newer one replaces the last beyond that.
 const MAX_RESIZES: usize = 64;
+
+/// The model parses as soon as this many bytes wait for it.
+pub const BATCH_BYTES: u64 = 64 * 1024;
+
+/// The longest the model gathers bytes before it parses them (unless someone waits for it).
+pub const BATCH_WAIT: Duration = Duration::from_millis(2);
+
+/// What the model thread is doing, so that pushes only wake it when it needs waking.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum ModelWait {
+    /// Parsing (or no model thread): pushes do not notify.
+    #[default]
+    Busy,
+    /// Waiting for bytes: the next push wakes it.
+    Idle,
+    /// Gathering bytes until [`BATCH_BYTES`] or [`BATCH_WAIT`].
+    Gathering,
+}
 
 /// What the model does next.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,6 +85,18 @@ struct State {
     threaded: bool,
     /// The session's state is going away: the thread ends.
     stopped: bool,
+    /// What the model thread is doing.
+    model: ModelWait,
+    /// Threads waiting for the model (the reader for room, attaches, exits): the model does not
+    /// gather while there are any, and tells them when it fed bytes.
+    waiters: usize,
+}
+
+impl State {
+    /// Whether the model should parse now rather than gather more.
+    fn parse_now(&self) -> bool {
+        self.waiters > 0 || self.end >= self.fed + BATCH_BYTES
+    }
 }
 
 /// The state the PTY reader, the model thread and the connections share about the model.
@@ -83,6 +120,14 @@ impl Feed {
             .0
     }
 
+    /// Counts a thread in as waiting for the model and wakes the model if it gathers.
+    fn start_waiting(&self, s: &mut State) {
+        s.waiters += 1;
+        if s.model != ModelWait::Busy {
+            self.changed.notify_all();
+        }
+    }
+
     /// Whether a model thread feeds the model (else the pusher must call `catch_up`).
     pub fn threaded(&self) -> bool {
         self.lock().threaded
@@ -92,16 +137,30 @@ impl Feed {
     /// past what the model has fed (never without a model thread).
     pub fn wait_for_room(&self, len: usize, max_lag: u64) {
         let mut s = self.lock();
-        while s.threaded && !s.stopped && s.end + len as u64 > s.fed + max_lag {
+        let full = |s: &State| s.threaded && !s.stopped && s.end + len as u64 > s.fed + max_lag;
+        if !full(&s) {
+            return;
+        }
+        self.start_waiting(&mut s);
+        while full(&s) {
             s = self.wait(s, Duration::from_secs(1));
         }
+        s.waiters -= 1;
     }
 
-    /// The reader pushed bytes: the ring now ends at `end`.
+    /// The reader pushed bytes: the ring now ends at `end`. Wakes the model when it waits for
+    /// bytes, or gathers and now has enough.
     pub fn pushed(&self, end: u64) {
         let mut s = self.lock();
         s.end = end;
-        self.changed.notify_all();
+        let wake = match s.model {
+            ModelWait::Busy => false,
+            ModelWait::Idle => true,
+            ModelWait::Gathering => s.parse_now(),
+        };
+        if wake {
+            self.changed.notify_all();
+        }
     }
 
     /// The terminal was resized to `cols` × `rows` when the ring ended at `at`.
@@ -133,14 +192,18 @@ impl Feed {
     pub fn fed(&self, to: u64) {
         let mut s = self.lock();
         s.fed = s.fed.max(to);
-        self.changed.notify_all();
+        if s.waiters > 0 {
+            self.changed.notify_all();
+        }
     }
 
     /// The model applied the oldest resize.
     pub fn resized(&self) {
         let mut s = self.lock();
         s.resizes.pop_front();
-        self.changed.notify_all();
+        if s.waiters > 0 {
+            self.changed.notify_all();
+        }
     }
 
     /// Waits until the model has fed everything pushed and applied every resize, at most
@@ -160,14 +223,20 @@ impl Feed {
     fn wait_until(&self, bound: Duration, done: impl Fn(&State) -> bool) {
         let give_up = Instant::now() + bound;
         let mut s = self.lock();
-        while s.threaded && !s.stopped && !done(&s) {
+        let pending = |s: &State| s.threaded && !s.stopped && !done(s);
+        if !pending(&s) {
+            return;
+        }
+        self.start_waiting(&mut s);
+        while pending(&s) {
             let now = Instant::now();
             if now >= give_up {
                 tracing::debug!(lag = s.end - s.fed, "the screen model has not caught up");
-                return;
+                break;
             }
             s = self.wait(s, give_up - now);
         }
+        s.waiters -= 1;
     }
 
     /// Ends the model thread (the session's state goes away).
@@ -182,19 +251,35 @@ impl Feed {
         self.lock().threaded = true;
     }
 
-    /// Blocks until there is work or the feed stopped; false once stopped.
+    /// Blocks until there is work or the feed stopped; false once stopped. Bytes are gathered
+    /// first: until [`BATCH_BYTES`] wait, [`BATCH_WAIT`] passed since the first of them was
+    /// seen, or someone waits for the model; a resize is work at once.
     pub fn wait_for_work(&self) -> bool {
         let mut s = self.lock();
-        loop {
+        let mut gather_until: Option<Instant> = None;
+        let work = loop {
             if s.stopped {
-                return false;
+                break false;
             }
             let resize_due = s.resizes.front().is_some_and(|r| r.0 <= s.end);
-            if s.fed < s.end || resize_due {
-                return true;
+            if resize_due || (s.fed < s.end && s.parse_now()) {
+                break true;
             }
-            s = self.wait(s, Duration::from_secs(60));
-        }
+            if s.fed < s.end {
+                let now = Instant::now();
+                let until = *gather_until.get_or_insert(now + BATCH_WAIT);
+                if now >= until {
+                    break true;
+                }
+                s.model = ModelWait::Gathering;
+                s = self.wait(s, until - now);
+            } else {
+                s.model = ModelWait::Idle;
+                s = self.wait(s, Duration::from_secs(60));
+            }
+        };
+        s.model = ModelWait::Busy;
+        work
     }
 }
 

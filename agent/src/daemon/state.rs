@@ -152,11 +152,13 @@ impl Shared {
         std::thread::Builder::new()
             .name("screen-model".into())
             .spawn(move || {
+                // One piece per wakeup: what arrives while a piece is parsed is gathered
+                // again ([`super::model::BATCH_BYTES`]) rather than parsed in PTY-read slivers.
                 while feed.wait_for_work() {
                     let Some(shared) = shared.upgrade() else {
                         break;
                     };
-                    shared.catch_up();
+                    shared.feed_one();
                 }
             })
             .map(drop)
@@ -199,8 +201,14 @@ impl Shared {
     /// Feeds the screen model what the ring holds beyond it (and the resizes between), a piece
     /// at a time; the exec tracker follows each piece, in order, under the screen lock.
     pub fn catch_up(&self) {
+        while self.feed_one() {}
+    }
+
+    /// Feeds the screen model its next piece of work, if any (see [`Shared::catch_up`]);
+    /// returns whether there was one.
+    fn feed_one(&self) -> bool {
         let mut buf = Vec::new();
-        while let Some(work) = self.feed.next(MODEL_PIECE) {
+        if let Some(work) = self.feed.next(MODEL_PIECE) {
             match work {
                 Work::Resize { cols, rows } => {
                     self.screen.lock().resize(cols, rows);
@@ -226,7 +234,9 @@ impl Shared {
                     }
                 }
             }
+            return true;
         }
+        false
     }
 
     /// Where to start streaming for a client that wants output from `wanted` (`None`: all
@@ -244,7 +254,7 @@ impl Shared {
     ) -> (u64, bool, Option<Snapshot>) {
         if snapshot != SnapshotWhen::Never {
             // A quiet session's snapshot stands for its whole output.
-            self.feed.wait_fed(self.bounds().1, MODEL_CATCH_UP);
+            self.model_current();
         }
         let screen = self.screen.lock();
         // Held until the client joined the flow: no push overwrites its first byte meanwhile.
@@ -274,6 +284,12 @@ impl Shared {
         drop(ring);
         drop(screen);
         point
+    }
+
+    /// Lets the screen model parse the output so far (at most [`MODEL_CATCH_UP`]): what is read
+    /// off it then covers every byte a client may have seen before it asked.
+    fn model_current(&self) {
+        self.feed.wait_fed(self.bounds().1, MODEL_CATCH_UP);
     }
 
     /// Records that an attached client was sent output up to `cursor` (exclusive).
@@ -308,6 +324,7 @@ impl Shared {
     /// The prompt marks held (OSC 133), oldest first.
     pub fn marks(&self) -> Vec<PromptMark> {
         use crate::terminal::screen::MarkKind;
+        self.model_current();
         self.screen
             .lock()
             .marks()
@@ -412,6 +429,7 @@ impl Shared {
 
     /// The session as clients see it.
     pub fn info(&self) -> SessionInfo {
+        self.model_current();
         let (terminal_title, cwd, preview) = {
             let screen = self.screen.lock();
             (

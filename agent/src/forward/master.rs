@@ -1,8 +1,9 @@
 //! A session's ControlMaster as forwards use it: `ssh -S <master> -O forward|cancel -L
 //! <socket>:<host>:<port> -- <target>` (an argv, never a shell string; the master-only options
 //! of [`outpost_openssh::master::MASTER_ONLY`], so nothing ever logs in anew), the master's
-//! identity (its control socket's inode: a reconnected session's ssh binds a new one), and the
-//! removal of a stale forward socket, which `ssh` would otherwise refuse to bind over.
+//! identity (its control socket's inode and change time: a reconnected session's ssh binds a
+//! new one), and the removal of a stale forward socket, which `ssh` would otherwise refuse to
+//! bind over.
 
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
@@ -20,6 +21,10 @@ pub fn master_id(control: &Path) -> Option<MasterId> {
     m.file_type().is_socket().then(|| MasterId {
         dev: m.dev(),
         ino: m.ino(),
+        changed_ns: m
+            .ctime()
+            .saturating_mul(1_000_000_000)
+            .saturating_add(m.ctime_nsec()),
     })
 }
 

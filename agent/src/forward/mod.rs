@@ -33,14 +33,19 @@ use serde::{Deserialize, Serialize};
 
 use crate::paths::Paths;
 
-/// A master's identity: the device and inode of its control socket. A reconnected session's
-/// ssh binds a new socket at the same path, so a changed identity means "add the forward again".
+/// A master's identity: the device, inode and change time of its control socket. A reconnected
+/// session's ssh binds a new socket at the same path, so a changed identity means "add the
+/// forward again". The inode alone is not enough: the file system may give the new socket the
+/// number the old one just freed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MasterId {
     /// `st_dev` of the control socket.
     pub dev: u64,
     /// `st_ino` of the control socket.
     pub ino: u64,
+    /// `st_ctime` of the control socket in nanoseconds (0 in records written before it was kept).
+    #[serde(default)]
+    pub changed_ns: i64,
 }
 
 /// One forward as recorded on disk.

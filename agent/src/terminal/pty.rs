@@ -11,10 +11,17 @@
 //! once the policy gives up, it lets the reader drain what the child wrote last and marks the
 //! session exited.
 //!
+//! The reader does one system call per chunk while the child runs: a blocking `read`, with no
+//! `poll` before it. It learns that the child is gone from [`ChildGone`]: the waiter sets it and
+//! nudges the reader thread with [`NUDGE_SIGNAL`] (a handler that does nothing, installed without
+//! `SA_RESTART`, so a `read` blocked on a quiet terminal returns `EINTR`) until the reader has seen
+//! it; only from then on does the reader poll, to tell a quiet terminal from a busy one.
+//!
 //! Signals go through [`ChildProcess`]: none is sent once the child's exit has been collected,
 //! so closing an exited session can never hit a process that took its pid.
 
 use std::io::{Read, Write};
+use std::os::unix::thread::JoinHandleExt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc as std_mpsc;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -41,6 +48,14 @@ const DRAIN_MAX: Duration = Duration::from_secs(3);
 
 /// How long the exit may wait at most for a reader that attached clients hold back.
 const DRAIN_HELD_MAX: Duration = Duration::from_secs(30);
+
+/// The signal the waiter sends the reader thread to interrupt a blocked `read` once the child is
+/// gone ([`ChildGone`]). Ignored by default, so a stray one does nothing.
+const NUDGE_SIGNAL: libc::c_int = libc::SIGURG;
+
+/// How often the waiter nudges the reader until it has seen that the child is gone (a nudge
+/// may land just before the reader enters `read`, and be lost).
+const NUDGE_EVERY: Duration = Duration::from_millis(10);
 
 /// Why the terminal could not be started or used.
 #[derive(Debug, thiserror::Error)]
@@ -143,11 +158,12 @@ impl Pty {
         }
         let watch = ReaderWatch::new(master.as_ref())?;
         let (drained_tx, drained_rx) = std_mpsc::channel::<()>();
-        let (gone_rx, gone_tx) = nix::unistd::pipe().map_err(|e| PtyError::Io(e.to_string()))?;
-        let s = shared.clone();
-        std::thread::Builder::new()
+        install_nudge_handler()?;
+        let gone = Arc::new(ChildGone::default());
+        let (s, g) = (shared.clone(), gone.clone());
+        let reader_thread = std::thread::Builder::new()
             .name("pty-reader".into())
-            .spawn(move || read_loop(reader, watch, gone_rx, &s, drained_tx))
+            .spawn(move || read_loop(reader, watch, &g, &s, drained_tx))
             .map_err(|e| PtyError::Io(e.to_string()))?;
         let (input, input_rx) = mpsc::channel::<Vec<u8>>(64);
         std::thread::Builder::new()
@@ -160,7 +176,8 @@ impl Pty {
             child: child.clone(),
             signalled: signalled.clone(),
             slave,
-            child_gone: Some(gone_tx),
+            gone,
+            reader: reader_thread,
             cmd,
             reconnect: spec
                 .reconnect
@@ -305,8 +322,10 @@ struct Waiter {
     /// See [`Pty`]'s field of that name.
     signalled: Arc<AtomicBool>,
     slave: Option<Box<dyn SlavePty + Send>>,
-    /// Closed once the child is gone for good: the reader then reports when it has drained.
-    child_gone: Option<std::os::fd::OwnedFd>,
+    /// Set once the child is gone for good: the reader then reports when it has drained.
+    gone: Arc<ChildGone>,
+    /// The reader thread, to nudge (kept, never joined, so its handle stays valid).
+    reader: std::thread::JoinHandle<()>,
     cmd: CommandBuilder,
     reconnect: Option<Reconnect>,
 }
@@ -356,15 +375,25 @@ impl Waiter {
         // Our slave copy goes, so the reader sees end of file once the child's copies are gone,
         // and the reader learns the child is gone: from now on a quiet terminal is a drained one.
         drop(self.slave.take());
-        drop(self.child_gone.take());
+        self.gone.gone.store(true, Ordering::SeqCst);
         // The exit is announced after the child's last output, however late a loaded machine
         // lets the reader run. A reader held back by a client that still reads is not done
         // either (a stalled client stops holding it back after its bound); a terminal that never
         // falls quiet, written to by a process left behind, does not keep the exit back long.
         let start = Instant::now();
-        while let Err(std_mpsc::RecvTimeoutError::Timeout) =
-            drained.recv_timeout(Duration::from_millis(100))
-        {
+        loop {
+            let tick = if self.gone.seen.load(Ordering::SeqCst) {
+                Duration::from_millis(100)
+            } else {
+                nudge(&self.reader);
+                NUDGE_EVERY
+            };
+            if !matches!(
+                drained.recv_timeout(tick),
+                Err(std_mpsc::RecvTimeoutError::Timeout)
+            ) {
+                break;
+            }
             let waited = start.elapsed();
             if waited > DRAIN_HELD_MAX || (waited > DRAIN_MAX && !self.shared.holding_back()) {
                 break;
@@ -394,6 +423,47 @@ impl Waiter {
     }
 }
 
+/// How the waiter tells the reader that the child is gone for good.
+#[derive(Debug, Default)]
+struct ChildGone {
+    /// Set by the waiter.
+    gone: AtomicBool,
+    /// Set by the reader once it has seen `gone`: no more nudges needed.
+    seen: AtomicBool,
+}
+
+extern "C" fn on_nudge(_: libc::c_int) {}
+
+/// Installs the do-nothing handler of [`NUDGE_SIGNAL`] (once per process), without `SA_RESTART`
+/// so that it interrupts a blocked `read`.
+fn install_nudge_handler() -> Result<(), PtyError> {
+    use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
+    static INSTALLED: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+    let result = INSTALLED.get_or_init(|| {
+        let action = SigAction::new(
+            SigHandler::Handler(on_nudge),
+            SaFlags::empty(),
+            SigSet::empty(),
+        );
+        // SAFETY: the handler does nothing at all, so it is async-signal-safe.
+        unsafe { sigaction(Signal::SIGURG, &action) }
+            .map(drop)
+            .map_err(|e| e.to_string())
+    });
+    result
+        .clone()
+        .map_err(|e| PtyError::Io(format!("cannot install the reader's signal handler: {e}")))
+}
+
+/// Interrupts the reader's blocked `read` ([`ChildGone`]).
+fn nudge(reader: &std::thread::JoinHandle<()>) {
+    // SAFETY: the thread's handle is kept (never joined or detached), so its id stays valid
+    // even after it ended; a signal to an ended thread is refused with ESRCH.
+    unsafe {
+        libc::pthread_kill(reader.as_pthread_t(), NUDGE_SIGNAL);
+    }
+}
+
 /// What the reader polls besides reading: its own copy of the master's descriptor.
 struct ReaderWatch(std::os::fd::OwnedFd);
 
@@ -410,19 +480,14 @@ impl ReaderWatch {
         Ok(ReaderWatch(owned))
     }
 
-    /// Waits until the terminal has something to read (or ended: true) or, while `gone` is
-    /// given, until the child is gone (false). `quiet`: give up after that long (false).
-    fn wait(&self, gone: Option<&std::os::fd::OwnedFd>, quiet: Option<Duration>) -> bool {
+    /// Waits until the terminal has something to read (or ended: true), at most `quiet`
+    /// (false).
+    fn wait(&self, quiet: Duration) -> bool {
         use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
         use std::os::fd::AsFd;
-        let timeout = quiet.map_or(PollTimeout::NONE, |q| {
-            PollTimeout::try_from(q).unwrap_or(PollTimeout::MAX)
-        });
+        let timeout = PollTimeout::try_from(quiet).unwrap_or(PollTimeout::MAX);
         loop {
-            let mut fds = vec![PollFd::new(self.0.as_fd(), PollFlags::POLLIN)];
-            if let Some(g) = gone {
-                fds.push(PollFd::new(g.as_fd(), PollFlags::POLLIN));
-            }
+            let mut fds = [PollFd::new(self.0.as_fd(), PollFlags::POLLIN)];
             match poll(&mut fds, timeout) {
                 Err(nix::errno::Errno::EINTR) => continue,
                 // Reading tells what is wrong with the terminal.
@@ -435,33 +500,29 @@ impl ReaderWatch {
 }
 
 /// Copies the terminal's output into the shared state until it ends. Once the child is gone
-/// (`gone` closes), says `drained` as soon as the terminal ends or falls quiet, then reads on
+/// ([`ChildGone`]), says `drained` as soon as the terminal ends or falls quiet, then reads on
 /// whatever a process left behind still writes.
 fn read_loop(
     mut reader: Box<dyn Read + Send>,
     watch: ReaderWatch,
-    gone: std::os::fd::OwnedFd,
+    gone: &ChildGone,
     shared: &Shared,
     drained: std_mpsc::Sender<()>,
 ) {
     let mut buf = vec![0u8; 64 * 1024];
-    let mut gone = Some(gone);
     let mut child_gone = false;
     let mut told = false;
     loop {
-        if !told {
-            let quiet = child_gone.then_some(DRAIN_QUIET);
-            if !watch.wait(gone.as_ref(), quiet) {
-                if child_gone {
-                    let _ = drained.send(());
-                    told = true;
-                } else {
-                    // The pipe closed: the child is gone for good.
-                    gone = None;
-                    child_gone = true;
-                }
-                continue;
-            }
+        if !child_gone && gone.gone.load(Ordering::SeqCst) {
+            child_gone = true;
+            gone.seen.store(true, Ordering::SeqCst);
+        }
+        // While the child runs, a plain blocking read (a nudge interrupts it once the child is
+        // gone); after that, a poll first tells a quiet terminal from a busy one.
+        if child_gone && !told && !watch.wait(DRAIN_QUIET) {
+            let _ = drained.send(());
+            told = true;
+            continue;
         }
         match reader.read(&mut buf) {
             Ok(0) => break,

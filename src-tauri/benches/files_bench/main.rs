@@ -10,7 +10,9 @@
 //! cargo bench -p outpost-desktop --no-default-features --bench files_bench                          # print
 //! cargo bench -p outpost-desktop --no-default-features --bench files_bench -- --out docs/benchmarks.md  # and write
 //! # options: --mib N (default 256; --quick: 64), --rounds N (default 3; --quick: 1),
-//! #          --rss-mib N (default 1024; --quick: 128)
+//! #          --rss-mib N (default 1024; --quick: 128),
+//! #          --only jump (only the through-the-jump-host rounds; prints, never writes),
+//! #          --baseline PATH,... (other `outpost` binaries as more tools in those rounds)
 //! ```
 //!
 //! Needs root (a user, `sshd`). Under `cargo test --benches` (no `--bench` argument) it does
@@ -109,8 +111,15 @@ fn main() -> Result<()> {
     );
     args.expect_only(
         &[],
-        &["--out", "--mib", "--rounds", "--rss-mib"],
-        "--out PATH, --mib N, --rounds N, --rss-mib N, --quick",
+        &[
+            "--out",
+            "--mib",
+            "--rounds",
+            "--rss-mib",
+            "--only",
+            "--baseline",
+        ],
+        "--out PATH, --mib N, --rounds N, --rss-mib N, --only jump, --baseline PATH,..., --quick",
     )?;
     if !args.run {
         println!("files_bench: not run (pass --bench or --run)");
@@ -129,8 +138,20 @@ fn main() -> Result<()> {
         mib >= 1 && rounds >= 1 && rss_mib >= 1,
         "--mib, --rounds and --rss-mib must be at least 1"
     );
+    let baselines: Vec<std::path::PathBuf> = args
+        .list("--baseline")
+        .into_iter()
+        .map(std::path::PathBuf::from)
+        .collect();
+    for b in &baselines {
+        ensure!(b.is_file(), "--baseline: no file {}", b.display());
+    }
+    let only_jump = match args.value("--only").as_deref() {
+        None => false,
+        Some("jump") => true,
+        Some(other) => anyhow::bail!("--only: unknown part {other:?} (jump)"),
+    };
     let info = RunInfo::now();
-    let r = Remote::start(OUTPOST, Sshd::builder());
     let work = tempfile::tempdir()?;
     let src = work.path().join("src.bin");
     // Incompressible data (no compression is on anywhere, but the file should not be zeros).
@@ -139,6 +160,20 @@ fn main() -> Result<()> {
         .stdout(std::fs::File::create(&src)?)
         .status()?;
     ensure!(st.success(), "head /dev/urandom");
+    if only_jump {
+        ensure!(
+            args.out().is_none(),
+            "--only jump prints its figures and writes no document"
+        );
+        let jf = through_jump::run(OUTPOST, &src, mib, rounds, &baselines)?;
+        println!(
+            "{}\n\n{}",
+            info.machine_line(),
+            jump_table(&jf, args.command(), mib, rounds)
+        );
+        return Ok(());
+    }
+    let r = Remote::start(OUTPOST, Sshd::builder());
     let want = sha(&src);
     let dest = format!("{}@{}", r.user.name, r.sshd.addr().ip());
     let remote_file = r.user.home.join("bench.bin");
@@ -212,7 +247,7 @@ fn main() -> Result<()> {
         }
     }
     drop(r);
-    let jf = through_jump::run(OUTPOST, &src, mib, rounds)?;
+    let jf = through_jump::run(OUTPOST, &src, mib, rounds, &baselines)?;
     let (big_rss, big_up, big_down) = big_file_rss(rss_mib, work.path())?;
     let best = |v: &[Vec<f64>]| median(&v[1]).max(median(&v[2]));
     let up_ratio = median(&up[0]) / best(&up);
@@ -227,21 +262,7 @@ fn main() -> Result<()> {
             spread(&dn[i], 0)
         ));
     }
-    let j_up = median(&jf.up[0]) / median(&jf.up[1]);
-    let j_dn = median(&jf.down[0]) / median(&jf.down[1]);
-    let mut jrows = String::new();
-    for (i, name) in ["outpost cp (`HOST:SESSION:path`)", "scp -J"]
-        .iter()
-        .enumerate()
-    {
-        jrows.push_str(&format!(
-            "| {name} | {:.0} | {} | {:.0} | {} |\n",
-            median(&jf.up[i]),
-            spread(&jf.up[i], 0),
-            median(&jf.down[i]),
-            spread(&jf.down[i], 0)
-        ));
-    }
+    let (jrows, j_up, j_dn) = jump_rows(&jf);
     let section = format!(
         "### File transfer to the host (issue 19)\n\n\
          - Command: `{}`; a {mib} MiB file of random bytes, {rounds} round(s), tools interleaved, \
@@ -282,6 +303,53 @@ fn main() -> Result<()> {
         eprintln!("files_bench: wrote {}", path.display());
     }
     Ok(())
+}
+
+/// The through-the-jump-host table's rows, and `outpost cp` ÷ `scp -J` up and down.
+fn jump_rows(jf: &through_jump::JumpFigures) -> (String, f64, f64) {
+    let mut rows = String::new();
+    for (i, name) in jf.names.iter().enumerate() {
+        let name = if i == 0 {
+            "outpost cp (`HOST:SESSION:path`)"
+        } else {
+            name.as_str()
+        };
+        rows.push_str(&format!(
+            "| {name} | {:.0} | {} | {:.0} | {} |\n",
+            median(&jf.up[i]),
+            spread(&jf.up[i], 0),
+            median(&jf.down[i]),
+            spread(&jf.down[i], 0)
+        ));
+    }
+    let up = median(&jf.up[0]) / median(&jf.up[1]);
+    let down = median(&jf.down[0]) / median(&jf.down[1]);
+    (rows, up, down)
+}
+
+/// What `--only jump` prints: the table, `outpost cp` ÷ `scp -J`, and ÷ each baseline.
+fn jump_table(jf: &through_jump::JumpFigures, command: String, mib: u64, rounds: usize) -> String {
+    let (rows, up, down) = jump_rows(jf);
+    let mut text = format!(
+        "- Command: `{command}`; a {mib} MiB file, {rounds} round(s), tools interleaved; \
+         topology: {}.\n\n\
+         | tool | upload MB/s (median) | range | download MB/s (median) | range |\n\
+         |---|---|---|---|---|\n\
+         {rows}\n\
+         `outpost cp` vs `scp -J`: upload **{up:.2}×**, download **{down:.2}×**. Peak RSS of \
+         `outpost cp`: {:.1} MiB.\n",
+        jf.topology,
+        jf.rss_kib as f64 / 1024.0
+    );
+    for i in 2..jf.names.len() {
+        text.push_str(&format!(
+            "`outpost cp` vs {}: upload **{:.2}×**, download **{:.2}×**.\n",
+            jf.names[i],
+            median(&jf.up[0]) / median(&jf.up[i]),
+            median(&jf.down[0]) / median(&jf.down[i]),
+        ));
+    }
+    text
 }
 
 /// One file of `mib` MiB up to and back from a loopback `sshd` by `outpost cp`: (peak RSS of

@@ -1,17 +1,15 @@
 //! `outpost attach`: this terminal becomes the session's terminal (raw mode, resize, Ctrl-] to
 //! detach), and stays attached across lost connections.
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Read};
 use std::os::fd::AsFd;
 
 use nix::sys::termios::{self, SetArg, Termios};
 use tokio::sync::mpsc;
 
 use super::commands::is_not_found;
-use super::output::Output;
-use crate::engine::live::stay_attached::{
-    run_attached, AttachEnd, AttachSink, ConnectionState, InputEvent,
-};
+use super::output::{Output, SessionSink};
+use crate::engine::live::stay_attached::{run_attached, AttachEnd, InputEvent};
 use crate::engine::store::hosts::HostStore;
 use crate::engine::{EngineContext, EngineError};
 
@@ -54,39 +52,6 @@ impl Drop for RawMode {
     fn drop(&mut self) {
         if let Some(saved) = &self.0 {
             let _ = termios::tcsetattr(std::io::stdin().as_fd(), SetArg::TCSANOW, saved);
-        }
-    }
-}
-
-struct TerminalSink {
-    out: std::io::Stdout,
-}
-
-impl AttachSink for TerminalSink {
-    fn output(&mut self, _offset: u64, data: &[u8]) {
-        let mut o = self.out.lock();
-        let _ = o.write_all(data);
-        let _ = o.flush();
-    }
-
-    fn gap(&mut self, from: u64, to: u64) {
-        eprint!(
-            "\r\n\x1b[7m[outpost] {} bytes of output were no longer held and are missing here\x1b[0m\r\n",
-            to - from
-        );
-    }
-
-    fn state(&mut self, state: &ConnectionState) {
-        match state {
-            ConnectionState::Connected => {}
-            ConnectionState::Reconnecting {
-                attempt,
-                retry_in,
-                reason,
-            } => eprint!(
-                "\r\n\x1b[7m[outpost] {reason}; reconnecting in {:.1} s (attempt {attempt})\x1b[0m\r\n",
-                retry_in.as_secs_f64()
-            ),
         }
     }
 }
@@ -146,9 +111,7 @@ pub async fn attach(
     // Ctrl-C outside raw mode (no terminal) and SIGTERM detach cleanly.
     detach_on_interrupt(tx.clone());
     drop(tx);
-    let mut sink = TerminalSink {
-        out: std::io::stdout(),
-    };
+    let mut sink = SessionSink::Terminal;
     let end = run_attached(
         &host,
         ctx,

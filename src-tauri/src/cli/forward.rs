@@ -1,4 +1,4 @@
-//! `outpost forward add|up|list|close`: port forwards through a host, over the engine's
+//! `outpost forward add|up|list|close`: port forwards through a host (`-L`, `-D`, `-R`), over the engine's
 //! [`forward`](crate::engine::forward) module. `add` and `up` stay in the foreground keeping
 //! their forwards (reconnecting when the link is lost) until interrupted; `list` and `close`
 //! act on saved forwards and on those other `outpost forward` processes are running, and (with
@@ -22,7 +22,8 @@ use outpost_protocol::forward::{valid_forward_id, ForwardInfo, ForwardState};
 #[derive(Subcommand, Debug)]
 pub enum ForwardAction {
     /// Forward ports through HOST until interrupted (Ctrl-C): `-L` a local port to a
-    /// destination HOST reaches, `-D` a SOCKS5 server whose destinations HOST reaches.
+    /// destination HOST reaches, `-D` a SOCKS5 server whose destinations HOST reaches, `-R` a
+    /// port on HOST to a destination this computer reaches.
     Add {
         /// The host the forwards go through.
         host: String,
@@ -32,6 +33,11 @@ pub enum ForwardAction {
         /// `[bind:]PORT` (repeatable): a SOCKS5 server.
         #[arg(short = 'D', value_name = "[BIND:]PORT")]
         dynamic: Vec<String>,
+        /// `[bind:]PORT:DEST:DPORT` (repeatable): HOST listens on PORT (0: HOST picks one, and
+        /// it is printed), each connection goes to DEST:DPORT from this computer; bind defaults
+        /// to HOST's loopback, `*` asks for every address (HOST's `GatewayPorts` decides).
+        #[arg(short = 'R', value_name = "[BIND:]PORT:DEST:DPORT")]
+        remote: Vec<String>,
         /// Also save them for `outpost forward up HOST`.
         #[arg(long)]
         save: bool,
@@ -86,6 +92,7 @@ pub async fn run(
             host,
             local,
             dynamic,
+            remote,
             save,
             agent_owned,
             session,
@@ -97,12 +104,15 @@ pub async fn run(
                         .into(),
                 ));
             }
-            let mut specs = Vec::with_capacity(local.len() + dynamic.len());
+            let mut specs = Vec::with_capacity(local.len() + dynamic.len() + remote.len());
             for l in &local {
                 specs.push(ForwardSpec::parse_local(l)?);
             }
             for d in &dynamic {
                 specs.push(ForwardSpec::parse_dynamic(d)?);
+            }
+            for r in &remote {
+                specs.push(ForwardSpec::parse_remote(r)?);
             }
             let started = start(&host, &specs, agent.as_ref(), ctx).await?;
             if save {
@@ -249,7 +259,8 @@ async fn keep(
     result.map(|()| 0)
 }
 
-/// `127.0.0.1:8080 → db:5432 through jump`.
+/// `127.0.0.1:8080 → db:5432 through jump`, `localhost:40000 on jump → 127.0.0.1:3000 from
+/// this computer`.
 fn describe(host: &str, f: &RunningForward) -> String {
     match &f.spec {
         ForwardSpec::Local {
@@ -270,6 +281,16 @@ fn describe(host: &str, f: &RunningForward) -> String {
             ),
         },
         ForwardSpec::Dynamic { .. } => format!("{} SOCKS5 through {host}", f.local),
+        ForwardSpec::Remote {
+            bind,
+            port,
+            dest_host,
+            dest_port,
+        } => format!(
+            "{}:{port} on {host} → {}:{dest_port} from this computer",
+            visible(bind),
+            visible(dest_host)
+        ),
     }
 }
 

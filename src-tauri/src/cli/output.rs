@@ -4,11 +4,16 @@
 //!
 //! An error's text may quote an agent or a server, so in text mode it is printed with control
 //! characters made visible ([`visible_lines`]).
+//!
+//! The commands that follow a session (`attach`, `read --follow`) print it through one
+//! [`SessionSink`].
 
 use std::io::Write;
 
+use outpost_protocol::Base64Bytes;
 use serde::Serialize;
 
+use crate::engine::live::stay_attached::{AttachSink, ConnectionState};
 use crate::engine::ssh::visible_lines;
 use crate::engine::EngineError;
 
@@ -45,6 +50,79 @@ impl Output {
             );
         } else {
             eprintln!("outpost: {}", visible_lines(&e.to_string()));
+        }
+    }
+}
+
+/// Where a session followed by `attach` or `read --follow` goes.
+#[derive(Clone, Copy, Debug)]
+pub enum SessionSink {
+    /// This terminal, in raw mode (`attach`): bytes and screen snapshots as they are, gaps and
+    /// reconnects as highlighted `[outpost] …` lines between the session's own.
+    Terminal,
+    /// A reader of the stream (`read --follow`): bytes raw, or one
+    /// `{"offset","data"}` (base64) line each with `--json`; snapshots skipped; gaps and
+    /// reconnects as `outpost: …` lines on stderr.
+    Reader(Output),
+}
+
+impl SessionSink {
+    /// Tells `text` on stderr.
+    fn tell(&self, text: &str) {
+        match self {
+            SessionSink::Terminal => eprint!("\r\n\x1b[7m[outpost] {text}\x1b[0m\r\n"),
+            SessionSink::Reader(_) => eprintln!("outpost: {text}"),
+        }
+    }
+}
+
+impl AttachSink for SessionSink {
+    fn output(&mut self, offset: u64, data: &[u8]) {
+        match self {
+            SessionSink::Reader(out) if out.json => out.ok(
+                &serde_json::json!({"offset": offset, "data": Base64Bytes(data.to_vec())}),
+                String::new,
+            ),
+            _ => {
+                // A closed pipe (`outpost read --follow … | head`) is not an error worth a panic.
+                let mut o = std::io::stdout().lock();
+                let _ = o.write_all(data);
+                let _ = o.flush();
+            }
+        }
+    }
+
+    fn gap(&mut self, from: u64, to: u64) {
+        let n = to - from;
+        let text = match self {
+            SessionSink::Terminal => {
+                format!("{n} bytes of output were no longer held and are missing here")
+            }
+            SessionSink::Reader(_) => {
+                format!("{n} bytes of output ({from}..{to}) were no longer held")
+            }
+        };
+        self.tell(&text);
+    }
+
+    /// A screen snapshot is drawn on a terminal; a reader of the stream skips it.
+    fn snapshot(&mut self, offset: u64, data: &[u8]) {
+        if let SessionSink::Terminal = self {
+            self.output(offset, data);
+        }
+    }
+
+    fn state(&mut self, state: &ConnectionState) {
+        if let ConnectionState::Reconnecting {
+            attempt,
+            retry_in,
+            reason,
+        } = state
+        {
+            self.tell(&format!(
+                "{reason}; reconnecting in {:.1} s (attempt {attempt})",
+                retry_in.as_secs_f64()
+            ));
         }
     }
 }

@@ -91,6 +91,9 @@ fn types_ts() -> String {
     d.visit::<crate::gui::commands::files::TransferEvent>();
     d.visit::<crate::gui::commands::forwards::HostForwards>();
     d.visit::<crate::gui::commands::forwards::NewForward>();
+    d.visit::<crate::gui::commands::forwards::agent::AgentForwards>();
+    d.visit::<crate::gui::commands::forwards::agent::NewAgentForward>();
+    d.visit::<crate::gui::commands::forwards::agent::AgentForwardKey>();
     let mut out = String::from(HEADER);
     for decl in d.decls.values() {
         out.push('\n');

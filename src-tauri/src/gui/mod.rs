@@ -36,6 +36,7 @@ pub enum GuiError {
 pub fn run() -> Result<(), GuiError> {
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_clipboard_manager::init())
+        .plugin(tauri_plugin_dialog::init())
         .setup(|app| {
             let handle = app.handle().clone();
             let prompts = Arc::new(PromptBroker::new(move |request| {
@@ -47,6 +48,7 @@ pub fn run() -> Result<(), GuiError> {
             app.manage(AppState::new(hub, prompts));
             app.manage(commands::files::FilesState::default());
             app.manage(commands::forwards::ForwardsState::default());
+            commands::forwards::agent::restore_saved(app.handle());
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -93,10 +95,17 @@ pub fn run() -> Result<(), GuiError> {
             commands::files::files_upload,
             commands::files::files_download,
             commands::files::transfer_cancel,
+            commands::files_picker::files_download_as,
             commands::forwards::forwards_list,
             commands::forwards::forward_add,
             commands::forwards::forward_close,
             commands::forwards::forward_save,
+            commands::forwards::agent::agent_forwards_list,
+            commands::forwards::agent::agent_forward_add,
+            commands::forwards::agent::agent_forward_open_local,
+            commands::forwards::agent::agent_forward_close_local,
+            commands::forwards::agent::agent_forward_save,
+            commands::forwards::agent::agent_forward_close,
         ])
         .build(tauri::generate_context!())?;
     app.run(|app, event| {

@@ -355,3 +355,21 @@ export const forwardAdd = (host: string, forward: NewForward): Promise<ForwardRo
 export const forwardClose = (host: string, id: string): Promise<boolean> => call("forward_close", { host, id });
 /** Saves or forgets a forward. */
 export const forwardSave = (host: string, id: string, on: boolean): Promise<void> => call("forward_save", { host, id, on });
+
+// The forwards panel's agent-owned forwards (`agent_forward*`): kept by the host's agent.
+import type { AgentForwardKey, AgentForwardRow, AgentForwards, NewAgentForward } from "./generated/types";
+
+/** The forwards `host`'s agent keeps, with their local and saved ports here. */
+export const agentForwardsList = (host: string): Promise<AgentForwards> => call("agent_forwards_list", { host });
+/** Has `host`'s agent open a forward (optionally with a local port here, saved or not). */
+export const agentForwardAdd = (host: string, forward: NewAgentForward): Promise<AgentForwardRow> => call("agent_forward_add", { host, forward });
+/** Opens agent-owned forward `id` locally on `port` (0: any free one). */
+export const agentForwardOpenLocal = (host: string, id: string, bind: string | null, port: number, save: boolean): Promise<AgentForwardRow> =>
+  call("agent_forward_open_local", { host, id, bind, port, save });
+/** Closes the local port of agent-owned forward `id` (the forward stays on the host). */
+export const agentForwardCloseLocal = (host: string, id: string): Promise<boolean> => call("agent_forward_close_local", { host, id });
+/** Saves (the open local port) or forgets the saved local port of an agent-owned forward. */
+export const agentForwardSave = (host: string, forward: AgentForwardKey, on: boolean): Promise<void> =>
+  call("agent_forward_save", { host, forward, on });
+/** Closes agent-owned forward `id` on the host, with its local and saved ports. */
+export const agentForwardClose = (host: string, id: string): Promise<void> => call("agent_forward_close", { host, id });

@@ -1,7 +1,9 @@
 // The file panel of one place (a host, or a session's target through it): a path bar with the
 // parent and refresh buttons, the directory's entries (name, size, modified, mode; sortable),
-// per entry Download, Rename and Delete (confirmed), a new folder, uploads from a typed path or
-// by dropping files on the panel, the folder downloads go to, and the transfers list.
+// per entry Download, Download to… (a native save dialog), Rename and Delete (confirmed), a new
+// folder, uploads picked in a native dialog (files, or a folder), typed as a path (the keyboard
+// and automation fallback) or dropped on the panel, the folder downloads go to, and the
+// transfers list.
 import type { JSX } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { toApiError } from "../api/errors";
@@ -15,6 +17,7 @@ import { confirm } from "../state/store";
 import { dropAction } from "./drop";
 import { entrySize, modeText, mtimeText } from "./format";
 import { crumbs, joinPath, localPaths, nameProblem, parentPath } from "./paths";
+import { filesDownloadAs, pickFolder, pickSaveAs, pickUploads } from "./picker";
 import { sortEntries, toggleSort, type Sort, type SortKey } from "./sort";
 import { addTransfers, type FilesOf, filesOf, transfers } from "./state";
 import { Transfers } from "./Transfers";
@@ -47,6 +50,8 @@ export function FilesPanel({ of }: { of: FilesOf }): JSX.Element {
   const [uploadText, setUploadText] = useState("");
   const [downloadDir, setDownloadDir] = useState("");
   const [hover, setHover] = useState(false);
+  // A native dialog is open: its buttons wait until it closes.
+  const [picking, setPicking] = useState(false);
   const [epoch, setEpoch] = useState(0);
   const box = useRef<HTMLDivElement>(null);
 
@@ -173,6 +178,45 @@ export function FilesPanel({ of }: { of: FilesOf }): JSX.Element {
     }
   };
 
+  // Runs `f` with a native dialog open; a cancelled dialog does nothing.
+  const pick = async (f: () => Promise<void>) => {
+    if (picking) return;
+    setPicking(true);
+    try {
+      await f();
+    } catch (e) {
+      setError(toApiError(e));
+    } finally {
+      setPicking(false);
+    }
+  };
+
+  const uploadPicked = (folder: boolean) =>
+    pick(async () => {
+      if (here === null) return;
+      const paths = await pickUploads(`Upload to ${of.title}: ${here}`, folder);
+      if (paths.length > 0) await upload(paths);
+    });
+
+  const downloadTo = (entry: FileEntry) =>
+    pick(async () => {
+      if (here === null) return;
+      const remote = joinPath(here, entry.name);
+      if (entry.kind === "dir") {
+        const dir = await pickFolder(`Download “${entry.name}” into`, downloadDir.trim());
+        if (dir !== null) addTransfers(await api.filesDownload(at, [remote], dir));
+      } else {
+        const file = await pickSaveAs(`Save “${entry.name}” as`, downloadDir.trim(), entry.name);
+        if (file !== null) addTransfers([await filesDownloadAs(at, remote, file)]);
+      }
+    });
+
+  const chooseDownloadDir = () =>
+    pick(async () => {
+      const dir = await pickFolder("Download to folder", downloadDir.trim());
+      if (dir !== null) setDownloadDir(dir);
+    });
+
   const submitUpload = () => {
     const { paths, problem: p } = localPaths(uploadText);
     setProblem(p);
@@ -288,6 +332,9 @@ export function FilesPanel({ of }: { of: FilesOf }): JSX.Element {
                     <button class="small" data-testid={`file-download-${e.name}`} onClick={() => void download(e)}>
                       Download
                     </button>
+                    <button class="small" data-testid={`file-download-to-${e.name}`} disabled={picking} onClick={() => void downloadTo(e)}>
+                      Download to…
+                    </button>
                     <button class="small" data-testid={`file-rename-${e.name}`} onClick={() => setEditing({ kind: "rename", from: e.name, name: e.name })}>
                       Rename
                     </button>
@@ -301,7 +348,7 @@ export function FilesPanel({ of }: { of: FilesOf }): JSX.Element {
           </table>
           {listing !== null && entries.length === 0 ? (
             <p class="muted" data-testid="files-empty">
-              This folder is empty. Drop files here to upload them.
+              This folder is empty. Drop files here or use “Upload files…” to upload them.
             </p>
           ) : null}
           {listing !== null && listing.omitted > 0 ? <p class="muted">{listing.omitted} more entries are not shown.</p> : null}
@@ -325,11 +372,22 @@ export function FilesPanel({ of }: { of: FilesOf }): JSX.Element {
               <button data-testid="files-upload" disabled={here === null} onClick={submitUpload}>
                 Upload
               </button>
+              <button data-testid="files-upload-pick" disabled={here === null || picking} onClick={() => void uploadPicked(false)}>
+                Upload files…
+              </button>
+              <button data-testid="files-upload-pick-folder" disabled={here === null || picking} onClick={() => void uploadPicked(true)}>
+                Upload folder…
+              </button>
             </span>
           </label>
           <label>
             Download to
-            <input data-testid="files-download-dir" value={downloadDir} onInput={(e) => setDownloadDir(e.currentTarget.value)} />
+            <span class="files-io-row">
+              <input data-testid="files-download-dir" value={downloadDir} onInput={(e) => setDownloadDir(e.currentTarget.value)} />
+              <button data-testid="files-download-dir-pick" disabled={picking} onClick={() => void chooseDownloadDir()}>
+                Choose…
+              </button>
+            </span>
           </label>
         </div>
         <Transfers />

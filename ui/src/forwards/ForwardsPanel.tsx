@@ -1,17 +1,19 @@
-// A host's forwards: each one this window runs (`-L` to a destination, `-D` SOCKS5) with its
+// A host's forwards: each one this window runs (`-L` to a destination, `-D` SOCKS5, `-R` a port
+// on the host to a destination this computer reaches) with its
 // address, connections and bytes each way, beside the saved ones; the link's state; Close,
 // Start (a saved one) and a Saved toggle per forward; and the form that adds one, each field
-// checked with its own message before the engine checks it again.
+// checked with its own message before the engine checks it again; then the forwards the host's
+// agent keeps ([AgentForwards]).
 import type { JSX } from "preact";
-import { useEffect, useState } from "preact/hooks";
-import { toApiError } from "../api/errors";
+import { useState } from "preact/hooks";
 import * as api from "../api/tauri";
 import type { ForwardRow, HostForwards } from "../api/generated/types";
-import type { ApiError } from "../api/types";
 import { ErrorBox } from "../dialogs/ErrorBox";
 import { Modal } from "../dialogs/Modal";
 import { sizeText } from "../recordings/format";
+import { AgentForwards } from "./AgentForwards";
 import { forwardsOf } from "./state";
+import { usePolled } from "./usePolled";
 import { checkForward, EMPTY_FORM, type ForwardField, type ForwardForm } from "./validate";
 
 /** How often the panel refreshes the counters. */
@@ -25,49 +27,19 @@ function linkText(h: HostForwards): string {
   return `The link ended: ${l.error.message}`;
 }
 
-function spelling(f: ForwardRow): string {
+function spelling(f: ForwardRow, host: string): string {
   const listen = f.bind.includes(":") ? `[${f.bind}]:${f.port}` : `${f.bind}:${f.port}`;
-  return f.kind === "local" ? `${listen} → ${f.dest_host ?? ""}:${f.dest_port ?? ""}` : `${listen} (SOCKS5)`;
+  const dest = `${f.dest_host ?? ""}:${f.dest_port ?? ""}`;
+  if (f.kind === "remote") return `${host} ${listen} → ${dest} (from this computer)`;
+  return f.kind === "local" ? `${listen} → ${dest}` : `${listen} (SOCKS5)`;
 }
 
 /** The panel. */
 export function ForwardsPanel({ host }: { host: string }): JSX.Element {
-  const [list, setList] = useState<HostForwards | null>(null);
-  const [error, setError] = useState<ApiError | null>(null);
+  const { data: list, error, setError, busy, act } = usePolled(() => api.forwardsList(host), REFRESH_MS, host);
   const [form, setForm] = useState<ForwardForm>(EMPTY_FORM);
   const [problems, setProblems] = useState<Partial<Record<ForwardField, string>>>({});
-  const [busy, setBusy] = useState(false);
-  const [epoch, setEpoch] = useState(0);
   const close = () => (forwardsOf.value = null);
-  const reload = () => setEpoch((n) => n + 1);
-
-  useEffect(() => {
-    let alive = true;
-    const load = () =>
-      api
-        .forwardsList(host)
-        .then((l) => alive && setList(l))
-        .catch((e: unknown) => alive && setError(toApiError(e)));
-    void load();
-    const timer = window.setInterval(() => void load(), REFRESH_MS);
-    return () => {
-      alive = false;
-      window.clearInterval(timer);
-    };
-  }, [host, epoch]);
-
-  const act = async (f: () => Promise<unknown>) => {
-    setBusy(true);
-    try {
-      await f();
-      setError(null);
-    } catch (e) {
-      setError(toApiError(e));
-    } finally {
-      setBusy(false);
-      reload();
-    }
-  };
 
   const add = () => {
     const r = checkForward(form);
@@ -135,7 +107,7 @@ export function ForwardsPanel({ host }: { host: string }): JSX.Element {
             {rows.map((f) => (
               <tr key={f.id} data-testid="forward-row" data-id={f.id} data-running={String(f.running)}>
                 <td class="mono" title={f.id}>
-                  {spelling(f)}
+                  {spelling(f, host)}
                 </td>
                 <td>{f.running ? "Listening" : "Stopped"}</td>
                 <td class="num" data-testid="forward-connections">
@@ -196,12 +168,17 @@ export function ForwardsPanel({ host }: { host: string }): JSX.Element {
             />
             Dynamic (-D): a SOCKS5 proxy here
           </label>
+          <label>
+            <input type="radio" name="kind" data-testid="forward-kind-remote" checked={form.kind === "remote"} onChange={() => setForm({ ...form, kind: "remote" })} />
+            Remote (-R): a port on {host} to a destination here
+          </label>
         </div>
         <div class="forward-fields">
-          {field("bind", "Listen on", "127.0.0.1 (default)")}
-          {field("port", "Port", "e.g. 8080 (0: any)")}
-          {form.kind === "local" ? field("destHost", "Destination host", "e.g. db.internal") : null}
-          {form.kind === "local" ? field("destPort", "Destination port", "e.g. 5432") : null}
+          {form.kind === "remote" ? field("bind", `Listen on ${host}`, "localhost (default), * for all") : field("bind", "Listen on", "127.0.0.1 (default)")}
+          {field("port", form.kind === "remote" ? `Port on ${host}` : "Port", "e.g. 8080 (0: any)")}
+          {form.kind === "local" ? field("destHost", "Destination host", "as the jump host reaches it") : null}
+          {form.kind === "remote" ? field("destHost", "Destination host", "as this computer reaches it") : null}
+          {form.kind !== "dynamic" ? field("destPort", "Destination port", "e.g. 5432") : null}
         </div>
         <label class="forward-save">
           <input type="checkbox" data-testid="forward-save-new" checked={form.save} onChange={(e) => setForm({ ...form, save: e.currentTarget.checked })} />
@@ -211,11 +188,14 @@ export function ForwardsPanel({ host }: { host: string }): JSX.Element {
           <button type="submit" data-testid="forward-add" disabled={busy}>
             {busy ? "Working…" : "Add forward"}
           </button>
-          <button type="button" class="primary" data-testid="forwards-close" onClick={close}>
-            Close
-          </button>
         </div>
       </form>
+      <AgentForwards host={host} />
+      <div class="modal-actions">
+        <button type="button" class="primary" data-testid="forwards-close" onClick={close}>
+          Close
+        </button>
+      </div>
     </Modal>
   );
 }

@@ -10,6 +10,13 @@ describe("the add-forward form", () => {
       ok: { kind: "dynamic", bind: "::1", port: 0, dest_host: null, dest_port: null, save: true },
     });
     expect(checkForward({ ...EMPTY_FORM, port: "1", destHost: "[fe80::1]", destPort: "22" })).toMatchObject({ ok: { dest_host: "fe80::1" } });
+    expect(checkForward({ ...EMPTY_FORM, kind: "remote", bind: "*", port: "0", destHost: "localhost", destPort: "3000" })).toEqual({
+      ok: { kind: "remote", bind: "*", port: 0, dest_host: "localhost", dest_port: 3000, save: false },
+    });
+    expect(checkForward({ ...EMPTY_FORM, kind: "remote", port: "9000", destHost: "", destPort: "" })).toEqual({
+      problems: { destHost: expect.any(String), destPort: expect.any(String) },
+    });
+    expect(checkForward({ ...EMPTY_FORM, bind: "*", port: "80", destHost: "h", destPort: "1" })).toMatchObject({ problems: { bind: expect.any(String) } });
   });
   it("names each wrong field", () => {
     const r = checkForward({ ...EMPTY_FORM, bind: "eth0", port: "70000", destHost: "a b", destPort: "0" });

@@ -21,7 +21,8 @@ export type CheckedForward = NewForward;
 /** The empty form. */
 export const EMPTY_FORM: ForwardForm = { kind: "local", bind: "", port: "", destHost: "", destPort: "", save: false };
 
-function port(text: string, zeroOk: boolean): number | string {
+/** A port as typed: the number, or why it is not one (`zeroOk`: 0 picks a free one). */
+export function port(text: string, zeroOk: boolean): number | string {
   const t = text.trim();
   if (t === "") return zeroOk ? "Enter a port (0 picks a free one)." : "Enter a port.";
   if (!/^[0-9]{1,5}$/.test(t)) return "A port is a number from 1 to 65535.";
@@ -32,14 +33,16 @@ function port(text: string, zeroOk: boolean): number | string {
 
 const IPV4 = /^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$/;
 
-function bindProblem(b: string): string | null {
+/** Why `b` is not a listen address, or null. */
+export function bindProblem(b: string): string | null {
   if (b === "" || b === "localhost" || IPV4.test(b)) return null;
   if (/^[0-9a-fA-F:]+$/.test(b) && b.includes(":")) return null;
   return "Listen on an IP address (127.0.0.1, 0.0.0.0, ::1) or localhost.";
 }
 
-function hostProblem(h: string): string | null {
-  if (h === "") return "Enter the destination host, as the jump host reaches it.";
+/** Why `h` is not a destination host, or null. */
+export function hostProblem(h: string): string | null {
+  if (h === "") return "Enter the destination host.";
   if (new TextEncoder().encode(h).length > 253) return "A host name is at most 253 bytes.";
   // eslint-disable-next-line no-control-regex
   if (/[\s\u0000-\u001f\u007f]/.test(h)) return "A host name has no spaces or control characters.";
@@ -50,13 +53,14 @@ function hostProblem(h: string): string | null {
 export function checkForward(f: ForwardForm): { ok: CheckedForward } | { problems: Partial<Record<ForwardField, string>> } {
   const problems: Partial<Record<ForwardField, string>> = {};
   const bind = f.bind.trim();
-  const b = bindProblem(bind);
+  // `-R`: the host's address; `*` is every address (sshd's GatewayPorts decides).
+  const b = f.kind === "remote" && bind === "*" ? null : bindProblem(bind);
   if (b !== null) problems.bind = b;
   const p = port(f.port, true);
   if (typeof p === "string") problems.port = p;
   let destHost: string | null = null;
   let destPort: number | null = null;
-  if (f.kind === "local") {
+  if (f.kind !== "dynamic") {
     destHost = f.destHost.trim().replace(/^\[(.*)\]$/, "$1");
     const h = hostProblem(destHost);
     if (h !== null) problems.destHost = h;

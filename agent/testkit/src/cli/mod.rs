@@ -29,6 +29,7 @@ use serde_json::Value;
 
 pub mod collect;
 pub mod digest;
+pub mod forward;
 pub mod forwarded;
 pub mod local;
 pub mod numbered;

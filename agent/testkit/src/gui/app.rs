@@ -218,6 +218,19 @@ impl App {
             .unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
     }
 
+    /// Sets the value of the input `css` (waited for, up to [`super::UI`]) as typing would:
+    /// focus, value, then the `input` event Preact listens to.
+    pub async fn fill(&self, css: &str, text: &str) {
+        self.wait_for(css, super::UI).await;
+        self.js(
+            r#"const e = document.querySelector(arguments[0]);
+            e.focus(); e.value = arguments[1];
+            e.dispatchEvent(new Event("input", {bubbles: true}));"#,
+            vec![Value::from(css), Value::from(text)],
+        )
+        .await;
+    }
+
     /// Like [`App::js`], with the error as text (for waits that start while the page loads).
     pub async fn try_js(&self, script: &str, args: Vec<Value>) -> Result<Value, String> {
         self.client

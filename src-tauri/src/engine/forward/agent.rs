@@ -39,10 +39,10 @@ impl AgentOwned {
         }
         if specs
             .iter()
-            .any(|s| matches!(s, ForwardSpec::Dynamic { .. }))
+            .any(|s| !matches!(s, ForwardSpec::Local { .. }))
         {
             return Err(EngineError::Usage(
-                "-D cannot be agent-owned: only -L forwards are kept by the agent".into(),
+                "-D and -R cannot be agent-owned: only -L forwards are kept by the agent".into(),
             ));
         }
         Ok(())
@@ -89,7 +89,7 @@ pub async fn open(
 }
 
 /// An agent's refusal, `unreachable` told apart.
-fn refused(host: &str, dest: &str, e: RpcError) -> EngineError {
+pub fn refused(host: &str, dest: &str, e: RpcError) -> EngineError {
     match e {
         RpcError::Remote(o) if o.kind() == Some(ErrorCode::Unreachable) => {
             ForwardError::Unreachable {

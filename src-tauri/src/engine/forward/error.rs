@@ -36,6 +36,19 @@ pub enum ForwardError {
         /// What the host said.
         reason: String,
     },
+    /// The jump host refused to listen for a `-R` forward: the port is in use there, it is a
+    /// privileged port, or `sshd` does not permit it (`AllowTcpForwarding`, `PermitListen`).
+    /// SSH's reply carries no reason, so the message names the likely ones.
+    #[error(
+        "{host} refused to listen on {addr} for a remote forward: the port is in use there, \
+         privileged (below 1024), or not permitted by its sshd (AllowTcpForwarding, PermitListen)"
+    )]
+    RemoteRefused {
+        /// `address:port` as asked of the jump host.
+        addr: String,
+        /// The jump host.
+        host: String,
+    },
     /// The saved forwards file could not be read or written.
     #[error("{0}")]
     Store(String),
@@ -49,6 +62,7 @@ impl ForwardError {
             ForwardError::PortInUse { .. } => "port_in_use",
             ForwardError::Bind { .. } => "forward_bind",
             ForwardError::Unreachable { .. } => "unreachable",
+            ForwardError::RemoteRefused { .. } => "remote_refused",
             ForwardError::Store(_) => "config",
         }
     }

@@ -37,8 +37,15 @@ pub struct Bound {
     listener: TcpListener,
 }
 
-/// Binds `spec`'s listening socket.
+/// Binds `spec`'s listening socket (a `-L` or `-D` spec; a `-R` one listens on the host, see
+/// [`remote::bind`](super::remote::bind)).
 pub async fn bind(spec: &ForwardSpec) -> Result<Bound, ForwardError> {
+    if spec.is_remote() {
+        return Err(ForwardError::Invalid {
+            spec: spec.id(),
+            reason: "a remote (-R) forward listens on the host, not on this computer".into(),
+        });
+    }
     let (addr, port) = spec.listen();
     let ip: IpAddr = match addr {
         "localhost" => IpAddr::V4(Ipv4Addr::LOCALHOST),
@@ -155,6 +162,8 @@ async fn carry(
         (ForwardSpec::Dynamic { .. }, _) => {
             return socks::serve(conn, peer, session, host, stats).await
         }
+        // `bind` refuses these: a `-R` forward listens on the host (see `remote`).
+        (ForwardSpec::Remote { .. }, _) => return stats.failed(),
     };
     match dest {
         Ok(dest) => relay::pump(conn, dest, stats).await,

@@ -1,8 +1,10 @@
-//! Running a host's forwards: [`start`] binds every listener first (a port in use fails at
-//! once, before anything connects), connects, checks that each `-L` destination answers
-//! from the host, and asks the host's agent for each agent-owned forward ([`agent::open`]); [`Started::run`] then serves them, keeps the link up across losses
-//! ([`link::keep`]), writes the status `outpost forward list` reads, and closes the forwards
-//! `outpost forward close` asks it to.
+//! Running a host's forwards: [`start`] binds every desktop listener first (a port in use fails
+//! at once, before anything connects), connects, checks that each `-L` destination answers
+//! from the host, asks the host to listen for each `-R` forward ([`remote::bind`]), and asks
+//! the host's agent for each agent-owned forward ([`agent::open`]); [`Started::run`] then
+//! serves them, keeps the link up across losses ([`link::keep`]; `-R` forwards are asked for
+//! again on each new connection), writes the status `outpost forward list` reads, and closes the
+//! forwards `outpost forward close` asks it to (a `-R` one is cancelled on the host).
 
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -10,12 +12,13 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::watch;
-use tokio::task::JoinHandle;
 
 use super::agent::{self, AgentOwned};
 use super::link::{self, LinkState};
 use super::listener::{self, Bound};
+use super::manager::Task;
 use super::relay;
+use super::remote::{self, RemoteBound};
 use super::spec::ForwardSpec;
 use super::stats::ForwardStats;
 use super::status::{self, RunStatus, RunningForward, STATUS_EVERY};
@@ -28,6 +31,7 @@ pub struct Started {
     host: Host,
     session: SshSession,
     bound: Vec<Bound>,
+    remote: Vec<RemoteBound>,
 }
 
 /// Binds `specs`, connects to `host`, and checks every `-L` destination from it.
@@ -51,13 +55,19 @@ pub async fn start_with(
         a.check(specs)?;
     }
     if specs.is_empty() {
-        return Err(EngineError::Usage("no forwards given (-L or -D)".into()));
+        return Err(EngineError::Usage(
+            "no forwards given (-L, -D or -R)".into(),
+        ));
     }
     let mut bound = Vec::with_capacity(specs.len());
-    for s in specs {
+    for s in specs.iter().filter(|s| !s.is_remote()) {
         bound.push(listener::bind(s).await?);
     }
     let session = link::connect(host, ctx).await?;
+    let mut remote = Vec::new();
+    for s in specs.iter().filter(|s| s.is_remote()) {
+        remote.push(remote::bind(&session, &host.name, s).await?);
+    }
     for b in bound.iter().filter(|_| agent.is_none()) {
         if let ForwardSpec::Local {
             dest_host,
@@ -78,17 +88,21 @@ pub async fn start_with(
         host: host.clone(),
         session,
         bound,
+        remote,
     })
 }
 
 impl Started {
     /// The forwards as they listen now.
     pub fn forwards(&self) -> Vec<RunningForward> {
-        self.bound.iter().map(running).collect()
+        let remote = self.remote.iter().map(running_remote);
+        self.bound.iter().map(running).chain(remote).collect()
     }
 
-    /// The host, its connection and the bound listeners (one per spec, in order), for a caller
-    /// that serves them its own way (the MCP server runs each forward as tasks of its own).
+    /// The host, its connection and the bound desktop listeners (one per `-L`/`-D` spec, in
+    /// order), for a caller that serves them its own way (the MCP server runs each forward as
+    /// tasks of its own). `-R` forwards are not among them: they are dropped, so their
+    /// channels are refused (a caller serving `-R` uses [`remote::bind`] and [`remote::spawn`]).
     pub fn into_parts(self) -> (Host, SshSession, Vec<Bound>) {
         (self.host, self.session, self.bound)
     }
@@ -99,15 +113,21 @@ impl Started {
             host,
             session,
             bound,
+            remote,
         } = self;
         let (tx, rx) = watch::channel(None);
-        let mut live: HashMap<String, (RunningForward, Arc<ForwardStats>, JoinHandle<()>)> =
-            HashMap::new();
+        let mut live: HashMap<String, (RunningForward, Arc<ForwardStats>, Task)> = HashMap::new();
         for b in bound {
             let entry = running(&b);
             let stats = b.stats.clone();
             let task = tokio::spawn(listener::serve(b, host.name.clone(), rx.clone()));
-            live.insert(entry.id.clone(), (entry, stats, task));
+            live.insert(entry.id.clone(), (entry, stats, Task::Listener(task)));
+        }
+        for b in remote {
+            let entry = running_remote(&b);
+            let stats = b.stats.clone();
+            let task = remote::spawn(b, host.name.clone(), rx.clone());
+            live.insert(entry.id.clone(), (entry, stats, Task::Remote(task)));
         }
         let state = Arc::new(Mutex::new(LinkState::Up));
         let keeper = {
@@ -124,7 +144,7 @@ impl Started {
                 _ = tick.tick() => {
                     for id in take_close_requests(&ctx.config_dir) {
                         if let Some((f, _, task)) = live.remove(&id) {
-                            task.abort();
+                            task.close().await;
                             tracing::info!(host = %host.name, forward = %f.id, "closed");
                         }
                     }
@@ -143,7 +163,7 @@ impl Started {
             }
         };
         for (_, _, task) in live.into_values() {
-            task.abort();
+            task.close().await;
         }
         RunStatus::remove(&ctx.config_dir);
         result
@@ -157,6 +177,19 @@ fn running(b: &Bound) -> RunningForward {
         local: b.local,
         stats: b.stats.snapshot(),
         agent_socket: b.agent_socket.clone(),
+        remote: None,
+    }
+}
+
+fn running_remote(b: &RemoteBound) -> RunningForward {
+    let (bind, port) = b.spec.listen();
+    RunningForward {
+        id: b.spec.id(),
+        spec: b.spec.clone(),
+        local: SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)),
+        stats: b.stats.snapshot(),
+        agent_socket: None,
+        remote: Some(format!("{bind}:{port}")),
     }
 }
 

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::agent_saved::SavedAgentForward;
 use super::error::ForwardError;
 use super::spec::ForwardSpec;
 use crate::engine::store::config_dir::write_private;
@@ -22,6 +23,9 @@ pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
 pub struct SavedForwards {
     /// Host name → its forwards, in the order they were saved.
     pub hosts: BTreeMap<String, Vec<ForwardSpec>>,
+    /// Host name → the saved local ports of its agent-owned forwards (see `agent_saved.rs`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub agent: BTreeMap<String, Vec<SavedAgentForward>>,
 }
 
 /// The file's path in `config_dir`.
@@ -53,6 +57,7 @@ impl SavedForwards {
                 s.check().map_err(|r| err(format!("{}: {r}", s.id())))?;
             }
         }
+        saved.check_agent().map_err(err)?;
         Ok(saved)
     }
 

@@ -28,13 +28,16 @@ pub struct RunningForward {
     pub id: String,
     /// The forward.
     pub spec: ForwardSpec,
-    /// The address it listens on.
+    /// The desktop address it listens on (for `-R`, which listens on the host, `0.0.0.0:0`).
     pub local: SocketAddr,
     /// Its counters.
     pub stats: StatsSnapshot,
     /// For an agent-owned forward: the socket on the host the agent keeps.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_socket: Option<String>,
+    /// For a `-R` forward: the address and port the host listens on (`localhost:40000`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote: Option<String>,
 }
 
 /// One process's forwards.

@@ -141,6 +141,15 @@ impl<'a> Authenticator<'a> {
         })
     }
 
+    /// The host, port and user that remembered secrets are kept under.
+    fn login(&self) -> (String, u16, String) {
+        (
+            self.target.host.clone(),
+            self.target.port,
+            self.target.user.clone(),
+        )
+    }
+
     fn allows(&self, kind: MethodKind) -> bool {
         !self.handle.is_closed() && self.methods.contains(&kind)
     }
@@ -519,11 +528,7 @@ impl<'a> Authenticator<'a> {
 
     /// Password: the cached one first, then up to three asked.
     async fn password(&mut self) -> Result<Step, SshError> {
-        let (host, port, user) = (
-            self.target.host.clone(),
-            self.target.port,
-            self.target.user.clone(),
-        );
+        let (host, port, user) = self.login();
         if let Some(pw) = self.creds.password(&host, port, &user) {
             self.tried.push("password (remembered)".into());
             let result = self
@@ -556,11 +561,7 @@ impl<'a> Authenticator<'a> {
     /// Keyboard-interactive: one round with remembered answers (when there are any), then up to
     /// three rounds asking.
     async fn keyboard_interactive(&mut self) -> Result<Step, SshError> {
-        let (host, port, user) = (
-            self.target.host.clone(),
-            self.target.port,
-            self.target.user.clone(),
-        );
+        let (host, port, user) = self.login();
         let mut asked_rounds = 0;
         let mut use_cache = true;
         self.tried.push("keyboard-interactive".into());

@@ -1,7 +1,9 @@
 //! The russh [`client::Handler`] of one hop: host-key verification against [`KnownHosts`]
 //! (asking the [`Prompter`] about keys not on record, with a warning when keys of other types
 //! are), agent-forwarding channels (refused unless this connection asked for them, see
-//! [`super::agent_forward`]), and the "connection closed" signal behind
+//! [`super::agent_forward`]), `forwarded-tcpip` channels (refused unless they are for a `-R`
+//! forward this connection asked for, see [`crate::engine::forward::permit`]; streamlocal and
+//! X11 channels, never asked for, are refused), and the "connection closed" signal behind
 //! [`SshSession::closed`](super::SshSession::closed).
 //!
 //! A host certificate is checked by [`host_cert`](super::host_cert) against the
@@ -26,6 +28,7 @@ use super::config::HostKeyPolicy;
 use super::error::SshError;
 use super::host_cert::{self, unix_now, CertificateInfo, CertificateProblem, CertificateRejected};
 use super::prompt::{HostKeyDecision, HostKeyQuestion, Prompter};
+use crate::engine::forward::permit::{self, RemotePermits};
 use crate::engine::ssh::known_hosts::{
     fingerprint, lookup_name, ChangedKey, HostKeyStatus, KnownHosts, KnownKey, ServerKey,
 };
@@ -38,6 +41,8 @@ pub(crate) struct HopState {
     reason: Mutex<Option<String>>,
     /// Whether the server may open agent channels on this connection, and to which local agent.
     pub(crate) agent_forward: ForwardPermit,
+    /// The `-R` forwards this connection asked the server for, whose channels it accepts.
+    pub(crate) remote_forwards: Arc<RemotePermits>,
 }
 
 impl HopState {
@@ -46,6 +51,7 @@ impl HopState {
             closed: watch::Sender::new(false),
             reason: Mutex::new(None),
             agent_forward: ForwardPermit::default(),
+            remote_forwards: Arc::default(),
         })
     }
 
@@ -249,6 +255,60 @@ impl client::Handler for ClientHandler {
     ) -> Result<(), Self::Error> {
         // russh's default accepts; only a connection that asked for forwarding gets it.
         super::agent_forward::answer(channel, reply, &self.state.agent_forward, &self.host).await;
+        Ok(())
+    }
+
+    async fn server_channel_open_forwarded_tcpip(
+        &mut self,
+        channel: russh::Channel<client::Msg>,
+        connected_address: &str,
+        connected_port: u32,
+        originator_address: &str,
+        originator_port: u32,
+        reply: client::ChannelOpenHandle,
+        _session: &mut client::Session,
+    ) -> Result<(), Self::Error> {
+        // russh's default accepts; only a port this connection asked to forward gets through.
+        permit::answer(
+            &self.state.remote_forwards,
+            channel,
+            reply,
+            (connected_address, connected_port),
+            (originator_address, originator_port),
+            &self.host,
+        )
+        .await;
+        Ok(())
+    }
+
+    async fn server_channel_open_forwarded_streamlocal(
+        &mut self,
+        _channel: russh::Channel<client::Msg>,
+        socket_path: &str,
+        reply: client::ChannelOpenHandle,
+        _session: &mut client::Session,
+    ) -> Result<(), Self::Error> {
+        // russh's default accepts; this client never asks for remote socket forwards.
+        tracing::warn!(host = %self.host, socket_path, "refused a forwarded-streamlocal channel nobody asked for");
+        reply
+            .reject(russh::ChannelOpenFailure::AdministrativelyProhibited)
+            .await;
+        Ok(())
+    }
+
+    async fn server_channel_open_x11(
+        &mut self,
+        _channel: russh::Channel<client::Msg>,
+        originator_address: &str,
+        originator_port: u32,
+        reply: client::ChannelOpenHandle,
+        _session: &mut client::Session,
+    ) -> Result<(), Self::Error> {
+        // russh's default accepts; this client never asks for X11 forwarding.
+        tracing::warn!(host = %self.host, originator_address, originator_port, "refused an x11 channel nobody asked for");
+        reply
+            .reject(russh::ChannelOpenFailure::AdministrativelyProhibited)
+            .await;
         Ok(())
     }
 

@@ -1,14 +1,24 @@
 //! Copying one file between this computer and a [`RemoteFs`], in either direction.
 //!
-//! * **Streaming, bounded, pipelined.** The file moves in [`CHUNK`]-byte SFTP reads or writes,
-//!   at most [`IN_FLIGHT`] outstanding at once (so a round trip is not paid per chunk), which
-//!   bounds the memory of a copy to `CHUNK × IN_FLIGHT` whatever the file's size.
+//! * **Streaming, bounded, pipelined.** Downloads move in [`CHUNK`]-byte SFTP reads, at most
+//!   [`IN_FLIGHT`] outstanding at once (so a round trip is not paid per chunk); uploads in
+//!   writes as large as the server takes ([`RemoteFs::write_len`]: 252 KiB for OpenSSH, which
+//!   says 255 KiB through `limits@openssh.com`), at most [`UPLOAD_IN_FLIGHT_BYTES`] outstanding.
+//!   Either way the memory of a copy is bounded whatever the file's size.
 //! * **Never half a file under the final name.** Data goes to [`temp_name`] (`.NAME.outpost-part`
-//!   in the destination directory); its permissions and modification time are set, then it is
-//!   renamed over the destination (`posix-rename` on the server, `rename(2)` here).
+//!   in the destination directory); after the last check its permissions and modification time
+//!   are set, then it is renamed over the destination (`posix-rename` on the server,
+//!   `rename(2)` here).
 //! * **Resume.** With `resume`, a temporary file left by an interrupted copy is kept when its
 //!   bytes are the source's first bytes: both sides hash that prefix (`head -c N | sha256sum`
 //!   there), and the copy continues after it. Otherwise it starts over.
+//! * **No stale writer.** An interrupted upload's server (`sftp-server`, or `cat`) may live on
+//!   after the link is cut, with writes still queued for it (in the jump host's `sshd`, the
+//!   ControlMaster, the kernel's buffers), and keeps writing into the file it has open long
+//!   after a new copy started. So a copy never writes into an inode an earlier attempt had
+//!   open: a fresh start removes the old temporary file and creates a new one exclusively; a
+//!   resume first moves the old one aside and copies its first N bytes into a new file under the
+//!   temporary name ([`fence`]), and hashes that copy, which only this copy writes to.
 //! * **Verify.** With `verify`, the SHA-256 of what was sent (hashed while streaming, prefix
 //!   included) is compared with `sha256sum` of the written file on the remote side before the
 //!   rename; a mismatch removes the temporary file and fails with `checksum_mismatch`.
@@ -27,11 +37,16 @@ use super::error::{from_io, from_stderr, kind_error, ErrorKind, TransferError};
 use super::progress::{Progress, ProgressEvent};
 use super::remote::{base_name, join, parent_of, EntryKind, RemoteFs};
 
-/// Bytes per SFTP read or write request.
+/// Bytes per SFTP read request (and per local read of the `cat` fallback's loops).
 pub const CHUNK: usize = 64 * 1024;
 
-/// Requests outstanding at once.
+/// Read requests outstanding at once.
 pub const IN_FLIGHT: usize = 64;
+
+/// Bytes of write requests outstanding at once in an upload: 16 writes of 252 KiB for
+/// OpenSSH, 64 of 64 KiB for a server that does not say what it takes. The jump host's `sshd`
+/// gives a channel a 2 MiB window, so this keeps the window full with as much again queued.
+pub const UPLOAD_IN_FLIGHT_BYTES: usize = 4 * 1024 * 1024;
 
 /// How long a copy waits for any answer to its outstanding requests before it calls the link
 /// dead (`disconnected`). The SSH keepalives normally say so within 9 s, but a connection whose
@@ -282,7 +297,11 @@ pub async fn upload_file(
     let mut offset = 0;
     if opts.resume {
         if let Some(part) = fs.stat(&tmp).await? {
-            if part.kind == EntryKind::File && part.size <= size {
+            if part.kind == EntryKind::File
+                && part.size > 0
+                && part.size <= size
+                && fence(fs, &tmp, part.size).await?
+            {
                 let prefix = Prefix {
                     local: &shown,
                     remote: &tmp,
@@ -318,6 +337,8 @@ pub async fn upload_file(
         }
         sha256 = Some(digest);
     }
+    let (mode, mtime) = local_mode_mtime(&meta);
+    set_remote_mode_mtime(fs, &tmp, mode, mtime).await?;
     if fs.has_sftp() {
         fs.rename(&tmp, remote, true).await?;
     } else {
@@ -330,6 +351,74 @@ pub async fn upload_file(
     Ok(plan.done(sent, sha256))
 }
 
+/// The name [`fence`] moves an interrupted upload's temporary file `tmp` to:
+/// `.NAME.outpost-stale` beside it.
+fn stale_name(tmp: &str) -> String {
+    let name = base_name(tmp);
+    let name = name.strip_suffix(".outpost-part").unwrap_or(name);
+    let stale = format!("{name}.outpost-stale");
+    match parent_of(tmp) {
+        Some(dir) => join(dir, &stale),
+        None => stale,
+    }
+}
+
+/// Shuts out the writer of an interrupted upload before it is resumed: moves the temporary
+/// file `tmp` aside ([`stale_name`]), copies its first `len` bytes into a new file (mode 0600)
+/// under `tmp`, and removes the old name. An old `sftp-server` or `cat` that still has the
+/// old file open, with writes queued for it, writes into that unlinked inode only; the resumed
+/// copy, its check of the kept prefix, its final hash, mode, time and rename all see a file
+/// nobody else writes to. False (with the reason logged) when that could not be done: the copy
+/// then starts over, in a new file too.
+async fn fence(fs: &RemoteFs, tmp: &str, len: u64) -> Result<bool, TransferError> {
+    let stale = stale_name(tmp);
+    let len = len.to_string();
+    let script =
+        "umask 077 && mv -f -- \"$1\" \"$2\" && set -C && head -c \"$3\" -- \"$2\" > \"$1\"; \
+                  s=$?; rm -f -- \"$2\"; exit $s";
+    let out = fs
+        .run(&["sh", "-c", script, "sh", tmp, &stale, &len], None)
+        .await?;
+    if !out.success() {
+        tracing::info!(file = %fs.show(tmp), stderr = %out.stderr_text(), "cannot keep the partial copy; starting over");
+        return Ok(false);
+    }
+    Ok(true)
+}
+
+/// Sets a remote file's permission bits and modification (and access) time: SFTP `setstat`,
+/// or `chmod` and `touch`.
+async fn set_remote_mode_mtime(
+    fs: &RemoteFs,
+    path: &str,
+    mode: u32,
+    mtime: u64,
+) -> Result<(), TransferError> {
+    if fs.has_sftp() {
+        return fs.set_mode_mtime(path, mode, mtime).await;
+    }
+    let mode = format!("{mode:o}");
+    let stamp = format!("@{mtime}");
+    let out = fs
+        .run(
+            &[
+                "sh",
+                "-c",
+                "chmod \"$1\" \"$3\" && touch -m -d \"$2\" \"$3\"",
+                "sh",
+                &mode,
+                &stamp,
+                path,
+            ],
+            None,
+        )
+        .await?;
+    if !out.success() {
+        return Err(from_stderr(&fs.show(path), &out.stderr_text()));
+    }
+    Ok(())
+}
+
 /// Removes a remote file, through SFTP or `rm`.
 async fn remove_remote(fs: &RemoteFs, path: &str) -> Result<(), TransferError> {
     if fs.has_sftp() {
@@ -340,7 +429,8 @@ async fn remove_remote(fs: &RemoteFs, path: &str) -> Result<(), TransferError> {
 }
 
 /// The SFTP half of [`upload_file`]: pipelined writes into the temporary file from the
-/// plan's offset, then mode and times. Returns the file's size.
+/// plan's offset (a fresh start first removes what is there and creates the file anew,
+/// exclusively). Returns the file's size.
 async fn upload_sftp(
     p: &Plan<'_>,
     file: &mut tokio::fs::File,
@@ -350,7 +440,14 @@ async fn upload_sftp(
     let sftp = fs.sftp(tmp)?.clone();
     let mut flags = OpenFlags::WRITE | OpenFlags::CREATE;
     if offset == 0 {
-        flags |= OpenFlags::TRUNCATE;
+        // A new inode: an earlier attempt's server may still write into the old one.
+        match sftp.remove(tmp).await {
+            Ok(_) => {}
+            Err(russh_sftp::client::error::Error::Status(s))
+                if s.status_code == russh_sftp::protocol::StatusCode::NoSuchFile => {}
+            Err(e) => return Err(fs.sftp_error(tmp, &e)),
+        }
+        flags |= OpenFlags::EXCLUDE | OpenFlags::TRUNCATE;
     }
     let attrs = FileAttributes {
         permissions: Some(0o600),
@@ -363,18 +460,16 @@ async fn upload_sftp(
             return Err(fs.refine(tmp, err).await);
         }
     };
-    let (mode, mtime) = {
-        let meta = file.metadata().await.map_err(|e| from_io(shown, &e))?;
-        local_mode_mtime(&meta)
-    };
+    let chunk = fs.write_len();
+    let in_flight = (UPLOAD_IN_FLIGHT_BYTES / chunk).max(4);
     let mut inflight = FuturesUnordered::new();
     let mut pos = offset;
     let mut done = offset;
     let mut eof = false;
     let mut last_report = std::time::Instant::now();
     let result: Result<(), TransferError> = loop {
-        while !eof && inflight.len() < IN_FLIGHT {
-            let mut buf = vec![0u8; CHUNK];
+        while !eof && inflight.len() < in_flight {
+            let mut buf = vec![0u8; chunk];
             let n = match read_full(file, &mut buf).await {
                 Ok(n) => n,
                 Err(e) => return Err(from_io(shown, &e)),
@@ -416,17 +511,9 @@ async fn upload_sftp(
         }
         return Err(e);
     }
-    let t = u32::try_from(mtime).unwrap_or(u32::MAX);
-    let attrs = FileAttributes {
-        permissions: Some(mode),
-        atime: Some(t),
-        mtime: Some(t),
-        ..FileAttributes::empty()
-    };
-    let set = sftp.fsetstat(handle.as_str(), attrs).await;
-    let closed = sftp.close(handle).await;
-    set.map_err(|e| fs.sftp_error(tmp, &e))?;
-    closed.map_err(|e| fs.sftp_error(tmp, &e))?;
+    sftp.close(handle)
+        .await
+        .map_err(|e| fs.sftp_error(tmp, &e))?;
     Ok(pos)
 }
 
@@ -444,7 +531,7 @@ async fn disk_full(fs: &RemoteFs, path: &str) -> bool {
 }
 
 /// The no-SFTP half of [`upload_file`]: `cat` (appending from the plan's offset) into the
-/// temporary file, then `chmod` and `touch`.
+/// temporary file (a fresh start removes what is there and creates it anew, exclusively).
 async fn upload_cat(
     p: &Plan<'_>,
     file: &mut tokio::fs::File,
@@ -452,16 +539,12 @@ async fn upload_cat(
 ) -> Result<u64, TransferError> {
     let (fs, shown, tmp, offset, size) = (p.fs, p.local_shown, p.remote, p.offset, p.size);
     let script = if offset == 0 {
-        "umask 077 && exec cat > \"$1\""
+        "umask 077 && rm -f -- \"$1\" && set -C && exec cat > \"$1\""
     } else {
         "exec cat >> \"$1\""
     };
     let mut stream = fs.stream(&["sh", "-c", script, "sh", tmp]).await?;
     let watch = stream.exit_watch();
-    let (mode, mtime) = {
-        let meta = file.metadata().await.map_err(|e| from_io(shown, &e))?;
-        local_mode_mtime(&meta)
-    };
     let mut buf = vec![0u8; CHUNK * 4];
     let mut done = offset;
     let mut write_failed = None;
@@ -493,25 +576,6 @@ async fn upload_cat(
             }
         }
         return Err(e);
-    }
-    let mode = format!("{mode:o}");
-    let stamp = format!("@{mtime}");
-    let out = fs
-        .run(
-            &[
-                "sh",
-                "-c",
-                "chmod \"$1\" \"$3\" && touch -m -d \"$2\" \"$3\"",
-                "sh",
-                &mode,
-                &stamp,
-                tmp,
-            ],
-            None,
-        )
-        .await?;
-    if !out.success() {
-        return Err(from_stderr(&fs.show(tmp), &out.stderr_text()));
     }
     Ok(done)
 }
@@ -744,5 +808,10 @@ mod tests {
         assert_eq!(temp_name("/d/f.txt"), "/d/.f.txt.outpost-part");
         assert_eq!(temp_name("f"), ".f.outpost-part");
         assert_eq!(temp_name("a/b"), "a/.b.outpost-part");
+        assert_eq!(
+            stale_name(&temp_name("/d/f.txt")),
+            "/d/.f.txt.outpost-stale"
+        );
+        assert_eq!(stale_name(&temp_name("f")), ".f.outpost-stale");
     }
 }

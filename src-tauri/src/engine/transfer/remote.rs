@@ -18,6 +18,7 @@ use std::sync::Arc;
 
 use outpost_openssh::master::MASTER_ONLY;
 use russh_sftp::client::RawSftpSession;
+use russh_sftp::extensions::{LimitsExtension, LIMITS};
 use russh_sftp::protocol::{FileAttributes, Packet, StatusCode};
 
 use super::error::{from_sftp, from_stderr, kind_error, ErrorKind, TransferError};
@@ -26,6 +27,15 @@ use crate::engine::ssh::{ChannelStream, SshError, SshSession};
 
 /// The longest a single SFTP request may wait for its answer, in seconds.
 const REQUEST_TIMEOUT_SECS: u64 = 120;
+
+/// Bytes per SFTP write when the server does not say how many it takes: what every server
+/// must accept is 32 KiB (draft-ietf-secsh-filexfer-02 §3), and every server met so far takes
+/// 64 KiB.
+pub const DEFAULT_WRITE_LEN: usize = 64 * 1024;
+
+/// The most bytes per SFTP write, whatever the server allows: OpenSSH's `sftp-server` says
+/// 261,120 (`limits@openssh.com`: its 256 KiB message limit less 1 KiB for the header).
+pub const MAX_WRITE_LEN: usize = 255 * 1024;
 
 /// How commands reach the remote side.
 #[derive(Clone, Debug)]
@@ -98,6 +108,8 @@ pub struct RemoteFs {
     label: String,
     /// Why SFTP is not available (when it is not).
     no_sftp: Option<String>,
+    /// Bytes per SFTP write ([`RemoteFs::write_len`]).
+    write_len: usize,
 }
 
 impl RemoteFs {
@@ -136,6 +148,7 @@ impl RemoteFs {
             sftp: None,
             label,
             no_sftp: None,
+            write_len: DEFAULT_WRITE_LEN,
         };
         match opened {
             Ok(stream) => {
@@ -143,7 +156,13 @@ impl RemoteFs {
                 let raw = RawSftpSession::new(stream);
                 raw.set_timeout(REQUEST_TIMEOUT_SECS);
                 match raw.init().await {
-                    Ok(_) => fs.sftp = Some(Arc::new(raw)),
+                    Ok(version) => {
+                        if version.extensions.contains_key(LIMITS) {
+                            fs.write_len = write_len_from(raw.limits().await.ok());
+                        }
+                        tracing::debug!(label = %fs.label, write_len = fs.write_len, "SFTP");
+                        fs.sftp = Some(Arc::new(raw));
+                    }
                     Err(e) => {
                         let stderr = String::from_utf8_lossy(&watch.stderr()).trim().to_string();
                         tracing::info!(label = %fs.label, "no SFTP ({e}): {stderr}");
@@ -173,6 +192,12 @@ impl RemoteFs {
     /// `path` as the user would write it (`HOST:path`), for errors.
     pub fn show(&self, path: &str) -> String {
         format!("{}{path}", self.label)
+    }
+
+    /// Bytes per SFTP write: what the server's `limits@openssh.com` allows (at most
+    /// [`MAX_WRITE_LEN`]), else [`DEFAULT_WRITE_LEN`].
+    pub fn write_len(&self) -> usize {
+        self.write_len
     }
 
     /// Whether SFTP is available (otherwise only the command fallback is).
@@ -523,6 +548,29 @@ impl RemoteFs {
     }
 }
 
+/// The SFTP write size for a server whose `limits@openssh.com` answer is `limits` (`None`:
+/// no answer): its `max-write-length` (and what its `max-packet-length` leaves for data), at
+/// most [`MAX_WRITE_LEN`]; from 32 KiB up rounded down to whole 4 KiB pages.
+fn write_len_from(limits: Option<LimitsExtension>) -> usize {
+    let Some(l) = limits else {
+        return DEFAULT_WRITE_LEN;
+    };
+    if l.max_write_len == 0 {
+        return DEFAULT_WRITE_LEN;
+    }
+    let mut len = usize::try_from(l.max_write_len).unwrap_or(MAX_WRITE_LEN);
+    if l.max_packet_len > 1024 {
+        // The whole request (header, handle, offset) must fit in a packet.
+        len = len.min(usize::try_from(l.max_packet_len - 1024).unwrap_or(MAX_WRITE_LEN));
+    }
+    let len = len.min(MAX_WRITE_LEN);
+    if len >= 32 * 1024 {
+        len / 4096 * 4096
+    } else {
+        len.max(512)
+    }
+}
+
 /// `ssh -S CM -o ControlMaster=no -o BatchMode=yes -o ProxyCommand=/bin/false EXTRA -- TARGET
 /// LAST` for a target.
 fn ssh_argv(via: &Via, extra: &[&str], last: &str) -> Vec<String> {
@@ -587,6 +635,25 @@ mod tests {
         assert_eq!(parent_of("a"), None);
         assert_eq!(join("a/", "b"), "a/b");
         assert_eq!(join("", "b"), "b");
+    }
+
+    #[test]
+    fn write_len_follows_the_servers_limits() {
+        let limits = |packet, write| {
+            Some(LimitsExtension {
+                max_packet_len: packet,
+                max_read_len: write,
+                max_write_len: write,
+                max_open_handles: 0,
+            })
+        };
+        // OpenSSH 9's sftp-server.
+        assert_eq!(write_len_from(limits(262_144, 261_120)), 252 * 1024);
+        assert_eq!(write_len_from(None), DEFAULT_WRITE_LEN);
+        assert_eq!(write_len_from(limits(0, 0)), DEFAULT_WRITE_LEN);
+        assert_eq!(write_len_from(limits(0, 1 << 30)), 252 * 1024);
+        assert_eq!(write_len_from(limits(40_000, 1 << 20)), 36 * 1024);
+        assert_eq!(write_len_from(limits(0, 1000)), 1000);
     }
 
     #[test]

@@ -183,12 +183,12 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-fn invalid(message: impl Into<String>) -> CommandError {
+pub(crate) fn invalid(message: impl Into<String>) -> CommandError {
     CommandError::new("invalid", message)
 }
 
 /// Checks a path from the window: not empty, bounded, no NUL.
-fn checked_path(path: &str) -> CommandResult<()> {
+pub(crate) fn checked_path(path: &str) -> CommandResult<()> {
     if path.is_empty() {
         return Err(invalid("empty path"));
     }
@@ -551,6 +551,31 @@ impl FilesState {
     }
 }
 
+impl FilesState {
+    /// What uploads and downloads share once their paths are checked: opens the place
+    /// `host`/`session` names and starts one transfer per item of `items` there, its job made
+    /// by `job` from the place's login directory and the item.
+    async fn start_each(
+        &self,
+        app: &AppHandle,
+        state: &AppState,
+        host: &str,
+        session: Option<String>,
+        items: Vec<String>,
+        job: impl Fn(&str, String) -> Job,
+    ) -> CommandResult<Vec<TransferStarted>> {
+        let at = place(host, session)?;
+        let p = self.place(&at, state).await?;
+        Ok(items
+            .into_iter()
+            .map(|item| {
+                let job = job(p.home.as_str(), item);
+                self.spawn(app, &at, p.clone(), job)
+            })
+            .collect())
+    }
+}
+
 /// Uploads the local files or folders `sources` (absolute paths) into remote directory `dir`;
 /// one transfer each.
 #[tauri::command(rename_all = "snake_case")]
@@ -569,17 +594,12 @@ pub async fn files_upload(
             return Err(invalid(format!("{s:?} is not an absolute local path")));
         }
     }
-    let (at, p, dir) = files.at(&state, &host, session, &dir).await?;
-    Ok(sources
-        .into_iter()
-        .map(|src| {
-            let job = Job::Up {
-                src: src.into(),
-                dir: dir.clone(),
-            };
-            files.spawn(&app, &at, p.clone(), job)
-        })
-        .collect())
+    checked_path(&dir)?;
+    let start = files.start_each(&app, &state, &host, session, sources, |home, src| Job::Up {
+        src: src.into(),
+        dir: absolute(home, &dir),
+    });
+    start.await
 }
 
 /// Downloads the remote files or directories `paths` into local folder `dir` (created when
@@ -602,18 +622,11 @@ pub async fn files_download(
     checked_items(&paths, "download")?;
     std::fs::create_dir_all(&local)
         .map_err(|e| EngineError::from(crate::engine::transfer::error::from_io(&dir, &e)))?;
-    let at = place(&host, session)?;
-    let p = files.place(&at, &state).await?;
-    Ok(paths
-        .into_iter()
-        .map(|src| {
-            let job = Job::Down {
-                src: absolute(&p.home, &src),
-                dir: local.clone(),
-            };
-            files.spawn(&app, &at, p.clone(), job)
-        })
-        .collect())
+    let start = files.start_each(&app, &state, &host, session, paths, |home, src| Job::Down {
+        src: absolute(home, &src),
+        dir: local.clone(),
+    });
+    start.await
 }
 
 /// Cancels transfer `id`; false when it had already ended. What it wrote stays under the
@@ -635,6 +648,24 @@ pub fn transfer_cancel(
         tracing::warn!("cannot report a cancelled transfer: {e}");
     }
     Ok(true)
+}
+
+impl FilesState {
+    /// Starts downloading remote `path` of `host` (or of its session's target) to the local
+    /// file `file` itself, not into a folder: the window's "Download to…", whose save dialog
+    /// chose the name ([`crate::gui::commands::files_picker`] checks `file`).
+    pub(crate) async fn download_as(
+        &self,
+        app: &AppHandle,
+        state: &AppState,
+        host: &str,
+        session: Option<String>,
+        path: &str,
+        file: PathBuf,
+    ) -> CommandResult<TransferStarted> {
+        let (at, p, src) = self.at(state, host, session, path).await?;
+        Ok(self.spawn(app, &at, p, Job::Down { src, dir: file }))
+    }
 }
 
 #[cfg(test)]

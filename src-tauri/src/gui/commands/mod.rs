@@ -4,6 +4,7 @@
 pub mod app;
 pub mod automation;
 pub mod files;
+pub mod files_picker;
 pub mod forwards;
 pub mod hosts;
 pub mod links;

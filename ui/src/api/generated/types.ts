@@ -2,6 +2,103 @@
 // (`OUTPOST_UPDATE_BINDINGS=1` rewrites it). Do not edit by hand.
 
 /**
+ * Which agent-owned forward [`agent_forward_save`] means.
+ */
+export type AgentForwardKey = { 
+/**
+ * Its id on the host, if it has one.
+ */
+id: string | null, 
+/**
+ * Its session.
+ */
+session_id: string | null, 
+/**
+ * Its destination host.
+ */
+dest_host: string, 
+/**
+ * Its destination port.
+ */
+dest_port: number, };
+
+/**
+ * One agent-owned forward of a host as the panel shows it.
+ */
+export type AgentForwardRow = { 
+/**
+ * Its id on the host (none: a saved port whose forward the host does not have now).
+ */
+id: string | null, 
+/**
+ * The session whose target reaches the destination (none: the host itself).
+ */
+session_id: string | null, 
+/**
+ * The destination host.
+ */
+dest_host: string, 
+/**
+ * The destination port.
+ */
+dest_port: number, 
+/**
+ * Whether the host's socket takes connections now (none: not on the host).
+ */
+state: ForwardState | null, 
+/**
+ * The Unix socket on the host.
+ */
+socket: string | null, 
+/**
+ * Its local port in this window, when open.
+ */
+local: AgentLocal | null, 
+/**
+ * Its saved local port, if any.
+ */
+saved: AgentSavedPort | null, };
+
+/**
+ * A host's agent-owned forwards.
+ */
+export type AgentForwards = { 
+/**
+ * The host's forwards (by id), then saved ports whose forward it does not have.
+ */
+forwards: Array<AgentForwardRow>, };
+
+/**
+ * An agent-owned forward's local port in this window.
+ */
+export type AgentLocal = { 
+/**
+ * The desktop address it listens on.
+ */
+bind: string, 
+/**
+ * The desktop port.
+ */
+port: number, 
+/**
+ * Its counters.
+ */
+counts: ForwardCounts, };
+
+/**
+ * A saved local port of an agent-owned forward.
+ */
+export type AgentSavedPort = { 
+/**
+ * The desktop address.
+ */
+bind: string, 
+/**
+ * The desktop port.
+ */
+port: number, };
+
+/**
  * The app's version, configuration directory and home directory.
  */
 export type AppInfo = { 
@@ -566,10 +663,10 @@ bytes_in: number, };
 /**
  * Which kind of forward.
  */
-export type ForwardKind = "local" | "dynamic";
+export type ForwardKind = "local" | "dynamic" | "remote";
 
 /**
- * A host's link as the panel shows it.
+ * A host's link as the window shows it.
  */
 export type ForwardLink = { "state": "up" } | { "state": "reconnecting", 
 /**
@@ -595,23 +692,23 @@ export type ForwardRow = {
  */
 id: string, 
 /**
- * `-L` or `-D`.
+ * `-L`, `-D` or `-R`.
  */
 kind: ForwardKind, 
 /**
- * The desktop address it listens on.
+ * The address it listens on (the host's for `-R`).
  */
 bind: string, 
 /**
- * The desktop port (the bound one when it runs).
+ * The port (the bound one when it runs; the host's for `-R`).
  */
 port: number, 
 /**
- * The destination host (`-L`).
+ * The destination host (`-L`, `-R`).
  */
 dest_host: string | null, 
 /**
- * The destination port (`-L`).
+ * The destination port (`-L`, `-R`).
  */
 dest_port: number | null, 
 /**
@@ -626,6 +723,11 @@ saved: boolean,
  * Its counters, when it runs.
  */
 counts: ForwardCounts | null, };
+
+/**
+ * Whether a forward's socket takes connections now.
+ */
+export type ForwardState = "active" | "waiting";
 
 /**
  * How a host is reached.
@@ -823,27 +925,57 @@ tx_bytes_per_s: number,
 interfaces: Array<InterfaceSample>, };
 
 /**
+ * An agent-owned forward as the panel's form asks for it.
+ */
+export type NewAgentForward = { 
+/**
+ * Reach the destination from this `ssh` session's target (none: from the host).
+ */
+session_id: string | null, 
+/**
+ * The destination host.
+ */
+dest_host: string, 
+/**
+ * The destination port.
+ */
+dest_port: number, 
+/**
+ * Also open it locally on this desktop port (0: any free one).
+ */
+local_port: number | null, 
+/**
+ * The desktop address for the local port (127.0.0.1 when none).
+ */
+bind: string | null, 
+/**
+ * Save the local port (needs `local_port`).
+ */
+save: boolean, };
+
+/**
  * A forward as the panel's form asks for it.
  */
 export type NewForward = { 
 /**
- * `-L` or `-D`.
+ * `-L`, `-D` or `-R`.
  */
 kind: ForwardKind, 
 /**
- * The desktop address to listen on (127.0.0.1 when none).
+ * The address to listen on: the desktop's (127.0.0.1 when none), or for `-R` the host's
+ * (`localhost` when none, `*` every address).
  */
 bind: string | null, 
 /**
- * The desktop port (0: any free one).
+ * The port to listen on (0: any free one; for `-R` the host picks it).
  */
 port: number, 
 /**
- * The destination host (`-L`).
+ * The destination host (`-L`: as the host reaches it; `-R`: as the desktop does).
  */
 dest_host: string | null, 
 /**
- * The destination port (`-L`).
+ * The destination port (`-L`, `-R`).
  */
 dest_port: number | null, 
 /**
