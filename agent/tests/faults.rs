@@ -616,21 +616,11 @@ fn flood_100() {
         )
         .row(
             "agent VmRSS idle → max (private max)",
-            format!(
-                "{} → {} ({})",
-                mib(agent_idle_mem.rss_kib),
-                mib(agent_peak.max.rss_kib),
-                mib(agent_peak.max.private_kib)
-            ),
+            agent_peak.grown_from(agent_idle_mem),
         )
         .row(
             "daemon VmRSS idle → max over all (private max)",
-            format!(
-                "{} → {} ({})",
-                mib(idle_mem.rss_kib),
-                mib(daemons_peak.max.rss_kib),
-                mib(daemons_peak.max.private_kib)
-            ),
+            daemons_peak.grown_from(idle_mem),
         )
         .row(
             "asserted bounds",
@@ -1213,18 +1203,24 @@ fn other_user() {
     let own_home = mallory.home.join("oh");
     let (ok, _, err) = sessions_as(&mallory, &own_home);
     assert!(ok, "the other user's own agent works: {err}");
+    // The other user's agent, given `forged` as its record of the session, lists no session;
+    // what it logged.
+    let lists_nothing_with = |forged: &Value| {
+        mallory
+            .write_file(
+                format!("oh/state/sessions/{sid}.json"),
+                serde_json::to_vec(forged).unwrap(),
+                0o600,
+            )
+            .expect("writing the forged record");
+        let (ok, out, err) = sessions_as(&mallory, &own_home);
+        assert!(ok, "{err}");
+        assert_eq!(out.trim(), "[]", "the other user sees no session");
+        err
+    };
     let mut forged = home.record(&sid).expect("the victim's record");
     forged["socket"] = json!(socket);
-    mallory
-        .write_file(
-            format!("oh/state/sessions/{sid}.json"),
-            serde_json::to_vec(&forged).unwrap(),
-            0o600,
-        )
-        .expect("writing the forged record");
-    let (ok, out, err) = sessions_as(&mallory, &own_home);
-    assert!(ok, "{err}");
-    assert_eq!(out.trim(), "[]", "the other user sees no session");
+    let err = lists_nothing_with(&forged);
     let connect_err = err
         .lines()
         .find(|l| l.contains("cannot reach daemon"))
@@ -1244,16 +1240,7 @@ fn other_user() {
     std::fs::set_permissions(&exposed, std::fs::Permissions::from_mode(0o777))
         .expect("opening the socket");
     forged["socket"] = json!(exposed);
-    mallory
-        .write_file(
-            format!("oh/state/sessions/{sid}.json"),
-            serde_json::to_vec(&forged).unwrap(),
-            0o600,
-        )
-        .expect("writing the forged record");
-    let (ok, out, err) = sessions_as(&mallory, &own_home);
-    assert!(ok, "{err}");
-    assert_eq!(out.trim(), "[]", "the other user sees no session");
+    lists_nothing_with(&forged);
     wait_until(DEADLINE, "the daemon to log the refused connection", || {
         file_tail(&log, 64 * 1024).contains("refused a socket connection from another user")
     });

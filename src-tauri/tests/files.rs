@@ -887,7 +887,7 @@ fn rewrite_tail(path: &Path, from: u64) {
 
 /// Issue 19: the old writer of an interrupted upload to a target cannot touch the resumed copy.
 /// The target's `sftp-server` under the first attempt is frozen (`SIGSTOP`) with writes queued
-/// for it (the pipeline of a 4 MiB request window: the target sshd, the ControlMaster on the
+/// for it (the pipeline of an 8 MiB request window: the target sshd, the ControlMaster on the
 /// jump host), then the desktop → jump link is cut and the CLI fails; the jump host ends the
 /// orphaned connection. The source's bytes after the kept prefix change, the copy is resumed
 /// (the prefix matches) and completes, and only then the old server thaws and writes its

@@ -11,20 +11,32 @@
 //! destination as a private Unix socket; `curl --unix-socket` on the jump host works while the
 //! desktop is away, another local user gets `EACCES` (python3's errno), the forward is added to
 //! the session's new ControlMaster after its ssh reconnects, and bad input has its codes.
+//! A window's saved local port of an agent-owned forward (the engine in this process) comes
+//! back after its host's connection is made again, also when the host lost the forward.
 //!
 //! Needs root (throwaway users, `sshd`, network namespaces) and fails without it.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use outpost_desktop::engine::agent::deploy;
+use outpost_desktop::engine::forward::agent_restore;
+use outpost_desktop::engine::forward::agent_saved::SavedAgentForward;
+use outpost_desktop::engine::forward::manager::{ForwardLink, ForwardManager};
+use outpost_desktop::engine::forward::saved::SavedForwards;
+use outpost_desktop::engine::forward::ForwardSpec;
+use outpost_desktop::engine::live::connections::Connections;
+use outpost_desktop::engine::ssh::known_hosts::KnownHosts;
+use outpost_desktop::engine::ssh::{AutoPrompter, Credentials};
+use outpost_desktop::engine::EngineContext;
 use outpost_testkit::cli::forward::running_forward;
-use outpost_testkit::cli::{Jumped, DEADLINE};
+use outpost_testkit::cli::{agent_beside, Jumped, DEADLINE};
 use outpost_testkit::client::{Client, Options};
 use outpost_testkit::fixture::wait_until;
 use outpost_testkit::http::{curl, serve_on_target};
-use outpost_testkit::process::Running;
+use outpost_testkit::process::{wait_exit, Running};
 use outpost_testkit::{TestUser, TopologyKind};
 use serde_json::{json, Value};
 
@@ -166,17 +178,7 @@ fn local_and_socks_forwards_reach_the_target_and_survive_a_cut_link() {
         assert_eq!(c["closed"], true, "{c}");
         assert_eq!(c["unsaved"], false, "{c}");
     }
-    let started = Instant::now();
-    let status = loop {
-        if let Some(st) = fwd.0.try_wait().unwrap() {
-            break st;
-        }
-        assert!(
-            started.elapsed() < DEADLINE,
-            "the forward process kept running"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let status = wait_exit(&mut fwd.0, DEADLINE).expect("the forward process kept running");
     assert!(status.success(), "{status:?}");
     assert_eq!(curl(&["--max-time", "2"], &url), None);
     let list = s.j.cli.ok(&["forward", "list", "jump"]);
@@ -513,4 +515,102 @@ fn agent_owned_bad_input_has_stable_codes() {
     let (code, msg) = s.j.cli.err(&["forward", "close", "jump", "fZZ"]);
     assert_eq!(code, "usage", "{msg}");
     assert!(agent_forwards(&s).is_empty());
+}
+
+/// A window's engine in this process over the CLI's configuration (its saved hosts, the jump
+/// host's key trusted from the CLI's `known_hosts`): the hub of connections and the forward
+/// manager.
+fn window_engine(s: &Setup) -> (Arc<Connections>, Arc<ForwardManager>) {
+    // The agent deployed to the jump host: the one the CLI deploys (same value in every test).
+    std::env::set_var(
+        "OUTPOST_AGENT_BIN",
+        agent_beside(std::path::Path::new(OUTPOST)),
+    );
+    let dir = s.j.cli.config_dir();
+    let ctx = EngineContext {
+        known_hosts: Arc::new(KnownHosts::new(
+            s.j.cli.home().join(".ssh/known_hosts"),
+            dir.join("known_hosts"),
+        )),
+        config_dir: dir,
+        prompter: Arc::new(AutoPrompter::default()),
+        credentials: Arc::new(Credentials::new()),
+    };
+    (Connections::new(ctx), Arc::default())
+}
+
+/// Waits until `served` (the saved port gives the page, `when`); the id of the host's one
+/// agent-owned forward.
+fn served_by_the_one(s: &Setup, when: &str, served: impl Fn() -> bool) -> String {
+    wait_until(DEADLINE, &format!("the saved port served {when}"), served);
+    let listed = agent_forwards(s);
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    listed[0]["id"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn saved_agent_owned_ports_come_back_after_a_reconnect() {
+    let mut s = Setup::new();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let spec = ForwardSpec::parse_local(&format!("{port}:{}:{HTTP_PORT}", s.target_ip())).unwrap();
+    let dir = s.j.cli.config_dir();
+    let mut saved = SavedForwards::load(&dir).unwrap();
+    saved
+        .put_agent(
+            "jump",
+            SavedAgentForward {
+                session_id: None,
+                local: spec,
+            },
+        )
+        .unwrap();
+    saved.store(&dir).unwrap();
+    let url = format!("http://127.0.0.1:{port}/hello.txt");
+    let served = || curl(&["--max-time", "5"], &url).as_deref() == Some(s.body.as_str());
+
+    // The window starts while the jump host is unreachable: the port cannot be restored yet.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (hub, manager) = window_engine(&s);
+    s.j.topo.cut_root_link().unwrap();
+    let mut connected = hub.connected();
+    let follower = rt.spawn(agent_restore::follow(hub.clone(), manager.clone()));
+    // The start's attempt fails; a tab's attempt (this one) fails the same way.
+    assert!(rt.block_on(hub.connection("jump")).is_err());
+    assert!(!served(), "served while the host is unreachable");
+    assert!(rt.block_on(manager.running("jump")).1.is_empty());
+
+    // The link is back and the window's connection to the host is made (as a tab reconnecting
+    // does): the saved port is served.
+    s.j.topo.restore_root_link().unwrap();
+    rt.block_on(hub.connection("jump")).unwrap();
+    assert_eq!(
+        rt.block_on(connected.recv()).unwrap(),
+        "jump",
+        "the connection announced"
+    );
+    let first_id = served_by_the_one(&s, "after the connection", served);
+
+    // The host loses the forward (closed from elsewhere, as another desktop may): the port
+    // leads nowhere until the link is made again, then it serves the forward made anew.
+    s.j.cli.ok(&["forward", "close", "jump", &first_id]);
+    assert!(!served(), "served after the host's forward was closed");
+    s.j.topo.cut_root_link().unwrap();
+    wait_until(DEADLINE, "the forwards' link reconnecting", || {
+        matches!(
+            rt.block_on(manager.running("jump")).0,
+            Some(ForwardLink::Reconnecting { .. })
+        )
+    });
+    s.j.topo.restore_root_link().unwrap();
+    let again = served_by_the_one(&s, "after the reconnect", served);
+    assert_ne!(again, first_id);
+    // Still the saved port, the only one the window runs.
+    let (_, running) = rt.block_on(manager.running("jump"));
+    assert_eq!(running.len(), 1, "{running:?}");
+    assert_eq!(running[0].spec.listen().1, port);
+    follower.abort();
 }

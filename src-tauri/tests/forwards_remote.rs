@@ -24,7 +24,7 @@ use outpost_testkit::cli::forward::running_forward;
 use outpost_testkit::cli::{Jumped, DEADLINE};
 use outpost_testkit::fixture::wait_until;
 use outpost_testkit::http::curl;
-use outpost_testkit::process::Running;
+use outpost_testkit::process::{wait_exit, Running};
 use outpost_testkit::TopologyKind;
 use serde_json::Value;
 
@@ -250,17 +250,7 @@ fn remote_forward_reaches_the_desktop_survives_a_cut_link_and_closes() {
     assert_eq!(s.curl_on_jump(port), None);
     let c = s.j.cli.ok(&["forward", "close", "jump", &dead_id]);
     assert_eq!(c["closed"], true, "{c}");
-    let started = Instant::now();
-    let status = loop {
-        if let Some(st) = fwd.0.try_wait().unwrap() {
-            break st;
-        }
-        assert!(
-            started.elapsed() < DEADLINE,
-            "the forward process kept running"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let status = wait_exit(&mut fwd.0, DEADLINE).expect("the forward process kept running");
     assert!(status.success(), "{status:?}");
 }
 

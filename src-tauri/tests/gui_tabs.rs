@@ -132,9 +132,37 @@ async fn fire(app: &App, css: &str, kind: &str) {
 const SHOWN_PANES: &str =
     r#"return document.querySelectorAll('.tab-panes.shown [data-testid="pane-slot"]').length;"#;
 
+/// The shown tab's panes, each `[session id, focused, left, top, visible]`.
+const SHOWN_PANE_ROWS: &str = r#"return Array.from(document.querySelectorAll('.tab-panes.shown [data-testid="pane-slot"]'))
+    .map(p => [p.getAttribute("data-session-id"), p.getAttribute("data-focused") === "true",
+               Math.round(p.getBoundingClientRect().left), Math.round(p.getBoundingClientRect().top),
+               p.getBoundingClientRect().width > 0 && getComputedStyle(p).visibility !== "hidden"]);"#;
+
+/// Waits until the shown tab's panes ([`SHOWN_PANE_ROWS`]) satisfy `ok`, and returns them.
+async fn wait_panes(app: &App, what: &str, ok: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+    app.poll(what, UI, || async {
+        let v = app.js(SHOWN_PANE_ROWS, vec![]).await;
+        let list = v.as_array().cloned().unwrap_or_default();
+        if ok(&list) {
+            Ok(list)
+        } else {
+            Err(format!("{v}"))
+        }
+    })
+    .await
+}
+
 /// The tab of the active session, by the `data-tab-id` of the active tab.
 fn active_tab() -> String {
     r#"[data-testid="tab"][data-active="true"]"#.to_string()
+}
+
+/// The app over a fresh configuration (the CLI's: its folders and agent) and its window.
+async fn window() -> (Cli, Desktop, App) {
+    let cli = Cli::new(OUTPOST);
+    let desk = Desktop::start(&cli);
+    let app = desk.open().await;
+    (cli, desk, app)
 }
 
 /// The sessions the local agent lists, through the CLI.
@@ -147,9 +175,7 @@ fn local_sessions(desk: &Desktop) -> Vec<Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tab_label_follows_the_terminal_title_and_a_rename_survives_a_restart() {
-    let cli = Cli::new(OUTPOST);
-    let desk = Desktop::start(&cli);
-    let app = desk.open().await;
+    let (cli, desk, app) = window().await;
     let sid = new_shell(&app, "local").await;
 
     let m = marker();
@@ -199,9 +225,7 @@ async fn tab_label_follows_the_terminal_title_and_a_rename_survives_a_restart() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plain_shell_tabs_read_their_program_and_directory() {
-    let cli = Cli::new(OUTPOST);
-    let desk = Desktop::start(&cli);
-    let app = desk.open().await;
+    let (cli, desk, app) = window().await;
     let m = marker();
     let under_home = cli.home().join(format!("src-{m}"));
     std::fs::create_dir_all(&under_home).unwrap();
@@ -242,11 +266,9 @@ async fn plain_shell_tabs_read_their_program_and_directory() {
     ];
     app.poll("the tabs to read their directories", UI, || async {
         let (names, _) = labels(&app).await;
-        if names == want {
-            Ok(())
-        } else {
-            Err(format!("tabs {names:?}, want {want:?}"))
-        }
+        (names == want)
+            .then_some(())
+            .ok_or_else(|| format!("tabs {names:?}, want {want:?}"))
     })
     .await;
     app.screenshot("tab-directories").await;
@@ -260,9 +282,7 @@ async fn plain_shell_tabs_read_their_program_and_directory() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_tabs_in_a_narrow_window_keep_the_active_one_in_view_and_listed() {
-    let cli = Cli::new(OUTPOST);
-    let desk = Desktop::start(&cli);
-    let app = desk.open().await;
+    let (_cli, desk, app) = window().await;
     // A narrow window with the monitoring panel folded away (the sidebar stays).
     app.set_window_size(900, 700).await;
     app.click(&tid("monitor-toggle"), UI).await;
@@ -346,9 +366,7 @@ async fn ten_tabs_in_a_narrow_window_keep_the_active_one_in_view_and_listed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shown_session_is_focused_from_the_sidebar_unless_another_view_is_asked_for() {
-    let cli = Cli::new(OUTPOST);
-    let desk = Desktop::start(&cli);
-    let app = desk.open().await;
+    let (_cli, desk, app) = window().await;
     let first = new_shell(&app, "local").await;
     let second = new_shell(&app, "local").await;
     app.click(&tid("host-local"), UI).await;
@@ -371,11 +389,9 @@ async fn a_shown_session_is_focused_from_the_sidebar_unless_another_view_is_aske
     app.poll("a second tab of the first session", UI, || async {
         let tabs = app.tabs().await;
         let n = tabs.iter().filter(|t| t.session_id == first).count();
-        if n == 2 && tabs.len() == 3 {
-            Ok(())
-        } else {
-            Err(format!("{tabs:?}"))
-        }
+        (n == 2 && tabs.len() == 3)
+            .then_some(())
+            .ok_or_else(|| format!("{tabs:?}"))
     })
     .await;
     // The row shows what runs, its age and its state.
@@ -432,11 +448,9 @@ async fn a_shown_session_is_focused_from_the_sidebar_unless_another_view_is_aske
     let want = vec![before[1].clone(), before[2].clone(), before[0].clone()];
     app.poll("the dragged tab at the end", UI, || async {
         let now = order().await;
-        if now == want {
-            Ok(())
-        } else {
-            Err(format!("{now:?}, wanted {want:?}"))
-        }
+        (now == want)
+            .then_some(())
+            .ok_or_else(|| format!("{now:?}, wanted {want:?}"))
     })
     .await;
     desk.close(app).await;
@@ -444,33 +458,11 @@ async fn a_shown_session_is_focused_from_the_sidebar_unless_another_view_is_aske
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_panes_in_one_tab_with_focus_moves_and_zoom() {
-    let cli = Cli::new(OUTPOST);
-    let desk = Desktop::start(&cli);
-    let app = desk.open().await;
+    let (_cli, desk, app) = window().await;
     let a = new_shell(&app, "local").await;
 
-    let panes = r#"return Array.from(document.querySelectorAll('.tab-panes.shown [data-testid="pane-slot"]'))
-        .map(p => [p.getAttribute("data-session-id"), p.getAttribute("data-focused") === "true",
-                   Math.round(p.getBoundingClientRect().left), Math.round(p.getBoundingClientRect().top),
-                   p.getBoundingClientRect().width > 0 && getComputedStyle(p).visibility !== "hidden"]);"#;
-    let wait_panes = |n: usize| {
-        let app = &app;
-        async move {
-            app.poll(&format!("{n} panes"), UI, || async {
-                let v = app.js(panes, vec![]).await;
-                let list = v.as_array().cloned().unwrap_or_default();
-                if list.len() == n {
-                    Ok(list)
-                } else {
-                    Err(format!("{v}"))
-                }
-            })
-            .await
-        }
-    };
-
     app.click(&tid("split-row"), UI).await;
-    let two = wait_panes(2).await;
+    let two = wait_panes(&app, "2 panes", |l| l.len() == 2).await;
     let b = two.iter().find(|p| p[1] == true).unwrap()[0]
         .as_str()
         .unwrap()
@@ -478,7 +470,7 @@ async fn three_panes_in_one_tab_with_focus_moves_and_zoom() {
     assert_ne!(a, b);
     // Split the new (right) pane down: a | b over c.
     app.click(&tid("split-column"), UI).await;
-    let three = wait_panes(3).await;
+    let three = wait_panes(&app, "3 panes", |l| l.len() == 3).await;
     let c = three.iter().find(|p| p[1] == true).unwrap()[0]
         .as_str()
         .unwrap()
@@ -515,13 +507,10 @@ async fn three_panes_in_one_tab_with_focus_moves_and_zoom() {
     let focused = |want: String| {
         let app = &app;
         async move {
-            app.poll(&format!("{want} focused"), UI, || async {
-                let v = app.js(panes, vec![]).await;
-                let list = v.as_array().cloned().unwrap_or_default();
-                match list.iter().find(|p| p[1] == true) {
-                    Some(p) if p[0] == want.as_str() => Ok(()),
-                    _ => Err(format!("{v}")),
-                }
+            wait_panes(app, &format!("{want} focused"), |l| {
+                l.iter()
+                    .find(|p| p[1] == true)
+                    .is_some_and(|p| p[0] == want.as_str())
             })
             .await
         }
@@ -544,37 +533,16 @@ async fn three_panes_in_one_tab_with_focus_moves_and_zoom() {
     // Zoom: only the focused pane shows, over the whole tab; again restores all three.
     app.type_into(&input_of(&b), &chord(true, false, true, "Z"), UI)
         .await;
-    app.poll("only b shown", UI, || async {
-        let v = app.js(panes, vec![]).await;
-        let shown: Vec<&Value> = v
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|p| p[4] == true)
-            .collect();
-        if shown.len() == 1 && shown[0][0] == b.as_str() {
-            Ok(())
-        } else {
-            Err(format!("{v}"))
-        }
+    wait_panes(&app, "only b shown", |l| {
+        let shown: Vec<&Value> = l.iter().filter(|p| p[4] == true).collect();
+        shown.len() == 1 && shown[0][0] == b.as_str()
     })
     .await;
     app.screenshot("pane-zoomed").await;
     app.type_into(&input_of(&b), &chord(true, false, true, "Z"), UI)
         .await;
-    app.poll("all three shown", UI, || async {
-        let v = app.js(panes, vec![]).await;
-        let n = v
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|p| p[4] == true)
-            .count();
-        if n == 3 {
-            Ok(())
-        } else {
-            Err(format!("{v}"))
-        }
+    wait_panes(&app, "all three shown", |l| {
+        l.iter().filter(|p| p[4] == true).count() == 3
     })
     .await;
     desk.close(app).await;
@@ -582,19 +550,14 @@ async fn three_panes_in_one_tab_with_focus_moves_and_zoom() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_clean_exit_closes_its_tab_and_ends_the_session_a_failed_one_stays() {
-    let cli = Cli::new(OUTPOST);
-    let desk = Desktop::start(&cli);
-    let app = desk.open().await;
+    let (_cli, desk, app) = window().await;
 
     let ok = new_shell(&app, "local").await;
     app.type_in_terminal(&ok, "exit\n").await;
     app.poll("the exited tab closed", UI, || async {
         let tabs = app.tabs().await;
-        if tabs.iter().any(|t| t.session_id == ok) {
-            Err(format!("{tabs:?}"))
-        } else {
-            Ok(())
-        }
+        let gone = !tabs.iter().any(|t| t.session_id == ok);
+        gone.then_some(()).ok_or_else(|| format!("{tabs:?}"))
     })
     .await;
     wait_blocking("the exited session ended on the agent", UI, || {
@@ -629,9 +592,7 @@ async fn a_clean_exit_closes_its_tab_and_ends_the_session_a_failed_one_stays() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn command_palette_lists_every_action_and_runs_the_chosen_one() {
-    let cli = Cli::new(OUTPOST);
-    let desk = Desktop::start(&cli);
-    let app = desk.open().await;
+    let (_cli, desk, app) = window().await;
     let sid = new_shell(&app, "local").await;
 
     app.type_into(&input_of(&sid), &chord(true, false, true, "P"), UI)
@@ -675,9 +636,7 @@ async fn command_palette_lists_every_action_and_runs_the_chosen_one() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shortcut_rebound_in_settings_refuses_a_conflict_and_is_kept() {
-    let cli = Cli::new(OUTPOST);
-    let desk = Desktop::start(&cli);
-    let app = desk.open().await;
+    let (cli, desk, app) = window().await;
     let sid = new_shell(&app, "local").await;
 
     app.type_into(&input_of(&sid), &chord(true, false, false, ","), UI)

@@ -378,8 +378,9 @@ fn file_tools_on_a_host() {
 /// The forward tools through a loopback `sshd`: an `-L` forward to a stdlib HTTP server on
 /// loopback carries a page (fetched by urllib in the client), its counters show the bytes, the
 /// port refuses once closed, errors come as data (`port_in_use`, `unreachable`,
-/// `forward_invalid`), a read-only host refuses `forward_open` naming its rule, and every call
-/// is in the audit log.
+/// `forward_invalid`); an `-R` forward (the `sshd` listens, its connections come back to the
+/// same server) carries the page and its port on the host refuses once closed; a read-only
+/// host refuses `forward_open` naming its rule, and every call is in the audit log.
 #[test]
 fn forward_tools_through_a_host() {
     let r = Remote::start(OUTPOST, Sshd::builder());
@@ -431,12 +432,18 @@ fn forward_tools_through_a_host() {
             json!("forward_invalid"),
             json!("forward_invalid"),
             Value::Null,
+            Value::Null,
             json!("policy_refused")
         ]
     );
     assert_eq!(
         outcome("forward_close"),
-        [Value::Null, json!("invalid"), json!("policy_refused")]
+        [
+            Value::Null,
+            json!("invalid"),
+            Value::Null,
+            json!("policy_refused")
+        ]
     );
     let open = lines.iter().find(|l| l["tool"] == "forward_open").unwrap();
     assert_eq!(open["host"], "h", "{open}");

@@ -83,6 +83,21 @@ impl Server {
         key
     }
 
+    /// The user at this server with a fresh ed25519 key, authorized on it, as its one identity.
+    fn keyed_target(&self) -> SshTarget {
+        let mut t = self.target();
+        t.identity_files = vec![self.authorized_key("id_ed25519", None)];
+        t
+    }
+
+    /// A session of the user logged in with [`Server::keyed_target`]'s key, asking nothing.
+    async fn login(&self) -> SshSession {
+        let p = prompter(AutoPrompter::new());
+        connect(&self.keyed_target(), &self.known(), &p, &Credentials::new())
+            .await
+            .unwrap()
+    }
+
     /// A fresh key of another type (`rsa`, `ecdsa`), authorized on the server.
     fn authorized_key_of_type(&self, kind: &str, name: &str) -> PathBuf {
         let path = self.user.home.join(".ssh").join(name);
@@ -178,9 +193,7 @@ fn sessions_and_futures_are_send() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ed25519_key_logs_in_without_asking() {
     let s = Server::start(Sshd::builder(), true);
-    let key = s.authorized_key("id_ed25519", None);
-    let mut t = s.target();
-    t.identity_files = vec![key];
+    let t = s.keyed_target();
     let p = prompter(AutoPrompter::new());
     let session = connect(&t, &s.known(), &p, &Credentials::new())
         .await
@@ -422,9 +435,7 @@ async fn ssh_agent_keys_come_first() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_host_key_reject_accept_once_and_save() {
     let s = Server::start(Sshd::builder(), false);
-    let key = s.authorized_key("id_ed25519", None);
-    let mut t = s.target();
-    t.identity_files = vec![key];
+    let t = s.keyed_target();
     let known = s.known();
     let creds = Credentials::new();
 
@@ -475,9 +486,7 @@ async fn unknown_host_key_reject_accept_once_and_save() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn other_key_types_known_is_a_warning_that_accept_new_does_not_accept() {
     let s = Server::start(Sshd::builder(), false);
-    let key = s.authorized_key("id_ed25519", None);
-    let mut t = s.target();
-    t.identity_files = vec![key];
+    let t = s.keyed_target();
     let creds = Credentials::new();
 
     // An ECDSA key of some other machine on record for this host and port (made by the kit's
@@ -546,9 +555,7 @@ async fn hashed_known_hosts_entry_is_trusted() {
         "{hashed}"
     );
 
-    let key = s.authorized_key("id_ed25519", None);
-    let mut t = s.target();
-    t.identity_files = vec![key];
+    let t = s.keyed_target();
     let p = prompter(AutoPrompter::new());
     let session = connect(&t, &s.known(), &p, &Credentials::new())
         .await
@@ -566,9 +573,7 @@ async fn changed_host_key_is_refused_before_any_credential_is_sent() {
         true,
     );
     s.user.set_password("pw-for-changed").unwrap();
-    let key = s.authorized_key("id_ed25519", None);
-    let mut t = s.target();
-    t.identity_files = vec![key];
+    let t = s.keyed_target();
     let creds = Credentials::new();
 
     // Control: with the right key, the log shows the user's authentication requests, so their
@@ -727,17 +732,7 @@ async fn proxy_jump_reaches_a_target_only_the_jump_host_can_reach() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exec_reports_exit_status_stdin_stderr_and_signals() {
     let s = Server::start(Sshd::builder(), true);
-    let key = s.authorized_key("id_ed25519", None);
-    let mut t = s.target();
-    t.identity_files = vec![key];
-    let session = connect(
-        &t,
-        &s.known(),
-        &prompter(AutoPrompter::new()),
-        &Credentials::new(),
-    )
-    .await
-    .unwrap();
+    let session = s.login().await;
 
     let out = session
         .exec("printf out; printf err >&2; exit 3", None)
@@ -783,17 +778,7 @@ async fn exec_reports_exit_status_stdin_stderr_and_signals() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exec_stream_round_trip_and_sftp_subsystem() {
     let s = Server::start(Sshd::builder(), true);
-    let key = s.authorized_key("id_ed25519", None);
-    let mut t = s.target();
-    t.identity_files = vec![key];
-    let session = connect(
-        &t,
-        &s.known(),
-        &prompter(AutoPrompter::new()),
-        &Credentials::new(),
-    )
-    .await
-    .unwrap();
+    let session = s.login().await;
 
     // `cat` echoes line by line while the stream stays open.
     let mut stream = session.exec_stream("cat").await.unwrap();
@@ -878,17 +863,7 @@ async fn time_to_closed(session: &SshSession) -> Duration {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keepalives_notice_a_frozen_server() {
     let mut s = Server::start(Sshd::builder(), true);
-    let key = s.authorized_key("id_ed25519", None);
-    let mut t = s.target();
-    t.identity_files = vec![key];
-    let session = connect(
-        &t,
-        &s.known(),
-        &prompter(AutoPrompter::new()),
-        &Credentials::new(),
-    )
-    .await
-    .unwrap();
+    let session = s.login().await;
     assert!(session.exec("true", None).await.unwrap().success());
     assert!(!session.is_closed());
 

@@ -26,6 +26,7 @@ use outpost_testkit::bench::doc::{verdict, DocSection};
 use outpost_testkit::bench::drive;
 use outpost_testkit::bench::stats::{median, percentile, spread};
 use outpost_testkit::client::{Client, ClientError, Mode, Stream};
+use outpost_testkit::summary::{Measure, Stats};
 use serde_json::json;
 
 use crate::pty::PtyProc;
@@ -453,9 +454,62 @@ pub fn render(o: &Opts, command: &str, r: &Result<FairResults>) -> String {
     s
 }
 
+/// The summary's rows (`make bench`): the quiet session's echo p99 beside tmux, and the flood's
+/// throughput with fair lanes against one FIFO queue.
+pub fn measures(r: &Result<FairResults>) -> Vec<Measure> {
+    let echo_what =
+        format!("Echo p99 in a quiet session while {FLOODS} others flood on one connection");
+    let flood_what = "Flood throughput of one session, fair lanes and lossless flow control";
+    let r = match r {
+        Ok(r) => r,
+        Err(e) => {
+            return vec![
+                Measure::new(&echo_what, "ms", None)
+                    .goal("p99 < 100 ms", false)
+                    .note(format!("{e:#}")),
+                Measure::new(flood_what, "MiB/s", None)
+                    .goal("≥ 0.9× one FIFO queue, 0 bytes skipped", false)
+                    .note(format!("{e:#}")),
+            ]
+        }
+    };
+    let p99 = |i: usize| -> Vec<f64> {
+        oks(&r.echo[i])
+            .iter()
+            .map(|v| percentile(v, 99.0))
+            .collect()
+    };
+    let (after, tmux) = (p99(1), p99(2));
+    let tmux_note = Some(failures(&r.echo[2])).filter(|n| !n.is_empty());
+    let echo = Measure::new(&echo_what, "ms", Stats::of(&after))
+        .peer("tmux (20 panes + quiet pane)", Stats::of(&tmux), tmux_note)
+        .ratio_to("tmux (20 panes + quiet pane)")
+        .goal("p99 < 100 ms", !after.is_empty() && median(&after) < 100.0)
+        .note(failures(&r.echo[1]));
+    let rates = |i: usize| -> Vec<f64> { oks(&r.flood[i]).iter().map(|x| x.0).collect() };
+    let (fifo, fair) = (rates(0), rates(1));
+    let lost = oks(&r.flood[1]).iter().map(|x| x.1).max().unwrap_or(0);
+    let fifo_name = "one FIFO queue, no flow control";
+    let flood = Measure::new(flood_what, "MiB/s", Stats::of(&fair))
+        .peer(fifo_name, Stats::of(&fifo), None)
+        .ratio_to(fifo_name);
+    let met = lost == 0 && flood.ratio.is_some_and(|x| x >= 0.9);
+    let mut note = format!("{lost} bytes skipped at most");
+    let failed = failures(&r.flood[1]);
+    if !failed.is_empty() {
+        note += &format!("; {failed}");
+    }
+    vec![
+        echo,
+        flood
+            .goal("≥ 0.9× one FIFO queue, 0 bytes skipped", met)
+            .note(note),
+    ]
+}
+
 /// Runs the benchmark and writes its section when `--out` is given.
-pub fn run(o: &Opts, ctx: &Ctx) -> Result<()> {
+pub fn run(o: &Opts, ctx: &Ctx) -> Result<FairResults> {
     let r = bench_fair(o, ctx);
     crate::report::own_section(o, &SECTION, &render(o, &o.args.command(), &r))?;
-    r.map(|_| ())
+    r
 }

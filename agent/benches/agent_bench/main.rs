@@ -255,6 +255,7 @@ fn run(o: &Opts) -> Result<()> {
         echo: None,
         replay: None,
         memory: None,
+        fair: None,
         restore: None,
     };
     if o.wants("throughput") {
@@ -270,9 +271,11 @@ fn run(o: &Opts) -> Result<()> {
         report.memory = Some(memory::bench_memory(o, &ctx, &agent));
     }
     if o.wants("fair") {
-        if let Err(e) = fair::run(o, &ctx) {
+        let r = fair::run(o, &ctx);
+        if let Err(e) = &r {
             println!("[fair] failed: {e:#}");
         }
+        report.fair = Some(r);
     }
     if o.wants("restore") {
         let r = restore::run(o, &ctx, &agent);

@@ -11,6 +11,7 @@ use outpost_testkit::bench::machine::RunInfo;
 use outpost_testkit::bench::stats::{median, spread};
 
 use crate::echo::{EchoRep, EchoResults};
+use crate::fair::FairResults;
 use crate::memory::{tmux_per_session, MemPoint};
 use crate::replay::ReplayResults;
 use crate::restore::RestoreResults;
@@ -23,6 +24,8 @@ pub struct Report {
     pub echo: Option<EchoResults>,
     pub replay: Option<Result<ReplayResults>>,
     pub memory: Option<Result<Vec<MemPoint>>>,
+    /// Written to its own section; in the report only for the results file.
+    pub fair: Option<Result<FairResults>>,
     /// Written to its own section; in the report only for the results file.
     pub restore: Option<Result<RestoreResults>>,
 }

@@ -235,6 +235,9 @@ pub fn measures(o: &Opts, r: &Report) -> Vec<Measure> {
     if let Some(mem) = &r.memory {
         v.extend(memory_measures(mem));
     }
+    if let Some(fair) = &r.fair {
+        v.extend(crate::fair::measures(fair));
+    }
     if let Some(restore) = &r.restore {
         v.extend(restore_measures(restore));
     }

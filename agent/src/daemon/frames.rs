@@ -289,6 +289,23 @@ impl Frame {
         out[at + 1..at + 5].copy_from_slice(&len.to_le_bytes());
     }
 
+    /// Appends an `Output` frame to `out` whose bytes `fill` appends and whose offset it returns
+    /// (the bytes go straight from the ring into the frame, with no copy of their own): the same
+    /// bytes as encoding [`Frame::Output`]. Returns the offset and how many bytes `fill` added.
+    pub fn encode_output(
+        out: &mut Vec<u8>,
+        fill: impl FnOnce(&mut Vec<u8>) -> u64,
+    ) -> (u64, usize) {
+        let at = out.len();
+        out.extend_from_slice(&[0; 13]);
+        let offset = fill(out);
+        let len = out.len() - at - 13;
+        out[at] = KIND_OUTPUT;
+        out[at + 1..at + 5].copy_from_slice(&((len + 8) as u32).to_le_bytes());
+        out[at + 5..at + 13].copy_from_slice(&offset.to_le_bytes());
+        (offset, len)
+    }
+
     /// Decodes one frame's payload.
     pub fn decode(kind: u8, payload: &[u8]) -> Result<Frame, FrameError> {
         let split4 = |p: &[u8]| -> Result<(u32, Vec<u8>), FrameError> {
@@ -450,6 +467,23 @@ mod tests {
                 })),
             }),
         });
+    }
+
+    #[test]
+    fn output_filled_in_place_encodes_as_output() {
+        let mut direct = b"before".to_vec();
+        let (offset, len) = Frame::encode_output(&mut direct, |out| {
+            out.extend_from_slice(b"\x1b[1mbytes");
+            42
+        });
+        assert_eq!((offset, len), (42, 9));
+        let mut want = b"before".to_vec();
+        Frame::Output {
+            offset: 42,
+            data: b"\x1b[1mbytes".to_vec(),
+        }
+        .encode(&mut want);
+        assert_eq!(direct, want);
     }
 
     #[test]

@@ -15,10 +15,11 @@
 //!
 //! Wakeups are batched: the model thread does not wake for every PTY read. Once woken for new
 //! bytes it gathers them until [`BATCH_BYTES`] are waiting or [`BATCH_WAIT`] has passed, so under
-//! a flood it parses pieces of tens of KiB (of which the screen skips the lines that scroll away
-//! unseen) instead of one PTY read each. Whoever waits for the model — the reader for room, an
-//! attach for its snapshot, an exit for the last output — cuts the gathering short. Condition
-//! variable notifications (a system call each) are only sent when someone waits on them.
+//! a flood it parses pieces of up to a quarter MiB (of which the screen skips the lines that
+//! scroll away unseen, so a piece costs about what its last screenful costs) instead of one PTY
+//! read each. Whoever waits for the model — the reader for room, an attach for its snapshot, an
+//! exit for the last output — cuts the gathering short. Condition variable notifications (a
+//! system call each) are only sent when someone waits on them.
 //!
 //! [`Feed`] is the shared state; [`Shared::catch_up`](super::state::Shared::catch_up) does the
 //! feeding, on the model thread ([`Shared::start_model`](super::state::Shared::start_model),
@@ -37,7 +38,7 @@ pub const MODEL_THREAD_ENV: &str = "OUTPOST_SCREEN_MODEL_THREAD";
 const MAX_RESIZES: usize = 64;
 
 /// The model parses as soon as this many bytes wait for it.
-pub const BATCH_BYTES: u64 = 64 * 1024;
+pub const BATCH_BYTES: u64 = 256 * 1024;
 
 /// The longest the model gathers bytes before it parses them (unless someone waits for it).
 pub const BATCH_WAIT: Duration = Duration::from_millis(2);

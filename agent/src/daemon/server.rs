@@ -77,14 +77,13 @@ pub async fn serve_connection(daemon: Arc<Daemon>, conn: Stream) {
     });
     let mut conn = Connection {
         daemon: daemon.clone(),
-        out: BufWriter::with_capacity(MAX_CHUNK + 64, send),
+        out: BufWriter::with_capacity(WRITE_BUFFER, send),
         cursor: None,
         client: None,
         changes: false,
         exit_sent: false,
         owed: None,
         closing: false,
-        buf: Vec::with_capacity(MAX_CHUNK),
         frame: Vec::with_capacity(MAX_CHUNK + 16),
         last_frame: None,
     };
@@ -188,7 +187,7 @@ struct Connection {
     /// Held while attached until the exit went out ([`super::exit_owed`]).
     owed: Option<Owed>,
     closing: bool,
-    buf: Vec<u8>,
+    /// The frame being sent; output goes into it straight from the ring.
     frame: Vec<u8>,
     /// When the last output frame went out, and how big it was.
     last_frame: Option<(std::time::Instant, usize)>,
@@ -201,6 +200,11 @@ const COALESCE_WAIT: std::time::Duration = std::time::Duration::from_millis(1);
 /// A frame at least this big, sent less than [`COALESCE_WAIT`] × 2 ago, means output is flooding.
 /// Keystroke echoes are far smaller, so they are never delayed.
 const FLOOD_FRAME: usize = 4000;
+
+/// The socket writer's buffer: gathers small frames (replies, echoes) into one write. An output
+/// frame under a flood is bigger and goes from its frame straight to the socket, not through
+/// this buffer (one copy less per byte).
+const WRITE_BUFFER: usize = 16 * 1024;
 
 /// How long a close waits for the exit to be announced and sent to every attached client.
 const FAREWELL: std::time::Duration = std::time::Duration::from_secs(5);
@@ -231,25 +235,23 @@ impl Connection {
         let Some(cursor) = self.cursor else {
             return Ok(false);
         };
-        self.buf.clear();
-        let at = self.daemon.shared.read(cursor, MAX_CHUNK, &mut self.buf);
-        if !self.buf.is_empty() {
+        self.frame.clear();
+        let shared = &self.daemon.shared;
+        let (at, len) =
+            Frame::encode_output(&mut self.frame, |out| shared.read(cursor, MAX_CHUNK, out));
+        if len > 0 {
             if at > cursor {
                 tracing::debug!(skipped = at - cursor, "client fell behind the ring");
             }
-            let data = std::mem::take(&mut self.buf);
-            self.cursor = Some(at + data.len() as u64);
+            let next = at + len as u64;
+            self.cursor = Some(next);
             // The bytes are ours now: the ring may overwrite them. The previous frame went out
             // (writes are in order), so this client is taking output.
             if let Some(client) = self.client {
-                self.daemon.shared.taken(client, at + data.len() as u64);
+                shared.taken(client, next);
             }
-            self.last_frame = Some((std::time::Instant::now(), data.len()));
-            let frame = Frame::Output { offset: at, data };
-            self.write(&frame).await?;
-            if let Frame::Output { data, .. } = frame {
-                self.buf = data;
-            }
+            self.last_frame = Some((std::time::Instant::now(), len));
+            self.out.write_all(&self.frame).await?;
             return Ok(true);
         }
         if !self.exit_sent {

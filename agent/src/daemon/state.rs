@@ -15,8 +15,10 @@ use super::model::{Feed, Work};
 use crate::terminal::ring::Ring;
 use crate::terminal::screen::{Screen, Snapshot};
 
-/// How many bytes the model parses under one hold of the screen lock.
-const MODEL_PIECE: usize = 64 * 1024;
+/// How many bytes the model parses under one hold of the screen lock: as many as it gathers
+/// ([`super::model::BATCH_BYTES`]). Under a flood of plain text a piece costs what its last
+/// screenful costs to parse ([`crate::terminal::screen`]), so bigger pieces cost less per byte.
+const MODEL_PIECE: usize = super::model::BATCH_BYTES as usize;
 
 /// How long an exit waits at most for the model to parse the last output.
 const MODEL_SETTLE: Duration = Duration::from_secs(5);
@@ -154,11 +156,12 @@ impl Shared {
             .spawn(move || {
                 // One piece per wakeup: what arrives while a piece is parsed is gathered
                 // again ([`super::model::BATCH_BYTES`]) rather than parsed in PTY-read slivers.
+                let mut buf = Vec::with_capacity(MODEL_PIECE);
                 while feed.wait_for_work() {
                     let Some(shared) = shared.upgrade() else {
                         break;
                     };
-                    shared.feed_one();
+                    shared.feed_one(&mut buf);
                 }
             })
             .map(drop)
@@ -201,13 +204,13 @@ impl Shared {
     /// Feeds the screen model what the ring holds beyond it (and the resizes between), a piece
     /// at a time; the exec tracker follows each piece, in order, under the screen lock.
     pub fn catch_up(&self) {
-        while self.feed_one() {}
+        let mut buf = Vec::new();
+        while self.feed_one(&mut buf) {}
     }
 
     /// Feeds the screen model its next piece of work, if any (see [`Shared::catch_up`]);
-    /// returns whether there was one.
-    fn feed_one(&self) -> bool {
-        let mut buf = Vec::new();
+    /// returns whether there was one. `buf` is scratch space for the piece's bytes.
+    fn feed_one(&self, buf: &mut Vec<u8>) -> bool {
         if let Some(work) = self.feed.next(MODEL_PIECE) {
             match work {
                 Work::Resize { cols, rows } => {
@@ -216,15 +219,15 @@ impl Shared {
                 }
                 Work::Bytes { from, to } => {
                     buf.clear();
-                    let at = lock(&self.ring).read_into(from, (to - from) as usize, &mut buf);
+                    let at = lock(&self.ring).read_into(from, (to - from) as usize, buf);
                     let mut screen = self.screen.lock();
                     if at != from {
                         // The lag bound makes this impossible; the model just misses them.
                         tracing::warn!(lost = at - from, "the screen model lost output");
                         screen.skip_to(at);
                     }
-                    screen.feed(&buf);
-                    self.exec.observe(at, &buf, &screen);
+                    screen.feed(buf);
+                    self.exec.observe(at, buf, &screen);
                     let changed = screen.take_changed();
                     let fed = screen.end();
                     parking_lot::MutexGuard::unlock_fair(screen);

@@ -38,12 +38,14 @@ pub const SUMMARY_END: &str = "<!-- summary:end -->";
 
 /// The benchmark programs `make bench` runs, in its order: the summary expects one results file
 /// from each.
-pub const BENCHES: [&str; 6] = [
+pub const BENCHES: [&str; 8] = [
     "agent_bench",
     "ssh_bench",
     "monitor_cost",
     "engine_bench",
+    "forwarding_bench",
     "port_forward_bench",
+    "files_bench",
     "gui_bench",
 ];
 

@@ -57,6 +57,17 @@ impl Peak {
         m
     }
 
+    /// `IDLE → MAX (PRIVATE MAX)` in MiB, for reports: `VmRSS` from the `idle` reading to this
+    /// peak's largest, then the largest private figure.
+    pub fn grown_from(&self, idle: Mem) -> String {
+        format!(
+            "{} → {} ({})",
+            mib(idle.rss_kib),
+            mib(self.max.rss_kib),
+            mib(self.max.private_kib)
+        )
+    }
+
     /// Merges another peak's maxima into this one (for "the largest of many daemons").
     pub fn merge_max(&mut self, other: &Peak) {
         self.samples += other.samples;

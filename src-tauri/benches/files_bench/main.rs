@@ -4,7 +4,9 @@
 //! `outpost cp` (through an `ssh` session) and `scp` with `ProxyJump` ([`through_jump`]); then
 //! one file of `--rss-mib` MiB (default 1024) up and down by `outpost cp` for its peak RSS
 //! (`VmHWM`, polled). Targets: `outpost cp` ≥ 1.0× the faster of `sftp` and `scp` and ≥ 1.0×
-//! `scp -J`, each direction; peak RSS < 64 MiB.
+//! `scp -J`, each direction; peak RSS < 64 MiB. A full run (not `--only jump`) also saves its
+//! figures as `files_bench.json` in the results directory ([`results`],
+//! `outpost_testkit::summary`), which `make bench`'s summary table reads.
 //!
 //! ```sh
 //! cargo bench -p outpost-desktop --no-default-features --bench files_bench                          # print
@@ -20,6 +22,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod results;
 mod through_jump;
 
 use std::path::Path;
@@ -32,6 +35,7 @@ use outpost_testkit::bench::doc::{verdict, DocSection};
 use outpost_testkit::bench::machine::RunInfo;
 use outpost_testkit::bench::stats::{median, spread};
 use outpost_testkit::cli::Remote;
+use outpost_testkit::summary::BenchResults;
 use outpost_testkit::Sshd;
 
 const OUTPOST: &str = env!("CARGO_BIN_EXE_outpost");
@@ -152,6 +156,7 @@ fn main() -> Result<()> {
         Some(other) => anyhow::bail!("--only: unknown part {other:?} (jump)"),
     };
     let info = RunInfo::now();
+    let results = BenchResults::start("files_bench", &args.command(), args.quick);
     let work = tempfile::tempdir()?;
     let src = work.path().join("src.bin");
     // Incompressible data (no compression is on anywhere, but the file should not be zeros).
@@ -248,7 +253,9 @@ fn main() -> Result<()> {
     }
     drop(r);
     let jf = through_jump::run(OUTPOST, &src, mib, rounds, &baselines)?;
-    let (big_rss, big_up, big_down) = big_file_rss(rss_mib, work.path())?;
+    let big = big_file_rss(rss_mib, work.path())?;
+    let big_rss = big.up_rss.max(big.down_rss);
+    let (big_up, big_down) = (big.up_mbps, big.down_mbps);
     let best = |v: &[Vec<f64>]| median(&v[1]).max(median(&v[2]));
     let up_ratio = median(&up[0]) / best(&up);
     let dn_ratio = median(&dn[0]) / best(&dn);
@@ -277,7 +284,7 @@ fn main() -> Result<()> {
         info.machine_line(),
         verdict(up_ratio >= 1.0 && dn_ratio >= 1.0),
         rss as f64 / 1024.0,
-        verdict(rss < 64 * 1024),
+        verdict((rss as f64 / 1024.0) < results::RSS_GOAL_MIB),
     ) + &format!(
         "\n### File transfer through the jump host to a target (issue 19)\n\n\
          - The same {mib} MiB file, {rounds} round(s), tools interleaved; topology: {}; \
@@ -295,8 +302,24 @@ fn main() -> Result<()> {
         jf.topology,
         verdict(j_up >= 1.0 && j_dn >= 1.0),
         big_rss as f64 / 1024.0,
-        verdict(big_rss < 64 * 1024),
+        verdict((big_rss as f64 / 1024.0) < results::RSS_GOAL_MIB),
     );
+    let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    let mut measures = results::host(
+        mib,
+        &results::Rounds {
+            names: &names,
+            mbps: &up,
+        },
+        &results::Rounds {
+            names: &names,
+            mbps: &dn,
+        },
+    );
+    measures.extend(results::jump(mib, &jf));
+    measures.push(results::rss(rss_mib, big.up_rss, big.down_rss));
+    let saved = results.save(measures)?;
+    eprintln!("files_bench: results in {}", saved.display());
     println!("{section}");
     if let Some(path) = args.out() {
         SECTION.write(&path, &section)?;
@@ -352,9 +375,20 @@ fn jump_table(jf: &through_jump::JumpFigures, command: String, mib: u64, rounds:
     text
 }
 
-/// One file of `mib` MiB up to and back from a loopback `sshd` by `outpost cp`: (peak RSS of
-/// either run in KiB, upload MB/s, download MB/s).
-fn big_file_rss(mib: u64, dir: &Path) -> Result<(u64, f64, f64)> {
+/// What [`big_file_rss`] measured.
+struct BigFile {
+    /// Peak RSS of the upload, KiB.
+    up_rss: u64,
+    /// Peak RSS of the download, KiB.
+    down_rss: u64,
+    /// Upload MB/s.
+    up_mbps: f64,
+    /// Download MB/s.
+    down_mbps: f64,
+}
+
+/// One file of `mib` MiB up to and back from a loopback `sshd` by `outpost cp`.
+fn big_file_rss(mib: u64, dir: &Path) -> Result<BigFile> {
     let r = Remote::start(OUTPOST, Sshd::builder());
     let src = dir.join("big.bin");
     let st = Command::new("head")
@@ -381,5 +415,10 @@ fn big_file_rss(mib: u64, dir: &Path) -> Result<(u64, f64, f64)> {
     let _ = std::fs::remove_file(&src);
     let _ = std::fs::remove_file(&down);
     eprintln!("files_bench: {mib} MiB: peak RSS up {up_rss} KiB, down {down_rss} KiB");
-    Ok((up_rss.max(down_rss), mbps(up_secs), mbps(down_secs)))
+    Ok(BigFile {
+        up_rss,
+        down_rss,
+        up_mbps: mbps(up_secs),
+        down_mbps: mbps(down_secs),
+    })
 }

@@ -4,7 +4,9 @@
 //! desktop's `ssh-agent`, reached over the attached desktop's SSH connection) or with a key file
 //! on the jump host (`IdentityAgent=none -i KEY`), interleaved; and the relay's CPU time and
 //! context switches over 10 s while a desktop is attached and nobody uses it (no polling: both
-//! stay 0). Target: forwarding adds ≤ 50 ms (median).
+//! stay 0). Targets: forwarding adds ≤ 50 ms (median); the idle relay uses no CPU and is never
+//! woken. Every run also saves its figures as `forwarding_bench.json` in the results directory
+//! (`outpost_testkit::summary`), which `make bench`'s summary table reads.
 //!
 //! ```sh
 //! cargo bench -p outpost-desktop --no-default-features --bench forwarding_bench                          # print
@@ -28,6 +30,7 @@ use outpost_testkit::bench::machine::RunInfo;
 use outpost_testkit::bench::stats::{median, percentile, spread};
 use outpost_testkit::cli::forwarded::Forwarded;
 use outpost_testkit::cli::numbered::Attached;
+use outpost_testkit::summary::{BenchResults, Measure, Stats};
 use outpost_testkit::{procfs, public_key_of};
 
 const OUTPOST: &str = env!("CARGO_BIN_EXE_outpost");
@@ -123,6 +126,7 @@ fn main() -> Result<()> {
     // Before any thread exists: the desktop's agent is the one the setup starts.
     std::env::remove_var("SSH_AUTH_SOCK");
     let info = RunInfo::now();
+    let results = BenchResults::start("forwarding_bench", &args.command(), args.quick);
     let f = Forwarded::new(OUTPOST, false);
     // The comparison's key on the jump host (the tests keep the jump host keyless).
     let jump_key = f.user.generate_key("id_jump", None)?;
@@ -200,10 +204,48 @@ fn main() -> Result<()> {
         IDLE.as_secs(),
         verdict(idle_ticks == 0 && idle_switches == 0),
     );
+    let saved = results.save(measures(&forwarded, &local, idle_ticks, idle_switches))?;
+    eprintln!("forwarding_bench: results in {}", saved.display());
     println!("{section}");
     if let Some(path) = args.out() {
         SECTION.write(&path, &section)?;
         eprintln!("forwarding_bench: wrote {}", path.display());
     }
     Ok(())
+}
+
+/// The summary table's rows: authentication through the relay against a key file on the jump
+/// host (the median may add at most [`TARGET_MS`]), and the idle relay's CPU ticks and context
+/// switches over [`IDLE`] (both 0).
+fn measures(forwarded: &[f64], local: &[f64], idle_ticks: u64, idle_switches: u64) -> Vec<Measure> {
+    let peer = "key file on the jump host";
+    let added = median(forwarded) - median(local);
+    let auth = Measure::new(
+        "`ssh TARGET true` from the jump host, key in the desktop's agent through the relay",
+        "ms",
+        Stats::of(forwarded),
+    )
+    .peer(peer, Stats::of(local), None)
+    .ratio_to(peer)
+    .goal(
+        &format!("adds ≤ {TARGET_MS:.0} ms to the median"),
+        added <= TARGET_MS,
+    )
+    .note(format!("adds {added:.1} ms"));
+    let idle = |what: &str, unit: &str, n: u64| {
+        Measure::new(
+            &format!(
+                "{what} of the idle relay over {} s, a desktop attached",
+                IDLE.as_secs()
+            ),
+            unit,
+            Stats::of(&[n as f64]),
+        )
+        .goal("0", n == 0)
+    };
+    vec![
+        auth,
+        idle("CPU time", "clock ticks", idle_ticks),
+        idle("Context switches", "switches", idle_switches),
+    ]
 }

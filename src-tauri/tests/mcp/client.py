@@ -327,7 +327,7 @@ async def refuses(addr, timeout=10):
 async def forwards(c, host, workdir):
     """An -L forward through `host` to a stdlib HTTP server on loopback (the host is this
     machine): a page fetched through it by urllib, its counters, errors as data, and the port
-    refusing once closed."""
+    refusing once closed; then an -R forward the host listens for, back to the same server."""
     body = "forwarded page " * 500
     with open(f"{workdir}/page.txt", "w") as f:
         f.write(body)
@@ -369,6 +369,19 @@ async def forwards(c, host, workdir):
         assert (await c.ok("forward_list"))["forwards"] == [], "closed forward listed"
         err, e = await c.call("forward_close", id=fid)
         assert err and e["error"]["code"] == "invalid", e
+        # -R: the host (this machine's sshd) listens on a port it picks, and each connection
+        # there comes back here to the web server.
+        r = await c.ok("forward_open", host=host, spec=f"-R 127.0.0.1:0:127.0.0.1:{port}")
+        rid, remote = r["id"], r["remote"]
+        assert rid.startswith("R127.0.0.1:") and "local" not in r, r
+        assert remote.startswith("127.0.0.1:") and not remote.endswith(":0"), r
+        url = f"http://{remote}/page.txt"
+        got = await asyncio.to_thread(lambda: urllib.request.urlopen(url, timeout=20).read().decode())
+        assert got == body, got[:200]
+        listed = [x for x in (await c.ok("forward_list", host=host))["forwards"] if x["id"] == rid]
+        assert len(listed) == 1 and listed[0]["remote"] == remote, listed
+        assert (await c.ok("forward_close", id=rid))["id"] == rid
+        assert await refuses(remote), f"{remote} still accepts after forward_close"
         # Left open: it ends with the server (the Rust test checks its port afterwards).
         left = (await c.ok("forward_open", host=host, spec=f"-L 0:127.0.0.1:{port}"))["local"]
         with socket.create_connection(tuple([left.rsplit(":", 1)[0], int(left.rsplit(":", 1)[1])]), timeout=5):

@@ -10,8 +10,10 @@ import type { AgentForwardRow, SessionInfo } from "../api/generated/types";
 import { ErrorBox } from "../dialogs/ErrorBox";
 import { sizeText } from "../recordings/format";
 import { confirm } from "../state/store";
+import { AddForm, useCheckedForm } from "./ForwardFields";
+import { ForwardsTable } from "./ForwardsTable";
 import { usePolled } from "./usePolled";
-import { checkAgentForward, destText, EMPTY_AGENT_FORM, fromText, keyOf, localText, openPort, restoreOf, stateText, type AgentField, type AgentForm } from "./agent";
+import { checkAgentForward, destText, EMPTY_AGENT_FORM, fromText, keyOf, localText, openPort, restoreOf, stateText } from "./agent";
 
 /** How often the section asks the agent for its forwards (each a `forward.list` call). */
 const REFRESH_MS = 3000;
@@ -20,8 +22,7 @@ const REFRESH_MS = 3000;
 export function AgentForwards({ host }: { host: string }): JSX.Element {
   const { data: list, error, setError, busy, act } = usePolled(() => api.agentForwardsList(host), REFRESH_MS, host);
   const [sessions, setSessions] = useState<SessionInfo[]>([]);
-  const [form, setForm] = useState<AgentForm>(EMPTY_AGENT_FORM);
-  const [problems, setProblems] = useState<Partial<Record<AgentField, string>>>({});
+  const { form, setForm, problems, submit, field } = useCheckedForm("agent-forward", EMPTY_AGENT_FORM, checkAgentForward);
 
   useEffect(() => {
     let alive = true;
@@ -34,18 +35,13 @@ export function AgentForwards({ host }: { host: string }): JSX.Element {
     };
   }, [host]);
 
-  const add = () => {
-    const r = checkAgentForward(form);
-    if ("problems" in r) {
-      setProblems(r.problems);
-      return;
-    }
-    setProblems({});
-    void act(async () => {
-      await api.agentForwardAdd(host, r.ok);
-      setForm({ ...EMPTY_AGENT_FORM, from: form.from });
+  const add = () =>
+    submit((ok) => {
+      void act(async () => {
+        await api.agentForwardAdd(host, ok);
+        setForm({ ...EMPTY_AGENT_FORM, from: form.from });
+      });
     });
-  };
 
   const closeOnHost = async (f: AgentForwardRow, id: string) => {
     const yes = await confirm(
@@ -57,24 +53,6 @@ export function AgentForwards({ host }: { host: string }): JSX.Element {
     if (yes) await act(() => api.agentForwardClose(host, id));
   };
 
-  const field = (k: Exclude<AgentField, "from">, label: string, placeholder: string) => (
-    <label class={`forward-field ${problems[k] ? "invalid" : ""}`}>
-      {label}
-      <input
-        data-testid={`agent-forward-${k}`}
-        value={form[k]}
-        placeholder={placeholder}
-        aria-invalid={problems[k] ? true : undefined}
-        onInput={(e) => setForm({ ...form, [k]: e.currentTarget.value })}
-      />
-      {problems[k] ? (
-        <span class="field-error" data-testid={`agent-forward-problem-${k}`}>
-          {problems[k]}
-        </span>
-      ) : null}
-    </label>
-  );
-
   const rows = list?.forwards ?? [];
   return (
     <section class="agent-forwards" data-testid="agent-forwards">
@@ -84,98 +62,79 @@ export function AgentForwards({ host }: { host: string }): JSX.Element {
         locally to reach it from this computer.
       </p>
       {error ? <ErrorBox error={error} compact onClose={() => setError(null)} /> : null}
-      {list === null ? null : rows.length === 0 ? (
-        <p class="muted" data-testid="agent-forwards-empty">
-          {host}'s agent keeps no forwards.
-        </p>
-      ) : (
-        <table class="forwards-table" data-testid="agent-forwards-list">
-          <thead>
-            <tr>
-              <th>Destination</th>
-              <th>From</th>
-              <th>On the host</th>
-              <th>Local port</th>
-              <th>Received</th>
-              <th>Saved</th>
-              <th />
+      {list === null ? null : (
+        <ForwardsTable
+          prefix="agent-forwards"
+          heads={["Destination", "From", "On the host", "Local port", "Received", "Saved"]}
+          count={rows.length}
+          empty={<>{host}'s agent keeps no forwards.</>}
+        >
+          {rows.map((f) => (
+            <tr
+              key={f.id ?? `saved-${f.session_id ?? ""}-${destText(f)}`}
+              data-testid="agent-forward-row"
+              data-id={f.id ?? ""}
+              data-state={f.state ?? "none"}
+              data-local-port={f.local?.port ?? 0}
+              data-saved-port={f.saved?.port ?? 0}
+            >
+              <td class="mono" title={f.socket ?? ""}>
+                <span class="agent-badge" title="Lives on the jump host; survives this window">
+                  on {host}
+                </span>{" "}
+                {destText(f)}
+              </td>
+              <td>{fromText(f, host)}</td>
+              <td data-testid="agent-forward-state">{stateText(f)}</td>
+              <td class="mono" data-testid="agent-forward-local">
+                {localText(f)}
+              </td>
+              <td class="num" data-testid="agent-forward-bytes-in" data-bytes={f.local?.counts.bytes_in ?? 0}>
+                {f.local ? sizeText(f.local.counts.bytes_in) : ""}
+              </td>
+              <td>
+                <input
+                  type="checkbox"
+                  data-testid="agent-forward-saved"
+                  aria-label="Save the local port"
+                  checked={f.saved !== null}
+                  disabled={busy || (f.saved === null && f.local === null)}
+                  onChange={(e) => void act(() => api.agentForwardSave(host, keyOf(f), e.currentTarget.checked))}
+                />
+              </td>
+              <td class="agent-forward-actions">
+                {f.id === null ? (
+                  <button class="small" data-testid="agent-forward-restore" disabled={busy} onClick={() => void act(() => api.agentForwardAdd(host, restoreOf(f)))}>
+                    Open again
+                  </button>
+                ) : f.local ? (
+                  <button class="small" data-testid="agent-forward-close-local" disabled={busy} onClick={() => void act(() => api.agentForwardCloseLocal(host, f.id ?? ""))}>
+                    Close port
+                  </button>
+                ) : (
+                  <button
+                    class="small"
+                    data-testid="agent-forward-open-local"
+                    disabled={busy}
+                    onClick={() => {
+                      const at = openPort(f);
+                      void act(() => api.agentForwardOpenLocal(host, f.id ?? "", at.bind, at.port, false));
+                    }}
+                  >
+                    Open locally
+                  </button>
+                )}
+                {f.id === null ? null : (
+                  <button class="small danger" data-testid="agent-forward-close" disabled={busy} onClick={() => void closeOnHost(f, f.id ?? "")}>
+                    Close
+                  </button>
+                )}
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {rows.map((f) => (
-              <tr
-                key={f.id ?? `saved-${f.session_id ?? ""}-${destText(f)}`}
-                data-testid="agent-forward-row"
-                data-id={f.id ?? ""}
-                data-state={f.state ?? "none"}
-                data-local-port={f.local?.port ?? 0}
-                data-saved-port={f.saved?.port ?? 0}
-              >
-                <td class="mono" title={f.socket ?? ""}>
-                  <span class="agent-badge" title="Lives on the jump host; survives this window">
-                    on {host}
-                  </span>{" "}
-                  {destText(f)}
-                </td>
-                <td>{fromText(f, host)}</td>
-                <td data-testid="agent-forward-state">{stateText(f)}</td>
-                <td class="mono" data-testid="agent-forward-local">
-                  {localText(f)}
-                </td>
-                <td class="num" data-testid="agent-forward-bytes-in" data-bytes={f.local?.counts.bytes_in ?? 0}>
-                  {f.local ? sizeText(f.local.counts.bytes_in) : ""}
-                </td>
-                <td>
-                  <input
-                    type="checkbox"
-                    data-testid="agent-forward-saved"
-                    aria-label="Save the local port"
-                    checked={f.saved !== null}
-                    disabled={busy || (f.saved === null && f.local === null)}
-                    onChange={(e) => void act(() => api.agentForwardSave(host, keyOf(f), e.currentTarget.checked))}
-                  />
-                </td>
-                <td class="agent-forward-actions">
-                  {f.id === null ? (
-                    <button class="small" data-testid="agent-forward-restore" disabled={busy} onClick={() => void act(() => api.agentForwardAdd(host, restoreOf(f)))}>
-                      Open again
-                    </button>
-                  ) : f.local ? (
-                    <button class="small" data-testid="agent-forward-close-local" disabled={busy} onClick={() => void act(() => api.agentForwardCloseLocal(host, f.id ?? ""))}>
-                      Close port
-                    </button>
-                  ) : (
-                    <button
-                      class="small"
-                      data-testid="agent-forward-open-local"
-                      disabled={busy}
-                      onClick={() => {
-                        const at = openPort(f);
-                        void act(() => api.agentForwardOpenLocal(host, f.id ?? "", at.bind, at.port, false));
-                      }}
-                    >
-                      Open locally
-                    </button>
-                  )}
-                  {f.id === null ? null : (
-                    <button class="small danger" data-testid="agent-forward-close" disabled={busy} onClick={() => void closeOnHost(f, f.id ?? "")}>
-                      Close
-                    </button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </ForwardsTable>
       )}
-      <form
-        class="forward-form"
-        data-testid="agent-forward-form"
-        onSubmit={(e) => {
-          e.preventDefault();
-          add();
-        }}
-      >
+      <AddForm prefix="agent-forward" busy={busy} label="Add agent-owned forward" onSubmit={add}>
         <div class="forward-fields agent-forward-fields">
           <label class={`forward-field ${problems.from ? "invalid" : ""}`}>
             Reach it from
@@ -206,12 +165,7 @@ export function AgentForwards({ host }: { host: string }): JSX.Element {
             </label>
           ) : null}
         </div>
-        <div class="modal-actions">
-          <button type="submit" data-testid="agent-forward-add" disabled={busy}>
-            {busy ? "Working…" : "Add agent-owned forward"}
-          </button>
-        </div>
-      </form>
+      </AddForm>
     </section>
   );
 }

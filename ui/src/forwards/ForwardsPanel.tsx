@@ -5,16 +5,17 @@
 // checked with its own message before the engine checks it again; then the forwards the host's
 // agent keeps ([AgentForwards]).
 import type { JSX } from "preact";
-import { useState } from "preact/hooks";
 import * as api from "../api/tauri";
 import type { ForwardRow, HostForwards } from "../api/generated/types";
 import { ErrorBox } from "../dialogs/ErrorBox";
 import { Modal } from "../dialogs/Modal";
 import { sizeText } from "../recordings/format";
 import { AgentForwards } from "./AgentForwards";
+import { AddForm, useCheckedForm } from "./ForwardFields";
+import { ForwardsTable } from "./ForwardsTable";
 import { forwardsOf } from "./state";
 import { usePolled } from "./usePolled";
-import { checkForward, EMPTY_FORM, type ForwardField, type ForwardForm } from "./validate";
+import { checkForward, EMPTY_FORM } from "./validate";
 
 /** How often the panel refreshes the counters. */
 const REFRESH_MS = 1000;
@@ -37,45 +38,21 @@ function spelling(f: ForwardRow, host: string): string {
 /** The panel. */
 export function ForwardsPanel({ host }: { host: string }): JSX.Element {
   const { data: list, error, setError, busy, act } = usePolled(() => api.forwardsList(host), REFRESH_MS, host);
-  const [form, setForm] = useState<ForwardForm>(EMPTY_FORM);
-  const [problems, setProblems] = useState<Partial<Record<ForwardField, string>>>({});
+  const { form, setForm, submit, field } = useCheckedForm("forward", EMPTY_FORM, checkForward);
   const close = () => (forwardsOf.value = null);
 
-  const add = () => {
-    const r = checkForward(form);
-    if ("problems" in r) {
-      setProblems(r.problems);
-      return;
-    }
-    setProblems({});
-    void act(async () => {
-      await api.forwardAdd(host, r.ok);
-      setForm({ ...EMPTY_FORM, kind: form.kind });
+  const add = () =>
+    submit((ok) => {
+      void act(async () => {
+        await api.forwardAdd(host, ok);
+        setForm({ ...EMPTY_FORM, kind: form.kind });
+      });
     });
-  };
 
   const start = (f: ForwardRow) =>
     act(() =>
       api.forwardAdd(host, { kind: f.kind, bind: f.bind, port: f.port, dest_host: f.dest_host, dest_port: f.dest_port, save: false }),
     );
-
-  const field = (k: ForwardField, label: string, placeholder: string) => (
-    <label class={`forward-field ${problems[k] ? "invalid" : ""}`}>
-      {label}
-      <input
-        data-testid={`forward-${k}`}
-        value={form[k]}
-        placeholder={placeholder}
-        aria-invalid={problems[k] ? true : undefined}
-        onInput={(e) => setForm({ ...form, [k]: e.currentTarget.value })}
-      />
-      {problems[k] ? (
-        <span class="field-error" data-testid={`forward-problem-${k}`}>
-          {problems[k]}
-        </span>
-      ) : null}
-    </label>
-  );
 
   const rows = list?.forwards ?? [];
   return (
@@ -86,73 +63,52 @@ export function ForwardsPanel({ host }: { host: string }): JSX.Element {
         </p>
       ) : null}
       {error ? <ErrorBox error={error} compact onClose={() => setError(null)} /> : null}
-      {rows.length === 0 ? (
-        <p class="muted" data-testid="forwards-empty">
-          No forwards yet: add one below.
-        </p>
-      ) : (
-        <table class="forwards-table" data-testid="forwards-list">
-          <thead>
-            <tr>
-              <th>Forward</th>
-              <th>State</th>
-              <th>Connections</th>
-              <th>Sent</th>
-              <th>Received</th>
-              <th>Saved</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((f) => (
-              <tr key={f.id} data-testid="forward-row" data-id={f.id} data-running={String(f.running)}>
-                <td class="mono" title={f.id}>
-                  {spelling(f, host)}
-                </td>
-                <td>{f.running ? "Listening" : "Stopped"}</td>
-                <td class="num" data-testid="forward-connections">
-                  {f.counts ? `${f.counts.active} open · ${f.counts.accepted} total${f.counts.failed ? ` · ${f.counts.failed} failed` : ""}` : ""}
-                </td>
-                <td class="num" data-testid="forward-bytes-out">
-                  {f.counts ? sizeText(f.counts.bytes_out) : ""}
-                </td>
-                <td class="num" data-testid="forward-bytes-in" data-bytes={f.counts?.bytes_in ?? 0}>
-                  {f.counts ? sizeText(f.counts.bytes_in) : ""}
-                </td>
-                <td>
-                  <input
-                    type="checkbox"
-                    data-testid="forward-saved"
-                    aria-label="Saved"
-                    checked={f.saved}
-                    disabled={busy}
-                    onChange={(e) => void act(() => api.forwardSave(host, f.id, e.currentTarget.checked))}
-                  />
-                </td>
-                <td>
-                  {f.running ? (
-                    <button class="small" data-testid="forward-close" disabled={busy} onClick={() => void act(() => api.forwardClose(host, f.id))}>
-                      Close
-                    </button>
-                  ) : (
-                    <button class="small" data-testid="forward-start" disabled={busy} onClick={() => void start(f)}>
-                      Start
-                    </button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-      <form
-        class="forward-form"
-        data-testid="forward-form"
-        onSubmit={(e) => {
-          e.preventDefault();
-          add();
-        }}
+      <ForwardsTable
+        prefix="forwards"
+        heads={["Forward", "State", "Connections", "Sent", "Received", "Saved"]}
+        count={rows.length}
+        empty="No forwards yet: add one below."
       >
+        {rows.map((f) => (
+          <tr key={f.id} data-testid="forward-row" data-id={f.id} data-running={String(f.running)}>
+            <td class="mono" title={f.id}>
+              {spelling(f, host)}
+            </td>
+            <td>{f.running ? "Listening" : "Stopped"}</td>
+            <td class="num" data-testid="forward-connections">
+              {f.counts ? `${f.counts.active} open · ${f.counts.accepted} total${f.counts.failed ? ` · ${f.counts.failed} failed` : ""}` : ""}
+            </td>
+            <td class="num" data-testid="forward-bytes-out">
+              {f.counts ? sizeText(f.counts.bytes_out) : ""}
+            </td>
+            <td class="num" data-testid="forward-bytes-in" data-bytes={f.counts?.bytes_in ?? 0}>
+              {f.counts ? sizeText(f.counts.bytes_in) : ""}
+            </td>
+            <td>
+              <input
+                type="checkbox"
+                data-testid="forward-saved"
+                aria-label="Saved"
+                checked={f.saved}
+                disabled={busy}
+                onChange={(e) => void act(() => api.forwardSave(host, f.id, e.currentTarget.checked))}
+              />
+            </td>
+            <td>
+              {f.running ? (
+                <button class="small" data-testid="forward-close" disabled={busy} onClick={() => void act(() => api.forwardClose(host, f.id))}>
+                  Close
+                </button>
+              ) : (
+                <button class="small" data-testid="forward-start" disabled={busy} onClick={() => void start(f)}>
+                  Start
+                </button>
+              )}
+            </td>
+          </tr>
+        ))}
+      </ForwardsTable>
+      <AddForm prefix="forward" busy={busy} label="Add forward" onSubmit={add}>
         <div class="forward-kinds" role="radiogroup" aria-label="Kind">
           <label>
             <input type="radio" name="kind" data-testid="forward-kind-local" checked={form.kind === "local"} onChange={() => setForm({ ...form, kind: "local" })} />
@@ -184,12 +140,7 @@ export function ForwardsPanel({ host }: { host: string }): JSX.Element {
           <input type="checkbox" data-testid="forward-save-new" checked={form.save} onChange={(e) => setForm({ ...form, save: e.currentTarget.checked })} />
           Save for {host} (brought back by “outpost forward up {host}”)
         </label>
-        <div class="modal-actions">
-          <button type="submit" data-testid="forward-add" disabled={busy}>
-            {busy ? "Working…" : "Add forward"}
-          </button>
-        </div>
-      </form>
+      </AddForm>
       <AgentForwards host={host} />
       <div class="modal-actions">
         <button type="button" class="primary" data-testid="forwards-close" onClick={close}>

@@ -18,50 +18,54 @@ pub(super) fn scrolled_away(data: &[u8], rows: usize) -> Option<(usize, usize)> 
     if data.len() < 4096 {
         return None;
     }
-    let mut prev = 0u8;
-    let mut first_end = None;
-    let mut line_ends = 0usize;
-    for (i, &b) in data.iter().enumerate() {
-        match b {
-            b'\n' => {
-                // The first line end is parsed in full (a read may start between CR and LF).
-                if prev != b'\r' && first_end.is_some() {
-                    return None;
-                }
-                line_ends += 1;
-                first_end.get_or_insert(i + 1);
-            }
-            b'\r' | b'\t' | 0x08 | 0x07 => {}
-            0x00..=0x1f | 0x7f => return None,
-            // C1 controls as UTF-8 (U+0080..U+009F) are C2 80..C2 9F.
-            0x80..=0x9f if prev == 0xc2 => return None,
-            _ => {}
-        }
-        prev = b;
-    }
-    let a = first_end?;
-    let keep = rows + 1;
-    if line_ends <= keep + 1 {
+    // The first line end is parsed in full (a read may start between CR and LF).
+    let first = memchr::memchr(b'\n', data)?;
+    if any_pair(data, 0, not_plain) || any_pair(data, first + 1, bare_lf) {
         return None;
     }
-    // After the (keep + 1)-th line end counted from the end.
-    let mut seen = 0;
-    let b = data.iter().rposition(|&c| {
-        if c == b'\n' {
-            seen += 1;
-        }
-        seen == keep + 1
-    })? + 1;
+    let a = first + 1;
+    // After the (rows + 2)-th line end counted from the end: `rows + 1` whole lines stay.
+    let b = memchr::memrchr_iter(b'\n', data).nth(rows + 1)? + 1;
     (b > a).then_some((a, b))
+}
+
+/// Whether `bad(before, byte)` holds for some byte of `data[from..]` and the byte before it (0
+/// before the first). Branch-free over blocks, so the compiler vectorises it: this pass runs
+/// over every byte of a flood.
+fn any_pair(data: &[u8], from: usize, bad: impl Fn(u8, u8) -> bool) -> bool {
+    const BLOCK: usize = 256;
+    if from >= data.len() {
+        return false;
+    }
+    if from == 0 && bad(0, data[0]) {
+        return true;
+    }
+    let from = from.max(1);
+    let (bytes, before) = (&data[from..], &data[from - 1..data.len() - 1]);
+    bytes
+        .chunks(BLOCK)
+        .zip(before.chunks(BLOCK))
+        .any(|(b, p)| b.iter().zip(p).fold(false, |acc, (&b, &p)| acc | bad(p, b)))
+}
+
+/// A byte that is not plain text: a control character but CR, LF, TAB, BS and BEL, DEL, or a
+/// C1 control as UTF-8 (U+0080..U+009F are C2 80..C2 9F).
+fn not_plain(before: u8, b: u8) -> bool {
+    let control =
+        (b < 0x20) & (b != b'\n') & (b != b'\r') & (b != b'\t') & (b != 0x08) & (b != 0x07);
+    control | (b == 0x7f) | ((before == 0xc2) & (0x80..=0x9f).contains(&b))
+}
+
+/// A line end without the CR a cooked terminal puts before it.
+fn bare_lf(before: u8, b: u8) -> bool {
+    (b == b'\n') & (before != b'\r')
 }
 
 /// Whether a scroll region smaller than the screen may be set after `data`, given `before`:
 /// every `CSI top;bottom r` sets it (unless it spans the whole `rows`-high screen), `CSI r` and
 /// `ESC c` clear it. A sequence cut off at the end of `data` counts as setting one.
 pub(super) fn scroll_region_after(data: &[u8], mut before: bool, rows: u16) -> bool {
-    let mut i = 0;
-    while let Some(p) = data[i..].iter().position(|&b| b == 0x1b) {
-        let at = i + p;
+    for at in memchr::memchr_iter(0x1b, data) {
         match data.get(at + 1) {
             None => return true,
             Some(b'c') => before = false,
@@ -87,7 +91,6 @@ pub(super) fn scroll_region_after(data: &[u8], mut before: bool, rows: u16) -> b
             }
             Some(_) => {}
         }
-        i = at + 1;
     }
     before
 }
@@ -95,18 +98,7 @@ pub(super) fn scroll_region_after(data: &[u8], mut before: bool, rows: u16) -> b
 /// The first position of `needle` in `hay` at or after `from` (0 never matches: the split point
 /// must move forward).
 pub(super) fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    if hay.len() < needle.len() {
-        return None;
-    }
-    let mut i = from;
-    while i + needle.len() <= hay.len() {
-        let p = i + hay[i..].iter().position(|&b| b == needle[0])?;
-        if hay.get(p..p + needle.len()) == Some(needle) {
-            return Some(p);
-        }
-        i = p + 1;
-    }
-    None
+    memchr::memmem::find(hay.get(from..)?, needle).map(|p| from + p)
 }
 
 /// The length of `CSI s` and `CSI u` (without parameters: with them, or with a private marker,
@@ -118,17 +110,12 @@ const SCO: [(&[u8; SCO_LEN], &[u8]); 2] = [(b"\x1b[s", b"\x1b7"), (b"\x1b[u", b"
 
 /// The first `CSI s` or `CSI u` in `data`: where it starts and what stands in for it.
 pub(super) fn sco_cursor(data: &[u8]) -> Option<(usize, &'static [u8])> {
-    let mut i = 0;
-    while let Some(p) = data[i..].iter().position(|&b| b == 0x1b) {
-        let at = i + p;
-        if let Some(seq) = data.get(at..at + SCO_LEN) {
-            if let Some((_, with)) = SCO.iter().find(|(s, _)| s.as_slice() == seq) {
-                return Some((at, with));
-            }
-        }
-        i = at + 1;
-    }
-    None
+    memchr::memchr_iter(0x1b, data).find_map(|at| {
+        let seq = data.get(at..at + SCO_LEN)?;
+        SCO.iter()
+            .find(|(s, _)| s.as_slice() == seq)
+            .map(|&(_, with)| (at, with))
+    })
 }
 
 /// How much of `ESC [` the bytes fed end with (0, 1 or 2 bytes) after `data`, when those before
@@ -185,6 +172,85 @@ mod tests {
         let mut c1 = lines.clone();
         c1[5000..5002].copy_from_slice(&[0xc2, 0x9b]);
         assert_eq!(scrolled_away(&c1, 24), None);
+    }
+
+    /// What a flood's bytes are spoiled with in the test below.
+    const SPOILERS: &[&[u8]] = &[
+        b"\x00",
+        b"\x07",
+        b"\x08",
+        b"\t",
+        b"\n",
+        b"\r",
+        b"\x1b",
+        b"\x1f",
+        b"\x7f",
+        b"\x80",
+        b"\xc2\x80",
+        b"\xc2\x9f",
+        b"\xc2\xa0",
+        b"\xc3\x9f",
+    ];
+
+    /// `scrolled_away` as the rule reads, one byte at a time.
+    fn scrolled_away_bytewise(data: &[u8], rows: usize) -> Option<(usize, usize)> {
+        if data.len() < 4096 {
+            return None;
+        }
+        let (mut prev, mut first_end, mut ends) = (0u8, None, Vec::new());
+        for (i, &b) in data.iter().enumerate() {
+            let c1 = prev == 0xc2 && (0x80..=0x9f).contains(&b);
+            let control = b < 0x20 && !b"\n\r\t\x08\x07".contains(&b);
+            if c1 || control || b == 0x7f || (b == b'\n' && prev != b'\r' && first_end.is_some()) {
+                return None;
+            }
+            if b == b'\n' {
+                first_end.get_or_insert(i + 1);
+                ends.push(i + 1);
+            }
+            prev = b;
+        }
+        let a = first_end?;
+        let b = *ends.iter().rev().nth(rows + 1)?;
+        (b > a).then_some((a, b))
+    }
+
+    proptest::proptest! {
+        /// Floods of lines, cooked or not, with up to two places spoiled by a control
+        /// character, a C1 control, a bare LF or DEL (or by harmless bytes).
+        #[test]
+        fn the_block_scan_matches_the_bytewise_rule(
+            lines in proptest::collection::vec(
+                proptest::collection::vec(0x20u8..0x7f, 0..120),
+                0..400,
+            ),
+            cooked in proptest::bool::ANY,
+            spoil in proptest::collection::vec(
+                (
+                    proptest::arbitrary::any::<proptest::sample::Index>(),
+                    proptest::sample::select(SPOILERS),
+                ),
+                0..3,
+            ),
+            rows in 1usize..60,
+        ) {
+            let mut data = Vec::new();
+            for l in &lines {
+                data.extend_from_slice(l);
+                data.extend_from_slice(if cooked { b"\r\n" } else { b"\n" });
+            }
+            for (at, bytes) in spoil {
+                if !data.is_empty() {
+                    let i = at.index(data.len());
+                    let n = bytes.len().min(data.len() - i);
+                    data[i..i + n].copy_from_slice(&bytes[..n]);
+                }
+            }
+            proptest::prop_assert_eq!(
+                scrolled_away(&data, rows),
+                scrolled_away_bytewise(&data, rows)
+            );
+        }
     }
 
     #[test]

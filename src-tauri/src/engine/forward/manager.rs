@@ -7,14 +7,15 @@
 //! A `-R` forward is asked of the host on the link ([`remote::bind`], [`remote::spawn`]) and
 //! asked again after each reconnect. Closing a forward frees its port (on the desktop, or on
 //! the host for `-R`) before [`ForwardManager::close`] returns; the last one of a host ends its
-//! link.
+//! link. Each time a host's link comes up (the first time and after each loss) its name goes to
+//! [`ForwardManager::links_up`]'s receivers.
 
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde::Serialize;
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
 use tokio::task::{AbortHandle, JoinHandle};
 
 use super::error::ForwardError;
@@ -122,9 +123,21 @@ struct HostLink {
 }
 
 /// The forwards a front end runs, per host.
-#[derive(Default)]
 pub struct ForwardManager {
     hosts: tokio::sync::Mutex<HashMap<String, HostLink>>,
+    links_up: broadcast::Sender<String>,
+}
+
+/// How many link announcements a slow receiver may fall behind by.
+const ANNOUNCED: usize = 64;
+
+impl Default for ForwardManager {
+    fn default() -> Self {
+        ForwardManager {
+            hosts: tokio::sync::Mutex::default(),
+            links_up: broadcast::channel(ANNOUNCED).0,
+        }
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -136,15 +149,20 @@ fn keep_link(
     hub: Arc<Connections>,
     host: crate::engine::store::hosts::Host,
     first: SshSession,
+    links_up: broadcast::Sender<String>,
 ) -> HostLink {
     let (tx, _) = watch::channel(None);
     let link = Arc::new(Mutex::new(ForwardLink::Up));
     let (sessions, cell) = (tx.clone(), link.clone());
     let keeper = tokio::spawn(async move {
-        let cell2 = cell.clone();
+        let (cell2, name) = (cell.clone(), host.name.clone());
         let e = link::keep(&host, hub.context(), first, tx, move |s| {
             *lock(&cell2) = match s {
-                LinkState::Up => ForwardLink::Up,
+                LinkState::Up => {
+                    // No receiver is fine.
+                    let _ = links_up.send(name.clone());
+                    ForwardLink::Up
+                }
                 LinkState::Reconnecting { attempt, reason } => {
                     ForwardLink::Reconnecting { attempt, reason }
                 }
@@ -248,7 +266,7 @@ impl ForwardManager {
                     Some(b) => probe(b, &session, host).await?,
                     None => remote = Some(remote::bind(&session, host, &asked).await?),
                 }
-                let h = keep_link(hub.clone(), saved_host, session);
+                let h = keep_link(hub.clone(), saved_host, session, self.links_up.clone());
                 hosts.insert(host.to_string(), h);
             }
         }
@@ -304,6 +322,12 @@ impl ForwardManager {
             }
         }
         Some(report)
+    }
+
+    /// The names of the hosts whose link comes up from now on, each time it does (when first
+    /// made, and again after each loss).
+    pub fn links_up(&self) -> broadcast::Receiver<String> {
+        self.links_up.subscribe()
     }
 
     /// `host`'s link (none when nothing runs) and running forwards, by bound id.

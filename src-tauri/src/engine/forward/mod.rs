@@ -22,10 +22,12 @@
 //! | start (bind, connect, check destinations) and run (serve, status, close requests) | `run.rs` |
 //! | saved forwards per host (`forwards.json`, 0600) | `saved.rs` |
 //! | saved local ports of agent-owned forwards per host (in `forwards.json`) | `agent_saved.rs` |
+//! | those saved ports served again in the window: at start and after each reconnect | `agent_restore.rs` |
 //! | a front end's own forwards, added and closed one at a time over one link per host | `manager.rs` |
 //! | running processes' status files, read by `outpost forward list` | `status.rs` |
 
 pub mod agent;
+pub mod agent_restore;
 pub mod agent_saved;
 pub mod error;
 pub mod link;

@@ -2,17 +2,23 @@
 //! connection (the jump host connects to the destination, as `ssh -L` has it do) or a
 //! `direct-streamlocal` channel to an agent-owned forward's socket, and the two
 //! byte pumps between the local socket and that channel, counted in [`ForwardStats`].
+//!
+//! Each pump waits for some bytes, then takes whatever more is ready at once before writing:
+//! the channel hands over one SSH packet (at most 32 KiB) per read, and a busy one has several
+//! queued, so one write (one system call) carries them all.
 
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::Poll;
 
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 
 use super::error::ForwardError;
 use super::stats::ForwardStats;
 use crate::engine::ssh::SshSession;
 
-/// The copy buffer of each direction (larger than tokio's 8 KiB default, for throughput).
-const COPY_BUF: usize = 64 * 1024;
+/// The copy buffer of each direction: up to four SSH packets of 32 KiB per write.
+const COPY_BUF: usize = 128 * 1024;
 
 /// A byte stream to a destination, carried by the host's SSH connection.
 pub type DestStream = russh::ChannelStream<russh::client::Msg>;
@@ -110,7 +116,7 @@ where
 {
     let mut buf = vec![0u8; COPY_BUF];
     loop {
-        let n = match r.read(&mut buf).await {
+        let n = match read_ready(r, &mut buf).await {
             Ok(0) | Err(_) => return,
             Ok(n) => n,
         };
@@ -121,9 +127,49 @@ where
     }
 }
 
+/// Reads into `buf`: waits for the first bytes, then adds whatever more `r` has ready without
+/// waiting. 0 at end of file; an end of file or error met after some bytes is left for the
+/// next call to report.
+async fn read_ready<R>(r: &mut R, buf: &mut [u8]) -> std::io::Result<usize>
+where
+    R: AsyncRead + Unpin,
+{
+    let mut n = r.read(buf).await?;
+    if n == 0 {
+        return Ok(0);
+    }
+    std::future::poll_fn(|cx| {
+        while let Some(rest) = buf.get_mut(n..).filter(|rest| !rest.is_empty()) {
+            let mut more = ReadBuf::new(rest);
+            match Pin::new(&mut *r).poll_read(cx, &mut more) {
+                Poll::Ready(Ok(())) if !more.filled().is_empty() => n += more.filled().len(),
+                _ => break,
+            }
+        }
+        Poll::Ready(Ok(n))
+    })
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_read_takes_every_chunk_ready_at_once() {
+        // Each part of a chain is read on its own, as a channel hands over one packet a read.
+        let mut r = (&b"one "[..]).chain(&b"two "[..]).chain(&b"three"[..]);
+        let mut buf = [0u8; 64];
+        let n = read_ready(&mut r, &mut buf).await.unwrap();
+        assert_eq!(&buf[..n], b"one two three");
+        assert_eq!(read_ready(&mut r, &mut buf).await.unwrap(), 0);
+        // A full buffer ends the read; the rest comes with the next one.
+        let mut r = (&b"abcd"[..]).chain(&b"efgh"[..]);
+        let mut small = [0u8; 6];
+        assert_eq!(read_ready(&mut r, &mut small).await.unwrap(), 6);
+        let n = read_ready(&mut r, &mut small).await.unwrap();
+        assert_eq!(&small[..n], b"gh");
+    }
 
     #[tokio::test]
     async fn pump_counts_and_passes_end_of_file() {

@@ -34,6 +34,18 @@ pub struct Started {
     remote: Vec<RemoteBound>,
 }
 
+/// What [`Started::into_parts`] hands over.
+pub struct Parts {
+    /// The host.
+    pub host: Host,
+    /// Its connection, the one every forward below is bound on.
+    pub session: SshSession,
+    /// The desktop listeners, one per `-L`/`-D` spec, in order.
+    pub bound: Vec<Bound>,
+    /// The `-R` forwards the host listens for, one per `-R` spec, in order.
+    pub remote: Vec<RemoteBound>,
+}
+
 /// Binds `specs`, connects to `host`, and checks every `-L` destination from it.
 pub async fn start(
     host: &Host,
@@ -99,12 +111,16 @@ impl Started {
         self.bound.iter().map(running).chain(remote).collect()
     }
 
-    /// The host, its connection and the bound desktop listeners (one per `-L`/`-D` spec, in
-    /// order), for a caller that serves them its own way (the MCP server runs each forward as
-    /// tasks of its own). `-R` forwards are not among them: they are dropped, so their
-    /// channels are refused (a caller serving `-R` uses [`remote::bind`] and [`remote::spawn`]).
-    pub fn into_parts(self) -> (Host, SshSession, Vec<Bound>) {
-        (self.host, self.session, self.bound)
+    /// The host, its connection, and the forwards bound on it, for a caller that serves them
+    /// its own way (the MCP server runs each forward as tasks of its own): each desktop
+    /// listener with [`listener::serve`], each `-R` forward with [`remote::spawn`].
+    pub fn into_parts(self) -> Parts {
+        Parts {
+            host: self.host,
+            session: self.session,
+            bound: self.bound,
+            remote: self.remote,
+        }
     }
 
     /// Serves the forwards until a permanent error, or until every one was closed (`Ok`).

@@ -4,7 +4,9 @@
 //! on the same hosts, and they must share one SSH connection (one login, one host-key question)
 //! and reconnect together. [`Connections`] holds at most one [`Connection`] per saved host, opens it on
 //! first use and again after it was lost (single-flight: concurrent callers wait for the same
-//! attempt), and closes them all on [`Connections::shutdown`]. The sessions themselves live on the
+//! attempt), and closes them all on [`Connections::shutdown`]. Each connection made, the first
+//! and every one after a loss, is announced to [`Connections::connected`]'s receivers (the
+//! window restores saved agent-owned forward ports on it). The sessions themselves live on the
 //! hosts and never depend on these connections.
 
 use std::collections::HashMap;
@@ -27,7 +29,11 @@ struct Slot {
 pub struct Connections {
     ctx: EngineContext,
     slots: Mutex<HashMap<String, Arc<Slot>>>,
+    connected: tokio::sync::broadcast::Sender<String>,
 }
+
+/// How many connection announcements a slow receiver may fall behind by.
+const ANNOUNCED: usize = 64;
 
 impl Connections {
     /// An empty hub over `ctx`.
@@ -35,7 +41,14 @@ impl Connections {
         Arc::new(Connections {
             ctx,
             slots: Mutex::default(),
+            connected: tokio::sync::broadcast::channel(ANNOUNCED).0,
         })
+    }
+
+    /// The names of the hosts connected to from now on, each time a connection is made (the
+    /// first, and again after one was lost).
+    pub fn connected(&self) -> tokio::sync::broadcast::Receiver<String> {
+        self.connected.subscribe()
     }
 
     /// The engine context (configuration directory, prompter, credentials).
@@ -67,6 +80,8 @@ impl Connections {
         let host = self.host(name)?;
         let opened = Arc::new(Connection::open(&host, &self.ctx).await?);
         *conn = Some(opened.clone());
+        // No receiver is fine.
+        let _ = self.connected.send(name.to_string());
         Ok(opened)
     }
 

@@ -25,6 +25,7 @@ use crate::engine::transfer::progress::{Progress, ProgressEvent};
 use crate::engine::transfer::remote::{join, Entry, EntryKind};
 use crate::engine::transfer::{tree, ErrorKind, TransferError};
 use crate::engine::{EngineError, ErrorReport};
+use crate::gui::commands::host_args::FilesAt;
 use crate::gui::error::{CommandError, CommandResult};
 use crate::gui::state::AppState;
 
@@ -286,40 +287,41 @@ impl FilesState {
         };
         EngineError::from(e).into()
     }
+}
 
-    /// The place `host`/`session` names, opened, and `path` (checked) made absolute there.
-    async fn at(
-        &self,
-        app: &AppState,
-        host: &str,
-        session: Option<String>,
-        path: &str,
-    ) -> CommandResult<(RemotePath, Arc<Place>, String)> {
+impl FilesAt<'_> {
+    /// The place the window named, checked and opened.
+    async fn open(&self) -> CommandResult<(RemotePath, Arc<Place>)> {
+        let at = place(&self.host, self.session.clone())?;
+        let p = self.files.place(&at, &self.state).await?;
+        Ok((at, p))
+    }
+
+    /// The place opened, and `path` (checked) made absolute there.
+    async fn open_path(&self, path: &str) -> CommandResult<(RemotePath, Arc<Place>, String)> {
         checked_path(path)?;
-        let at = place(host, session)?;
-        let p = self.place(&at, app).await?;
+        let (at, p) = self.open().await?;
         let path = absolute(&p.home, path);
         Ok((at, p, path))
+    }
+
+    /// Forgets the place's file system when `e` says its connection is gone, and returns `e`.
+    fn settle(&self, at: &RemotePath, e: TransferError) -> CommandError {
+        self.files.settle(at, e)
     }
 }
 
 /// Lists directory `path` (relative to the login directory; `.` is it) of `host`, or of the
 /// target of its session `session`.
 #[tauri::command(rename_all = "snake_case")]
-pub async fn files_list(
-    state: State<'_, AppState>,
-    files: State<'_, FilesState>,
-    host: String,
-    session: Option<String>,
-    path: String,
-) -> CommandResult<Listing> {
-    let (at, p, path) = files.at(&state, &host, session, &path).await?;
+pub async fn files_list(at: FilesAt<'_>, path: String) -> CommandResult<Listing> {
+    let (place, p, path) = at.open_path(&path).await?;
     let entries = p
         .opened
         .fs
         .read_dir(&path)
         .await
-        .map_err(|e| files.settle(&at, e))?;
+        .map_err(|e| at.settle(&place, e))?;
     let omitted = entries.len().saturating_sub(MAX_LISTED) as u64;
     Ok(Listing {
         path,
@@ -335,52 +337,33 @@ pub async fn files_list(
 
 /// Creates directory `path` (mode 0755).
 #[tauri::command(rename_all = "snake_case")]
-pub async fn files_mkdir(
-    state: State<'_, AppState>,
-    files: State<'_, FilesState>,
-    host: String,
-    session: Option<String>,
-    path: String,
-) -> CommandResult<()> {
-    let (at, p, path) = files.at(&state, &host, session, &path).await?;
+pub async fn files_mkdir(at: FilesAt<'_>, path: String) -> CommandResult<()> {
+    let (place, p, path) = at.open_path(&path).await?;
     let fs = &p.opened.fs;
     match fs.mkdir(&path, 0o755).await {
         Ok(()) => Ok(()),
-        Err(e) => Err(files.settle(&at, fs.refine(&path, e).await)),
+        Err(e) => Err(at.settle(&place, fs.refine(&path, e).await)),
     }
 }
 
 /// Renames `from` to `to` on the same side, never replacing what `to` names (`exists`).
 #[tauri::command(rename_all = "snake_case")]
-pub async fn files_rename(
-    state: State<'_, AppState>,
-    files: State<'_, FilesState>,
-    host: String,
-    session: Option<String>,
-    from: String,
-    to: String,
-) -> CommandResult<()> {
+pub async fn files_rename(at: FilesAt<'_>, from: String, to: String) -> CommandResult<()> {
     checked_path(&to)?;
-    let (at, p, from) = files.at(&state, &host, session, &from).await?;
+    let (place, p, from) = at.open_path(&from).await?;
     let to = absolute(&p.home, &to);
     p.opened
         .fs
         .rename(&from, &to, false)
         .await
-        .map_err(|e| files.settle(&at, e))
+        .map_err(|e| at.settle(&place, e))
 }
 
 /// Removes `path`: a file, or a directory with everything in it. Returns how many entries
 /// were removed.
 #[tauri::command(rename_all = "snake_case")]
-pub async fn files_remove(
-    state: State<'_, AppState>,
-    files: State<'_, FilesState>,
-    host: String,
-    session: Option<String>,
-    path: String,
-) -> CommandResult<u64> {
-    let (at, p, path) = files.at(&state, &host, session, &path).await?;
+pub async fn files_remove(at: FilesAt<'_>, path: String) -> CommandResult<u64> {
+    let (place, p, path) = at.open_path(&path).await?;
     if path == "/" || path == p.home {
         return Err(invalid(format!(
             "{path} is not removed from the file panel"
@@ -388,18 +371,14 @@ pub async fn files_remove(
     }
     tree::remove(&p.opened.fs, &path, true)
         .await
-        .map_err(|e| files.settle(&at, e))
+        .map_err(|e| at.settle(&place, e))
 }
 
 /// Closes the panel's connection to `host` (or to its session's target).
 #[tauri::command(rename_all = "snake_case")]
-pub async fn files_close(
-    files: State<'_, FilesState>,
-    host: String,
-    session: Option<String>,
-) -> CommandResult<()> {
-    let at = place(&host, session)?;
-    let gone = lock(&files.places).remove(&at.label());
+pub async fn files_close(at: FilesAt<'_>) -> CommandResult<()> {
+    let place = place(&at.host, at.session.clone())?;
+    let gone = lock(&at.files.places).remove(&place.label());
     if let Some(place) = gone.and_then(|p| Arc::try_unwrap(p).ok()) {
         place.opened.close().await;
     }
@@ -551,26 +530,22 @@ impl FilesState {
     }
 }
 
-impl FilesState {
-    /// What uploads and downloads share once their paths are checked: opens the place
-    /// `host`/`session` names and starts one transfer per item of `items` there, its job made
-    /// by `job` from the place's login directory and the item.
+impl FilesAt<'_> {
+    /// What uploads and downloads share once their paths are checked: opens the place and
+    /// starts one transfer per item of `items` there, its job made by `job` from the place's
+    /// login directory and the item.
     async fn start_each(
         &self,
         app: &AppHandle,
-        state: &AppState,
-        host: &str,
-        session: Option<String>,
         items: Vec<String>,
         job: impl Fn(&str, String) -> Job,
     ) -> CommandResult<Vec<TransferStarted>> {
-        let at = place(host, session)?;
-        let p = self.place(&at, state).await?;
+        let (at, p) = self.open().await?;
         Ok(items
             .into_iter()
             .map(|item| {
                 let job = job(p.home.as_str(), item);
-                self.spawn(app, &at, p.clone(), job)
+                self.files.spawn(app, &at, p.clone(), job)
             })
             .collect())
     }
@@ -581,10 +556,7 @@ impl FilesState {
 #[tauri::command(rename_all = "snake_case")]
 pub async fn files_upload(
     app: AppHandle,
-    state: State<'_, AppState>,
-    files: State<'_, FilesState>,
-    host: String,
-    session: Option<String>,
+    at: FilesAt<'_>,
     sources: Vec<String>,
     dir: String,
 ) -> CommandResult<Vec<TransferStarted>> {
@@ -595,7 +567,7 @@ pub async fn files_upload(
         }
     }
     checked_path(&dir)?;
-    let start = files.start_each(&app, &state, &host, session, sources, |home, src| Job::Up {
+    let start = at.start_each(&app, sources, |home, src| Job::Up {
         src: src.into(),
         dir: absolute(home, &dir),
     });
@@ -607,10 +579,7 @@ pub async fn files_upload(
 #[tauri::command(rename_all = "snake_case")]
 pub async fn files_download(
     app: AppHandle,
-    state: State<'_, AppState>,
-    files: State<'_, FilesState>,
-    host: String,
-    session: Option<String>,
+    at: FilesAt<'_>,
     paths: Vec<String>,
     dir: String,
 ) -> CommandResult<Vec<TransferStarted>> {
@@ -622,7 +591,7 @@ pub async fn files_download(
     checked_items(&paths, "download")?;
     std::fs::create_dir_all(&local)
         .map_err(|e| EngineError::from(crate::engine::transfer::error::from_io(&dir, &e)))?;
-    let start = files.start_each(&app, &state, &host, session, paths, |home, src| Job::Down {
+    let start = at.start_each(&app, paths, |home, src| Job::Down {
         src: absolute(home, &src),
         dir: local.clone(),
     });
@@ -650,21 +619,18 @@ pub fn transfer_cancel(
     Ok(true)
 }
 
-impl FilesState {
-    /// Starts downloading remote `path` of `host` (or of its session's target) to the local
-    /// file `file` itself, not into a folder: the window's "Download to…", whose save dialog
-    /// chose the name ([`crate::gui::commands::files_picker`] checks `file`).
+impl FilesAt<'_> {
+    /// Starts downloading remote `path` of the place to the local file `file` itself, not into
+    /// a folder: the window's "Download to…", whose save dialog chose the name
+    /// ([`crate::gui::commands::files_picker`] checks `file`).
     pub(crate) async fn download_as(
         &self,
         app: &AppHandle,
-        state: &AppState,
-        host: &str,
-        session: Option<String>,
         path: &str,
         file: PathBuf,
     ) -> CommandResult<TransferStarted> {
-        let (at, p, src) = self.at(state, host, session, path).await?;
-        Ok(self.spawn(app, &at, p, Job::Down { src, dir: file }))
+        let (at, p, src) = self.open_path(path).await?;
+        Ok(self.files.spawn(app, &at, p, Job::Down { src, dir: file }))
     }
 }
 

@@ -8,11 +8,11 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use tauri::{AppHandle, State};
+use tauri::AppHandle;
 
-use crate::gui::commands::files::{checked_path, invalid, FilesState, TransferStarted};
+use crate::gui::commands::files::{checked_path, invalid, TransferStarted};
+use crate::gui::commands::host_args::FilesAt;
 use crate::gui::error::CommandResult;
-use crate::gui::state::AppState;
 
 /// Checks the local file a save dialog returned: a path as [`checked_path`] wants it,
 /// absolute, naming a file (not a folder) in a folder that exists.
@@ -46,17 +46,12 @@ pub fn save_target(file: &str) -> CommandResult<PathBuf> {
 #[tauri::command(rename_all = "snake_case")]
 pub async fn files_download_as(
     app: AppHandle,
-    state: State<'_, AppState>,
-    files: State<'_, FilesState>,
-    host: String,
-    session: Option<String>,
+    at: FilesAt<'_>,
     path: String,
     file: String,
 ) -> CommandResult<TransferStarted> {
     let file = save_target(&file)?;
-    files
-        .download_as(&app, &state, &host, session, &path, file)
-        .await
+    at.download_as(&app, &path, file).await
 }
 
 #[cfg(test)]

@@ -11,7 +11,6 @@ pub mod agent;
 use std::sync::Arc;
 
 use serde::Serialize;
-use tauri::State;
 
 use crate::engine::forward::manager::{ForwardManager, Running};
 use crate::engine::forward::saved::SavedForwards;
@@ -19,8 +18,8 @@ use crate::engine::forward::spec::{ForwardSpec, DEFAULT_BIND, DEFAULT_REMOTE_BIN
 use crate::engine::forward::stats::StatsSnapshot;
 use crate::engine::forward::ForwardError;
 use crate::engine::EngineError;
+use crate::gui::commands::host_args::ForwardsOf;
 use crate::gui::error::{CommandError, CommandResult};
-use crate::gui::state::AppState;
 
 pub use crate::engine::forward::manager::ForwardLink;
 
@@ -116,6 +115,44 @@ pub struct ForwardsState {
 
 fn engine(e: ForwardError) -> CommandError {
     EngineError::from(e).into()
+}
+
+/// What the panel's commands, the window's and the agent-owned ones, do with the host's forwards.
+impl ForwardsOf<'_> {
+    /// The forwards saved for every host (`forwards.json`).
+    fn saved(&self) -> CommandResult<SavedForwards> {
+        SavedForwards::load(&self.state.hub.context().config_dir).map_err(engine)
+    }
+
+    /// Loads the saved forwards, has `edit` change those of the host (it is given the host's
+    /// name), and stores them when it says it changed them. Nothing is stored when it fails.
+    fn edit_saved(
+        &self,
+        edit: impl FnOnce(&mut SavedForwards, &str) -> CommandResult<bool>,
+    ) -> CommandResult<()> {
+        let dir = &self.state.hub.context().config_dir;
+        let mut saved = SavedForwards::load(dir).map_err(engine)?;
+        if edit(&mut saved, &self.host)? {
+            saved.store(dir).map_err(engine)?;
+        }
+        Ok(())
+    }
+
+    /// The link of the forwards the window runs for the host, and those forwards.
+    async fn running(&self) -> (Option<ForwardLink>, Vec<Running>) {
+        self.forwards.manager.running(&self.host).await
+    }
+
+    /// Closes the running forward `id` (an agent-owned forward's local port when `by_agent`);
+    /// false when none runs.
+    async fn close(&self, id: &str, by_agent: bool) -> bool {
+        let closed = self.forwards.manager.close(&self.host, id, by_agent);
+        closed.await.is_some()
+    }
+}
+
+fn not_found(message: String) -> CommandError {
+    CommandError::new("not_found", message)
 }
 
 /// The spec the panel asked for, checked as the CLI checks `-L`/`-D`.
@@ -236,14 +273,10 @@ fn rows(running: &[Running], saved: &[ForwardSpec]) -> Vec<ForwardRow> {
 
 /// `host`'s forwards: those this window runs and those saved for it.
 #[tauri::command(rename_all = "snake_case")]
-pub async fn forwards_list(
-    state: State<'_, AppState>,
-    forwards: State<'_, ForwardsState>,
-    host: String,
-) -> CommandResult<HostForwards> {
-    let saved = SavedForwards::load(&state.hub.context().config_dir).map_err(engine)?;
-    let (link, running) = forwards.manager.running(&host).await;
-    let forwards = rows(&running, saved.of(&host));
+pub async fn forwards_list(of: ForwardsOf<'_>) -> CommandResult<HostForwards> {
+    let saved = of.saved()?;
+    let (link, running) = of.running().await;
+    let forwards = rows(&running, saved.of(&of.host));
     // The link shows when a window forward runs, not only an agent-owned one's local port.
     let link = link.filter(|_| running.iter().any(|r| r.agent.is_none()));
     Ok(HostForwards { link, forwards })
@@ -252,23 +285,15 @@ pub async fn forwards_list(
 /// Adds a forward through `host` (and saves it when `save`): binds it, checks an `-L`
 /// destination from the host, then serves it until closed.
 #[tauri::command(rename_all = "snake_case")]
-pub async fn forward_add(
-    state: State<'_, AppState>,
-    forwards: State<'_, ForwardsState>,
-    host: String,
-    forward: NewForward,
-) -> CommandResult<ForwardRow> {
+pub async fn forward_add(of: ForwardsOf<'_>, forward: NewForward) -> CommandResult<ForwardRow> {
     let save = forward.save;
     let asked = spec_of(forward)?;
-    let r = forwards
-        .manager
-        .add(&state.hub, &host, asked.clone(), None)
+    let manager = &of.forwards.manager;
+    let r = manager
+        .add(&of.state.hub, &of.host, asked.clone(), None)
         .await?;
     if save {
-        let dir = &state.hub.context().config_dir;
-        let mut saved = SavedForwards::load(dir).map_err(engine)?;
-        saved.add(&host, asked).map_err(engine)?;
-        saved.store(dir).map_err(engine)?;
+        of.edit_saved(|saved, host| saved.add(host, asked).map_err(engine))?;
     }
     Ok(row(&r.spec, true, save, Some(counts(&r.stats))))
 }
@@ -276,51 +301,34 @@ pub async fn forward_add(
 /// Closes running forward `id` of `host`: its port is free when this returns. A saved
 /// forward stays saved. False when none runs under that id.
 #[tauri::command(rename_all = "snake_case")]
-pub async fn forward_close(
-    forwards: State<'_, ForwardsState>,
-    host: String,
-    id: String,
-) -> CommandResult<bool> {
-    Ok(forwards.manager.close(&host, &id, false).await.is_some())
+pub async fn forward_close(of: ForwardsOf<'_>, id: String) -> CommandResult<bool> {
+    Ok(of.close(&id, false).await)
 }
 
 /// Saves (`on`) or forgets forward `id` of `host` in `forwards.json`; a running one keeps
 /// running either way.
 #[tauri::command(rename_all = "snake_case")]
-pub async fn forward_save(
-    state: State<'_, AppState>,
-    forwards: State<'_, ForwardsState>,
-    host: String,
-    id: String,
-    on: bool,
-) -> CommandResult<()> {
-    let dir = &state.hub.context().config_dir;
-    let mut saved = SavedForwards::load(dir).map_err(engine)?;
-    let (_, running) = forwards.manager.running(&host).await;
+pub async fn forward_save(of: ForwardsOf<'_>, id: String, on: bool) -> CommandResult<()> {
+    let (_, running) = of.running().await;
     let live = running
         .iter()
         .find(|r| r.agent.is_none() && r.spec.id() == id);
-    if on {
-        let Some(l) = live else {
-            return Err(CommandError::new(
-                "not_found",
-                format!("{id} does not run in this window"),
-            ));
-        };
-        saved.add(&host, l.asked.clone()).map_err(engine)?;
-    } else {
-        let mut gone = saved.remove(&host, &id);
+    of.edit_saved(|saved, host| {
+        if on {
+            let Some(l) = live else {
+                return Err(not_found(format!("{id} does not run in this window")));
+            };
+            return saved.add(host, l.asked.clone()).map_err(engine);
+        }
+        let mut gone = saved.remove(host, &id);
         if let Some(l) = live {
-            gone |= saved.remove(&host, &l.asked.id());
+            gone |= saved.remove(host, &l.asked.id());
         }
         if !gone {
-            return Err(CommandError::new(
-                "not_found",
-                format!("{id} is not saved for {host}"),
-            ));
+            return Err(not_found(format!("{id} is not saved for {host}")));
         }
-    }
-    saved.store(dir).map_err(engine)
+        Ok(true)
+    })
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ pub mod automation;
 pub mod files;
 pub mod files_picker;
 pub mod forwards;
+pub mod host_args;
 pub mod hosts;
 pub mod links;
 pub mod monitor;

@@ -19,7 +19,7 @@ use tokio::task::JoinHandle;
 
 use crate::engine::forward::link::{self, LinkState};
 use crate::engine::forward::stats::{ForwardStats, StatsSnapshot};
-use crate::engine::forward::{listener, run};
+use crate::engine::forward::{listener, remote, run};
 use crate::engine::forward::{ForwardError, ForwardSpec};
 use crate::engine::ssh::visible;
 use crate::engine::store::hosts::HostStore;
@@ -56,7 +56,8 @@ impl From<LinkState> for Link {
 struct Running {
     host: String,
     spec: ForwardSpec,
-    local: SocketAddr,
+    local: Option<SocketAddr>,
+    remote: Option<String>,
     stats: Arc<ForwardStats>,
     link: Arc<Mutex<Link>>,
     task: JoinHandle<()>,
@@ -74,7 +75,12 @@ struct Shown {
     id: String,
     host: String,
     spec: ForwardSpec,
-    local: SocketAddr,
+    /// The desktop address an `-L`/`-D` forward listens on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    local: Option<SocketAddr>,
+    /// The host's address a `-R` forward listens on (`BIND:PORT`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    remote: Option<String>,
     link: Link,
     stats: StatsSnapshot,
 }
@@ -86,6 +92,7 @@ impl Running {
             host: self.host.clone(),
             spec: self.spec.clone(),
             local: self.local,
+            remote: self.remote.clone(),
             link: self.link.lock().unwrap_or_else(|p| p.into_inner()).clone(),
             stats: self.stats.snapshot(),
         }
@@ -102,7 +109,7 @@ impl ForwardTable {
     }
 }
 
-/// `-L SPEC` or `-D SPEC` (the space optional) as a forward.
+/// `-L SPEC`, `-D SPEC` or `-R SPEC` (the space optional) as a forward.
 fn parse(text: &str) -> Reply<ForwardSpec> {
     let invalid = |reason: &str| {
         Failure::Engine(EngineError::from(ForwardError::Invalid {
@@ -118,12 +125,36 @@ fn parse(text: &str) -> Reply<ForwardSpec> {
         ForwardSpec::parse_local(rest.trim_start())
     } else if let Some(rest) = text.strip_prefix("-D") {
         ForwardSpec::parse_dynamic(rest.trim_start())
+    } else if let Some(rest) = text.strip_prefix("-R") {
+        ForwardSpec::parse_remote(rest.trim_start())
     } else {
         return Err(invalid(
-            "start with -L (e.g. -L 8080:db:5432) or -D (e.g. -D 1080)",
+            "start with -L (e.g. -L 8080:db:5432), -D (e.g. -D 1080) or -R (e.g. -R 8080:127.0.0.1:3000)",
         ));
     };
     parsed.map_err(|e| Failure::Engine(e.into()))
+}
+
+/// What carries one forward's connections.
+enum Serving {
+    /// A desktop listener (`-L`, `-D`).
+    Listener(listener::Bound),
+    /// A port the host listens on (`-R`).
+    Remote(remote::RemoteBound),
+}
+
+impl Serving {
+    /// Serves the forward through the connection `sessions` holds until the task is dropped
+    /// (a `-R` forward's task ends with it, cancelling it on the host).
+    async fn serve(self, host: String, sessions: listener::SessionWatch) {
+        match self {
+            Serving::Listener(b) => listener::serve(b, host, sessions).await,
+            Serving::Remote(r) => {
+                let _task = remote::spawn(r, host, sessions);
+                std::future::pending::<()>().await
+            }
+        }
+    }
 }
 
 impl OutpostMcp {
@@ -143,19 +174,43 @@ impl OutpostMcp {
             .get(&p.host)
             .map_err(EngineError::from)?;
         let started = run::start(&host, &ctx, std::slice::from_ref(&spec)).await?;
-        let (host, session, mut bound) = started.into_parts();
-        // `start` binds one listener per spec: one here.
-        let Some(bound) = bound.pop() else {
-            return Err(EngineError::Usage("no forwards given (-L or -D)".into()).into());
+        let run::Parts {
+            host,
+            session,
+            mut bound,
+            mut remote,
+        } = started.into_parts();
+        // `start` binds one forward per spec: one here, on the desktop or (`-R`) on the host.
+        let (spec, local, remote_addr, stats, serving) = match (bound.pop(), remote.pop()) {
+            (Some(b), _) => (
+                b.spec.clone(),
+                Some(b.local),
+                None,
+                b.stats.clone(),
+                Serving::Listener(b),
+            ),
+            (None, Some(r)) => {
+                let (bind, port) = r.spec.listen();
+                let at = format!("{bind}:{port}");
+                (
+                    r.spec.clone(),
+                    None,
+                    Some(at),
+                    r.stats.clone(),
+                    Serving::Remote(r),
+                )
+            }
+            (None, None) => {
+                return Err(EngineError::Usage("no forwards given (-L, -D or -R)".into()).into())
+            }
         };
-        let id = bound.spec.id();
+        let id = spec.id();
         let link = Arc::new(Mutex::new(Link::Up));
-        let (spec, local, stats) = (bound.spec.clone(), bound.local, bound.stats.clone());
         let task = {
             let link = link.clone();
             let (tx, rx) = watch::channel(None);
             tokio::spawn(async move {
-                let serve = listener::serve(bound, host.name.clone(), rx);
+                let serve = serving.serve(host.name.clone(), rx);
                 let state = link.clone();
                 let keep = link::keep(&host, &ctx, session, tx, move |s| {
                     *state.lock().unwrap_or_else(|p| p.into_inner()) = s.into();
@@ -174,6 +229,7 @@ impl OutpostMcp {
             host: p.host,
             spec,
             local,
+            remote: remote_addr,
             stats,
             link,
             task,
@@ -189,11 +245,14 @@ impl OutpostMcp {
 impl OutpostMcp {
     /// Open a port forward through a host and keep it while this server runs: `-L
     /// [BIND:]PORT:DEST:DPORT` makes PORT on this computer reach DEST:DPORT as the host sees
-    /// it; `-D [BIND:]PORT` is a SOCKS5 proxy whose connections the host makes. Binds first
-    /// (error `port_in_use` when taken), connects, and checks that DEST answers from the host
-    /// (error `unreachable`); a bad spelling is `forward_invalid`. Returns the forward's id and
-    /// local address. Lost links are made again; the forward ends with this server (saved
-    /// forwards with `outpost forward up` last longer). Refused on read-only hosts.
+    /// it; `-D [BIND:]PORT` is a SOCKS5 proxy whose connections the host makes; `-R
+    /// [BIND:]PORT:DEST:DPORT` makes PORT on the host reach DEST:DPORT as this computer sees
+    /// it. Binds first (error `port_in_use` when taken; `remote_refused` when the host refuses
+    /// an `-R` port), connects, and checks that an `-L` DEST answers from the host (error
+    /// `unreachable`); a bad spelling is `forward_invalid`. Returns the forward's id and its
+    /// `local` address (`-L`, `-D`) or `remote` address on the host (`-R`). Lost links are made
+    /// again; the forward ends with this server (saved forwards with `outpost forward up` last
+    /// longer). Refused on read-only hosts.
     #[tool(annotations(
         read_only_hint = false,
         destructive_hint = false,
@@ -204,7 +263,7 @@ impl OutpostMcp {
         reply::result(self.open_forward(p).await)
     }
 
-    /// The forwards this server runs: id, host, spec, local address, the host link's state
+    /// The forwards this server runs: id, host, spec, local (or, for `-R`, remote) address, the host link's state
     /// (`up`, `reconnecting` with the attempt and reason, `failed`) and counters (connections
     /// accepted, active and failed; bytes out towards the destination and in from it).
     #[tool(annotations(read_only_hint = true, open_world_hint = false))]

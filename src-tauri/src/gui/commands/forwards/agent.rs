@@ -5,29 +5,28 @@
 //! go to the forward's socket on a `direct-streamlocal` channel (as `outpost forward add
 //! --agent-owned` does), run by the window's [`ForwardManager`]. A local port can be saved
 //! (with the other saved forwards in `forwards.json`); [`restore_saved`] opens the saved ones again when the window
-//! starts.
+//! starts and after each reconnect of their host (`engine::forward::agent_restore`).
 
 use std::sync::Arc;
 
 use outpost_protocol::forward::{
-    valid_forward_id, ForwardCloseParams, ForwardInfo, ForwardListParams, ForwardOpenParams,
-    ForwardState,
+    valid_forward_id, ForwardCloseParams, ForwardInfo, ForwardListParams, ForwardState,
 };
 use outpost_protocol::method;
 use serde::Serialize;
-use tauri::{Manager, State};
+use tauri::Manager;
 
-use super::{counts, engine, ForwardCounts, ForwardsState};
-use crate::engine::forward::agent::refused;
+use super::{counts, engine, not_found, ForwardCounts, ForwardsState};
+use crate::engine::forward::agent_restore;
 use crate::engine::forward::agent_saved::SavedAgentForward;
 use crate::engine::forward::manager::{AgentTarget, ForwardManager, Running};
-use crate::engine::forward::saved::SavedForwards;
 use crate::engine::forward::spec::{ForwardSpec, DEFAULT_BIND};
 use crate::engine::forward::ForwardError;
 use crate::engine::live::connections::Connections;
 use crate::engine::ssh::visible;
 use crate::engine::EngineError;
-use crate::gui::error::CommandResult;
+use crate::gui::commands::host_args::ForwardsOf;
+use crate::gui::error::{CommandError, CommandResult};
 use crate::gui::state::AppState;
 
 /// An agent-owned forward's local port in this window.
@@ -173,26 +172,7 @@ async fn open(
     spec: &ForwardSpec,
     local: bool,
 ) -> CommandResult<(ForwardInfo, Option<Running>)> {
-    let ForwardSpec::Local {
-        dest_host,
-        dest_port,
-        ..
-    } = spec
-    else {
-        return Err(EngineError::Usage("only -L forwards are agent-owned".into()).into());
-    };
-    let params = ForwardOpenParams {
-        session_id,
-        host: dest_host.clone(),
-        port: *dest_port,
-    };
-    let info = hub
-        .call::<method::ForwardOpen>(host, params)
-        .await
-        .map_err(|e| match e {
-            EngineError::Rpc(e) => refused(host, &format!("{dest_host}:{dest_port}"), e),
-            other => other,
-        })?;
+    let info = agent_restore::open(hub, host, session_id, spec).await?;
     tracing::info!(host, forward = %info.id, "agent-owned forward opened in the window");
     let running = if local {
         Some(serve_local(hub, manager, host, &info, spec.clone()).await?)
@@ -217,26 +197,35 @@ async fn serve_local(
     Ok(manager.add(hub, host, spec, Some(target)).await?)
 }
 
-/// Saves `running`'s bound port (an agent-owned forward's, through `session_id`) for `host`.
-fn save_port(
-    state: &AppState,
-    host: &str,
-    session_id: Option<String>,
-    running: &Running,
-) -> CommandResult<AgentSavedPort> {
-    let dir = &state.hub.context().config_dir;
-    let mut saved = SavedForwards::load(dir).map_err(engine)?;
-    saved
-        .put_agent(
-            host,
-            SavedAgentForward {
-                session_id,
-                local: running.spec.clone(),
-            },
-        )
-        .map_err(engine)?;
-    saved.store(dir).map_err(engine)?;
-    Ok(saved_port(&running.spec))
+impl ForwardsOf<'_> {
+    /// Saves `running`'s bound port (an agent-owned forward's, through `session_id`).
+    fn save_port(
+        &self,
+        session_id: Option<String>,
+        running: &Running,
+    ) -> CommandResult<AgentSavedPort> {
+        let entry = SavedAgentForward {
+            session_id,
+            local: running.spec.clone(),
+        };
+        self.edit_saved(|saved, host| {
+            saved.put_agent(host, entry).map_err(engine)?;
+            Ok(true)
+        })?;
+        Ok(saved_port(&running.spec))
+    }
+
+    /// The host's agent-owned forward `id` (checked), as its agent has it.
+    async fn agent_forward(&self, id: &str) -> CommandResult<ForwardInfo> {
+        bad_id(id)?;
+        let infos = host_forwards(&self.state.hub, &self.host).await?;
+        infos.into_iter().find(|f| f.id == id).ok_or_else(|| {
+            CommandError::new(
+                "forward_not_found",
+                format!("{} has no agent-owned forward {}", self.host, visible(id)),
+            )
+        })
+    }
 }
 
 fn saved_port(spec: &ForwardSpec) -> AgentSavedPort {
@@ -321,16 +310,12 @@ fn row_of(
 
 /// `host`'s agent-owned forwards (asked of its agent), with their local and saved ports.
 #[tauri::command(rename_all = "snake_case")]
-pub async fn agent_forwards_list(
-    state: State<'_, AppState>,
-    forwards: State<'_, ForwardsState>,
-    host: String,
-) -> CommandResult<AgentForwards> {
-    let saved = SavedForwards::load(&state.hub.context().config_dir).map_err(engine)?;
-    let infos = host_forwards(&state.hub, &host).await?;
-    let (_, running) = forwards.manager.running(&host).await;
+pub async fn agent_forwards_list(of: ForwardsOf<'_>) -> CommandResult<AgentForwards> {
+    let saved = of.saved()?;
+    let infos = host_forwards(&of.state.hub, &of.host).await?;
+    let (_, running) = of.running().await;
     Ok(AgentForwards {
-        forwards: rows(&infos, &running, saved.agent_of(&host)),
+        forwards: rows(&infos, &running, saved.agent_of(&of.host)),
     })
 }
 
@@ -338,9 +323,7 @@ pub async fn agent_forwards_list(
 /// in this window, saved when `save`.
 #[tauri::command(rename_all = "snake_case")]
 pub async fn agent_forward_add(
-    state: State<'_, AppState>,
-    forwards: State<'_, ForwardsState>,
-    host: String,
+    of: ForwardsOf<'_>,
     forward: NewAgentForward,
 ) -> CommandResult<AgentForwardRow> {
     let NewAgentForward {
@@ -360,16 +343,16 @@ pub async fn agent_forward_add(
     }
     let spec = local_spec(bind, local_port.unwrap_or(0), &dest_host, dest_port)?;
     let (info, running) = open(
-        &state.hub,
-        &forwards.manager,
-        &host,
+        &of.state.hub,
+        &of.forwards.manager,
+        &of.host,
         session_id.clone(),
         &spec,
         local_port.is_some(),
     )
     .await?;
     let saved = match (&running, save) {
-        (Some(r), true) => Some(save_port(&state, &host, session_id, r)?),
+        (Some(r), true) => Some(of.save_port(session_id, r)?),
         _ => None,
     };
     Ok(row_of(&info, running.as_ref(), saved))
@@ -379,46 +362,29 @@ pub async fn agent_forward_add(
 /// whose connections go to its socket on the host; saved when `save`.
 #[tauri::command(rename_all = "snake_case")]
 pub async fn agent_forward_open_local(
-    state: State<'_, AppState>,
-    forwards: State<'_, ForwardsState>,
-    host: String,
+    of: ForwardsOf<'_>,
     id: String,
     bind: Option<String>,
     port: u16,
     save: bool,
 ) -> CommandResult<AgentForwardRow> {
-    bad_id(&id)?;
-    let infos = host_forwards(&state.hub, &host).await?;
-    let Some(info) = infos.into_iter().find(|f| f.id == id) else {
-        return Err(not_found(&host, &id));
-    };
+    let info = of.agent_forward(&id).await?;
     let spec = local_spec(bind, port, &info.host, info.port)?;
-    let r = serve_local(&state.hub, &forwards.manager, &host, &info, spec).await?;
+    let r = serve_local(&of.state.hub, &of.forwards.manager, &of.host, &info, spec).await?;
     let saved = if save {
-        Some(save_port(&state, &host, info.session_id.clone(), &r)?)
+        Some(of.save_port(info.session_id.clone(), &r)?)
     } else {
         None
     };
     Ok(row_of(&info, Some(&r), saved))
 }
 
-fn not_found(host: &str, id: &str) -> crate::gui::error::CommandError {
-    crate::gui::error::CommandError::new(
-        "forward_not_found",
-        format!("{host} has no agent-owned forward {}", visible(id)),
-    )
-}
-
 /// Closes agent-owned forward `id`'s local port in this window (the forward stays on the
 /// host, and a saved port stays saved); false when none was open.
 #[tauri::command(rename_all = "snake_case")]
-pub async fn agent_forward_close_local(
-    forwards: State<'_, ForwardsState>,
-    host: String,
-    id: String,
-) -> CommandResult<bool> {
+pub async fn agent_forward_close_local(of: ForwardsOf<'_>, id: String) -> CommandResult<bool> {
     bad_id(&id)?;
-    Ok(forwards.manager.close(&host, &id, true).await.is_some())
+    Ok(of.close(&id, true).await)
 }
 
 /// Saves (`on`: the port open in this window) or forgets the local port of agent-owned
@@ -426,43 +392,38 @@ pub async fn agent_forward_close_local(
 /// `dest_host:dest_port` through `session_id`.
 #[tauri::command(rename_all = "snake_case")]
 pub async fn agent_forward_save(
-    state: State<'_, AppState>,
-    forwards: State<'_, ForwardsState>,
-    host: String,
+    of: ForwardsOf<'_>,
     forward: AgentForwardKey,
     on: bool,
 ) -> CommandResult<()> {
     bad_session(&forward.session_id)?;
-    let (_, running) = forwards.manager.running(&host).await;
     if on {
+        let (_, running) = of.running().await;
         let id = forward.id.as_deref().unwrap_or_default();
         let Some(r) = running.iter().find(|r| r.agent.as_deref() == Some(id)) else {
-            return Err(crate::gui::error::CommandError::new(
-                "not_found",
-                format!("{} has no local port in this window", visible(id)),
-            ));
+            return Err(not_found(format!(
+                "{} has no local port in this window",
+                visible(id)
+            )));
         };
-        save_port(&state, &host, forward.session_id, r)?;
+        of.save_port(forward.session_id, r)?;
         return Ok(());
     }
-    let dir = &state.hub.context().config_dir;
-    let mut saved = SavedForwards::load(dir).map_err(engine)?;
-    if !saved.remove_agent(
-        &host,
-        forward.session_id.as_deref(),
-        &forward.dest_host,
-        forward.dest_port,
-    ) {
-        return Err(crate::gui::error::CommandError::new(
-            "not_found",
-            format!(
-                "no local port is saved for {}:{} on {host}",
-                visible(&forward.dest_host),
-                forward.dest_port
-            ),
-        ));
-    }
-    saved.store(dir).map_err(engine)
+    let AgentForwardKey {
+        session_id,
+        dest_host,
+        dest_port,
+        ..
+    } = forward;
+    of.edit_saved(|saved, host| {
+        if saved.remove_agent(host, session_id.as_deref(), &dest_host, dest_port) {
+            return Ok(true);
+        }
+        Err(not_found(format!(
+            "no local port is saved for {}:{dest_port} on {host}",
+            visible(&dest_host)
+        )))
+    })
 }
 
 /// Which agent-owned forward [`agent_forward_save`] means.
@@ -483,59 +444,27 @@ pub struct AgentForwardKey {
 /// Closes agent-owned forward `id` on `host` (`forward.close`: its socket goes), with its
 /// local port here and its saved port.
 #[tauri::command(rename_all = "snake_case")]
-pub async fn agent_forward_close(
-    state: State<'_, AppState>,
-    forwards: State<'_, ForwardsState>,
-    host: String,
-    id: String,
-) -> CommandResult<()> {
-    bad_id(&id)?;
-    let infos = host_forwards(&state.hub, &host).await?;
-    let Some(info) = infos.into_iter().find(|f| f.id == id) else {
-        return Err(not_found(&host, &id));
-    };
-    forwards.manager.close(&host, &id, true).await;
-    state
+pub async fn agent_forward_close(of: ForwardsOf<'_>, id: String) -> CommandResult<()> {
+    let info = of.agent_forward(&id).await?;
+    of.close(&id, true).await;
+    let host = &of.host;
+    of.state
         .hub
-        .call::<method::ForwardClose>(&host, ForwardCloseParams { id: id.clone() })
+        .call::<method::ForwardClose>(host, ForwardCloseParams { id: id.clone() })
         .await?;
     tracing::info!(host = %host, forward = %id, "agent-owned forward closed in the window");
-    let dir = &state.hub.context().config_dir;
-    let mut saved = SavedForwards::load(dir).map_err(engine)?;
-    if saved.remove_agent(&host, info.session_id.as_deref(), &info.host, info.port) {
-        saved.store(dir).map_err(engine)?;
-    }
-    Ok(())
+    of.edit_saved(|saved, host| {
+        Ok(saved.remove_agent(host, info.session_id.as_deref(), &info.host, info.port))
+    })
 }
 
-/// Opens the saved agent-owned forwards' local ports again, each host in its own task (called
-/// once when the window starts); failures are logged, and the panel shows those ports saved
-/// but not open.
+/// Opens the saved agent-owned forwards' local ports again when the window starts and after
+/// each reconnect of their host ([`agent_restore::follow`]); failures are logged, and the panel
+/// shows those ports saved but not open.
 pub fn restore_saved(app: &tauri::AppHandle) {
     let hub = app.state::<AppState>().hub.clone();
     let manager = app.state::<ForwardsState>().manager.clone();
-    let saved = match SavedForwards::load(&hub.context().config_dir) {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::warn!("saved agent-owned forwards not restored: {e}");
-            return;
-        }
-    };
-    for (host, list) in saved.agent {
-        let (hub, manager) = (hub.clone(), manager.clone());
-        tauri::async_runtime::spawn(async move {
-            for s in list {
-                match open(&hub, &manager, &host, s.session_id, &s.local, true).await {
-                    Ok((info, _)) => {
-                        tracing::info!(host = %host, forward = %info.id, port = s.local.listen().1, "saved agent-owned forward restored")
-                    }
-                    Err(e) => {
-                        tracing::warn!(host = %host, forward = %s.local.id(), "saved agent-owned forward not restored: {}", e.message)
-                    }
-                }
-            }
-        });
-    }
+    tauri::async_runtime::spawn(agent_restore::follow(hub, manager));
 }
 
 #[cfg(test)]
