@@ -161,7 +161,7 @@ export function AgentForwards({ host }: { host: string }): JSX.Element {
           {form.local ? (
             <label class="forward-save">
               <input type="checkbox" data-testid="agent-forward-save-new" checked={form.save} onChange={(e) => setForm({ ...form, save: e.currentTarget.checked })} />
-              Save the local port (opened again when the window starts)
+              Save the local port (opened again when the window starts or reconnects)
             </label>
           ) : null}
         </div>
