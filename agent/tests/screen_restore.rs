@@ -4,9 +4,10 @@
 //! `capture-pane` of the same program, or with tmux's rendering of the session's whole byte
 //! stream. Real PTYs, real daemons; the programs are a full-screen frame that then rewrites one
 //! line until a small ring wraps many times (agent/tests/programs/frame_then_line.py), vim with
-//! `set mouse=a`, less, a script that scrolls inside a scroll region (with and without
-//! origin mode) across the restore, and one that saves the cursor (`ESC 7`, `CSI s`) before the
-//! ring wraps and restores it after the restore.
+//! `set mouse=a`, less, a curses program that draws borders with the line-drawing set
+//! (agent/tests/programs/curses_box.py), a script that scrolls inside a scroll region (with and
+//! without origin mode) across the restore, and one that saves the cursor (`ESC 7`, `CSI s`)
+//! before the ring wraps and restores it after the restore.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -205,6 +206,60 @@ fn a_new_client_gets_the_frame_after_the_ring_wrapped() {
     let r = d.attach_ok(&sid, Some(0));
     assert!(r.get("snapshot").is_none(), "{r}");
     assert_eq!(r["truncated"], json!(true));
+}
+
+/// ncurses draws borders with the line-drawing set (`ESC ( 0` on xterm-256color): a new client
+/// after the ring wrapped sees them as pyte shows the program's whole output (kept by a second
+/// session of the same program whose ring holds it all), lines and symbols, not the letters the
+/// set redefines. (pyte ignores the sets in its UTF-8 mode, unlike xterm, xterm.js and tmux; the
+/// whole output is ASCII, so pyte reads it in its ISO 2022 mode, where it follows them.)
+#[test]
+fn curses_borders_come_back_as_lines() {
+    let home = Home::new();
+    let a = home.agent_initialized();
+    let script = program("curses_box.py");
+    let argv = ["/usr/bin/python3", script.as_str(), "60000"];
+    let small = create(&a, &home, 80, 24, Some(SMALL_RING), &argv);
+    let whole = create(&a, &home, 80, 24, None, &argv);
+    for sid in [&small, &whole] {
+        wait_until(DEADLINE, "the program finished", || {
+            preview_is(&a, sid, "footer: finished")
+        });
+    }
+
+    let b = home.agent_initialized();
+    let r = attach(&b, &whole, "bytes");
+    assert_eq!(
+        r["truncated"],
+        json!(false),
+        "the big ring holds everything: {r}"
+    );
+    // The program's output is ASCII: the sets switch, the letters stay. pyte follows the sets only
+    // outside its UTF-8 mode (`ESC % @`), which reads ASCII the same.
+    let all = drain(&b, &whole);
+    assert!(all.is_ascii() && all.windows(3).any(|w| w == b"\x1b(0"));
+    let (truth, cursor) = venv::pyte_render(&[&b"\x1b%@"[..], &all].concat(), 80, 24);
+    assert!(
+        truth[0].starts_with("\u{250c}\u{2500} box demo \u{2500}"),
+        "{truth:#?}"
+    );
+    assert!(
+        truth[1].contains("line drawing: \u{25c6}\u{2592}\u{b0}\u{b1}\u{b7}"),
+        "{truth:#?}"
+    );
+    assert!(
+        truth[2].starts_with("\u{2502}\u{2500}\u{2500}"),
+        "{truth:#?}"
+    );
+
+    let c = home.agent_initialized();
+    let r = attach(&c, &small, "auto");
+    assert_eq!(r["truncated"], json!(true), "the small ring wrapped: {r}");
+    let mut bytes = b64(&r["snapshot"]["data"]);
+    bytes.extend(drain(&c, &small));
+    let (shown, shown_cursor) = venv::pyte_render(&bytes, 80, 24);
+    assert_eq!(shown, truth, "pyte: the restore vs the whole output");
+    assert_eq!(shown_cursor, cursor);
 }
 
 /// vim with `set mouse=a` in the alternate screen: the snapshot re-enters the alternate screen and

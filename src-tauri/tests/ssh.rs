@@ -206,6 +206,45 @@ async fn ed25519_key_logs_in_without_asking() {
     session.disconnect().await;
 }
 
+/// sshd's own log names the cipher: AES-GCM where this CPU has AES instructions, else
+/// ChaCha20-Poly1305; a server that offers only ChaCha20-Poly1305 still gets a session.
+#[cfg(target_arch = "x86_64")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cipher_is_aes_gcm_and_chacha20_still_works() {
+    let p = prompter(AutoPrompter::new());
+    let aes = std::arch::is_x86_feature_detected!("aes")
+        && std::arch::is_x86_feature_detected!("pclmulqdq");
+    let fastest = if aes {
+        "aes128-gcm@openssh.com"
+    } else {
+        "chacha20-poly1305@openssh.com"
+    };
+    for (only, want) in [
+        (None, fastest),
+        (
+            Some("Ciphers chacha20-poly1305@openssh.com"),
+            "chacha20-poly1305@openssh.com",
+        ),
+    ] {
+        let mut b = Sshd::builder().config_line("LogLevel DEBUG1");
+        if let Some(line) = only {
+            b = b.config_line(line);
+        }
+        let s = Server::start(b, true);
+        let session = connect(&s.keyed_target(), &s.known(), &p, &Credentials::new())
+            .await
+            .unwrap();
+        assert!(session.exec("true", None).await.unwrap().success());
+        let log = wait_for_log(&s.sshd, "client->server cipher:");
+        let line = log
+            .lines()
+            .find(|l| l.contains("client->server cipher:"))
+            .unwrap();
+        assert!(line.contains(&format!("cipher: {want} ")), "{line}");
+        session.disconnect().await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rsa_key_uses_sha2_signatures_and_ecdsa_works() {
     let s = Server::start(Sshd::builder().config_line("LogLevel DEBUG1"), true);

@@ -1,9 +1,11 @@
 //! Benchmark 4, private memory per idle session: Outpost's session daemons against one tmux server
-//! with as many sessions, each running `/bin/sh`.
+//! with as many sessions, each running `/bin/sh`. Idle means no output for longer than the
+//! screen model's `SLEEP_AFTER` (it then keeps its screen as a snapshot).
 
 use std::time::Duration;
 
 use anyhow::{anyhow, Context, Result};
+use outpost_agent::daemon::model::SLEEP_AFTER;
 use outpost_protocol::RequestId;
 use outpost_testkit::bench::cleanup::{arm, disarm};
 use outpost_testkit::bench::drive;
@@ -15,6 +17,9 @@ use serde_json::{json, Value};
 use crate::procs::{avg_pss, parent_pid, private_kib, private_parts};
 use crate::tmux::{tmux, tmux_start, tmux_stop};
 use crate::{Ctx, Opts, COLS, ROWS};
+
+/// The number of idle sessions at which issue 16 sets the daemon's memory budget (< 1 MiB).
+pub const MEMORY_GOAL_SESSIONS: usize = 50;
 
 /// The figures at one number of sessions.
 pub struct MemPoint {
@@ -88,8 +93,9 @@ pub fn bench_memory(o: &Opts, ctx: &Ctx, agent: &Client) -> Result<Vec<MemPoint>
                     daemons.push(parent_pid(child)?);
                 }
             }
-            // Let every shell print its prompt and every daemon settle.
-            std::thread::sleep(Duration::from_millis(1000));
+            // Let every shell print its prompt and every daemon settle: idle, its screen
+            // model sleeps as a snapshot after SLEEP_AFTER without output.
+            std::thread::sleep(SLEEP_AFTER + Duration::from_millis(1500));
             arm("memory: sampling", Duration::from_secs(60));
             let v = sample_memory(&daemons, o.reps)?;
             outpost_pss.push(avg_pss(&daemons));

@@ -6,7 +6,7 @@ use outpost_testkit::bench::stats::median;
 use outpost_testkit::summary::{Measure, Stats};
 
 use crate::echo::{EchoRep, EchoResults};
-use crate::memory::{tmux_per_session, MemPoint};
+use crate::memory::{tmux_per_session, MemPoint, MEMORY_GOAL_SESSIONS};
 use crate::replay::ReplayResults;
 use crate::report::{added_p50, first_err, oks, tp_clean, tp_rates, Report};
 use crate::restore::{RestoreResults, RESTORE_GOAL_MS};
@@ -170,9 +170,16 @@ fn memory_measures(mem: &Result<Vec<MemPoint>>) -> Vec<Measure> {
             )
             .peer("tmux (server ÷ sessions)", tmux, tmux_note)
             .ratio_to("tmux (server ÷ sessions)");
-            let met = outpost.is_some_and(|s| s.median < 1024.0);
             let note = p.outpost.as_ref().err().map(|e| format!("{e:#}"));
-            m.goal("< 1 MiB (1024 KiB) per daemon", met)
+            // Issue 16 sets the budget at 50 sessions; at one session the code pages only that
+            // daemon touched count as its own, so the other counts are context.
+            if p.sessions != MEMORY_GOAL_SESSIONS {
+                return m.note(note.unwrap_or_else(|| {
+                    format!("the goal is set at {MEMORY_GOAL_SESSIONS} sessions")
+                }));
+            }
+            let met = outpost.is_some_and(|s| s.median < 1024.0);
+            m.goal("< 1 MiB (1024 KiB) per daemon (aim: ≤ 512 KiB)", met)
                 .note(note.unwrap_or_default())
         })
         .collect()

@@ -21,6 +21,10 @@
 //! exit for the last output — cuts the gathering short. Condition variable notifications (a
 //! system call each) are only sent when someone waits on them.
 //!
+//! An idle model sleeps: after [`SLEEP_AFTER`] without output the thread puts the screen to
+//! sleep as its snapshot ([`crate::terminal::screen::Screen::sleep`]), drops its piece buffer and
+//! gives the freed pages back, so an idle daemon does not hold a screenful of cells.
+//!
 //! [`Feed`] is the shared state; [`Shared::catch_up`](super::state::Shared::catch_up) does the
 //! feeding, on the model thread ([`Shared::start_model`](super::state::Shared::start_model),
 //! started with the session's terminal) or, without one (unit tests), right after each push.
@@ -42,6 +46,21 @@ pub const BATCH_BYTES: u64 = 256 * 1024;
 
 /// The longest the model gathers bytes before it parses them (unless someone waits for it).
 pub const BATCH_WAIT: Duration = Duration::from_millis(2);
+
+/// How long the model waits without output before its screen sleeps as a snapshot
+/// ([`crate::terminal::screen::Screen::sleep`]), giving back the cells' memory.
+pub const SLEEP_AFTER: Duration = Duration::from_secs(5);
+
+/// What the model thread does next ([`Feed::wait_for_work`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Next {
+    /// There is work: [`Feed::next`] has it.
+    Work,
+    /// Nothing came for the idle time asked for.
+    Idle,
+    /// The feed stopped: the thread ends.
+    Stop,
+}
 
 /// What the model thread is doing, so that pushes only wake it when it needs waking.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -252,35 +271,41 @@ impl Feed {
         self.lock().threaded = true;
     }
 
-    /// Blocks until there is work or the feed stopped; false once stopped. Bytes are gathered
-    /// first: until [`BATCH_BYTES`] wait, [`BATCH_WAIT`] passed since the first of them was
-    /// seen, or someone waits for the model; a resize is work at once.
-    pub fn wait_for_work(&self) -> bool {
+    /// Blocks until there is work, the feed stopped, or (with `idle`) nothing came for that
+    /// long. Bytes are gathered first: until [`BATCH_BYTES`] wait, [`BATCH_WAIT`] passed since
+    /// the first of them was seen, or someone waits for the model; a resize is work at once.
+    pub fn wait_for_work(&self, idle: Option<Duration>) -> Next {
         let mut s = self.lock();
         let mut gather_until: Option<Instant> = None;
-        let work = loop {
+        let idle_until = idle.map(|d| Instant::now() + d);
+        let next = loop {
             if s.stopped {
-                break false;
+                break Next::Stop;
             }
             let resize_due = s.resizes.front().is_some_and(|r| r.0 <= s.end);
             if resize_due || (s.fed < s.end && s.parse_now()) {
-                break true;
+                break Next::Work;
             }
+            let now = Instant::now();
             if s.fed < s.end {
-                let now = Instant::now();
                 let until = *gather_until.get_or_insert(now + BATCH_WAIT);
                 if now >= until {
-                    break true;
+                    break Next::Work;
                 }
                 s.model = ModelWait::Gathering;
                 s = self.wait(s, until - now);
             } else {
+                let until = match idle_until {
+                    Some(t) if now >= t => break Next::Idle,
+                    Some(t) => t,
+                    None => now + Duration::from_secs(60),
+                };
                 s.model = ModelWait::Idle;
-                s = self.wait(s, Duration::from_secs(60));
+                s = self.wait(s, until - now);
             }
         };
         s.model = ModelWait::Busy;
-        work
+        next
     }
 }
 
@@ -357,17 +382,31 @@ mod tests {
     fn settle_waits_for_the_model_and_work_wakes_it() {
         let f = threaded();
         f.pushed(10);
-        assert!(f.wait_for_work());
+        assert_eq!(f.wait_for_work(None), Next::Work);
         let g = f.clone();
         let model = std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(50));
             g.fed(10);
-            g.wait_for_work()
+            g.wait_for_work(None)
         });
         f.settle(Duration::from_secs(10));
         assert_eq!(f.next(64), None);
         f.stop();
-        assert!(!model.join().unwrap());
+        assert_eq!(model.join().unwrap(), Next::Stop);
+    }
+
+    /// With an idle time, waiting ends once nothing came for that long, and not before.
+    #[test]
+    fn an_idle_model_is_told() {
+        let f = threaded();
+        let t = Instant::now();
+        assert_eq!(
+            f.wait_for_work(Some(Duration::from_millis(100))),
+            Next::Idle
+        );
+        assert!(t.elapsed() >= Duration::from_millis(100));
+        f.pushed(10);
+        assert_eq!(f.wait_for_work(Some(Duration::from_secs(60))), Next::Work);
     }
 
     #[test]

@@ -11,7 +11,7 @@ use tokio::sync::watch;
 
 use super::flow::{ClientId, Flow};
 use super::frames::{ExitInfo, Reported};
-use super::model::{Feed, Work};
+use super::model::{Feed, Next, Work, SLEEP_AFTER};
 use crate::terminal::ring::Ring;
 use crate::terminal::screen::{Screen, Snapshot};
 
@@ -156,12 +156,29 @@ impl Shared {
             .spawn(move || {
                 // One piece per wakeup: what arrives while a piece is parsed is gathered
                 // again ([`super::model::BATCH_BYTES`]) rather than parsed in PTY-read slivers.
-                let mut buf = Vec::with_capacity(MODEL_PIECE);
-                while feed.wait_for_work() {
+                let mut buf = Vec::new();
+                // Whether the screen sleeps or could not (then it is not tried again before
+                // more output).
+                let mut rested = false;
+                loop {
+                    let next = feed.wait_for_work((!rested).then_some(SLEEP_AFTER));
                     let Some(shared) = shared.upgrade() else {
                         break;
                     };
-                    shared.feed_one(&mut buf);
+                    match next {
+                        Next::Stop => break,
+                        Next::Idle => {
+                            shared.rest(&mut buf);
+                            rested = true;
+                        }
+                        Next::Work => {
+                            if buf.capacity() == 0 {
+                                buf.reserve_exact(MODEL_PIECE);
+                            }
+                            shared.feed_one(&mut buf);
+                            rested = false;
+                        }
+                    }
                 }
             })
             .map(drop)
@@ -199,6 +216,15 @@ impl Shared {
         if !self.feed.threaded() {
             self.catch_up();
         }
+    }
+
+    /// The model has been idle for [`SLEEP_AFTER`]: its screen sleeps as a snapshot when it can,
+    /// its piece buffer goes, and the freed pages go back to the kernel.
+    fn rest(&self, buf: &mut Vec<u8>) {
+        let slept = self.screen.lock().sleep();
+        *buf = Vec::new();
+        super::memory::give_back();
+        tracing::debug!(slept, "the screen model is idle");
     }
 
     /// Feeds the screen model what the ring holds beyond it (and the resizes between), a piece
@@ -545,6 +571,38 @@ mod tests {
             s.attach_point(None, SnapshotWhen::Always, &mut client, Duration::ZERO);
         assert_eq!((from, snap.map(|x| x.offset)), (total, Some(total)));
         assert_eq!(s.screen.lock().end(), total);
+    }
+
+    /// After [`SLEEP_AFTER`] without output the model's screen sleeps as its snapshot; an
+    /// attach meanwhile gets that snapshot, and more output wakes it where it was.
+    #[test]
+    fn an_idle_model_sleeps_and_output_wakes_it() {
+        let s = shared(64 * 1024);
+        s.start_model().unwrap();
+        let before = b"\x1b]2;build\x07\x1b(0lqk\x1b(B\r\n$ ";
+        s.push_output(before);
+        s.feed.settle(Duration::from_secs(10));
+        let awake = s.screen.lock().snapshot().unwrap();
+        let started = std::time::Instant::now();
+        while !s.screen.lock().asleep() {
+            assert!(started.elapsed() < SLEEP_AFTER * 4, "the model never slept");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert!(started.elapsed() >= SLEEP_AFTER - Duration::from_millis(500));
+        let mut client = None;
+        let (_, _, snap) = s.attach_point(None, SnapshotWhen::Always, &mut client, Duration::ZERO);
+        assert_eq!(snap, Some(awake));
+        s.leave(client.unwrap());
+        assert_eq!(s.screen.lock().title(), Some("build"));
+        s.push_output(b"ls");
+        s.feed.settle(Duration::from_secs(10));
+        let screen = s.screen.lock();
+        assert!(!screen.asleep());
+        let mut direct = Screen::new(40, 10);
+        direct.feed(before);
+        direct.feed(b"ls");
+        assert_eq!(screen.text(), direct.text());
+        assert!(screen.text().starts_with("\u{250c}\u{2500}\u{2510}\n$ ls"));
     }
 
     /// A resize reaches the model between the bytes before it and those after it.

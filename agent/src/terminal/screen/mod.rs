@@ -14,23 +14,29 @@
 //!   starts, the last [`MAX_MARKS`] kept.
 //!
 //! `vt100` renders the current grid and the input modes, but not the alternate screen switch,
-//! the screen under it, the title, the scroll region (DECSTBM), origin mode (DECOM) or the
-//! saved cursor (DECSC): [`Screen::snapshot`] adds them (see docs/protocol.md, "Screen
-//! snapshots"). `vt100` keeps the last three private; [`snapshot`] reads them off scratch
-//! copies. The parts: [`reported`] (title, directory, marks), [`scan`] (byte scans before the
-//! parser), [`snapshot`].
+//! the screen under it, the title, the scroll region (DECSTBM), origin mode (DECOM), the
+//! saved cursor (DECSC) or the character sets: [`Screen::snapshot`] adds them (see
+//! docs/protocol.md, "Screen snapshots"). `vt100` keeps the scroll region, origin mode and saved
+//! cursor private; [`snapshot`] reads them off scratch copies. It has no character sets at all:
+//! [`charset`] follows them and draws the line-drawing set's characters as the Unicode ones they
+//! show. An idle screen can [`sleep`] as its snapshot. The parts: [`reported`] (title,
+//! directory, marks), [`scan`] (byte scans before the parser), [`charset`], [`snapshot`],
+//! [`sleep`].
 
 use std::num::NonZeroU16;
 
 use outpost_protocol::session::MAX_PREVIEW_CHARS;
 
+mod charset;
 mod reported;
 mod scan;
+mod sleep;
 mod snapshot;
 
 pub use reported::{clean, parse_osc7, Mark, MarkKind, MAX_MARKS};
 pub use snapshot::Snapshot;
 
+use charset::Charsets;
 use reported::Reported;
 use scan::{
     esc_tail, find, sco_completed, sco_cursor, scroll_region_after, scrolled_away, OSC_133, SCO_LEN,
@@ -46,6 +52,13 @@ pub struct Screen {
     /// How much of `ESC [` the bytes fed last ended with (0–2), so a `CSI s` or `CSI u` split
     /// across reads is seen.
     esc_tail: usize,
+    /// The character sets (G0, G1, the one in use, the saved ones).
+    charsets: Charsets,
+    /// Whether the bytes fed last ended inside a UTF-8 character.
+    utf8_open: bool,
+    /// While the screen sleeps, its snapshot; `parser` is then a 1×1 placeholder that keeps the
+    /// callbacks ([`sleep`]).
+    asleep: Option<Box<sleep::Asleep>>,
 }
 
 fn dims(cols: u16, rows: u16) -> (NonZeroU16, NonZeroU16) {
@@ -64,6 +77,9 @@ impl Screen {
             end: 0,
             region: false,
             esc_tail: 0,
+            charsets: Charsets::default(),
+            utf8_open: false,
+            asleep: None,
         }
     }
 
@@ -74,6 +90,11 @@ impl Screen {
 
     /// Feeds the next output bytes.
     pub fn feed(&mut self, data: &[u8]) {
+        if data.is_empty() {
+            return;
+        }
+        self.wake();
+        self.utf8_open = sleep::utf8_open(self.utf8_open, data);
         let mut rest = data;
         let mut at = self.end;
         // Split before each OSC 133 so a prompt mark gets the offset of its own sequence.
@@ -101,11 +122,14 @@ impl Screen {
         if let Some((n, with)) = sco_completed(before, rest) {
             // The sequence began in the last read and the parser holds its start: CAN drops it.
             self.parser.process(b"\x18");
+            self.charsets.cancel();
+            self.charsets.translate(with);
             self.parser.process(with);
             rest = &rest[n..];
         }
         while let Some((p, with)) = sco_cursor(rest) {
             self.process_text(&rest[..p]);
+            self.charsets.translate(with);
             self.parser.process(with);
             rest = &rest[p + SCO_LEN..];
         }
@@ -113,8 +137,10 @@ impl Screen {
         self.esc_tail = esc_tail(before, data);
     }
 
-    /// Parses bytes, skipping the lines of plain text a flood scrolls away unseen.
+    /// Parses bytes, with the line-drawing set's characters drawn as what they show, skipping the
+    /// lines of plain text a flood scrolls away unseen.
     fn process_text(&mut self, data: &[u8]) {
+        let data = &*self.charsets.translate(data);
         let (rows, _) = self.parser.screen().size();
         let rows = rows.get();
         self.region = scroll_region_after(data, self.region, rows);
@@ -134,6 +160,7 @@ impl Screen {
 
     /// Follows a terminal resize.
     pub fn resize(&mut self, cols: u16, rows: u16) {
+        self.wake();
         let (rows, cols) = dims(cols, rows);
         self.parser.screen_mut().set_size(rows, cols);
     }
@@ -160,6 +187,9 @@ impl Screen {
 
     /// The last non-blank line of the screen, at most [`MAX_PREVIEW_CHARS`] characters.
     pub fn preview(&self) -> Option<String> {
+        if let Some(asleep) = &self.asleep {
+            return asleep.preview.clone();
+        }
         let screen = self.parser.screen();
         let (_, cols) = screen.size();
         let rows: Vec<String> = screen.rows(0, cols.get()).collect();
@@ -171,7 +201,10 @@ impl Screen {
 
     /// The whole visible screen as text, one line per row (for tests and diagnostics).
     pub fn text(&self) -> String {
-        self.parser.screen().contents()
+        match &self.asleep {
+            Some(asleep) => asleep.parser().screen().contents(),
+            None => self.parser.screen().contents(),
+        }
     }
 }
 

@@ -1,15 +1,17 @@
 //! Screen snapshots: escape sequences that bring a terminal showing anything to the model's
 //! screen, with what `vt100` keeps private (the scroll region, origin mode, the saved cursor)
-//! read off scratch copies.
+//! read off scratch copies, and the character sets the model follows itself.
 
 use outpost_protocol::session::MAX_SNAPSHOT_BYTES;
 
+use super::charset::Sets;
 use super::Screen;
 
 /// What a snapshot starts with, whatever the client showed before: leave the alternate screen,
-/// reset the scroll region, origin mode, the attributes and every mouse mode (`vt100` only
-/// writes the modes that are on).
-const SNAPSHOT_PREFIX: &str = "\x1b[?1049l\x1b[r\x1b[?6l\x1b[m\x1b[?9l\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1005l\x1b[?1006l";
+/// reset the scroll region, origin mode, the attributes, every mouse mode (`vt100` only
+/// writes the modes that are on) and the character sets (ASCII in G0 and G1, G0 in use: the
+/// model's screen holds line-drawing characters as Unicode).
+const SNAPSHOT_PREFIX: &str = "\x1b[?1049l\x1b[r\x1b[?6l\x1b[m\x1b[?9l\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1005l\x1b[?1006l\x1b(B\x1b)B\x0f";
 
 /// A screen snapshot: escape sequences that reproduce the screen at `offset`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,6 +27,12 @@ impl Screen {
     /// the screen under the alternate one first when a program is in it, then the current one,
     /// the input modes and the title. `None` when it would exceed [`MAX_SNAPSHOT_BYTES`].
     pub fn snapshot(&self) -> Option<Snapshot> {
+        if let Some(asleep) = &self.asleep {
+            return Some(Snapshot {
+                offset: self.end,
+                data: asleep.snapshot.clone(),
+            });
+        }
         let screen = self.parser.screen();
         let mut out = String::from(SNAPSHOT_PREFIX);
         let mut origin_on = false;
@@ -35,7 +43,7 @@ impl Screen {
             primary.process(b"\x1b[?1049l");
             out.push_str(&primary.screen().contents_formatted());
             // Entering the alternate screen with 1049 saves this cursor (DECSC) by itself.
-            origin_on = push_cursors(&mut out, primary.screen(), false, false);
+            origin_on = push_cursors(&mut out, primary.screen(), false, None);
             out.push_str("\x1b[?1049h");
             if origin_on {
                 // The alternate screen has its own origin mode (off until set), as in `vt100`.
@@ -44,7 +52,10 @@ impl Screen {
             }
         }
         out.push_str(&screen.state_formatted());
-        push_cursors(&mut out, screen, origin_on, true);
+        let sets = &self.charsets;
+        push_cursors(&mut out, screen, origin_on, Some(sets.saved()));
+        // The sets in use, for the bytes that follow the snapshot.
+        sets.now().push_change(sets.saved(), &mut out);
         if let Some(title) = self.title() {
             out.push_str("\x1b]2;");
             out.push_str(title);
@@ -130,22 +141,36 @@ fn saved_cursor(screen: &vt100::Screen) -> Saved {
 
 /// Appends what sets `screen`'s scroll region, saved cursor and origin mode on a terminal that
 /// shows its contents (as `contents_formatted` leaves them) with no scroll region and origin
-/// mode `origin_on`, then puts the cursor and attributes back: the region first (setting it
-/// moves the cursor); when `save`, the saved cursor's position, origin mode and attributes and
-/// `ESC 7`; then the cursor's own. Returns whether origin mode is left on.
-fn push_cursors(out: &mut String, screen: &vt100::Screen, origin_on: bool, save: bool) -> bool {
+/// mode `origin_on`, then puts the cursor and attributes back: with `save`, first the saved
+/// cursor's position, origin mode and attributes, the character sets saved with it (`save`, on
+/// a terminal with ASCII sets) and `ESC 7`; then the region (setting it moves the cursor); then
+/// the cursor's own. Returns whether origin mode is left on.
+fn push_cursors(
+    out: &mut String,
+    screen: &vt100::Screen,
+    origin_on: bool,
+    save: Option<Sets>,
+) -> bool {
     use std::fmt::Write as _;
     let m = margins(screen);
     let (rows, cols) = screen.size();
+    let mut origin_on = origin_on;
+    if let Some(sets) = save {
+        // Before the region is set, origin mode counts from the screen's top: a cursor saved
+        // anywhere (also outside a region set after it) is reached as it was.
+        let whole = Margins {
+            top: 0,
+            bottom: rows.get() - 1,
+            origin: m.origin,
+        };
+        let saved = saved_cursor(screen);
+        origin_on = push_position(out, saved.pos, saved.origin, origin_on, whole, cols.get());
+        out.push_str(&saved.sgr);
+        sets.push_change(Sets::default(), out);
+        out.push_str("\x1b7");
+    }
     if !(m.top == 0 && m.bottom + 1 >= rows.get()) {
         let _ = write!(out, "\x1b[{};{}r", m.top + 1, m.bottom + 1);
-    }
-    let mut origin_on = origin_on;
-    if save {
-        let saved = saved_cursor(screen);
-        origin_on = push_position(out, saved.pos, saved.origin, origin_on, m, cols.get());
-        out.push_str(&saved.sgr);
-        out.push_str("\x1b7");
     }
     if m.origin {
         push_position(
@@ -410,6 +435,29 @@ mod tests {
         let (a, b) = (r.parser.screen(), s.parser.screen());
         assert_eq!(a.cursor_position(), b.cursor_position());
         assert_eq!(a.attributes_formatted(), b.attributes_formatted());
+    }
+
+    /// Line drawing (DEC Special Graphics) shows as Unicode, and the sets in use and saved with
+    /// the cursor carry over a snapshot: what follows draws as it would have.
+    #[test]
+    fn character_sets_survive_a_snapshot() {
+        let mut s = fed(20, 6, b"\x1b(0lqk\x1b(B q\r\n\x1b)0\x0ex");
+        assert_eq!(s.text().lines().next(), Some("\u{250c}\u{2500}\u{2510} q"));
+        let r = same_after(&mut s, b"q\x0fq", (1, 1));
+        assert_eq!(r.text().lines().nth(1), Some("\u{2502}\u{2500}q"));
+        // Saved with the cursor (DECSC, and SCO `CSI s`), switched off, restored after the
+        // snapshot.
+        for (save, restore) in [(&b"\x1b7"[..], &b"\x1b8"[..]), (b"\x1b[s", b"\x1b[u")] {
+            let mut s = fed(20, 6, &[&b"\x1b(0"[..], save, b"\x1b(Bq"].concat());
+            let r = same_after(&mut s, &[restore, b"j"].concat(), (0, 0));
+            assert_eq!(r.text().lines().next(), Some("\u{2518}"), "{save:?}");
+        }
+        // A snapshot's own text is drawn with ASCII whatever the client was left in.
+        let s = fed(20, 6, b"lqk");
+        let mut r = Screen::new(20, 6);
+        r.feed(b"\x1b(0\x1b)0\x0e");
+        r.feed(&s.snapshot().unwrap().data);
+        assert_eq!(r.text(), s.text());
     }
 
     /// `CSI s` and `CSI u` save and restore as `ESC 7` and `ESC 8` do, also when a read ends

@@ -176,8 +176,9 @@ fn validate(t: &SshTarget) -> Result<(), SshError> {
     Ok(())
 }
 
-/// The russh configuration of one hop: keepalives, no Nagle, and host-key types on record for
-/// this host preferred (so a host known by its RSA key is not asked for an unknown ed25519 one).
+/// The russh configuration of one hop: keepalives, no Nagle, host-key types on record for this
+/// host preferred (so a host known by its RSA key is not asked for an unknown ed25519 one), and
+/// the ciphers fastest on this machine first ([`super::ciphers`]).
 fn client_config(known: &KnownHosts, hop: &SshTarget) -> client::Config {
     let mut preferred = russh::Preferred::default();
     match known.known_algorithms(&hop.host, hop.port) {
@@ -207,6 +208,7 @@ fn client_config(known: &KnownHosts, hop: &SshTarget) -> client::Config {
     if let Ok(certificates) = known.certificate_algorithms(&hop.host, hop.port) {
         preferred.host_key_certificates = Cow::Owned(certificates);
     }
+    super::ciphers::prefer_fastest(&mut preferred);
     client::Config {
         keepalive_interval: Some(hop.keepalive.unwrap_or(KEEPALIVE_INTERVAL)),
         keepalive_max: KEEPALIVE_MAX,

@@ -30,6 +30,7 @@
 //! | agent forwarding: which local agent, refused unless asked for, relayed byte for byte | `agent_forward.rs` |
 //! | authentication order: agent, key files, password, keyboard-interactive | `auth.rs` |
 //! | [`SshSession::connect`], ProxyJump hops, [`SshSession::closed`] | `connect.rs` |
+//! | the ciphers offered: AES-GCM first where the CPU has AES instructions | `ciphers.rs` |
 //! | a hop over a `ProxyCommand`'s stdin/stdout, its stderr and exit | `proxy_command.rs` |
 //! | the first hop's TCP connection, failures told apart (refused, name, route) | `dial.rs` |
 //! | [`SshSession::exec`], [`ChannelStream`], subsystems | `channel.rs` |
@@ -47,6 +48,7 @@
 mod agent_forward;
 mod auth;
 mod channel;
+mod ciphers;
 mod clock;
 mod config;
 mod connect;
