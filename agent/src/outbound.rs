@@ -4,12 +4,13 @@
 //! connections, the [`monitor`](crate::monitor)) send through a [`Sink`]: a response, a
 //! notification or the hot `session.output` line. They never build JSON-RPC themselves.
 //!
-//! [`Writer`] is the one implementation that reaches a client: every message is encoded to one line
-//! and queued on a small bounded lane; one thread writes them with plain blocking writes (no
-//! hand-off to a blocking pool per write) and flushes whenever the queue runs dry or a line from a
-//! quiet lane was written. Big output chunks are encoded on the blocking pool, not on the runtime's
-//! workers ([`ENCODE_ASIDE_BYTES`]), so a quiet session's task is never queued behind the floods'
-//! encoding. Each session connection queues on a lane of its own ([`Sink::lane`], [`LANE_LINES`]
+//! [`Writer`] is the one implementation that reaches a client: every message is queued as one line
+//! on a small bounded lane; one thread writes them with plain blocking writes (no hand-off to a
+//! blocking pool per write) and flushes whenever the queue runs dry or a line from a quiet lane was
+//! written. Session output is queued as its bytes and encoded by that thread just before it is
+//! written ([`Line::Output`]): never on the runtime's workers, so a quiet session's task is never
+//! queued behind the floods' encoding, and without a hand-off to another thread per chunk. Each
+//! session connection queues on a lane of its own ([`Sink::lane`], [`LANE_LINES`]
 //! lines), responses and other notifications on the shared lane; the writer serves the lanes one
 //! line each in turn, and a lane that had nothing queued goes ahead of the backlogged ones
 //! ([`write_loop`]). So a keystroke's echo in a quiet session does not wait behind what is queued
@@ -45,8 +46,12 @@ pub trait Sink: Clone + Send + Sync + 'static {
     fn notify(&self, n: Notification) -> impl Future<Output = ()> + Send;
 
     /// Sends session output: `data` at `offset` of `session_id`'s stream (the hot path).
-    fn output(&self, session_id: &str, offset: u64, data: &[u8])
-        -> impl Future<Output = ()> + Send;
+    fn output(
+        &self,
+        session_id: &str,
+        offset: u64,
+        data: Vec<u8>,
+    ) -> impl Future<Output = ()> + Send;
 
     /// A handle on a lane of its own: what it sends stays in order, and lanes share the client's
     /// stream fairly (one line each in turn), so a session's echo never waits behind another
@@ -88,21 +93,40 @@ const LANE_LINES: usize = 4;
 /// back until the client had read all of it (up to 0.3 s at 8 MB/s on a loaded machine).
 const WRITE_BUFFER: usize = 32 * 1024;
 
-/// Session output chunks at least this big are encoded off the runtime's worker threads.
+/// A line waiting in the queue.
 ///
-/// Every session connection's task, the client's requests and each connection's frame writer
-/// share the runtime's two workers. Encoding a 64 KiB chunk (base64 and the JSON around it) is by
-/// far the most expensive step of a task's turn; with a hundred flooding sessions each turn of
-/// the workers then took a chunk's encoding per session, and a quiet session's task — woken by
-/// its keystroke or its echo — waited in the run queue behind dozens of them (measured: 0.1–0.65 s
-/// between the agent queueing a keystroke and its connection writing it, and again between the
-/// daemon sending the echo and the agent reading it, at load 20 on 2 cores). Encoded aside, a
-/// turn only moves bytes, so the workers stay free for whatever wakes. Echoes are far smaller
-/// and are encoded inline, without a hand-off.
-const ENCODE_ASIDE_BYTES: usize = 4096;
+/// Session output waits as its bytes and is encoded by the writer thread. Every session
+/// connection's task, the client's requests and each connection's frame writer share the
+/// runtime's two workers, and encoding a 64 KiB chunk (base64 and the JSON around it) is by far
+/// the most expensive step of a task's turn: encoded on the workers, with a hundred flooding
+/// sessions a quiet session's task waited in the run queue behind dozens of encodings (measured:
+/// 0.1–0.65 s at load 20 on 2 cores). Encoding each chunk on the blocking pool instead cost two
+/// thread hand-offs per chunk; the writer thread, which wakes for the line anyway, costs none.
+enum Line {
+    /// A line ready to write.
+    Encoded(Vec<u8>),
+    /// A `session.output` notification still to encode.
+    Output {
+        session_id: String,
+        offset: u64,
+        data: Vec<u8>,
+    },
+}
 
-/// Chunks encoded aside at once: bounds the blocking threads and the memory in flight.
-const ENCODERS: usize = 4;
+impl Line {
+    /// The line's bytes, encoded by [`outpost_protocol::output::encode`] when it is output: one
+    /// allocation, no intermediate base64 string, no `serde_json` pass.
+    fn into_bytes(self) -> Vec<u8> {
+        match self {
+            Line::Encoded(v) => v,
+            Line::Output {
+                session_id,
+                offset,
+                data,
+            } => outpost_protocol::output::encode(&session_id, offset, &data),
+        }
+    }
+}
 
 /// Lines the shared lane (responses, monitor samples, other notifications) holds at most.
 const MAIN_LANE_LINES: usize = 16;
@@ -130,14 +154,12 @@ struct Queue {
     next_lane: std::sync::atomic::AtomicU64,
     /// Whether sessions get lanes of their own (see [`LANES_ENV`]).
     lanes: bool,
-    /// Turns for encoding a big chunk on the blocking pool ([`ENCODE_ASIDE_BYTES`]).
-    encoders: tokio::sync::Semaphore,
 }
 
 #[derive(Default)]
 struct Pending {
     /// The queued lines of every lane that has some.
-    lanes: HashMap<u64, (VecDeque<Vec<u8>>, Arc<Lane>)>,
+    lanes: HashMap<u64, (VecDeque<Line>, Arc<Lane>)>,
     /// Lanes that had nothing queued when their line came (a keystroke's echo, a response):
     /// served first, one line each.
     sparse: VecDeque<u64>,
@@ -203,7 +225,6 @@ impl Writer {
             ready: std::sync::Condvar::new(),
             next_lane: std::sync::atomic::AtomicU64::new(0),
             lanes: std::env::var_os(LANES_ENV).is_none_or(|v| v != "0"),
-            encoders: tokio::sync::Semaphore::new(ENCODERS),
         });
         let q = queue.clone();
         let spawned = std::thread::Builder::new()
@@ -232,13 +253,13 @@ impl Writer {
     async fn send<T: Serialize>(&self, msg: &T) {
         let mut line = Vec::new();
         if encode_line(msg, &mut line).is_ok() {
-            self.send_line(line).await;
+            self.send_line(Line::Encoded(line)).await;
         }
     }
 
     /// Queues a line on this handle's lane, waiting while the lane is full. Once the client is
     /// gone, lines are dropped: there is nobody left to tell.
-    async fn send_line(&self, line: Vec<u8>) {
+    async fn send_line(&self, line: Line) {
         let Ok(permit) = self.lane.space.acquire().await else {
             return;
         };
@@ -335,7 +356,7 @@ fn write_loop<W: Write>(q: &Queue, mut w: std::io::BufWriter<W>) -> std::io::Res
         let Some((line, lane, sparse)) = next else {
             return w.flush();
         };
-        w.write_all(&line)?;
+        w.write_all(&line.into_bytes())?;
         dirty = true;
         // A line from a lane that was quiet (an echo, a response) goes out now, not once the
         // buffer fills behind it with flood lines.
@@ -375,28 +396,14 @@ impl Sink for Writer {
         Settler(Some(self.lane.clone()))
     }
 
-    /// Encoded straight into the line by [`outpost_protocol::output::encode`]: one allocation,
-    /// no intermediate base64 string, no `serde_json` pass. A chunk of [`ENCODE_ASIDE_BYTES`] or
-    /// more is encoded on the blocking pool ([`Queue::encoders`] at a time), never on the
-    /// runtime's workers: see [`ENCODE_ASIDE_BYTES`].
-    async fn output(&self, session_id: &str, offset: u64, data: &[u8]) {
-        if data.len() < ENCODE_ASIDE_BYTES {
-            self.send_line(outpost_protocol::output::encode(session_id, offset, data))
-                .await;
-            return;
-        }
-        let Ok(_turn) = self.queue.encoders.acquire().await else {
-            return;
-        };
-        let (sid, data) = (session_id.to_owned(), data.to_vec());
-        let encoded = tokio::task::spawn_blocking(move || {
-            outpost_protocol::output::encode(&sid, offset, &data)
+    /// Queued as its bytes; the writer thread encodes it ([`Line`]).
+    async fn output(&self, session_id: &str, offset: u64, data: Vec<u8>) {
+        self.send_line(Line::Output {
+            session_id: session_id.to_owned(),
+            offset,
+            data,
         })
         .await;
-        drop(_turn);
-        if let Ok(line) = encoded {
-            self.send_line(line).await;
-        }
     }
 }
 
@@ -411,7 +418,7 @@ impl Sink for Discard {
 
     async fn notify(&self, _: Notification) {}
 
-    async fn output(&self, _: &str, _: u64, _: &[u8]) {}
+    async fn output(&self, _: &str, _: u64, _: Vec<u8>) {}
 }
 
 #[cfg(test)]
@@ -445,8 +452,8 @@ mod tests {
         }
     }
 
-    fn line(s: &str) -> Vec<u8> {
-        format!("{s}\n").into_bytes()
+    fn line(s: &str) -> Line {
+        Line::Encoded(format!("{s}\n").into_bytes())
     }
 
     /// Lanes are served one line each in turn: a line queued on a quiet lane goes out after at

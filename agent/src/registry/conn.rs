@@ -303,7 +303,7 @@ impl<S: Sink> Reader<S> {
                 }
             }
             Frame::Output { offset, data } => {
-                self.out.output(&self.session_id, offset, &data).await;
+                self.out.output(&self.session_id, offset, data).await;
             }
             Frame::Exit(exit) => {
                 self.exit_sent = true;
