@@ -189,6 +189,30 @@ fn reparse(msg: &Message) -> Message {
     }
 }
 
+/// Fuzz check of [`AgentMessage::parse`](crate::incoming::AgentMessage::parse), a client's
+/// reader of agent lines: it never panics, an output line read without the JSON parser
+/// ([`known_shape`](crate::output::known_shape)) is read alike by it, and its base64 decodes to
+/// exactly [`OutputRef::data_len`](crate::output::OutputRef::data_len) bytes when it decodes.
+pub fn agent_line(data: &[u8]) {
+    use crate::incoming::AgentMessage;
+    let parsed = AgentMessage::parse(data);
+    if let Some(short) = crate::output::known_shape::parse(data) {
+        match AgentMessage::parse_json(data) {
+            Ok(AgentMessage::Output(json)) => assert_eq!(short, json, "the two readers differ"),
+            other => panic!("read the short way as {short:?}, by the JSON parser as {other:?}"),
+        }
+    }
+    if let Ok(AgentMessage::Output(out)) = parsed {
+        if let Ok(bytes) = out.decode() {
+            assert_eq!(
+                bytes.len(),
+                out.data_len(),
+                "data_len disagrees with the decoded bytes"
+            );
+        }
+    }
+}
+
 /// Fuzz check of [`Message::parse`]: sorted messages round-trip; refusals carry -32700 or
 /// -32600 and make an error response that round-trips too.
 pub fn message(data: &[u8]) {

@@ -20,6 +20,11 @@ fn replay(target: &str, check: fn(&[u8])) {
 }
 
 #[test]
+fn agent_line_inputs() {
+    replay("agent_line", checks::agent_line);
+}
+
+#[test]
 fn line_codec_inputs() {
     replay("line_codec", checks::line_codec);
 }
