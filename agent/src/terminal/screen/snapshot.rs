@@ -125,6 +125,10 @@ struct Saved {
     origin: bool,
     /// The attributes (SGR) as they were, as escape sequences that start with a reset.
     sgr: String,
+    /// For a cursor saved while waiting to wrap (a column past the last): what puts a terminal's
+    /// cursor back in that state — a move and a redraw of the row's last character, as `vt100`
+    /// writes it for the cursor in use — so that `ESC 7` saves it waiting to wrap too.
+    wrap: Option<String>,
 }
 
 /// The saved cursor of `screen`, which `vt100` does not export, read off a scratch copy that
@@ -135,8 +139,14 @@ fn saved_cursor(screen: &vt100::Screen) -> Saved {
     p.process(b"\x1b8");
     let pos = p.screen().cursor_position();
     let sgr = p.screen().attributes_formatted();
+    let wrap = (pos.1 >= p.screen().size().1.get()).then(|| p.screen().cursor_state_formatted());
     let origin = probe_margins(&mut p).origin;
-    Saved { pos, origin, sgr }
+    Saved {
+        pos,
+        origin,
+        sgr,
+        wrap,
+    }
 }
 
 /// Appends what sets `screen`'s scroll region, saved cursor and origin mode on a terminal that
@@ -165,6 +175,11 @@ fn push_cursors(
         };
         let saved = saved_cursor(screen);
         origin_on = push_position(out, saved.pos, saved.origin, origin_on, whole, cols.get());
+        if let Some(wrap) = &saved.wrap {
+            // No region is set yet, so its absolute move lands alike with origin mode on.
+            out.push_str("\x1b[m");
+            out.push_str(wrap);
+        }
         out.push_str(&saved.sgr);
         sets.push_change(Sets::default(), out);
         out.push_str("\x1b7");
@@ -413,6 +428,39 @@ mod tests {
         for setup in setups {
             let mut s = fed(40, 24, setup);
             same_after(&mut s, b"a\x1b8b\x1b[1;1Hc", (6, 4));
+        }
+    }
+
+    /// A cursor saved while waiting to wrap (after the row's last column) still waits to wrap
+    /// when it is restored after a snapshot: the next character goes to the next row's start.
+    /// (Found by `sleep::tests::sleeping_changes_nothing`.)
+    #[test]
+    fn a_saved_cursor_waiting_to_wrap_still_waits() {
+        let full = &b"0123456789012345678901234567890123456789"[..];
+        for (row, save, restore, next) in [
+            (full.to_vec(), &b"\x1b7"[..], &b"\x1b8"[..], (1, 0)),
+            (
+                b"\x1b[1;31m01234567890123456789012345678901234567\xe4\xb8\xad".to_vec(),
+                b"\x1b[s",
+                b"\x1b[u",
+                (1, 0),
+            ),
+            // Origin mode on in a region from row 5: the row is the region's first.
+            (
+                [&b"\x1b[5;20r\x1b[?6h"[..], full].concat(),
+                b"\x1b7",
+                b"\x1b8",
+                (5, 0),
+            ),
+        ] {
+            let mut s = fed(
+                40,
+                12,
+                &[&row, save, b"\x1b[m\x1b[?6l\x1b[r\x1b[8;3Hnow"].concat(),
+            );
+            let r = same_after(&mut s, &[restore, &b"after"[..]].concat(), next);
+            let cell = r.parser.screen().cell(next.0, next.1).unwrap();
+            assert_eq!(cell.contents(), "a", "{row:?}");
         }
     }
 
