@@ -65,10 +65,7 @@ pub fn encode(session_id: &str, offset: u64, data: &[u8]) -> Vec<u8> {
     let b64_len = data.len().div_ceil(3) * 4;
     let mut line = Vec::with_capacity(LINE_HEAD.len() + session_id.len() + 48 + b64_len);
     line.extend_from_slice(LINE_HEAD);
-    if session_id
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    {
+    if plain_id(session_id.as_bytes()) {
         line.push(b'"');
         line.extend_from_slice(session_id.as_bytes());
         line.push(b'"');
@@ -80,14 +77,18 @@ pub fn encode(session_id: &str, offset: u64, data: &[u8]) -> Vec<u8> {
     line.extend_from_slice(b",\"offset\":");
     line.extend_from_slice(offset.to_string().as_bytes());
     line.extend_from_slice(b",\"data\":\"");
-    let start = line.len();
-    line.resize(start + b64_len, 0);
-    let written = STANDARD
-        .encode(data, base64_simd::Out::from_slice(&mut line[start..]))
-        .len();
-    line.truncate(start + written);
+    // Into the reserved capacity: the base64 is written once, with no zero-filling first.
+    STANDARD.encode_append(data, &mut line);
     line.extend_from_slice(b"\"}}\n");
     line
+}
+
+/// Whether a session id goes into JSON as it is, between quotes: ASCII letters, digits, `-` and
+/// `_` (no escaping); [`encode`] writes any other through serde_json, and [`known_shape`] leaves
+/// any other to the JSON parser.
+fn plain_id(id: &[u8]) -> bool {
+    id.iter()
+        .all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// `session.output` params borrowed from the line they were read from.

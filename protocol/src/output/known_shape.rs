@@ -31,11 +31,7 @@ pub fn parse(line: &[u8]) -> Option<OutputRef<'_>> {
         .take(MAX_ID_BYTES + 1)
         .position(|&b| b == b'"')?;
     let (id, rest) = (&rest[..id_len], &rest[id_len + 1..]);
-    if id.is_empty()
-        || !id
-            .iter()
-            .all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    {
+    if id.is_empty() || !super::plain_id(id) {
         return None;
     }
     let rest = rest.strip_prefix(b",\"offset\":")?;
