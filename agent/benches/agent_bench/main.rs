@@ -13,6 +13,8 @@
 //! * `--quick` / `OUTPOST_BENCH_QUICK=1`: small sizes (16 MiB file, 300 echo samples, 1 and 10
 //!   sessions, 3 repetitions) for a smoke run.
 //! * `--reps N` / `OUTPOST_BENCH_REPS=N`: repetitions of every measurement (default 5, quick 3).
+//! * `--tp-reps N`: repetitions of the throughput benchmark alone (default 9 in a full run, else
+//!   as `--reps`): its ratios to a raw PTY and to `ssh -tt` move most from run to run.
 //! * `--out PATH` / `OUTPOST_BENCH_OUT=PATH`: write (or update) the results section of a markdown
 //!   file; a relative path is taken from the workspace root.
 //! * `--only throughput,echo,replay,memory,fair,restore,exec_ssh`: run only some benchmarks; `--paths
@@ -78,7 +80,7 @@ const SECTION: DocSection = DocSection {
     end: "<!-- agent_bench:end -->",
 };
 const HELP: &str = "usage: cargo bench -p outpost-agent --bench agent_bench -- \
-[--quick|--full] [--reps N] [--out PATH] [--only throughput,echo,replay,memory,fair,restore,exec_ssh] \
+[--quick|--full] [--reps N] [--tp-reps N] [--out PATH] [--only throughput,echo,replay,memory,fair,restore,exec_ssh] \
 [--paths raw,outpost,ssh,tmux]";
 
 /// The options of one run.
@@ -86,6 +88,8 @@ pub(crate) struct Opts {
     pub(crate) args: BenchArgs,
     pub(crate) quick: bool,
     pub(crate) reps: usize,
+    /// Repetitions of the throughput benchmark ([`throughput`]).
+    pub(crate) tp_reps: usize,
     pub(crate) out: Option<PathBuf>,
     pub(crate) file_bytes: u64,
     pub(crate) echo_samples: usize,
@@ -108,7 +112,7 @@ impl Opts {
         }
         args.expect_only(
             &["--help", "-h"],
-            &["--reps", "--out", "--only", "--paths"],
+            &["--reps", "--tp-reps", "--out", "--only", "--paths"],
             HELP,
         )?;
         let only = args.list("--only");
@@ -143,9 +147,11 @@ impl Opts {
                 .context("OUTPOST_BENCH_REPS")?,
         };
         let quick = args.quick;
+        let tp_reps = args.number("--tp-reps").context("--tp-reps")?;
         Ok(Opts {
             quick,
             reps: reps.unwrap_or(if quick { 3 } else { 5 }).max(1),
+            tp_reps: tp_reps.or(reps).unwrap_or(if quick { 3 } else { 9 }).max(1),
             out: args.out(),
             file_bytes: if quick { 16 << 20 } else { 256 << 20 },
             echo_samples: if quick { 300 } else { 2000 },

@@ -8,7 +8,9 @@ use outpost_testkit::summary::{Measure, Stats};
 use crate::echo::{EchoRep, EchoResults};
 use crate::memory::{tmux_per_session, MemPoint, MEMORY_GOAL_SESSIONS};
 use crate::replay::ReplayResults;
-use crate::report::{added_p50, first_err, oks, tp_clean, tp_rates, Report};
+use crate::report::{
+    added_p50, first_err, oks, paired_note, tp_clean, tp_paired, tp_rates, Report,
+};
 use crate::restore::{RestoreResults, RESTORE_GOAL_MS};
 use crate::throughput::{Tp, TpResults};
 use crate::{Opts, COLS, ROWS};
@@ -61,6 +63,12 @@ fn throughput_measures(o: &Opts, tp: &TpResults) -> Vec<Measure> {
         .peer("tmux", tmux, tmux_note)
         .ratio_to("ssh -tt");
     let met = clean && vs_ssh.ratio.is_some_and(|r| r >= 1.0);
+    let paired_ssh = paired_note(&tp_paired(tp, &tp.outpost, &tp.ssh), 1.0);
+    let note = [note, paired_ssh]
+        .into_iter()
+        .filter(|n| !n.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ");
     let vs_ssh = vs_ssh
         .goal("≥ 1.0× ssh -tt, every byte, no stall", met)
         .note(note);
@@ -68,7 +76,8 @@ fn throughput_measures(o: &Opts, tp: &TpResults) -> Vec<Measure> {
         .peer("raw PTY", raw, None)
         .ratio_to("raw PTY");
     let met = vs_raw.ratio.is_some_and(|r| r >= 0.8);
-    vec![vs_ssh, vs_raw.goal("≈ 0.8× raw PTY (aim: ≥ 0.8×)", met)]
+    let paired_raw = paired_note(&tp_paired(tp, &tp.outpost, &tp.raw), 0.8);
+    vec![vs_ssh, vs_raw.goal("≥ 0.8× raw PTY", met).note(paired_raw)]
 }
 
 fn echo_measures(o: &Opts, e: &EchoResults) -> Vec<Measure> {

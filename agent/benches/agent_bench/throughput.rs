@@ -319,7 +319,7 @@ fn tp_tmux(file: &Path, sock: &str) -> Result<Tp> {
     result
 }
 
-/// Every path, `o.reps` times in turn.
+/// Every path, `o.tp_reps` times in turn.
 pub fn bench_throughput(o: &Opts, ctx: &Ctx, agent: &Client) -> Result<TpResults> {
     let file = ctx.tmp.join("data.txt");
     println!(
@@ -372,8 +372,8 @@ pub fn bench_throughput(o: &Opts, ctx: &Ctx, agent: &Client) -> Result<TpResults
         ),
         Err(e) => println!("[throughput]   {name:<8} error: {e:#}"),
     };
-    for rep in 0..o.reps {
-        println!("[throughput] repetition {}/{}", rep + 1, o.reps);
+    for rep in 0..o.tp_reps {
+        println!("[throughput] repetition {}/{}", rep + 1, o.tp_reps);
         if o.wants_path("raw") {
             arm("throughput: raw PTY", limit);
             let x = tp_raw_pty(&file);
