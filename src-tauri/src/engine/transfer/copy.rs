@@ -1,9 +1,9 @@
 //! Copying one file between this computer and a [`RemoteFs`], in either direction.
 //!
-//! * **Streaming, bounded, pipelined.** Downloads move in [`CHUNK`]-byte SFTP reads, at most
-//!   [`IN_FLIGHT`] outstanding at once (so a round trip is not paid per chunk); uploads in
-//!   writes as large as the server takes ([`RemoteFs::write_len`]: 252 KiB for OpenSSH, which
-//!   says 255 KiB through `limits@openssh.com`), at most [`UPLOAD_IN_FLIGHT_BYTES`] outstanding.
+//! * **Streaming, bounded, pipelined.** Downloads move in reads and uploads in writes as large as
+//!   the server takes ([`RemoteFs::read_len`], [`RemoteFs::write_len`]: 252 KiB for OpenSSH,
+//!   which says 255 KiB through `limits@openssh.com`), at most [`DOWNLOAD_IN_FLIGHT_BYTES`] and
+//!   [`UPLOAD_IN_FLIGHT_BYTES`] outstanding (so a round trip is not paid per request).
 //!   Either way the memory of a copy is bounded whatever the file's size.
 //! * **Never half a file under the final name.** Data goes to [`temp_name`] (`.NAME.outpost-part`
 //!   in the destination directory); after the last check its permissions and modification time
@@ -37,11 +37,12 @@ use super::error::{from_io, from_stderr, kind_error, ErrorKind, TransferError};
 use super::progress::{Progress, ProgressEvent};
 use super::remote::{base_name, join, parent_of, EntryKind, RemoteFs};
 
-/// Bytes per SFTP read request (and per local read of the `cat` fallback's loops).
+/// Bytes per local read of the `cat` fallback's loops (and per SFTP read of the upload's file).
 pub const CHUNK: usize = 64 * 1024;
 
-/// Read requests outstanding at once.
-pub const IN_FLIGHT: usize = 64;
+/// Bytes of read requests outstanding at once in a download: 32 reads of 252 KiB for OpenSSH
+/// ([`RemoteFs::read_len`]), 64 of 64 KiB for a server that does not say what it takes.
+pub const DOWNLOAD_IN_FLIGHT_BYTES: usize = 8 * 1024 * 1024;
 
 /// Bytes of write requests outstanding at once in an upload: 32 writes of 252 KiB for
 /// OpenSSH, 128 of 64 KiB for a server that does not say what it takes. Through the jump host
@@ -697,13 +698,15 @@ async fn download_sftp(
         .await
         .map_err(|e| fs.sftp_error(remote, &e))?
         .handle;
+    let chunk = fs.read_len();
+    let in_flight = (DOWNLOAD_IN_FLIGHT_BYTES / chunk).clamp(4, 64);
     let mut inflight = FuturesOrdered::new();
     let mut next = offset;
     let mut done = offset;
     let mut last_report = std::time::Instant::now();
     let result: Result<(), TransferError> = 'outer: loop {
-        while next < size && inflight.len() < IN_FLIGHT {
-            let len = u32::try_from((size - next).min(CHUNK as u64)).unwrap_or(CHUNK as u32);
+        while next < size && inflight.len() < in_flight {
+            let len = u32::try_from((size - next).min(chunk as u64)).unwrap_or(chunk as u32);
             let s = sftp.clone();
             let h = handle.clone();
             let at = next;

@@ -110,6 +110,8 @@ pub struct RemoteFs {
     no_sftp: Option<String>,
     /// Bytes per SFTP write ([`RemoteFs::write_len`]).
     write_len: usize,
+    /// Bytes per SFTP read ([`RemoteFs::read_len`]).
+    read_len: usize,
 }
 
 impl RemoteFs {
@@ -149,6 +151,7 @@ impl RemoteFs {
             label,
             no_sftp: None,
             write_len: DEFAULT_WRITE_LEN,
+            read_len: DEFAULT_WRITE_LEN,
         };
         match opened {
             Ok(stream) => {
@@ -158,9 +161,16 @@ impl RemoteFs {
                 match raw.init().await {
                     Ok(version) => {
                         if version.extensions.contains_key(LIMITS) {
-                            fs.write_len = write_len_from(raw.limits().await.ok());
+                            let limits = raw.limits().await.ok();
+                            fs.write_len = write_len_from(limits.as_ref());
+                            fs.read_len = read_len_from(limits.as_ref());
                         }
-                        tracing::debug!(label = %fs.label, write_len = fs.write_len, "SFTP");
+                        tracing::debug!(
+                            label = %fs.label,
+                            write_len = fs.write_len,
+                            read_len = fs.read_len,
+                            "SFTP"
+                        );
                         fs.sftp = Some(Arc::new(raw));
                     }
                     Err(e) => {
@@ -198,6 +208,13 @@ impl RemoteFs {
     /// [`MAX_WRITE_LEN`]), else [`DEFAULT_WRITE_LEN`].
     pub fn write_len(&self) -> usize {
         self.write_len
+    }
+
+    /// Bytes per SFTP read: what the server's `limits@openssh.com` allows (at most
+    /// [`MAX_WRITE_LEN`]), else [`DEFAULT_WRITE_LEN`]. Fewer, larger reads cost the server's
+    /// `sftp-server` and this side less per byte, as OpenSSH's own `sftp` and `scp` read.
+    pub fn read_len(&self) -> usize {
+        self.read_len
     }
 
     /// Whether SFTP is available (otherwise only the command fallback is).
@@ -549,16 +566,25 @@ impl RemoteFs {
 }
 
 /// The SFTP write size for a server whose `limits@openssh.com` answer is `limits` (`None`:
-/// no answer): its `max-write-length` (and what its `max-packet-length` leaves for data), at
-/// most [`MAX_WRITE_LEN`]; from 32 KiB up rounded down to whole 4 KiB pages.
-fn write_len_from(limits: Option<LimitsExtension>) -> usize {
-    let Some(l) = limits else {
-        return DEFAULT_WRITE_LEN;
-    };
-    if l.max_write_len == 0 {
+/// no answer): see [`request_len`] with its `max-write-length`.
+fn write_len_from(limits: Option<&LimitsExtension>) -> usize {
+    limits.map_or(DEFAULT_WRITE_LEN, |l| request_len(l, l.max_write_len))
+}
+
+/// The SFTP read size for a server whose `limits@openssh.com` answer is `limits` (`None`: no
+/// answer): see [`request_len`] with its `max-read-length`.
+fn read_len_from(limits: Option<&LimitsExtension>) -> usize {
+    limits.map_or(DEFAULT_WRITE_LEN, |l| request_len(l, l.max_read_len))
+}
+
+/// The data per request for a server whose limits are `l` and whose limit for this kind of
+/// request is `max` (`0`: none said): `max` (and what its `max-packet-length` leaves for data),
+/// at most [`MAX_WRITE_LEN`]; from 32 KiB up rounded down to whole 4 KiB pages.
+fn request_len(l: &LimitsExtension, max: u64) -> usize {
+    if max == 0 {
         return DEFAULT_WRITE_LEN;
     }
-    let mut len = usize::try_from(l.max_write_len).unwrap_or(MAX_WRITE_LEN);
+    let mut len = usize::try_from(max).unwrap_or(MAX_WRITE_LEN);
     if l.max_packet_len > 1024 {
         // The whole request (header, handle, offset) must fit in a packet.
         len = len.min(usize::try_from(l.max_packet_len - 1024).unwrap_or(MAX_WRITE_LEN));
@@ -638,22 +664,29 @@ mod tests {
     }
 
     #[test]
-    fn write_len_follows_the_servers_limits() {
-        let limits = |packet, write| {
-            Some(LimitsExtension {
-                max_packet_len: packet,
-                max_read_len: write,
-                max_write_len: write,
-                max_open_handles: 0,
-            })
+    fn request_lengths_follow_the_servers_limits() {
+        let limits = |packet, read, write| LimitsExtension {
+            max_packet_len: packet,
+            max_read_len: read,
+            max_write_len: write,
+            max_open_handles: 0,
         };
+        let write = |l: LimitsExtension| write_len_from(Some(&l));
+        let read = |l: LimitsExtension| read_len_from(Some(&l));
         // OpenSSH 9's sftp-server.
-        assert_eq!(write_len_from(limits(262_144, 261_120)), 252 * 1024);
+        assert_eq!(write(limits(262_144, 261_120, 261_120)), 252 * 1024);
+        assert_eq!(read(limits(262_144, 261_120, 261_120)), 252 * 1024);
         assert_eq!(write_len_from(None), DEFAULT_WRITE_LEN);
-        assert_eq!(write_len_from(limits(0, 0)), DEFAULT_WRITE_LEN);
-        assert_eq!(write_len_from(limits(0, 1 << 30)), 252 * 1024);
-        assert_eq!(write_len_from(limits(40_000, 1 << 20)), 36 * 1024);
-        assert_eq!(write_len_from(limits(0, 1000)), 1000);
+        assert_eq!(read_len_from(None), DEFAULT_WRITE_LEN);
+        assert_eq!(write(limits(0, 0, 0)), DEFAULT_WRITE_LEN);
+        assert_eq!(read(limits(0, 0, 0)), DEFAULT_WRITE_LEN);
+        assert_eq!(write(limits(0, 0, 1 << 30)), 252 * 1024);
+        assert_eq!(write(limits(40_000, 0, 1 << 20)), 36 * 1024);
+        assert_eq!(write(limits(0, 0, 1000)), 1000);
+        // Each kind of request follows its own limit.
+        assert_eq!(read(limits(0, 40_960, 1 << 20)), 40 * 1024);
+        assert_eq!(write(limits(0, 40_960, 1 << 20)), 252 * 1024);
+        assert_eq!(read(limits(0, 1000, 0)), 1000);
     }
 
     #[test]
