@@ -61,6 +61,14 @@ fn openssh(r: &Remote, program: &str) -> Command {
     c
 }
 
+/// Whether the binary at `path` is linked against WebKitGTK (the app's build with the window):
+/// its name is among the libraries the dynamic loader reads from the file.
+fn links_the_window(path: &Path) -> Result<bool> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let needle = b"libwebkit2gtk";
+    Ok(bytes.windows(needle.len()).any(|w| w == needle))
+}
+
 /// Runs `cmd` (writing `stdin` to it), which must succeed; (seconds, peak RSS in KiB).
 fn timed(mut cmd: Command, stdin: &str) -> Result<(f64, u64)> {
     use std::io::Write;
@@ -150,6 +158,12 @@ fn main() -> Result<()> {
     for b in &baselines {
         ensure!(b.is_file(), "--baseline: no file {}", b.display());
     }
+    ensure!(
+        !links_the_window(Path::new(OUTPOST))?,
+        "{OUTPOST} is the app's build with the window (another build relinked it since this bench \
+         was built), whose libraries alone hold ~50 MB: run this bench through `cargo bench -p \
+         outpost-desktop --no-default-features --bench files_bench`, which relinks the CLI build"
+    );
     let only_jump = match args.value("--only").as_deref() {
         None => false,
         Some("jump") => true,
