@@ -37,7 +37,8 @@ use super::error::{from_io, from_stderr, kind_error, ErrorKind, TransferError};
 use super::progress::{Progress, ProgressEvent};
 use super::remote::{base_name, join, parent_of, EntryKind, RemoteFs};
 
-/// Bytes per local read of the `cat` fallback's loops (and per SFTP read of the upload's file).
+/// Bytes per local read when a resumed copy hashes the part already there; the `cat` fallback's
+/// loops move four of these at a time.
 pub const CHUNK: usize = 64 * 1024;
 
 /// Bytes of read requests outstanding at once in a download: 32 reads of 252 KiB for OpenSSH

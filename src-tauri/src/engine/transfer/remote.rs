@@ -28,14 +28,14 @@ use crate::engine::ssh::{ChannelStream, SshError, SshSession};
 /// The longest a single SFTP request may wait for its answer, in seconds.
 const REQUEST_TIMEOUT_SECS: u64 = 120;
 
-/// Bytes per SFTP write when the server does not say how many it takes: what every server
-/// must accept is 32 KiB (draft-ietf-secsh-filexfer-02 §3), and every server met so far takes
-/// 64 KiB.
-pub const DEFAULT_WRITE_LEN: usize = 64 * 1024;
+/// Bytes per SFTP read or write when the server does not say how many it takes: what every
+/// server must accept is 32 KiB (draft-ietf-secsh-filexfer-02 §3), and every server met so far
+/// takes 64 KiB.
+pub const DEFAULT_REQUEST_LEN: usize = 64 * 1024;
 
-/// The most bytes per SFTP write, whatever the server allows: OpenSSH's `sftp-server` says
+/// The most bytes per SFTP read or write, whatever the server allows: OpenSSH's `sftp-server` says
 /// 261,120 (`limits@openssh.com`: its 256 KiB message limit less 1 KiB for the header).
-pub const MAX_WRITE_LEN: usize = 255 * 1024;
+pub const MAX_REQUEST_LEN: usize = 255 * 1024;
 
 /// How commands reach the remote side.
 #[derive(Clone, Debug)]
@@ -150,8 +150,8 @@ impl RemoteFs {
             sftp: None,
             label,
             no_sftp: None,
-            write_len: DEFAULT_WRITE_LEN,
-            read_len: DEFAULT_WRITE_LEN,
+            write_len: DEFAULT_REQUEST_LEN,
+            read_len: DEFAULT_REQUEST_LEN,
         };
         match opened {
             Ok(stream) => {
@@ -205,13 +205,13 @@ impl RemoteFs {
     }
 
     /// Bytes per SFTP write: what the server's `limits@openssh.com` allows (at most
-    /// [`MAX_WRITE_LEN`]), else [`DEFAULT_WRITE_LEN`].
+    /// [`MAX_REQUEST_LEN`]), else [`DEFAULT_REQUEST_LEN`].
     pub fn write_len(&self) -> usize {
         self.write_len
     }
 
     /// Bytes per SFTP read: what the server's `limits@openssh.com` allows (at most
-    /// [`MAX_WRITE_LEN`]), else [`DEFAULT_WRITE_LEN`]. Fewer, larger reads cost the server's
+    /// [`MAX_REQUEST_LEN`]), else [`DEFAULT_REQUEST_LEN`]. Fewer, larger reads cost the server's
     /// `sftp-server` and this side less per byte, as OpenSSH's own `sftp` and `scp` read.
     pub fn read_len(&self) -> usize {
         self.read_len
@@ -568,28 +568,28 @@ impl RemoteFs {
 /// The SFTP write size for a server whose `limits@openssh.com` answer is `limits` (`None`:
 /// no answer): see [`request_len`] with its `max-write-length`.
 fn write_len_from(limits: Option<&LimitsExtension>) -> usize {
-    limits.map_or(DEFAULT_WRITE_LEN, |l| request_len(l, l.max_write_len))
+    limits.map_or(DEFAULT_REQUEST_LEN, |l| request_len(l, l.max_write_len))
 }
 
 /// The SFTP read size for a server whose `limits@openssh.com` answer is `limits` (`None`: no
 /// answer): see [`request_len`] with its `max-read-length`.
 fn read_len_from(limits: Option<&LimitsExtension>) -> usize {
-    limits.map_or(DEFAULT_WRITE_LEN, |l| request_len(l, l.max_read_len))
+    limits.map_or(DEFAULT_REQUEST_LEN, |l| request_len(l, l.max_read_len))
 }
 
 /// The data per request for a server whose limits are `l` and whose limit for this kind of
 /// request is `max` (`0`: none said): `max` (and what its `max-packet-length` leaves for data),
-/// at most [`MAX_WRITE_LEN`]; from 32 KiB up rounded down to whole 4 KiB pages.
+/// at most [`MAX_REQUEST_LEN`]; from 32 KiB up rounded down to whole 4 KiB pages.
 fn request_len(l: &LimitsExtension, max: u64) -> usize {
     if max == 0 {
-        return DEFAULT_WRITE_LEN;
+        return DEFAULT_REQUEST_LEN;
     }
-    let mut len = usize::try_from(max).unwrap_or(MAX_WRITE_LEN);
+    let mut len = usize::try_from(max).unwrap_or(MAX_REQUEST_LEN);
     if l.max_packet_len > 1024 {
         // The whole request (header, handle, offset) must fit in a packet.
-        len = len.min(usize::try_from(l.max_packet_len - 1024).unwrap_or(MAX_WRITE_LEN));
+        len = len.min(usize::try_from(l.max_packet_len - 1024).unwrap_or(MAX_REQUEST_LEN));
     }
-    let len = len.min(MAX_WRITE_LEN);
+    let len = len.min(MAX_REQUEST_LEN);
     if len >= 32 * 1024 {
         len / 4096 * 4096
     } else {
@@ -676,10 +676,10 @@ mod tests {
         // OpenSSH 9's sftp-server.
         assert_eq!(write(limits(262_144, 261_120, 261_120)), 252 * 1024);
         assert_eq!(read(limits(262_144, 261_120, 261_120)), 252 * 1024);
-        assert_eq!(write_len_from(None), DEFAULT_WRITE_LEN);
-        assert_eq!(read_len_from(None), DEFAULT_WRITE_LEN);
-        assert_eq!(write(limits(0, 0, 0)), DEFAULT_WRITE_LEN);
-        assert_eq!(read(limits(0, 0, 0)), DEFAULT_WRITE_LEN);
+        assert_eq!(write_len_from(None), DEFAULT_REQUEST_LEN);
+        assert_eq!(read_len_from(None), DEFAULT_REQUEST_LEN);
+        assert_eq!(write(limits(0, 0, 0)), DEFAULT_REQUEST_LEN);
+        assert_eq!(read(limits(0, 0, 0)), DEFAULT_REQUEST_LEN);
         assert_eq!(write(limits(0, 0, 1 << 30)), 252 * 1024);
         assert_eq!(write(limits(40_000, 0, 1 << 20)), 36 * 1024);
         assert_eq!(write(limits(0, 0, 1000)), 1000);
