@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use outpost_testkit::bench::data::MIB;
 use outpost_testkit::bench::doc::{md_escape, verdict, DocSection};
 use outpost_testkit::bench::machine::RunInfo;
-use outpost_testkit::bench::stats::{median, spread};
+use outpost_testkit::bench::stats::{median, min_max, spread};
 
 use crate::echo::{EchoRep, EchoResults};
 use crate::fair::FairResults;
@@ -111,19 +111,28 @@ pub fn tp_paired(tp: &TpResults, outpost: &[Result<Tp>], peer: &[Result<Tp>]) ->
         .collect()
 }
 
-/// "paired by repetition: median 0.83× (0.75–0.89), 7 of 9 ≥ 0.8×", or nothing without pairs.
-pub fn paired_note(ratios: &[f64], goal: f64) -> String {
+/// "median 0.83× (0.75–0.89), 7 of 9 ≥ 0.8×", or nothing without pairs.
+pub fn paired_summary(ratios: &[f64], goal: f64) -> String {
     if ratios.is_empty() {
         return String::new();
     }
-    let lo = ratios.iter().copied().fold(f64::INFINITY, f64::min);
-    let hi = ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let (lo, hi) = min_max(ratios);
     format!(
-        "paired by repetition: median {:.2}× ({lo:.2}–{hi:.2}), {} of {} ≥ {goal:.1}×",
+        "median {:.2}× ({lo:.2}–{hi:.2}), {} of {} ≥ {goal:.1}×",
         median(ratios),
         ratios.iter().filter(|&&r| r >= goal).count(),
         ratios.len()
     )
+}
+
+/// The note of a measure: "paired by repetition: " and [`paired_summary`], or nothing.
+pub fn paired_note(ratios: &[f64], goal: f64) -> String {
+    let summary = paired_summary(ratios, goal);
+    if summary.is_empty() {
+        summary
+    } else {
+        format!("paired by repetition: {summary}")
+    }
 }
 
 /// Every run of `v` succeeded, without a stall, and delivered every byte.
@@ -269,18 +278,17 @@ fn render_throughput(s: &mut String, o: &Opts, tp: &TpResults) {
     let pairs = [
         (
             "raw PTY",
-            paired_note(&tp_paired(tp, &tp.outpost, &tp.raw), 0.8),
+            paired_summary(&tp_paired(tp, &tp.outpost, &tp.raw), 0.8),
         ),
         (
             "`ssh -tt`",
-            paired_note(&tp_paired(tp, &tp.outpost, &tp.ssh), 1.0),
+            paired_summary(&tp_paired(tp, &tp.outpost, &tp.ssh), 1.0),
         ),
     ];
     for (peer, note) in pairs.iter().filter(|(_, n)| !n.is_empty()) {
         let _ = writeln!(
             s,
-            "\nOutpost ÷ {peer}, each repetition's pair (the paths run in turn): {}.",
-            note.trim_start_matches("paired by repetition: ")
+            "\nOutpost ÷ {peer}, each repetition's pair (the paths run in turn): {note}."
         );
     }
     render_cpu(s, tp);
