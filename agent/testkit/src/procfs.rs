@@ -1,6 +1,6 @@
 //! The one reader of `/proc` for tests, benches and the soak: a process's `stat` line, the
 //! memory fields of its `status` and `smaps_rollup`, its environment, command line and open
-//! descriptors, and the list of every process.
+//! descriptors, the TCP ports it listens on, and the list of every process.
 //!
 //! Every reader returns `None` when the process is gone (or the file is unreadable), so callers
 //! can poll without racing the process's exit. A zombie still has a `stat` line: use
@@ -244,6 +244,55 @@ pub fn cmdline(pid: u32) -> Option<Vec<u8>> {
     std::fs::read(format!("/proc/{pid}/cmdline")).ok()
 }
 
+/// The socket inodes of `pid`'s open descriptors (`socket:[INODE]` links in `/proc/PID/fd`).
+fn socket_inodes(pid: u32) -> Vec<u64> {
+    let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return Vec::new();
+    };
+    dir.flatten()
+        .filter_map(|e| std::fs::read_link(e.path()).ok())
+        .filter_map(|l| {
+            l.to_str()?
+                .strip_prefix("socket:[")?
+                .strip_suffix(']')?
+                .parse()
+                .ok()
+        })
+        .collect()
+}
+
+/// The inodes of the listening sockets on `port` in one `/proc/…/net/tcp` or `tcp6` table
+/// (columns: slot, local `ADDR:PORT` in hex, remote, state `0A` = LISTEN, …, inode tenth).
+pub fn listening_inodes(table: &str, port: u16) -> Vec<u64> {
+    let want = format!("{port:04X}");
+    table
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            let local_port = f.get(1)?.rsplit_once(':')?.1;
+            (local_port == want && *f.get(3)? == "0A")
+                .then(|| f.get(9)?.parse().ok())
+                .flatten()
+        })
+        .collect()
+}
+
+/// Whether `pid` itself holds a socket listening on TCP `port` (IPv4 or IPv6, in its own
+/// network namespace) — not merely whether something answers there.
+pub fn listens_on(pid: u32, port: u16) -> bool {
+    let mine = socket_inodes(pid);
+    ["tcp", "tcp6"].iter().any(|t| {
+        std::fs::read_to_string(format!("/proc/{pid}/net/{t}"))
+            .map(|table| {
+                listening_inodes(&table, port)
+                    .iter()
+                    .any(|i| mine.contains(i))
+            })
+            .unwrap_or(false)
+    })
+}
+
 /// Every live process whose environment holds `OUTPOST_HOME=home`, except this one.
 pub fn processes_of_home(home: &Path) -> Vec<u32> {
     let want = home.as_os_str().as_encoded_bytes();
@@ -286,6 +335,55 @@ mod tests {
         assert_eq!(stat_at("/proc/self/stat").unwrap().pid, me);
         assert!(stat(u32::MAX).is_none() && status(u32::MAX).is_none());
         assert!(ticks_per_second() > 0.0);
+        assert!(socket_inodes(u32::MAX).is_empty() && !listens_on(u32::MAX, 1));
         assert_eq!(field_kib("VmRSS:\t  1234 kB\n", "VmRSS"), Some(1234));
+    }
+
+    #[test]
+    fn tells_a_port_this_process_listens_on_from_one_it_only_connects_to() {
+        let me = std::process::id();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        assert!(listens_on(me, port));
+        // A connection to the port is not a listener on it, and the connecting side's port
+        // is not one either.
+        let conn = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let local = conn.local_addr().unwrap().port();
+        assert!(!listens_on(me, local));
+        drop(listener);
+        assert!(!listens_on(me, port));
+        // Another process's listener is not this one's.
+        let child = std::process::Command::new("python3")
+            .args(["-c", "import socket,sys; s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(); print(s.getsockname()[1], flush=True); sys.stdin.read()"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("python3");
+        {
+            let mut child = child;
+            let mut line = String::new();
+            std::io::BufRead::read_line(
+                &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+                &mut line,
+            )
+            .unwrap();
+            let theirs: u16 = line.trim().parse().unwrap();
+            assert!(listens_on(child.id(), theirs));
+            assert!(!listens_on(me, theirs));
+            drop(child.stdin.take());
+            child.wait().unwrap();
+        }
+    }
+
+    #[test]
+    fn reads_listeners_from_a_tcp_table() {
+        let table = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 4242 1 0000000000000000 100 0 0 10 0
+   1: 0100007F:1F90 0100007F:C350 01 00000000:00000000 00:00000000 00000000     0        0 4343 1 0000000000000000 20 4 30 10 -1
+   2: 00000000:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 99 1 0000000000000000 100 0 0 10 0
+";
+        assert_eq!(listening_inodes(table, 8080), vec![4242]);
+        assert_eq!(listening_inodes(table, 22), vec![99]);
+        assert!(listening_inodes(table, 50000).is_empty());
     }
 }

@@ -169,7 +169,14 @@ impl Desktop {
         )
         .await
         .unwrap_or_else(|_| panic!("no WebDriver session within {FIRST_PAINT:?}"))
-        .unwrap_or_else(|e| panic!("WebDriver session: {e}; log:\n{}", self.log()));
+        .unwrap_or_else(|e| {
+            panic!(
+                "WebDriver session at {}: {}; log:\n{}",
+                driver.url(),
+                error_chain(&e),
+                self.log()
+            )
+        });
         let app = App::new(
             client,
             self.display(),
@@ -252,6 +259,19 @@ impl Desktop {
             }
         }
     }
+}
+
+/// `e` and every error under it ("client error (SendRequest)" alone does not say whether
+/// the connection was refused, reset or answered with nothing).
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
 }
 
 impl Drop for Desktop {

@@ -1,8 +1,15 @@
 //! `WebKitWebDriver` (Debian's webkit2gtk-driver) on a free local port. It starts the app
 //! itself for every WebDriver session, with its own environment, which is how each test gives
 //! the app a private configuration.
+//!
+//! The port lies outside the kernel's ephemeral range: for each session the driver picks the
+//! app's inspector port with `bind(0)` (`WEBKIT_INSPECTOR_SERVER=127.0.0.1:PORT`), so a driver
+//! port drawn from the same pool by a test running in parallel could be the very port another
+//! app is about to listen on — its inspector then answers this driver's WebDriver requests with
+//! an empty reply. And "something accepts connections on the port" is not enough either: the
+//! driver is ready when the driver process itself holds the listening socket.
 
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -20,15 +27,16 @@ pub struct Driver {
 }
 
 impl Driver {
-    /// Starts the driver from `make()` (the command with its environment set) on a free port,
-    /// output to `log`, and waits until it accepts connections. A port taken between choosing
-    /// and binding makes the driver exit: then it tries another, three times.
+    /// Starts the driver from `make()` (the command with its environment set) on a free port
+    /// outside the ephemeral range, output to `log`, and waits until the driver process listens
+    /// on it. A port taken between choosing and binding makes the driver exit: then it tries
+    /// another, up to five times.
     pub fn start(make: impl Fn() -> Command, log: &Path) -> Driver {
         assert!(
             Path::new(WEBDRIVER).is_file(),
             "{WEBDRIVER} is missing: install Debian's webkit2gtk-driver (.ci/install-deps does)"
         );
-        for _ in 0..3 {
+        for _ in 0..5 {
             let port = free_port();
             let out = std::fs::File::create(log).expect("driver log");
             let mut child = make()
@@ -40,7 +48,7 @@ impl Driver {
                 .expect("cannot start WebKitWebDriver");
             let deadline = Instant::now() + LISTEN_TIMEOUT;
             loop {
-                if TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_ok() {
+                if crate::procfs::listens_on(child.id(), port) {
                     return Driver { child, port };
                 }
                 if child.try_wait().ok().flatten().is_some() || Instant::now() > deadline {
@@ -74,16 +82,66 @@ impl Driver {
     }
 }
 
-/// A TCP port free on 127.0.0.1 right now.
+/// A TCP port free on 127.0.0.1 right now, chosen at random outside the ephemeral range
+/// (`ip_local_port_range`), where `bind(0)` and outgoing connections never take one.
 fn free_port() -> u16 {
-    TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
+    let (low, high) = ephemeral_range();
+    let outside: Vec<std::ops::RangeInclusive<u16>> = [
+        (1024, low.saturating_sub(1)),
+        (high.saturating_add(1), u16::MAX),
+    ]
+    .into_iter()
+    .filter(|(a, b)| a < b)
+    .map(|(a, b)| a..=b)
+    .collect();
+    for _ in 0..1000 {
+        let Some(range) = fastrand::choice(&outside) else {
+            break;
+        };
+        let port = fastrand::u16(range.clone());
+        if TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port))).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port outside the ephemeral range {low}-{high}")
+}
+
+/// The kernel's ephemeral port range (`/proc/sys/net/ipv4/ip_local_port_range`; Linux's
+/// default 32768–60999 when unreadable).
+fn ephemeral_range() -> (u16, u16) {
+    let text =
+        std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").unwrap_or_default();
+    let mut it = text.split_whitespace().filter_map(|n| n.parse().ok());
+    match (it.next(), it.next()) {
+        (Some(low), Some(high)) if low <= high => (low, high),
+        _ => (32768, 60999),
+    }
 }
 
 impl Drop for Driver {
     fn drop(&mut self) {
         self.kill();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn driver_ports_are_free_and_never_ephemeral() {
+        let (low, high) = ephemeral_range();
+        assert!(low >= 1024 && low <= high, "{low}-{high}");
+        for _ in 0..200 {
+            let port = free_port();
+            assert!(port >= 1024 && !(low..=high).contains(&port), "{port}");
+        }
+        // What bind(0) hands out (the app's inspector port) is in the range.
+        let any = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        assert!((low..=high).contains(&any), "{any}");
     }
 }

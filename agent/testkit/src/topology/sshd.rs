@@ -6,7 +6,7 @@
 use std::ffi::CString;
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -488,20 +488,20 @@ impl Sshd {
                     exited.store(true, Ordering::SeqCst);
                 })?;
         }
+        // Ready when this sshd itself listens on the port: a connection alone could reach
+        // another process that took the port between picking and binding.
+        let (pid, port) = (child.id(), self.addr.port());
         self.child = Some(child);
-        let addr = self.addr;
-        let ready = process::in_netns(self.netns(), move || {
-            let deadline = Instant::now() + START_TIMEOUT;
-            loop {
-                if TcpStream::connect_timeout(&addr, Duration::from_millis(250)).is_ok() {
-                    return true;
-                }
-                if exited.load(Ordering::SeqCst) || Instant::now() > deadline {
-                    return false;
-                }
-                std::thread::sleep(Duration::from_millis(10));
+        let deadline = Instant::now() + START_TIMEOUT;
+        let ready = loop {
+            if crate::procfs::listens_on(pid, port) {
+                break true;
             }
-        })?;
+            if exited.load(Ordering::SeqCst) || Instant::now() > deadline {
+                break false;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
         if ready {
             return Ok(());
         }
