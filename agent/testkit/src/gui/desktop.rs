@@ -171,9 +171,10 @@ impl Desktop {
         .unwrap_or_else(|_| panic!("no WebDriver session within {FIRST_PAINT:?}"))
         .unwrap_or_else(|e| {
             panic!(
-                "WebDriver session at {}: {}; log:\n{}",
+                "WebDriver session at {}: {} ({}); log:\n{}",
                 driver.url(),
                 error_chain(&e),
+                driver.describe(),
                 self.log()
             )
         });

@@ -70,6 +70,18 @@ impl Driver {
         format!("http://127.0.0.1:{}", self.port)
     }
 
+    /// What the driver process is doing now, for a failure's message: its pid, its state
+    /// (`Z`: it has exited) and whether it still listens on its port.
+    pub fn describe(&self) -> String {
+        let pid = self.child.id();
+        let state = crate::procfs::stat(pid).map_or('-', |s| s.state);
+        let listening = crate::procfs::listens_on(pid, self.port);
+        format!(
+            "WebKitWebDriver pid {pid}, state {state}, listening on {}: {listening}",
+            self.port
+        )
+    }
+
     /// The driver's process id.
     pub fn pid(&self) -> u32 {
         self.child.id()
@@ -143,5 +155,28 @@ mod tests {
             .unwrap()
             .port();
         assert!((low..=high).contains(&any), "{any}");
+    }
+
+    #[test]
+    fn a_started_driver_is_the_process_listening_on_its_port() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut driver = Driver::start(|| Command::new(WEBDRIVER), &dir.path().join("log"));
+        let port = driver.port;
+        assert!(crate::procfs::listens_on(driver.pid(), port));
+        assert!(!(ephemeral_range().0..=ephemeral_range().1).contains(&port));
+        let described = driver.describe();
+        assert!(
+            described.contains(&format!("listening on {port}: true")),
+            "{described}"
+        );
+        // A second driver never reuses a port the first one holds.
+        let other = Driver::start(|| Command::new(WEBDRIVER), &dir.path().join("log2"));
+        assert_ne!(other.port, port);
+        driver.kill();
+        assert!(
+            driver.describe().contains(": false"),
+            "{}",
+            driver.describe()
+        );
     }
 }
