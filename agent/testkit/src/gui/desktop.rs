@@ -263,14 +263,20 @@ impl Desktop {
 }
 
 /// `e` and every error under it ("client error (SendRequest)" alone does not say whether
-/// the connection was refused, reset or answered with nothing).
+/// the connection was refused, reset or closed with no reply). fantoccini 0.22's errors name
+/// their cause only through the deprecated `Error::cause` (whose default is `source`), so the
+/// chain is walked through it; a cause already at the end of the text is not repeated.
+#[allow(deprecated)]
 fn error_chain(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
+    let mut cause = e.cause();
+    while let Some(c) = cause {
+        let line = c.to_string();
+        if !text.ends_with(&line) {
+            text.push_str(": ");
+            text.push_str(&line);
+        }
+        cause = c.cause();
     }
     text
 }
@@ -301,5 +307,53 @@ impl Drop for Desktop {
                 self.log()
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_webdriver_session_names_the_cause_under_the_client_error() {
+        // A server that takes the request and closes without a reply (what an app's inspector
+        // port does with HTTP), and a port where nothing listens.
+        let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let closed = server.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for conn in server.incoming().flatten() {
+                let mut conn = conn;
+                let _ = std::io::Read::read(&mut conn, &mut [0u8; 4096]);
+            }
+        });
+        let refused = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let session = |port: u16| {
+            rt.block_on(
+                ClientBuilder::new(HttpConnector::new())
+                    .connect(&format!("http://127.0.0.1:{port}")),
+            )
+            .err()
+            .map(|e| error_chain(&e))
+            .unwrap_or_default()
+        };
+        let empty = session(closed);
+        assert!(
+            empty.ends_with(
+                "client error (SendRequest): connection closed before message completed"
+            ),
+            "{empty}"
+        );
+        let none = session(refused);
+        assert!(
+            none.contains("client error (Connect)") && none.contains("refused"),
+            "{none}"
+        );
     }
 }
